@@ -1,0 +1,102 @@
+// Package kv defines the key/value contract that every storekit backend keeps:
+// a small required interface, [Store], and optional capabilities that a store
+// may add and callers discover with a type assertion.
+//
+// Application code holds a kv.Store built by a backend package
+// (backends/memory, backends/goredis, backends/rueidiskv) and uses the helpers
+// here, which take the fast path when a store has one and fall back when it
+// does not. Typed values live in package codec; versioned configuration in
+// package configstore.
+//
+// # Capabilities
+//
+//	Store        Get, Set, Delete (reports removal), Close          required
+//	MultiGetter  GetMulti: ordered bulk read, misses marked         fallback: GetMulti loops over Get
+//	Scanner      Scan: keys by Redis glob, SCAN semantics           no fallback: Keys reports ErrNotSupported
+//	Expirer      SetWithTTL, TTL                                    no fallback
+//	Watcher      Watch: change events with explicit resyncs         no fallback
+//	Historian    Append, Latest, At, History: versioned values      no fallback
+//
+// # Rules
+//
+// These are the rules of the contract. Package conformance checks each of
+// them against any store: run conformance.Run from a backend's tests.
+//
+// Basics:
+//   - Get of a missing key returns an error wrapping [ErrNotFound].
+//   - Set then Get returns the value; a second Set replaces it.
+//   - Delete reports true when it removed a key and false when the key was
+//     missing; after it, Get reports ErrNotFound.
+//   - Values are copied in and out: changing a slice passed to Set, or
+//     returned by Get, never changes what the store holds.
+//
+// Binary safety:
+//   - Keys may be empty and may hold NUL, invalid UTF-8, spaces, newlines and
+//     glob characters; values may be empty (Get returns a non-nil error-free
+//     empty value, not ErrNotFound), hold any bytes, and be at least 8 MiB.
+//
+// Bulk reads ([MultiGetter], and the [GetMulti] helper):
+//   - one result per key, in order, duplicates kept; missing keys have Found
+//     false; 10,000 keys in one call work; an empty key list gives an empty
+//     result; the fast path and the fallback agree.
+//
+// Iteration ([Scanner], and the [Keys] helper):
+//   - after removing duplicates, Scan yields exactly the live keys that match
+//     the pattern: never a deleted or expired key, never a key that does not
+//     match; patterns follow [Match] ('*', '?', sets, ranges, negation,
+//     escapes), and [EscapePattern] makes a pattern that matches one key only.
+//
+// Expiry ([Expirer]):
+//   - an expired key is invisible to Get, GetMulti and Scan; until then it is
+//     visible; TTL reports a positive duration no longer than the one set,
+//     [NoExpiry] for a key without expiry, and ErrNotFound for a missing key;
+//     Set removes an expiry; a TTL of zero or less is rejected with
+//     [ErrInvalid] and writes nothing.
+//
+// Watching ([Watcher]):
+//   - when Watch returns, the watch is live: the first event is an
+//     [OpResync], and every later change to a matching key is reported:
+//     Set as [OpSet], Delete of an existing key as [OpDelete], SetWithTTL as
+//     OpSet followed by [OpExpire], a key's expiry as [OpExpired] (once the
+//     backend frees it), Append as [OpAppend] (converting a plain value first
+//     reports OpDelete); events for one key arrive in order; a key that does
+//     not match the pattern is not reported, and an escaped pattern reports
+//     only its key; a slow consumer never blocks the store and is told with an
+//     OpResync when events were dropped; the channel is closed when the
+//     watch's context ends or the store is closed.
+//
+// History ([Historian]):
+//   - Append returns versions 1, 2, 3, ...; Latest returns the newest value
+//     and its version; At(n) returns version n, ErrNotFound beyond the end and
+//     ErrInvalid below 1; History returns all entries oldest first; Append on
+//     a plain value converts it atomically into version 1; Get of a history
+//     reports [ErrWrongType]; Delete removes a history.
+//
+// Context and concurrency:
+//   - every method may be called from many goroutines at once;
+//   - a call made with a context that is already cancelled or past its
+//     deadline returns an error wrapping the context's error and writes
+//     nothing.
+//
+// Close:
+//   - Close is idempotent; after it every method returns an error wrapping
+//     [ErrClosed], and every watch channel is closed.
+//
+// # Errors
+//
+// Errors are tested with [errors.Is] against the sentinels [ErrNotFound],
+// [ErrUnavailable], [ErrClosed], [ErrNotSupported], [ErrConflict],
+// [ErrWrongType] and [ErrInvalid]. A backend wraps its native error too, so
+// [errors.As] reaches it. An error that matches no sentinel is an operation
+// error: the backend rejected the request. Errors never hold values or
+// passwords; they may hold keys.
+//
+// # Writing a backend
+//
+// Implement Store, then whichever optional interfaces the backend can keep,
+// and run conformance.Run(t, newStore) from the backend's tests: it runs every
+// rule above that applies to the capabilities the store has and names the
+// interface behind each case it skips. Nothing in the contract may assume a
+// single Redis node: keys of one bulk read may live in different cluster
+// slots, and Scan and Watch must cover every master.
+package kv

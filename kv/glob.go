@@ -15,8 +15,14 @@ import "strings"
 //   - '\x' matches the byte x literally, whatever x is;
 //   - any other byte matches itself.
 //
+// As in SCAN and KEYS, the pattern "*" alone matches every key, even the
+// empty one, which other patterns starting with '*' do not match.
+//
 // Match never panics and runs in bounded time on any input.
 func Match(pattern, key string) bool {
+	if pattern == "*" {
+		return true
+	}
 	skipLonger := false
 	return match(pattern, key, &skipLonger, 0)
 }

@@ -1,0 +1,458 @@
+package memory
+
+import (
+	"context"
+	"fmt"
+	"hash/maphash"
+	"iter"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cledar/storekit/internal/eventq"
+	"github.com/cledar/storekit/kv"
+)
+
+// Options configure a [Store]. The zero value is ready to use.
+type Options struct {
+	// Clock drives expiry. Defaults to the system clock.
+	Clock Clock
+
+	// WatchBuffer is how many events a watch holds for a consumer that is
+	// not reading. Past it the buffered events are replaced by one OpResync.
+	// Defaults to 1024.
+	WatchBuffer int
+}
+
+const lockStripes = 64
+
+// A Store is an in-process [kv.Store] with every optional capability of
+// package kv. Create it with [New]; it is safe for concurrent use.
+type Store struct {
+	clock   Clock
+	realNow bool // clock is the system clock: call time.Now directly
+	buffer  int
+	seed    maphash.Seed
+	closed  atomic.Bool
+
+	// data maps keys to *entry. Entries are immutable once stored, so reads
+	// need no lock; writers of a key hold its stripe of locks, which orders
+	// the events of one key.
+	data  sync.Map
+	locks [lockStripes]stripe
+
+	watchMu  sync.RWMutex
+	watches  []*watch
+	nwatches atomic.Int32
+
+	exp expirer
+}
+
+type stripe struct {
+	sync.Mutex
+	_ [56]byte // keep stripes on separate cache lines
+}
+
+// An entry is what a key holds: a plain value, or a history when hist is not
+// nil. exp is the expiry in Unix nanoseconds, 0 for none. An entry is never
+// modified once stored; a history grows by storing a new entry whose hist
+// extends the old one's.
+type entry struct {
+	val  []byte
+	hist [][]byte
+	exp  int64
+}
+
+type watch struct {
+	pattern string
+	q       *eventq.Queue
+}
+
+var (
+	_ kv.Store       = (*Store)(nil)
+	_ kv.MultiGetter = (*Store)(nil)
+	_ kv.Scanner     = (*Store)(nil)
+	_ kv.Expirer     = (*Store)(nil)
+	_ kv.Watcher     = (*Store)(nil)
+	_ kv.Historian   = (*Store)(nil)
+)
+
+// New returns an empty store. A nil opts means the defaults.
+//
+// The store starts a goroutine the first time a key is given a TTL, and one
+// per watch; Close stops them all.
+func New(opts *Options) *Store {
+	var o Options
+	if opts != nil {
+		o = *opts
+	}
+	s := &Store{clock: o.Clock, buffer: o.WatchBuffer, seed: maphash.MakeSeed()}
+	if s.clock == nil {
+		s.clock = systemClock{}
+	}
+	_, s.realNow = s.clock.(systemClock)
+	s.exp.init(s)
+	return s
+}
+
+// lock locks the stripe of key and returns it, for the caller to unlock.
+func (s *Store) lock(key string) *stripe {
+	l := &s.locks[maphash.String(s.seed, key)%lockStripes]
+	l.Lock()
+	return l
+}
+
+// load returns what key holds, expired or not.
+func (s *Store) load(key string) (*entry, bool) {
+	v, ok := s.data.Load(key)
+	if !ok {
+		return nil, false
+	}
+	return v.(*entry), true
+}
+
+func (s *Store) now() int64 {
+	if s.realNow {
+		return time.Now().UnixNano()
+	}
+	return s.clock.Now().UnixNano()
+}
+
+// live reports whether e has not expired at the current time.
+func (s *Store) live(e *entry) bool {
+	return e.exp == 0 || s.now() < e.exp
+}
+
+// check returns the error a call must fail with before doing anything: the
+// store is closed or ctx is done.
+func (s *Store) check(ctx context.Context, op, key string) error {
+	if s.closed.Load() {
+		return opError(op, key, kv.ErrClosed)
+	}
+	if err := ctx.Err(); err != nil {
+		return opError(op, key, err)
+	}
+	return nil
+}
+
+func opError(op, key string, err error) error {
+	return fmt.Errorf("memory: %s %q: %w", op, key, err)
+}
+
+func clone(b []byte) []byte {
+	c := make([]byte, len(b))
+	copy(c, b)
+	return c
+}
+
+// lookup returns key's live entry, freeing it (and reporting OpExpired) if it
+// has expired. The caller holds the key's stripe lock.
+func (s *Store) lookup(key string) (*entry, bool) {
+	e, ok := s.load(key)
+	if ok && !s.live(e) {
+		s.data.Delete(key)
+		s.emit(kv.OpExpired, key)
+		return nil, false
+	}
+	return e, ok
+}
+
+// expire frees key if it still holds the expired entry e.
+func (s *Store) expire(key string, e *entry) {
+	l := s.lock(key)
+	if s.data.CompareAndDelete(key, e) {
+		s.emit(kv.OpExpired, key)
+	}
+	l.Unlock()
+}
+
+// Get implements [kv.Store].
+func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	if err := s.check(ctx, "get", key); err != nil {
+		return nil, err
+	}
+	e, ok := s.load(key)
+	switch {
+	case !ok:
+		return nil, opError("get", key, kv.ErrNotFound)
+	case !s.live(e):
+		s.expire(key, e)
+		return nil, opError("get", key, kv.ErrNotFound)
+	case e.hist != nil:
+		return nil, opError("get", key, kv.ErrWrongType)
+	}
+	return clone(e.val), nil
+}
+
+// Set implements [kv.Store].
+func (s *Store) Set(ctx context.Context, key string, value []byte) error {
+	if err := s.check(ctx, "set", key); err != nil {
+		return err
+	}
+	e := &entry{val: clone(value)}
+	l := s.lock(key)
+	s.data.Store(key, e)
+	s.emit(kv.OpSet, key)
+	l.Unlock()
+	return nil
+}
+
+// Delete implements [kv.Store].
+func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
+	if err := s.check(ctx, "delete", key); err != nil {
+		return false, err
+	}
+	l := s.lock(key)
+	defer l.Unlock()
+	if _, ok := s.lookup(key); !ok {
+		return false, nil
+	}
+	s.data.Delete(key)
+	s.emit(kv.OpDelete, key)
+	return true, nil
+}
+
+// GetMulti implements [kv.MultiGetter].
+func (s *Store) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
+	if err := s.check(ctx, "getmulti", ""); err != nil {
+		return nil, err
+	}
+	vals := make([]kv.Value, len(keys))
+	for i, key := range keys {
+		if e, ok := s.load(key); ok && e.hist == nil && s.live(e) {
+			vals[i] = kv.Value{Data: clone(e.val), Found: true}
+		}
+	}
+	return vals, nil
+}
+
+// Scan implements [kv.Scanner]. It yields each matching key at most once and
+// holds no lock while the caller's loop body runs.
+func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		if err := s.check(ctx, "scan", pattern); err != nil {
+			yield("", err)
+			return
+		}
+		var stopErr error
+		s.data.Range(func(k, v any) bool {
+			if err := s.check(ctx, "scan", pattern); err != nil {
+				stopErr = err
+				return false
+			}
+			key := k.(string)
+			if s.live(v.(*entry)) && kv.Match(pattern, key) {
+				return yield(key, nil)
+			}
+			return true
+		})
+		if stopErr != nil {
+			yield("", stopErr)
+		}
+	}
+}
+
+// SetWithTTL implements [kv.Expirer].
+func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if err := s.check(ctx, "set", key); err != nil {
+		return err
+	}
+	if ttl <= 0 {
+		return opError("set", key, fmt.Errorf("%w: ttl %v is not positive", kv.ErrInvalid, ttl))
+	}
+	e := &entry{val: clone(value)}
+	l := s.lock(key)
+	e.exp = s.now() + int64(ttl)
+	s.data.Store(key, e)
+	s.emit(kv.OpSet, key)
+	s.emit(kv.OpExpire, key)
+	l.Unlock()
+	s.exp.schedule(key, e.exp)
+	return nil
+}
+
+// TTL implements [kv.Expirer].
+func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
+	if err := s.check(ctx, "ttl", key); err != nil {
+		return 0, err
+	}
+	l := s.lock(key)
+	defer l.Unlock()
+	e, ok := s.lookup(key)
+	switch {
+	case !ok:
+		return 0, opError("ttl", key, kv.ErrNotFound)
+	case e.exp == 0:
+		return kv.NoExpiry, nil
+	default:
+		return time.Duration(e.exp - s.now()), nil
+	}
+}
+
+// Append implements [kv.Historian].
+func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, error) {
+	if err := s.check(ctx, "append", key); err != nil {
+		return 0, err
+	}
+	v := clone(value)
+	l := s.lock(key)
+	defer l.Unlock()
+	old, ok := s.lookup(key)
+	var e *entry
+	switch {
+	case !ok:
+		e = &entry{hist: [][]byte{v}}
+	case old.hist == nil:
+		// A plain value becomes version 1, as the Redis backends do it:
+		// delete the string, push it back with the new value.
+		s.emit(kv.OpDelete, key)
+		e = &entry{hist: [][]byte{old.val, v}}
+	default:
+		// Readers of old see old.hist[:len], which append never changes.
+		e = &entry{hist: append(old.hist, v), exp: old.exp}
+	}
+	s.data.Store(key, e)
+	s.emit(kv.OpAppend, key)
+	return int64(len(e.hist)), nil
+}
+
+// history returns key's entries (a plain value is a history of one) without
+// copying them.
+func (s *Store) history(op, key string) ([][]byte, error) {
+	e, ok := s.load(key)
+	if ok && !s.live(e) {
+		s.expire(key, e)
+		ok = false
+	}
+	switch {
+	case !ok:
+		return nil, opError(op, key, kv.ErrNotFound)
+	case e.hist == nil:
+		return [][]byte{e.val}, nil
+	default:
+		return e.hist, nil
+	}
+}
+
+// Latest implements [kv.Historian].
+func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
+	if err := s.check(ctx, "latest", key); err != nil {
+		return nil, 0, err
+	}
+	h, err := s.history("latest", key)
+	if err != nil {
+		return nil, 0, err
+	}
+	return clone(h[len(h)-1]), int64(len(h)), nil
+}
+
+// At implements [kv.Historian].
+func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, error) {
+	if err := s.check(ctx, "at", key); err != nil {
+		return nil, err
+	}
+	if version < 1 {
+		return nil, opError("at", key, fmt.Errorf("%w: version %d is below 1", kv.ErrInvalid, version))
+	}
+	h, err := s.history("at", key)
+	if err != nil {
+		return nil, err
+	}
+	if version > int64(len(h)) {
+		return nil, opError("at", key, fmt.Errorf("%w: version %d of %d", kv.ErrNotFound, version, len(h)))
+	}
+	return clone(h[version-1]), nil
+}
+
+// History implements [kv.Historian].
+func (s *Store) History(ctx context.Context, key string) ([][]byte, error) {
+	if err := s.check(ctx, "history", key); err != nil {
+		return nil, err
+	}
+	h, err := s.history("history", key)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(h))
+	for i, v := range h {
+		out[i] = clone(v)
+	}
+	return out, nil
+}
+
+// Watch implements [kv.Watcher]. Events are delivered for every change made
+// through this store, in the order the changes happened to each key.
+func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, error) {
+	if err := s.check(ctx, "watch", pattern); err != nil {
+		return nil, err
+	}
+	w := &watch{pattern: pattern, q: eventq.New(ctx, s.buffer)}
+	s.watchMu.Lock()
+	if s.closed.Load() { // Close ran after check: it will not see w
+		s.watchMu.Unlock()
+		w.q.Close()
+		return nil, opError("watch", pattern, kv.ErrClosed)
+	}
+	w.q.Push(kv.Event{Op: kv.OpResync})
+	s.pruneWatchesLocked()
+	s.watches = append(s.watches, w)
+	s.nwatches.Store(int32(len(s.watches)))
+	s.watchMu.Unlock()
+	return w.q.C(), nil
+}
+
+// emit reports op on key to every matching watch. Callers hold the key's
+// stripe lock, which orders the events of one key.
+func (s *Store) emit(op kv.Op, key string) {
+	if s.nwatches.Load() == 0 {
+		return
+	}
+	stale := false
+	s.watchMu.RLock()
+	for _, w := range s.watches {
+		if kv.Match(w.pattern, key) && !w.q.Push(kv.Event{Op: op, Key: key}) {
+			stale = true
+		}
+	}
+	s.watchMu.RUnlock()
+	if stale {
+		s.watchMu.Lock()
+		s.pruneWatchesLocked()
+		s.watchMu.Unlock()
+	}
+}
+
+// pruneWatchesLocked forgets the watches whose context has ended. The caller
+// holds s.watchMu for writing.
+func (s *Store) pruneWatchesLocked() {
+	kept := s.watches[:0]
+	for _, w := range s.watches {
+		select {
+		case <-w.q.Done():
+		default:
+			kept = append(kept, w)
+		}
+	}
+	clear(s.watches[len(kept):])
+	s.watches = kept
+	s.nwatches.Store(int32(len(kept)))
+}
+
+// Close implements [kv.Store]. It ends every watch and stops the store's
+// goroutines before it returns. It is idempotent.
+func (s *Store) Close() error {
+	if s.closed.Swap(true) {
+		return nil
+	}
+	s.exp.stop()
+	s.watchMu.Lock()
+	ws := s.watches
+	s.watches = nil
+	s.nwatches.Store(0)
+	s.watchMu.Unlock()
+	for _, w := range ws {
+		w.q.Close()
+	}
+	s.data.Clear()
+	return nil
+}

@@ -32,8 +32,8 @@
 //
 // Binary safety:
 //   - Keys may be empty and may hold NUL, invalid UTF-8, spaces, newlines and
-//     glob characters; values may be empty (Get returns a non-nil error-free
-//     empty value, not ErrNotFound), hold any bytes, and be at least 8 MiB.
+//     glob characters; values may be empty (Get returns a non-nil empty
+//     slice, not ErrNotFound), hold any bytes, and be at least 8 MiB.
 //
 // Bulk reads ([MultiGetter], and the [GetMulti] helper):
 //   - one result per key, in order, duplicates kept; missing keys have Found
@@ -48,22 +48,25 @@
 //
 // Expiry ([Expirer]):
 //   - an expired key is invisible to Get, GetMulti and Scan; until then it is
-//     visible; TTL reports a positive duration no longer than the one set,
+//     visible; TTL reports a positive duration no longer than the one set
+//     (rounded up to the backend's precision),
 //     [NoExpiry] for a key without expiry, and ErrNotFound for a missing key;
 //     Set removes an expiry; a TTL of zero or less is rejected with
 //     [ErrInvalid] and writes nothing.
 //
 // Watching ([Watcher]):
 //   - when Watch returns, the watch is live: the first event is an
-//     [OpResync], and every later change to a matching key is reported:
-//     Set as [OpSet], Delete of an existing key as [OpDelete], SetWithTTL as
-//     OpSet followed by [OpExpire], a key's expiry as [OpExpired] (once the
-//     backend frees it), Append as [OpAppend] (converting a plain value first
-//     reports OpDelete); events for one key arrive in order; a key that does
-//     not match the pattern is not reported, and an escaped pattern reports
-//     only its key; a slow consumer never blocks the store and is told with an
-//     OpResync when events were dropped; the channel is closed when the
-//     watch's context ends or the store is closed.
+//     [OpResync], and every later change to a matching key is reported: Set
+//     as [OpSet]; Delete of an existing key as [OpDelete] (of a missing key,
+//     nothing); SetWithTTL as OpSet followed by [OpExpire]; a key's expiry as
+//     [OpExpired], once the backend frees it; Append as [OpAppend], and an
+//     Append that converts a plain value as OpDelete then one OpAppend;
+//   - events for one key arrive in order; a key that does not match the
+//     pattern is not reported, and an escaped pattern reports only its key;
+//   - a slow consumer never blocks the store and is told with an OpResync
+//     when events were dropped;
+//   - the channel is closed when the watch's context ends or the store is
+//     closed.
 //
 // History ([Historian]):
 //   - Append returns versions 1, 2, 3, ...; Latest returns the newest value

@@ -30,8 +30,7 @@ var (
 	ErrConflict = errors.New("kv: conflict")
 
 	// ErrWrongType means the key holds a kind of value that the operation
-	// cannot use: a history read with Get, a plain value given to a history
-	// read that needs an index beyond it, or, on Redis, a key of another
+	// cannot use: a history read with Get or, on Redis, a key of another
 	// Redis type (hash, set, ...). It mirrors Redis's WRONGTYPE reply.
 	ErrWrongType = errors.New("kv: wrong kind of value for key")
 

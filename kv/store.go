@@ -18,8 +18,9 @@ import (
 // when it is missing.
 type Store interface {
 	// Get returns a copy of the value stored at key, or an error wrapping
-	// ErrNotFound if the key does not exist. A key that holds a history
-	// (see [Historian]) yields ErrWrongType.
+	// ErrNotFound if the key does not exist. An empty value is returned as a
+	// non-nil empty slice. A key that holds a history (see [Historian])
+	// yields ErrWrongType.
 	Get(ctx context.Context, key string) ([]byte, error)
 
 	// Set stores a copy of value at key, replacing any previous value or
@@ -27,7 +28,8 @@ type Store interface {
 	Set(ctx context.Context, key string, value []byte) error
 
 	// Delete removes key, whatever it holds. It reports whether a key was
-	// removed; deleting a missing key is not an error.
+	// removed; deleting a missing key is not an error, and watchers hear
+	// nothing of it.
 	Delete(ctx context.Context, key string) (bool, error)
 
 	// Close releases the store's resources and ends its watches. It is
@@ -40,7 +42,7 @@ type Store interface {
 // A Value is the result for one key of a bulk read.
 type Value struct {
 	// Data is the value, when Found. An empty value has Found set and Data
-	// empty.
+	// of length zero (possibly nil).
 	Data []byte
 	// Found reports whether the key exists and holds a plain value.
 	Found bool
@@ -84,8 +86,8 @@ type Expirer interface {
 	// SetWithTTL is Set with an expiry: after ttl the key behaves as if it
 	// were deleted (Get, GetMulti and Scan no longer see it) and watchers
 	// receive an OpExpired event once the backend frees it. ttl must be
-	// positive, or ErrInvalid is returned; backends may round it up to a
-	// millisecond.
+	// positive, or ErrInvalid is returned and nothing is written. Backends
+	// may round ttl up to their precision (a millisecond on Redis).
 	SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error
 
 	// TTL returns the time key has left to live, NoExpiry if it has no
@@ -107,8 +109,13 @@ type Watcher interface {
 	// fell behind and overflowed the buffer) an OpResync event is sent, and
 	// the consumer must re-read every key it holds.
 	//
+	// When a consumer falls behind, the OpResync that replaces the dropped
+	// events may stand in for the first one too: a consumer that re-reads on
+	// every OpResync needs no special case.
+	//
 	// The channel is closed when ctx is done or the store is closed; a watch
-	// never blocks the store.
+	// never blocks the store. Watch itself returns an error when ctx is
+	// already done or the store is closed.
 	Watch(ctx context.Context, pattern string) (<-chan Event, error)
 }
 
@@ -122,7 +129,9 @@ type Watcher interface {
 type Historian interface {
 	// Append adds value as the newest entry of key's history and returns its
 	// version. If key holds a plain value, it is first converted, atomically,
-	// into a history whose version 1 is that value.
+	// into a history whose version 1 is that value; watchers then hear
+	// OpDelete followed by one OpAppend, as on Redis. A conversion drops
+	// the key's expiry; an Append to an existing history keeps it.
 	Append(ctx context.Context, key string, value []byte) (version int64, err error)
 
 	// Latest returns the newest entry of key's history and its version, read
@@ -130,7 +139,8 @@ type Historian interface {
 	Latest(ctx context.Context, key string) (value []byte, version int64, err error)
 
 	// At returns the entry with the given version. A version beyond the
-	// history yields ErrNotFound; a version below 1 yields ErrInvalid.
+	// history (for a plain value, any version above 1) yields ErrNotFound;
+	// a version below 1 yields ErrInvalid.
 	At(ctx context.Context, key string, version int64) ([]byte, error)
 
 	// History returns every entry of key's history, oldest (version 1)

@@ -1,0 +1,665 @@
+package conformance
+
+import (
+	"bytes"
+	"context"
+	"errors"
+	"fmt"
+	"iter"
+	"runtime"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/cledar/storekit/kv"
+)
+
+// A brokenStore wraps the reference store so that it breaks one rule; the
+// methods it does not override are forwarded, so every optional interface is
+// still there.
+type brokenStore struct {
+	name     string
+	breaks   string   // the rule broken
+	caughtBy []string // cases expected to report it (at least one must)
+	wrap     func(s fullStore) kv.Store
+}
+
+var brokenStores = []brokenStore{
+	{"NotFoundUnwrapped", "Get of a missing key wraps kv.ErrNotFound",
+		[]string{"Basic/GetMissing"}, func(s fullStore) kv.Store { return notFoundUnwrapped{s} }},
+	{"LiesAboutDelete", "Delete reports whether it removed a key",
+		[]string{"Basic/Delete"}, func(s fullStore) kv.Store { return liesAboutDelete{s} }},
+	{"SharedSlices", "values are copied in and out",
+		[]string{"Basic/CopyIn", "Basic/CopyOut"}, func(s fullStore) kv.Store { return &sharedSlices{fullStore: s} }},
+	{"TruncatesValuesAtNUL", "values hold any bytes",
+		[]string{"Binary/Values", "Binary/LargeValue"}, func(s fullStore) kv.Store { return truncatesValuesAtNUL{s} }},
+	{"DropsEmptyValues", "an empty value is found, not kv.ErrNotFound",
+		[]string{"Binary/Values"}, func(s fullStore) kv.Store { return dropsEmptyValues{s} }},
+	{"TruncatesKeysAtNUL", "keys may hold NUL",
+		[]string{"Binary/Keys"}, func(s fullStore) kv.Store { return truncatesKeysAtNUL{s} }},
+	{"ReordersBulk", "GetMulti keeps the order of the keys",
+		[]string{"Bulk/OrderAndMissing"}, func(s fullStore) kv.Store { return reordersBulk{s} }},
+	{"DedupesBulk", "GetMulti keeps duplicate keys",
+		[]string{"Bulk/Duplicates"}, func(s fullStore) kv.Store { return dedupesBulk{s} }},
+	{"BulkEmptyFails", "GetMulti of no keys is not an error",
+		[]string{"Bulk/Empty"}, func(s fullStore) kv.Store { return bulkEmptyFails{s} }},
+	{"LiteralGlob", "Scan patterns follow kv.Match ('?', sets and escapes treated literally)",
+		[]string{"Scan/Patterns", "Scan/EscapedKeys"}, func(s fullStore) kv.Store { return literalGlob{s} }},
+	{"ScanYieldsDeleted", "Scan never yields a deleted key",
+		[]string{"Scan/LiveKeys", "Scan/Patterns"}, func(s fullStore) kv.Store { return &scanYieldsDeleted{fullStore: s} }},
+	{"ScanIgnoresBreak", "Scan stops when the loop breaks",
+		[]string{"Scan/EarlyBreak"}, func(s fullStore) kv.Store { return scanIgnoresBreak{s} }},
+	{"IgnoresTTL", "SetWithTTL expires the key",
+		[]string{"TTL/Expired", "TTL/ReadBack"}, func(s fullStore) kv.Store { return ignoresTTL{s} }},
+	{"ExpiredInScan", "Scan never yields an expired key",
+		[]string{"TTL/Expired"}, func(s fullStore) kv.Store { return &expiredInScan{fullStore: s} }},
+	{"TTLTooLong", "TTL reports no more than the TTL set",
+		[]string{"TTL/ReadBack"}, func(s fullStore) kv.Store { return ttlTooLong{s} }},
+	{"AcceptsBadTTL", "SetWithTTL rejects a TTL <= 0 with kv.ErrInvalid and writes nothing",
+		[]string{"TTL/Invalid"}, func(s fullStore) kv.Store { return acceptsBadTTL{s} }},
+	{"NoFirstResync", "the first event of a watch is an OpResync",
+		[]string{"Watch/FirstEventResync"}, func(s fullStore) kv.Store { return filterEvents{s, skipFirst()} }},
+	{"DropsEvents", "every change to a matching key is reported",
+		[]string{"Watch/Set", "Watch/Delete", "Watch/PerKeyOrder"}, func(s fullStore) kv.Store { return filterEvents{s, everyOther()} }},
+	{"NoExpiredEvent", "expiry is reported as OpExpired",
+		[]string{"Watch/Expired"}, func(s fullStore) kv.Store { return filterEvents{s, dropOp(kv.OpExpired)} }},
+	{"WatchIgnoresPattern", "a key that does not match the pattern is not reported",
+		[]string{"Watch/NonMatching", "Watch/EscapedPattern"}, func(s fullStore) kv.Store { return watchPattern{s, func(string) string { return "*" }} }},
+	{"WatchUnescapes", "an escaped pattern reports only its key",
+		[]string{"Watch/EscapedPattern"}, func(s fullStore) kv.Store {
+			return watchPattern{s, func(p string) string { return strings.ReplaceAll(p, `\`, "") }}
+		}},
+	{"WatchOutlivesContext", "a watch's channel is closed when its context ends",
+		[]string{"Watch/CancelCloses"}, func(s fullStore) kv.Store { return watchOutlivesContext{s} }},
+	{"WatchBlocksStore", "a watch never blocks the store",
+		[]string{"Watch/SlowConsumer"}, func(s fullStore) kv.Store { return &watchBlocksStore{fullStore: s} }},
+	{"SilentOverflow", "a consumer that fell behind is told with an OpResync",
+		[]string{"Watch/SlowConsumer"}, func(s fullStore) kv.Store { return silentOverflow{s} }},
+	{"HistoryOffByOne", "versions count from 1",
+		[]string{"History/AppendVersions", "History/At", "History/Latest"}, func(s fullStore) kv.Store { return historyOffByOne{s} }},
+	{"HistoryNewestFirst", "History returns the oldest entry first",
+		[]string{"History/OldestFirst"}, func(s fullStore) kv.Store { return historyNewestFirst{s} }},
+	{"GetReadsHistory", "Get of a history reports kv.ErrWrongType",
+		[]string{"History/GetWrongType"}, func(s fullStore) kv.Store { return getReadsHistory{s} }},
+	{"AppendDropsPlain", "Append converts a plain value into version 1",
+		[]string{"History/AppendConverts"}, func(s fullStore) kv.Store { return appendDropsPlain{s} }},
+	{"MixesUpKeys", "every method may be called from many goroutines at once",
+		[]string{"Concurrency/SetGetDelete"}, func(s fullStore) kv.Store { return &mixesUpKeys{fullStore: s} }},
+	{"IgnoresCancel", "a call with a done context returns the context's error",
+		[]string{"Context/Cancelled", "Context/DeadlineExceeded"}, func(s fullStore) kv.Store { return ignoresCancel{s} }},
+	{"WritesDespiteCancel", "a call with a done context writes nothing",
+		[]string{"Context/Cancelled", "Context/DeadlineExceeded"}, func(s fullStore) kv.Store { return writesDespiteCancel{s} }},
+	{"WorksAfterClose", "after Close every method returns kv.ErrClosed and watches end",
+		[]string{"Close/MethodsFail", "Close/EndsWatch"}, func(s fullStore) kv.Store { return worksAfterClose{s} }},
+	{"CloseTwiceFails", "Close is idempotent",
+		[]string{"Close/Idempotent"}, func(s fullStore) kv.Store { return &closeTwiceFails{fullStore: s} }},
+}
+
+// Basic.
+
+type notFoundUnwrapped struct{ fullStore }
+
+func (s notFoundUnwrapped) Get(ctx context.Context, key string) ([]byte, error) {
+	v, err := s.fullStore.Get(ctx, key)
+	if errors.Is(err, kv.ErrNotFound) {
+		err = errors.New("not found")
+	}
+	return v, err
+}
+
+type liesAboutDelete struct{ fullStore }
+
+func (s liesAboutDelete) Delete(ctx context.Context, key string) (bool, error) {
+	_, err := s.fullStore.Delete(ctx, key)
+	return err == nil, err
+}
+
+// sharedSlices keeps the slices given to Set and hands them out from Get.
+type sharedSlices struct {
+	fullStore
+	mu    sync.Mutex
+	cache map[string][]byte
+}
+
+func (s *sharedSlices) Set(ctx context.Context, key string, value []byte) error {
+	err := s.fullStore.Set(ctx, key, value)
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.cache == nil {
+		s.cache = make(map[string][]byte)
+	}
+	if err == nil {
+		s.cache[key] = value
+	}
+	return err
+}
+
+func (s *sharedSlices) forget(key string) {
+	s.mu.Lock()
+	delete(s.cache, key)
+	s.mu.Unlock()
+}
+
+func (s *sharedSlices) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	s.forget(key)
+	return s.fullStore.SetWithTTL(ctx, key, value, ttl)
+}
+
+func (s *sharedSlices) Append(ctx context.Context, key string, value []byte) (int64, error) {
+	s.forget(key)
+	return s.fullStore.Append(ctx, key, value)
+}
+
+func (s *sharedSlices) Get(ctx context.Context, key string) ([]byte, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	s.mu.Lock()
+	v, ok := s.cache[key]
+	s.mu.Unlock()
+	if ok {
+		return v, nil
+	}
+	return s.fullStore.Get(ctx, key)
+}
+
+func (s *sharedSlices) Delete(ctx context.Context, key string) (bool, error) {
+	s.forget(key)
+	return s.fullStore.Delete(ctx, key)
+}
+
+// Binary.
+
+type truncatesValuesAtNUL struct{ fullStore }
+
+func (s truncatesValuesAtNUL) Set(ctx context.Context, key string, value []byte) error {
+	if i := bytes.IndexByte(value, 0); i >= 0 {
+		value = value[:i]
+	}
+	return s.fullStore.Set(ctx, key, value)
+}
+
+type dropsEmptyValues struct{ fullStore }
+
+func (s dropsEmptyValues) Get(ctx context.Context, key string) ([]byte, error) {
+	v, err := s.fullStore.Get(ctx, key)
+	if err == nil && len(v) == 0 {
+		return nil, fmt.Errorf("empty: %w", kv.ErrNotFound)
+	}
+	return v, err
+}
+
+type truncatesKeysAtNUL struct{ fullStore }
+
+func cutNUL(key string) string { k, _, _ := strings.Cut(key, "\x00"); return k }
+
+func (s truncatesKeysAtNUL) Get(ctx context.Context, key string) ([]byte, error) {
+	return s.fullStore.Get(ctx, cutNUL(key))
+}
+
+func (s truncatesKeysAtNUL) Set(ctx context.Context, key string, value []byte) error {
+	return s.fullStore.Set(ctx, cutNUL(key), value)
+}
+
+func (s truncatesKeysAtNUL) Delete(ctx context.Context, key string) (bool, error) {
+	return s.fullStore.Delete(ctx, cutNUL(key))
+}
+
+// Bulk.
+
+type reordersBulk struct{ fullStore }
+
+func (s reordersBulk) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
+	vals, err := s.fullStore.GetMulti(ctx, keys)
+	slices.Reverse(vals)
+	return vals, err
+}
+
+type dedupesBulk struct{ fullStore }
+
+func (s dedupesBulk) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
+	var uniq []string
+	for _, k := range keys {
+		if !slices.Contains(uniq, k) {
+			uniq = append(uniq, k)
+		}
+	}
+	return s.fullStore.GetMulti(ctx, uniq)
+}
+
+type bulkEmptyFails struct{ fullStore }
+
+func (s bulkEmptyFails) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
+	if len(keys) == 0 {
+		return nil, errors.New("no keys")
+	}
+	return s.fullStore.GetMulti(ctx, keys)
+}
+
+// Scan.
+
+// literalGlob keeps '*' but treats '?', sets and escapes as literal bytes.
+type literalGlob struct{ fullStore }
+
+func (s literalGlob) Scan(ctx context.Context, pattern string) iter.Seq2[string, error] {
+	var b strings.Builder
+	for i := 0; i < len(pattern); i++ {
+		if strings.IndexByte(`?[]\`, pattern[i]) >= 0 {
+			b.WriteByte('\\')
+		}
+		b.WriteByte(pattern[i])
+	}
+	return s.fullStore.Scan(ctx, b.String())
+}
+
+// scanYieldsDeleted also yields the keys deleted through it.
+type scanYieldsDeleted struct {
+	fullStore
+	deleted sync.Map
+}
+
+func (s *scanYieldsDeleted) Delete(ctx context.Context, key string) (bool, error) {
+	s.deleted.Store(key, true)
+	return s.fullStore.Delete(ctx, key)
+}
+
+func (s *scanYieldsDeleted) Scan(ctx context.Context, pattern string) iter.Seq2[string, error] {
+	return extraKeys(s.fullStore.Scan(ctx, pattern), &s.deleted, pattern)
+}
+
+// extraKeys yields the keys of seq, then those of extra that match pattern.
+func extraKeys(seq iter.Seq2[string, error], extra *sync.Map, pattern string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		for k, err := range seq {
+			if !yield(k, err) {
+				return
+			}
+		}
+		for k := range extra.Range {
+			if kv.Match(pattern, k.(string)) && !yield(k.(string), nil) {
+				return
+			}
+		}
+	}
+}
+
+type scanIgnoresBreak struct{ fullStore }
+
+func (s scanIgnoresBreak) Scan(ctx context.Context, pattern string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		for k, err := range s.fullStore.Scan(ctx, pattern) {
+			yield(k, err)
+		}
+	}
+}
+
+// TTL.
+
+type ignoresTTL struct{ fullStore }
+
+func (s ignoresTTL) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if ttl <= 0 {
+		return fmt.Errorf("ttl %v: %w", ttl, kv.ErrInvalid)
+	}
+	return s.fullStore.Set(ctx, key, value)
+}
+
+// expiredInScan yields keys written with a TTL even after they expire.
+type expiredInScan struct {
+	fullStore
+	withTTL sync.Map
+}
+
+func (s *expiredInScan) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	err := s.fullStore.SetWithTTL(ctx, key, value, ttl)
+	if err == nil {
+		s.withTTL.Store(key, true)
+	}
+	return err
+}
+
+func (s *expiredInScan) Scan(ctx context.Context, pattern string) iter.Seq2[string, error] {
+	return extraKeys(s.fullStore.Scan(ctx, pattern), &s.withTTL, pattern)
+}
+
+type ttlTooLong struct{ fullStore }
+
+func (s ttlTooLong) TTL(ctx context.Context, key string) (time.Duration, error) {
+	d, err := s.fullStore.TTL(ctx, key)
+	if d > 0 {
+		d *= 2
+	}
+	return d, err
+}
+
+type acceptsBadTTL struct{ fullStore }
+
+func (s acceptsBadTTL) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if ttl <= 0 {
+		return s.fullStore.Set(ctx, key, value)
+	}
+	return s.fullStore.SetWithTTL(ctx, key, value, ttl)
+}
+
+// Watch.
+
+// relay copies in to the returned channel through f, which returns the
+// events to pass on for each event read. It closes the channel when in is
+// closed, and stops sending once ctx is done.
+func relay(ctx context.Context, in <-chan kv.Event, f func(kv.Event) []kv.Event) <-chan kv.Event {
+	out := make(chan kv.Event)
+	go func() {
+		defer close(out)
+		for ev := range in {
+			for _, e := range f(ev) {
+				select {
+				case out <- e:
+				case <-ctx.Done():
+				}
+			}
+		}
+	}()
+	return out
+}
+
+// filterEvents passes the events of each watch through a filter made for it.
+type filterEvents struct {
+	fullStore
+	newFilter func() func(kv.Event) []kv.Event
+}
+
+func (s filterEvents) Watch(ctx context.Context, pattern string) (<-chan kv.Event, error) {
+	ch, err := s.fullStore.Watch(ctx, pattern)
+	if err != nil {
+		return nil, err
+	}
+	return relay(ctx, ch, s.newFilter()), nil
+}
+
+func skipFirst() func() func(kv.Event) []kv.Event {
+	return func() func(kv.Event) []kv.Event {
+		first := true
+		return func(ev kv.Event) []kv.Event {
+			if first {
+				first = false
+				return nil
+			}
+			return []kv.Event{ev}
+		}
+	}
+}
+
+func everyOther() func() func(kv.Event) []kv.Event {
+	return func() func(kv.Event) []kv.Event {
+		n := 0
+		return func(ev kv.Event) []kv.Event {
+			if ev.Op == kv.OpResync {
+				return []kv.Event{ev}
+			}
+			if n++; n%2 == 0 {
+				return nil
+			}
+			return []kv.Event{ev}
+		}
+	}
+}
+
+func dropOp(op kv.Op) func() func(kv.Event) []kv.Event {
+	return func() func(kv.Event) []kv.Event {
+		return func(ev kv.Event) []kv.Event {
+			if ev.Op == op {
+				return nil
+			}
+			return []kv.Event{ev}
+		}
+	}
+}
+
+// watchPattern watches another pattern than the one asked for.
+type watchPattern struct {
+	fullStore
+	rewrite func(string) string
+}
+
+func (s watchPattern) Watch(ctx context.Context, pattern string) (<-chan kv.Event, error) {
+	return s.fullStore.Watch(ctx, s.rewrite(pattern))
+}
+
+type watchOutlivesContext struct{ fullStore }
+
+func (s watchOutlivesContext) Watch(ctx context.Context, pattern string) (<-chan kv.Event, error) {
+	return s.fullStore.Watch(context.WithoutCancel(ctx), pattern)
+}
+
+// watchBlocksStore runs its own watches of Set, and Set waits until each
+// watch has room for the event.
+type watchBlocksStore struct {
+	fullStore
+	mu   sync.Mutex
+	subs map[chan kv.Event]blockingSub
+}
+
+type blockingSub struct {
+	pattern string
+	done    <-chan struct{}
+}
+
+func (s *watchBlocksStore) Watch(ctx context.Context, pattern string) (<-chan kv.Event, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, err
+	}
+	ch := make(chan kv.Event, 16)
+	ch <- kv.Event{Op: kv.OpResync}
+	s.mu.Lock()
+	if s.subs == nil {
+		s.subs = make(map[chan kv.Event]blockingSub)
+	}
+	s.subs[ch] = blockingSub{pattern, ctx.Done()}
+	s.mu.Unlock()
+	context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		delete(s.subs, ch)
+		s.mu.Unlock()
+		close(ch)
+	})
+	return ch, nil
+}
+
+func (s *watchBlocksStore) Set(ctx context.Context, key string, value []byte) error {
+	if err := s.fullStore.Set(ctx, key, value); err != nil {
+		return err
+	}
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for ch, sub := range s.subs {
+		if !kv.Match(sub.pattern, key) {
+			continue
+		}
+		select {
+		case ch <- kv.Event{Op: kv.OpSet, Key: key}:
+		case <-sub.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+	}
+	return nil
+}
+
+// silentOverflow drops events when its small buffer is full, and never
+// sends an OpResync after the first.
+type silentOverflow struct{ fullStore }
+
+func (s silentOverflow) Watch(ctx context.Context, pattern string) (<-chan kv.Event, error) {
+	in, err := s.fullStore.Watch(ctx, pattern)
+	if err != nil {
+		return nil, err
+	}
+	out := make(chan kv.Event, 64)
+	go func() {
+		defer close(out)
+		first := true
+		for ev := range in {
+			if ev.Op == kv.OpResync && !first {
+				continue
+			}
+			first = false
+			select {
+			case out <- ev:
+			default:
+			}
+		}
+	}()
+	return out, nil
+}
+
+// History.
+
+// historyOffByOne counts versions from 0.
+type historyOffByOne struct{ fullStore }
+
+func (s historyOffByOne) Append(ctx context.Context, key string, value []byte) (int64, error) {
+	v, err := s.fullStore.Append(ctx, key, value)
+	return v - 1, err
+}
+
+func (s historyOffByOne) Latest(ctx context.Context, key string) ([]byte, int64, error) {
+	v, n, err := s.fullStore.Latest(ctx, key)
+	return v, n - 1, err
+}
+
+func (s historyOffByOne) At(ctx context.Context, key string, version int64) ([]byte, error) {
+	return s.fullStore.At(ctx, key, version+1)
+}
+
+type historyNewestFirst struct{ fullStore }
+
+func (s historyNewestFirst) History(ctx context.Context, key string) ([][]byte, error) {
+	h, err := s.fullStore.History(ctx, key)
+	slices.Reverse(h)
+	return h, err
+}
+
+type getReadsHistory struct{ fullStore }
+
+func (s getReadsHistory) Get(ctx context.Context, key string) ([]byte, error) {
+	v, err := s.fullStore.Get(ctx, key)
+	if errors.Is(err, kv.ErrWrongType) {
+		v, _, err = s.fullStore.Latest(ctx, key)
+	}
+	return v, err
+}
+
+type appendDropsPlain struct{ fullStore }
+
+func (s appendDropsPlain) Append(ctx context.Context, key string, value []byte) (int64, error) {
+	if _, err := s.fullStore.Get(ctx, key); err == nil {
+		if _, err := s.fullStore.Delete(ctx, key); err != nil {
+			return 0, err
+		}
+	}
+	return s.fullStore.Append(ctx, key, value)
+}
+
+// Concurrency.
+
+// mixesUpKeys passes the key of a Set through a field shared by all
+// goroutines (atomically, so -race stays quiet), so that concurrent Sets
+// may write each other's keys.
+type mixesUpKeys struct {
+	fullStore
+	pending atomic.Pointer[string]
+}
+
+func (s *mixesUpKeys) Set(ctx context.Context, key string, value []byte) error {
+	s.pending.Store(&key)
+	runtime.Gosched()
+	return s.fullStore.Set(ctx, *s.pending.Load(), value)
+}
+
+// Context.
+
+// ignoresCancel drops the cancellation and deadline of every context.
+type ignoresCancel struct{ fullStore }
+
+func (s ignoresCancel) Get(ctx context.Context, key string) ([]byte, error) {
+	return s.fullStore.Get(context.WithoutCancel(ctx), key)
+}
+
+func (s ignoresCancel) Set(ctx context.Context, key string, value []byte) error {
+	return s.fullStore.Set(context.WithoutCancel(ctx), key, value)
+}
+
+func (s ignoresCancel) Delete(ctx context.Context, key string) (bool, error) {
+	return s.fullStore.Delete(context.WithoutCancel(ctx), key)
+}
+
+func (s ignoresCancel) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
+	return s.fullStore.GetMulti(context.WithoutCancel(ctx), keys)
+}
+
+func (s ignoresCancel) Scan(ctx context.Context, pattern string) iter.Seq2[string, error] {
+	return s.fullStore.Scan(context.WithoutCancel(ctx), pattern)
+}
+
+func (s ignoresCancel) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	return s.fullStore.SetWithTTL(context.WithoutCancel(ctx), key, value, ttl)
+}
+
+func (s ignoresCancel) TTL(ctx context.Context, key string) (time.Duration, error) {
+	return s.fullStore.TTL(context.WithoutCancel(ctx), key)
+}
+
+func (s ignoresCancel) Append(ctx context.Context, key string, value []byte) (int64, error) {
+	return s.fullStore.Append(context.WithoutCancel(ctx), key, value)
+}
+
+func (s ignoresCancel) Latest(ctx context.Context, key string) ([]byte, int64, error) {
+	return s.fullStore.Latest(context.WithoutCancel(ctx), key)
+}
+
+func (s ignoresCancel) At(ctx context.Context, key string, version int64) ([]byte, error) {
+	return s.fullStore.At(context.WithoutCancel(ctx), key, version)
+}
+
+func (s ignoresCancel) History(ctx context.Context, key string) ([][]byte, error) {
+	return s.fullStore.History(context.WithoutCancel(ctx), key)
+}
+
+// writesDespiteCancel writes, then reports the context's error.
+type writesDespiteCancel struct{ fullStore }
+
+func (s writesDespiteCancel) Set(ctx context.Context, key string, value []byte) error {
+	if err := s.fullStore.Set(context.WithoutCancel(ctx), key, value); err != nil {
+		return err
+	}
+	return ctx.Err()
+}
+
+func (s writesDespiteCancel) Delete(ctx context.Context, key string) (bool, error) {
+	ok, err := s.fullStore.Delete(context.WithoutCancel(ctx), key)
+	if err != nil {
+		return ok, err
+	}
+	return ok, ctx.Err()
+}
+
+// Close.
+
+// worksAfterClose ignores Close; the meta-test closes the store it wraps.
+type worksAfterClose struct{ fullStore }
+
+func (worksAfterClose) Close() error { return nil }
+
+type closeTwiceFails struct {
+	fullStore
+	closed atomic.Bool
+}
+
+func (s *closeTwiceFails) Close() error {
+	if s.closed.Swap(true) {
+		return errors.New("already closed")
+	}
+	return s.fullStore.Close()
+}

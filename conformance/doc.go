@@ -1,0 +1,72 @@
+// Package conformance checks that a [kv.Store] keeps the contract of package
+// kv: every rule listed under "Rules" in the kv package documentation, for
+// the required interface and for each optional one the store implements.
+//
+// # Running the suite
+//
+// A backend runs the suite from an ordinary test with [Run], giving it a
+// function that returns the store under test:
+//
+//	func TestConformance(t *testing.T) {
+//		conformance.Run(t, func(t *testing.T) kv.Store {
+//			client := redis.NewClient(&redis.Options{Addr: testAddr})
+//			t.Cleanup(func() { client.Close() })
+//			return mybackend.New(client, nil)
+//		})
+//	}
+//
+// Run calls that function once per case, in the case's subtest, and closes
+// the store when the subtest ends. Run the tests with -race: the suite calls
+// the store from many goroutines at once.
+//
+// # Cases
+//
+// Each case checks one rule and is a subtest named Family/Case below the test
+// that calls Run. The families are Basic, Binary, Bulk ([kv.MultiGetter]),
+// Scan ([kv.Scanner]), TTL ([kv.Expirer]), Watch ([kv.Watcher]), History
+// ([kv.Historian]), Concurrency, Context and Close; [Cases] lists every case
+// with its rule. A failure says what was called, what came back and what the
+// contract wants, followed by the rule:
+//
+//	Get("ck:5f0c3a91d2e87b64:k") after Delete: got "v", want errors.Is(_, kv.ErrNotFound) (rule: after Delete, Get reports kv.ErrNotFound)
+//
+// Select cases by name with go test's -run and -skip flags:
+//
+//	go test -run 'TestConformance/Watch/'
+//	go test -skip 'TestConformance/Watch/SlowConsumer'
+//
+// Case names are stable; new cases may be added.
+//
+// # Optional interfaces
+//
+// The suite finds the optional interfaces by type assertion. A case that needs
+// one the store lacks is skipped with a message naming it, such as
+// "*mybackend.Store does not implement kv.Watcher". A store that implements an
+// interface is held to all of its rules.
+//
+// # Keys and shared servers
+//
+// Each case writes only keys under a random prefix of its own, such as
+// "ck:5f0c3a91d2e87b64:", builds its scan and watch patterns from that prefix
+// (escaped with [kv.EscapePattern]), and ignores events for other keys, so
+// several runs may share one server at once. The one exception is
+// Binary/EmptyKey, which must write the empty key: it retries when another
+// run seems to interfere. A case deletes the keys it wrote when it ends, as
+// far as the store still lets it (the Close cases close their store, and
+// write nothing before). The suite never flushes or clears anything.
+//
+// # Time
+//
+// Each case runs under a context with a 30-second deadline. A case still
+// running 15 seconds after that deadline panics with a message naming the
+// case and the stacks of all goroutines, so a store that ignores its context
+// fails fast rather than at the go test timeout. Waits for watch events are
+// bounded at 5 seconds each.
+//
+// The suite checks no timings, only these bounds. A few cases wait on
+// purpose: keys written with a 200 ms TTL are read 350 ms later, and
+// Watch/Expired then waits for OpExpired (it reads the key first, which makes
+// Redis free it at once). Watch/SlowConsumer makes 20,000 Sets while a watch
+// is not read; they must all return within 20 seconds. On the memory backend
+// the whole suite runs in about two seconds.
+package conformance

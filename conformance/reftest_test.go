@@ -1,0 +1,314 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"iter"
+	"slices"
+	"sync"
+	"time"
+
+	"github.com/cledar/storekit/internal/eventq"
+	"github.com/cledar/storekit/kv"
+)
+
+// refStore is a small, obviously correct store with every capability, used
+// to test the suite itself: one mutex around a map, expiry by timer (and on
+// access), watches fed through eventq.
+type refStore struct {
+	mu      sync.Mutex
+	data    map[string]*refEntry
+	watches map[*refWatch]struct{}
+	closed  bool
+	gen     uint64
+}
+
+type refEntry struct {
+	value   []byte   // plain value, when hist is nil
+	hist    [][]byte // history, oldest first
+	expires time.Time
+	gen     uint64 // identifies this write, for its expiry timer
+}
+
+type refWatch struct {
+	pattern string
+	q       *eventq.Queue
+}
+
+// fullStore is a store with every optional interface.
+type fullStore interface {
+	kv.Store
+	kv.MultiGetter
+	kv.Scanner
+	kv.Expirer
+	kv.Watcher
+	kv.Historian
+}
+
+var _ fullStore = (*refStore)(nil)
+
+func newRefStore() *refStore {
+	return &refStore{data: make(map[string]*refEntry), watches: make(map[*refWatch]struct{})}
+}
+
+// begin checks ctx and Close, and locks the store.
+func (s *refStore) begin(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("ref: %w", err)
+	}
+	s.mu.Lock()
+	if s.closed {
+		s.mu.Unlock()
+		return fmt.Errorf("ref: %w", kv.ErrClosed)
+	}
+	return nil
+}
+
+// emit reports an event for key to the matching watches. Called locked.
+func (s *refStore) emit(op kv.Op, key string) {
+	for w := range s.watches {
+		if kv.Match(w.pattern, key) {
+			w.q.Push(kv.Event{Op: op, Key: key})
+		}
+	}
+}
+
+// live returns key's entry, removing it if it has expired. Called locked.
+func (s *refStore) live(key string) *refEntry {
+	e := s.data[key]
+	if e != nil && !e.expires.IsZero() && !time.Now().Before(e.expires) {
+		delete(s.data, key)
+		s.emit(kv.OpExpired, key)
+		return nil
+	}
+	return e
+}
+
+func (s *refStore) put(key string, e *refEntry) {
+	s.gen++
+	e.gen = s.gen
+	s.data[key] = e
+}
+
+func (s *refStore) Get(ctx context.Context, key string) ([]byte, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	e := s.live(key)
+	switch {
+	case e == nil:
+		return nil, fmt.Errorf("ref: %q: %w", key, kv.ErrNotFound)
+	case e.hist != nil:
+		return nil, fmt.Errorf("ref: %q: %w", key, kv.ErrWrongType)
+	}
+	return slices.Clone(e.value), nil
+}
+
+func (s *refStore) Set(ctx context.Context, key string, value []byte) error {
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	s.put(key, &refEntry{value: nonNil(value)})
+	s.emit(kv.OpSet, key)
+	return nil
+}
+
+func nonNil(b []byte) []byte { return append([]byte{}, b...) }
+
+func (s *refStore) Delete(ctx context.Context, key string) (bool, error) {
+	if err := s.begin(ctx); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	if s.live(key) == nil {
+		return false, nil
+	}
+	delete(s.data, key)
+	s.emit(kv.OpDelete, key)
+	return true, nil
+}
+
+func (s *refStore) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	ws := s.watches
+	s.watches = make(map[*refWatch]struct{})
+	s.mu.Unlock()
+	for w := range ws {
+		w.q.Close()
+	}
+	return nil
+}
+
+func (s *refStore) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	vals := make([]kv.Value, len(keys))
+	for i, k := range keys {
+		if e := s.live(k); e != nil && e.hist == nil {
+			vals[i] = kv.Value{Data: slices.Clone(e.value), Found: true}
+		}
+	}
+	return vals, nil
+}
+
+func (s *refStore) Scan(ctx context.Context, pattern string) iter.Seq2[string, error] {
+	return func(yield func(string, error) bool) {
+		if err := s.begin(ctx); err != nil {
+			yield("", err)
+			return
+		}
+		var keys []string
+		for k := range s.data {
+			if kv.Match(pattern, k) && s.live(k) != nil {
+				keys = append(keys, k)
+			}
+		}
+		s.mu.Unlock()
+		for _, k := range keys {
+			if !yield(k, nil) {
+				return
+			}
+		}
+	}
+}
+
+func (s *refStore) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if ttl <= 0 {
+		return fmt.Errorf("ref: ttl %v: %w", ttl, kv.ErrInvalid)
+	}
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	e := &refEntry{value: nonNil(value), expires: time.Now().Add(ttl)}
+	s.put(key, e)
+	s.emit(kv.OpSet, key)
+	s.emit(kv.OpExpire, key)
+	gen := e.gen
+	time.AfterFunc(ttl, func() { s.expire(key, gen) })
+	return nil
+}
+
+// expire frees key if it still holds the write gen, which has expired.
+func (s *refStore) expire(key string, gen uint64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if e := s.data[key]; !s.closed && e != nil && e.gen == gen {
+		s.live(key)
+	}
+}
+
+func (s *refStore) TTL(ctx context.Context, key string) (time.Duration, error) {
+	if err := s.begin(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	e := s.live(key)
+	switch {
+	case e == nil:
+		return 0, fmt.Errorf("ref: %q: %w", key, kv.ErrNotFound)
+	case e.expires.IsZero():
+		return kv.NoExpiry, nil
+	}
+	return time.Until(e.expires), nil
+}
+
+func (s *refStore) Watch(ctx context.Context, pattern string) (<-chan kv.Event, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	w := &refWatch{pattern: pattern, q: eventq.New(ctx, 0)}
+	w.q.Push(kv.Event{Op: kv.OpResync})
+	s.watches[w] = struct{}{}
+	context.AfterFunc(ctx, func() {
+		s.mu.Lock()
+		delete(s.watches, w)
+		s.mu.Unlock()
+	})
+	return w.q.C(), nil
+}
+
+func (s *refStore) Append(ctx context.Context, key string, value []byte) (int64, error) {
+	if err := s.begin(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	e := s.live(key)
+	switch {
+	case e == nil:
+		e = &refEntry{}
+		s.put(key, e)
+	case e.hist == nil:
+		e.hist = [][]byte{e.value}
+		e.value = nil
+		s.emit(kv.OpDelete, key)
+	}
+	e.hist = append(e.hist, nonNil(value))
+	s.emit(kv.OpAppend, key)
+	return int64(len(e.hist)), nil
+}
+
+// entries returns key's history: a plain value counts as one entry. Called
+// locked.
+func (s *refStore) entries(key string) ([][]byte, error) {
+	e := s.live(key)
+	switch {
+	case e == nil:
+		return nil, fmt.Errorf("ref: %q: %w", key, kv.ErrNotFound)
+	case e.hist == nil:
+		return [][]byte{e.value}, nil
+	}
+	return e.hist, nil
+}
+
+func (s *refStore) Latest(ctx context.Context, key string) ([]byte, int64, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, 0, err
+	}
+	defer s.mu.Unlock()
+	h, err := s.entries(key)
+	if err != nil {
+		return nil, 0, err
+	}
+	return slices.Clone(h[len(h)-1]), int64(len(h)), nil
+}
+
+func (s *refStore) At(ctx context.Context, key string, version int64) ([]byte, error) {
+	if version < 1 {
+		return nil, fmt.Errorf("ref: version %d: %w", version, kv.ErrInvalid)
+	}
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	h, err := s.entries(key)
+	if err != nil {
+		return nil, err
+	}
+	if version > int64(len(h)) {
+		return nil, fmt.Errorf("ref: %q version %d: %w", key, version, kv.ErrNotFound)
+	}
+	return slices.Clone(h[version-1]), nil
+}
+
+func (s *refStore) History(ctx context.Context, key string) ([][]byte, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	h, err := s.entries(key)
+	if err != nil {
+		return nil, err
+	}
+	out := make([][]byte, len(h))
+	for i, v := range h {
+		out[i] = slices.Clone(v)
+	}
+	return out, nil
+}

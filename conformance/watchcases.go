@@ -1,0 +1,312 @@
+package conformance
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/cledar/storekit/kv"
+)
+
+var watchCases = []testCase{
+	{
+		name:  "Watch/FirstEventResync",
+		rule:  "the first event of a watch is an OpResync with a nil Err",
+		needs: []capability{watcher},
+		run: func(h *harness) {
+			h.watch(h.pattern("*")).expectResync()
+		},
+	},
+	{
+		name:  "Watch/Set",
+		rule:  "once Watch returns the watch is live: a Set made before any event is read is reported as OpSet",
+		needs: []capability{watcher},
+		run: func(h *harness) {
+			k := h.key("k")
+			w := h.watch(h.pattern("*"))
+			h.set(k, []byte("v"))
+			w.expectResync()
+			w.expect("after Set", k, kv.OpSet)
+		},
+	},
+	{
+		name:  "Watch/Delete",
+		rule:  "a Delete of an existing matching key is reported as OpDelete",
+		needs: []capability{watcher},
+		run: func(h *harness) {
+			k := h.key("k")
+			h.set(k, []byte("v"))
+			w := h.watch(h.pattern("*"))
+			w.expectResync()
+			_, err := h.s.Delete(h.ctx, k)
+			h.must(err, "Delete(%q)", k)
+			w.expect("after Delete of an existing key", k, kv.OpDelete)
+		},
+	},
+	{
+		name:  "Watch/SetWithTTL",
+		rule:  "SetWithTTL is reported as OpSet followed by OpExpire",
+		needs: []capability{watcher, expirer},
+		run: func(h *harness) {
+			k := h.key("k")
+			w := h.watch(h.pattern("*"))
+			w.expectResync()
+			h.setTTL(k, []byte("v"), longTTL)
+			w.expect("after SetWithTTL", k, kv.OpSet, kv.OpExpire)
+		},
+	},
+	{
+		name: "Watch/Expired",
+		rule: "a key's expiry is reported as OpExpired once the backend frees it " +
+			"(the case reads the key after its TTL, which makes Redis free it at once)",
+		needs: []capability{watcher, expirer},
+		run: func(h *harness) {
+			k := h.key("k")
+			w := h.watch(h.pattern("*"))
+			w.expectResync()
+			h.setTTL(k, []byte("v"), h.cfg.ttl)
+			w.expect("after SetWithTTL", k, kv.OpSet, kv.OpExpire)
+			h.sleep(h.cfg.ttl + h.cfg.ttlMargin)
+			h.wantMissing(k, "after its TTL passed")
+			w.expectAll(h.cfg.expiryWait, "after the key's TTL passed", map[string][]kv.Op{k: {kv.OpExpired}})
+		},
+	},
+	{
+		name:  "Watch/Append",
+		rule:  "Append is reported as OpAppend",
+		needs: []capability{watcher, historian},
+		run: func(h *harness) {
+			k := h.key("k")
+			w := h.watch(h.pattern("*"))
+			w.expectResync()
+			h.append(k, "v1")
+			h.append(k, "v2")
+			w.expect("after two Appends", k, kv.OpAppend, kv.OpAppend)
+		},
+	},
+	{
+		name:  "Watch/AppendConverts",
+		rule:  "Append onto a plain value reports OpDelete for the conversion, then OpAppend",
+		needs: []capability{watcher, historian},
+		run: func(h *harness) {
+			k := h.key("k")
+			w := h.watch(h.pattern("*"))
+			w.expectResync()
+			h.set(k, []byte("plain"))
+			h.append(k, "v2")
+			w.expect("after Set then Append", k, kv.OpSet, kv.OpDelete, kv.OpAppend)
+		},
+	},
+	{
+		name:  "Watch/PerKeyOrder",
+		rule:  "events for one key arrive in the order of its changes",
+		needs: []capability{watcher},
+		run: func(h *harness) {
+			a, b := h.key("a"), h.key("b")
+			w := h.watch(h.pattern("*"))
+			w.expectResync()
+			h.set(a, []byte("1"))
+			h.set(b, []byte("1"))
+			h.set(a, []byte("2"))
+			h.del(b)
+			h.del(a)
+			h.set(b, []byte("2"))
+			h.set(a, []byte("3"))
+			h.set(a, []byte("4"))
+			w.expectAll(h.cfg.eventTimeout, "after interleaved changes to two keys", map[string][]kv.Op{
+				a: {kv.OpSet, kv.OpSet, kv.OpDelete, kv.OpSet, kv.OpSet},
+				b: {kv.OpSet, kv.OpDelete, kv.OpSet},
+			})
+		},
+	},
+	{
+		name:  "Watch/NonMatching",
+		rule:  "a change to a key that does not match the watch's pattern is not reported",
+		needs: []capability{watcher},
+		run: func(h *harness) {
+			other, sentinel := h.key("x:other"), h.key("w:sentinel")
+			h.expectOnly(h.pattern("w:*"), other, sentinel)
+		},
+	},
+	{
+		name:  "Watch/EscapedPattern",
+		rule:  "a watch of kv.EscapePattern(key) reports that key only, whatever glob characters it holds",
+		needs: []capability{watcher},
+		run: func(h *harness) {
+			target, decoy := h.key("a*b"), h.key("aXb")
+			h.expectOnly(kv.EscapePattern(target), decoy, target)
+		},
+	},
+	{
+		name:  "Watch/BinaryKeys",
+		rule:  "events carry keys byte for byte, including NUL, invalid UTF-8 and newlines",
+		needs: []capability{watcher},
+		run: func(h *harness) {
+			keys := h.keysFor(binaryKeys...)
+			w := h.watch(h.pattern("*"))
+			w.expectResync()
+			want := make(map[string][]kv.Op)
+			for _, k := range keys {
+				h.set(k, []byte("v"))
+				want[k] = []kv.Op{kv.OpSet}
+			}
+			w.expectAll(h.cfg.eventTimeout, "after Set of binary keys", want)
+		},
+	},
+	{
+		name:  "Watch/TwoWatches",
+		rule:  "two watches of the same keys both report each change, and ending one leaves the other running",
+		needs: []capability{watcher},
+		run: func(h *harness) {
+			k := h.key("k")
+			w1, w2 := h.watch(h.pattern("*")), h.watch(h.pattern("*"))
+			w1.expectResync()
+			w2.expectResync()
+			h.set(k, []byte("1"))
+			w1.expect("after Set, seen by the first of two watches", k, kv.OpSet)
+			w2.expect("after Set, seen by the second of two watches", k, kv.OpSet)
+			w1.cancel()
+			w1.expectClosed("after its context was cancelled")
+			h.set(k, []byte("2"))
+			w2.expect("after Set, once the other watch ended", k, kv.OpSet)
+		},
+	},
+	{
+		name:  "Watch/CancelCloses",
+		rule:  "a watch's channel is closed when its context ends",
+		needs: []capability{watcher},
+		run: func(h *harness) {
+			w := h.watch(h.pattern("*"))
+			w.expectResync()
+			h.set(h.key("k"), []byte("v"))
+			w.cancel()
+			w.expectClosed("after its context was cancelled")
+			h.wantValue(h.key("k"), []byte("v"), "after a watch ended")
+		},
+	},
+	{
+		name: "Watch/SlowConsumer",
+		rule: "a watch that is not read never blocks the store, and when events are dropped the " +
+			"consumer is told with an OpResync: it receives every event or a later OpResync",
+		needs: []capability{watcher},
+		run:   runSlowConsumer,
+	},
+}
+
+// expectOnly watches pattern, changes decoy (which pattern must not match)
+// and then target (which it matches), and checks that the target's event
+// comes with no event for decoy before it.
+func (h *harness) expectOnly(pattern, decoy, target string) {
+	h.t.Helper()
+	h.track(decoy)
+	h.track(target)
+	w := h.watch(pattern)
+	w.expectResync()
+	h.set(decoy, []byte("v"))
+	h.set(target, []byte("v"))
+	before, ok := w.until("after Set of a matching key", target, kv.OpSet)
+	for _, ev := range before {
+		if ev.Key == decoy {
+			h.errorf("Watch(%q) reported %v, a key it does not match", pattern, ev)
+		}
+	}
+	if !ok {
+		return
+	}
+	// Events that are already queued come in the next instant.
+	for {
+		ev, ok, _ := w.recv(10 * time.Millisecond)
+		if !ok {
+			return
+		}
+		if ev.Key == decoy {
+			h.errorf("Watch(%q) reported %v, a key it does not match", pattern, ev)
+		}
+	}
+}
+
+// runSlowConsumer reads a watch's first OpResync, then writes
+// cfg.slowWrites times to one key while the watch is not read; the loop must
+// finish within cfg.slowBound (the store never waits for a consumer). Then it
+// reads the watch, which must deliver either every OpSet, or an OpResync that
+// reports the overflow (possibly after some of the OpSet events); silence
+// before either means events were dropped without a word.
+//
+// The first OpResync is read before the writes because a store may merge it
+// with the OpResync of an overflow, which would then go unseen.
+func runSlowConsumer(h *harness) {
+	k := h.key("k")
+	w := h.watch(h.pattern("*"))
+	w.expectResync()
+	n := h.cfg.slowWrites
+	h.writeMany(k, n)
+
+	sets := 0
+	for sets < n {
+		ev, ok, closed := w.recv(h.cfg.eventTimeout)
+		switch {
+		case closed || !ok:
+			then := fmt.Sprintf("nothing for %v", h.cfg.eventTimeout)
+			if closed {
+				then = "the channel closed"
+			}
+			h.errorf("Watch(%q) after %d Sets while it was not read: delivered %d OpSet events, then %s, "+
+				"with no OpResync: events were dropped silently", w.pattern, n, sets, then)
+			return
+		case ev.Op == kv.OpResync:
+			h.t.Logf("Watch(%q): %v after %d of %d OpSet events: overflow reported", w.pattern, ev, sets, n)
+			return
+		case ev.Key == k && ev.Op == kv.OpSet:
+			sets++
+		case strings.HasPrefix(ev.Key, h.prefix):
+			h.errorf("Watch(%q) after %d Sets of %q: unexpected event %v", w.pattern, n, k, ev)
+			return
+		}
+	}
+	h.t.Logf("Watch(%q): all %d OpSet events delivered", w.pattern, n)
+}
+
+// writeMany Sets key n times, and fails the case unless all n Sets return
+// within cfg.slowBound.
+func (h *harness) writeMany(key string, n int) {
+	h.t.Helper()
+	ctx, cancel := context.WithTimeout(h.ctx, h.cfg.slowBound)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		for i := range n {
+			if err := h.s.Set(ctx, key, strconv.AppendInt(nil, int64(i), 10)); err != nil {
+				done <- fmt.Errorf("call %d of %d: %w", i+1, n, err)
+				return
+			}
+		}
+		done <- nil
+	}()
+	select {
+	case err := <-done:
+		if err != nil {
+			h.fatalf("%d Sets of %q while a watch was not read: %v (a watch must never block the store)", n, key, err)
+		}
+	case <-time.After(h.cfg.slowBound + h.cfg.eventTimeout):
+		h.fatalf("%d Sets of %q while a watch was not read did not end within %v, and ignored their context: "+
+			"a watch must never block the store", n, key, h.cfg.slowBound)
+	}
+}
+
+// append calls Append, ending the case if it fails.
+func (h *harness) append(key, value string) int64 {
+	h.t.Helper()
+	v, err := h.hi().Append(h.ctx, key, []byte(value))
+	h.must(err, "Append(%q, %q)", key, value)
+	return v
+}
+
+// del calls Delete, ending the case if it fails.
+func (h *harness) del(key string) bool {
+	h.t.Helper()
+	removed, err := h.s.Delete(h.ctx, key)
+	h.must(err, "Delete(%q)", key)
+	return removed
+}

@@ -1,0 +1,45 @@
+package redisproto
+
+import (
+	"strings"
+
+	"github.com/cledar/storekit/kv"
+)
+
+// ReplySentinel maps the text of a Redis error reply (such as
+// "WRONGTYPE Operation against a key ...", without the leading '-') to the kv
+// sentinel it stands for, or nil for an operation error: the server was
+// usable and rejected the request.
+//
+// The error code is the reply's first word; a leading "ERR " (added by some
+// Redis-compatible servers) is looked through.
+//
+//	WRONGTYPE                                   kv.ErrWrongType
+//	NOAUTH WRONGPASS                            kv.ErrUnavailable (authentication failed)
+//	LOADING BUSY MASTERDOWN CLUSTERDOWN         kv.ErrUnavailable (retrying later may succeed)
+//	TRYAGAIN READONLY NOREPLICAS
+//	ERR max number of clients reached           kv.ErrUnavailable
+//	anything else, NOPERM included              nil: an operation error
+//
+// NOPERM is an operation error, not unavailability: the client is
+// authenticated and the server is up, but the user's ACL forbids this command
+// or key. Retrying cannot help and other calls may well succeed, which is
+// what an operation error means; a failed login (NOAUTH, WRONGPASS) makes
+// every call fail, so it counts as unavailable.
+func ReplySentinel(msg string) error {
+	code, rest, _ := strings.Cut(msg, " ")
+	if code == "ERR" {
+		if strings.HasPrefix(rest, "max number of clients reached") {
+			return kv.ErrUnavailable
+		}
+		code, _, _ = strings.Cut(rest, " ")
+	}
+	switch code {
+	case "WRONGTYPE":
+		return kv.ErrWrongType
+	case "NOAUTH", "WRONGPASS",
+		"LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY", "NOREPLICAS":
+		return kv.ErrUnavailable
+	}
+	return nil
+}

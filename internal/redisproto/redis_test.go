@@ -1,0 +1,139 @@
+package redisproto
+
+import (
+	"errors"
+	"math/rand/v2"
+	"strings"
+	"testing"
+
+	"github.com/cledar/storekit/internal/redistest"
+	"github.com/cledar/storekit/kv"
+)
+
+// TestSlotAgainstRedis compares Slot with CLUSTER KEYSLOT on random keys
+// rich in braces.
+func TestSlotAgainstRedis(t *testing.T) {
+	srv := redistest.Start(t, &redistest.Options{Args: []string{"--cluster-enabled", "yes", "--cluster-config-file", "nodes.conf"}})
+	r := rand.New(rand.NewPCG(3, 4))
+	const alphabet = "ab{}{}\x00\xff:"
+	for range 500 {
+		b := make([]byte, r.IntN(10))
+		for i := range b {
+			b[i] = alphabet[r.IntN(len(alphabet))]
+		}
+		key := string(b)
+		got, err := srv.Do("CLUSTER", "KEYSLOT", key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if want := got.(int64); Slot(key) != int(want) {
+			t.Errorf("Slot(%q) = %d, CLUSTER KEYSLOT = %d", key, Slot(key), want)
+		}
+	}
+}
+
+// TestScripts runs the history scripts on a real Redis.
+func TestScripts(t *testing.T) {
+	srv := redistest.Start(t, nil)
+	eval := func(script, key string, args ...string) (any, error) {
+		return srv.Do(append([]string{"EVAL", script, "1", key}, args...)...)
+	}
+	latest := func(key string) any {
+		t.Helper()
+		v, err := eval(LatestScript, key)
+		if err != nil {
+			t.Fatalf("Latest(%q): %v", key, err)
+		}
+		return v
+	}
+	wantWrongType := func(err error, what string) {
+		t.Helper()
+		var re redistest.ReplyError
+		if !errors.As(err, &re) || ReplySentinel(string(re)) != kv.ErrWrongType {
+			t.Errorf("%s: err = %v, want a WRONGTYPE reply", what, err)
+		}
+	}
+
+	if v := latest("missing"); v != nil {
+		t.Errorf("Latest of a missing key = %v, want nil", v)
+	}
+	for i, value := range []string{"one", "", "three\x00\xff"} {
+		n, err := eval(AppendScript, "h", value)
+		if err != nil || n != int64(i+1) {
+			t.Fatalf("Append #%d = %v, %v; want %d", i+1, n, err, i+1)
+		}
+		if v := latest("h").([]any); v[0] != int64(i+1) || v[1] != value {
+			t.Errorf("Latest after Append #%d = %q, want {%d, %q}", i+1, v, i+1, value)
+		}
+	}
+
+	srv.MustDo("SET", "plain", "old")
+	if v := latest("plain").([]any); v[0] != int64(1) || v[1] != "old" {
+		t.Errorf("Latest of a plain value = %q, want {1, old}", v)
+	}
+	if n, err := eval(AppendScript, "plain", "new"); err != nil || n != int64(2) {
+		t.Fatalf("Append onto a plain value = %v, %v; want 2", n, err)
+	}
+	if got := srv.MustDo("LRANGE", "plain", "0", "-1"); !equalStrings(got, "old", "new") {
+		t.Errorf("list after converting a plain value = %q, want [old new]", got)
+	}
+
+	srv.MustDo("HSET", "hash", "f", "v")
+	_, err := eval(AppendScript, "hash", "x")
+	wantWrongType(err, "Append onto a hash")
+	_, err = eval(LatestScript, "hash")
+	wantWrongType(err, "Latest of a hash")
+}
+
+func equalStrings(v any, want ...string) bool {
+	arr, _ := v.([]any)
+	if len(arr) != len(want) {
+		return false
+	}
+	for i, w := range want {
+		if arr[i] != w {
+			return false
+		}
+	}
+	return true
+}
+
+// TestKeyspaceEvents checks EventOp and KeyFromChannel against the
+// notifications a real Redis sends for the commands storekit uses.
+func TestKeyspaceEvents(t *testing.T) {
+	srv := redistest.Start(t, &redistest.Options{Args: []string{"--notify-keyspace-events", RequiredNotifyClasses}})
+	sub := srv.Subscribe(t, KeyspaceChannelPattern(0, "ev:*"))
+	steps := []struct {
+		cmd []string
+		op  kv.Op
+	}{
+		{[]string{"SET", "ev:k", "v"}, kv.OpSet},
+		{[]string{"SET", "ev:k", "v", "PX", "100000"}, kv.OpSet},
+		{nil, kv.OpExpire},
+		{[]string{"DEL", "ev:k"}, kv.OpDelete},
+		{[]string{"RPUSH", "ev:k", "v"}, kv.OpAppend},
+		{[]string{"UNLINK", "ev:k"}, kv.OpDelete},
+		{[]string{"INCR", "ev:k"}, kv.OpSet},
+		{[]string{"PERSIST", "ev:k"}, 0}, // no expiry: no event
+		{[]string{"EXPIRE", "ev:k", "100"}, kv.OpExpire},
+		{[]string{"PERSIST", "ev:k"}, kv.OpOther},
+		{[]string{"RENAME", "ev:k", "ev:k2"}, kv.OpDelete},
+		{nil, kv.OpSet}, // rename_to on ev:k2
+		{[]string{"PEXPIRE", "ev:k2", "1"}, kv.OpExpire},
+		{nil, kv.OpExpired},
+	}
+	for _, st := range steps {
+		if st.cmd != nil {
+			srv.MustDo(st.cmd...)
+		}
+		if st.op == 0 {
+			continue
+		}
+		ch, event := sub.Next(t)
+		key, ok := KeyFromChannel(ch)
+		op, ok2 := EventOp(event)
+		if !ok || !ok2 || op != st.op || !strings.HasPrefix(key, "ev:k") {
+			t.Errorf("after %v: notification %q on %q maps to %v %q (%v, %v), want %v", st.cmd, event, ch, op, key, ok, ok2, st.op)
+		}
+	}
+}

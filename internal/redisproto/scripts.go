@@ -1,0 +1,41 @@
+package redisproto
+
+// The history capability ([kv.Historian]) keeps a key's versions in a Redis
+// list, oldest first, newest last (RPUSH), the layout of the Python config
+// store. A key that holds a plain string counts as a history of one entry.
+
+// AppendScript appends ARGV[1] to the history at KEYS[1] and returns the new
+// length, which is the version of the appended value. A plain string key is
+// first converted, in the same atomic step, into a list holding the old value
+// as version 1 (GET, DEL, RPUSH old new): watchers see "del" then "rpush".
+// A key of any other type yields a WRONGTYPE error reply.
+const AppendScript = `
+local t = redis.call('TYPE', KEYS[1])['ok']
+if t == 'string' then
+	local old = redis.call('GET', KEYS[1])
+	redis.call('DEL', KEYS[1])
+	return redis.call('RPUSH', KEYS[1], old, ARGV[1])
+end
+if t ~= 'list' and t ~= 'none' then
+	return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value')
+end
+return redis.call('RPUSH', KEYS[1], ARGV[1])
+`
+
+// LatestScript returns the newest entry of the history at KEYS[1] with its
+// version, read atomically, as the array {version, value}: {LLEN, LINDEX -1}
+// for a list and {1, value} for a plain string. It returns a nil reply when
+// the key does not exist and a WRONGTYPE error reply for any other type.
+const LatestScript = `
+local t = redis.call('TYPE', KEYS[1])['ok']
+if t == 'none' then
+	return false
+end
+if t == 'string' then
+	return {1, redis.call('GET', KEYS[1])}
+end
+if t == 'list' then
+	return {redis.call('LLEN', KEYS[1]), redis.call('LINDEX', KEYS[1], -1)}
+end
+return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value')
+`

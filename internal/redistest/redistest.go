@@ -1,0 +1,391 @@
+// Package redistest finds or starts a real Redis server for tests. It is
+// imported only by _test.go files.
+//
+// [New] returns a server to run tests against, found in this order:
+//
+//  1. the address in the environment variable STOREKIT_REDIS_ADDR, used as
+//     is (the tests never flush it, so they must keep to their own keys);
+//  2. a redis-server binary on PATH, started on a free loopback port in a
+//     temporary directory with --save "" --appendonly no
+//     --notify-keyspace-events KEA, and stopped when the test ends;
+//  3. a container of the official image through testcontainers-go, when a
+//     Docker engine answers;
+//  4. none: the test is skipped with the reason, or fails when the
+//     environment variable STOREKIT_REQUIRE_REDIS is set to 1.
+//
+// [Start] always starts its own redis-server, for tests that kill, restart or
+// reconfigure it, and [StartCluster] starts a local Redis Cluster.
+// [Server.Do] and [Server.Subscribe] talk to a server with a minimal RESP
+// client of their own, so the harness depends on no Redis client library.
+package redistest
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net"
+	"net/url"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/testcontainers/testcontainers-go"
+	tcredis "github.com/testcontainers/testcontainers-go/modules/redis"
+)
+
+// Environment variables that steer [New].
+const (
+	// EnvAddr names a Redis server (host:port) to use instead of starting one.
+	EnvAddr = "STOREKIT_REDIS_ADDR"
+	// EnvRequire, set to 1, turns "no Redis available" from a skip into a
+	// test failure.
+	EnvRequire = "STOREKIT_REQUIRE_REDIS"
+)
+
+// Timeouts of the harness: generous, because a 2-core machine running tests
+// under -race can be slow.
+const (
+	readyTimeout = 15 * time.Second
+	stopTimeout  = 5 * time.Second
+	startTries   = 5
+)
+
+// serverArgs are the redis-server arguments of every server started here,
+// after --port, --dir and --bind.
+var serverArgs = []string{
+	"--save", "",
+	"--appendonly", "no",
+	"--notify-keyspace-events", "KEA",
+	"--daemonize", "no",
+}
+
+// A Server is a Redis server for a test.
+type Server struct {
+	t        testing.TB
+	addr     string
+	owned    bool
+	password string
+
+	// The rest is set only for a redis-server process started here.
+	bin  string
+	dir  string
+	args []string // full argument list, --port included
+
+	mu     sync.Mutex
+	cmd    *exec.Cmd
+	exited chan struct{} // closed when cmd has exited
+}
+
+// Options configure a server started by [Start].
+type Options struct {
+	// Args are extra redis-server arguments, appended after the defaults so
+	// that they override them: for example
+	// []string{"--notify-keyspace-events", ""}.
+	Args []string
+	// Password, when set, is the server's requirepass; [Server.Do]
+	// authenticates with it.
+	Password string
+}
+
+// New returns a Redis server for t (see the package documentation for where
+// it comes from). A server it starts is stopped when t ends.
+func New(t testing.TB) *Server {
+	t.Helper()
+	if addr := os.Getenv(EnvAddr); addr != "" {
+		s := &Server{t: t, addr: addr}
+		if err := s.ping(); err != nil {
+			t.Fatalf("redistest: %s=%s does not answer PING: %v", EnvAddr, addr, err)
+		}
+		return s
+	}
+	if bin, err := exec.LookPath("redis-server"); err == nil {
+		return start(t, bin, nil)
+	}
+	reason := dockerUnavailable()
+	if reason == "" {
+		return startContainer(t)
+	}
+	skip(t, "no Redis server for this test: %s is not set, redis-server is not on PATH, and %s", EnvAddr, reason)
+	return nil
+}
+
+// Start starts a redis-server of its own for t, with the default arguments
+// followed by opts.Args, and stops it when t ends. It skips t (or fails it,
+// with STOREKIT_REQUIRE_REDIS=1) when no redis-server binary is on PATH.
+// opts may be nil.
+func Start(t testing.TB, opts *Options) *Server {
+	t.Helper()
+	bin, err := exec.LookPath("redis-server")
+	if err != nil {
+		skip(t, "this test starts its own Redis, but redis-server is not on PATH: %v", err)
+	}
+	return start(t, bin, opts)
+}
+
+func skip(t testing.TB, format string, args ...any) {
+	t.Helper()
+	msg := "redistest: " + fmt.Sprintf(format, args...)
+	if os.Getenv(EnvRequire) == "1" {
+		t.Fatalf("%s (%s=1 requires a Redis server)", msg, EnvRequire)
+		return
+	}
+	t.Skipf("SKIPPED, NO REDIS: %s (set %s=1 to make this a failure)", msg, EnvRequire)
+}
+
+// Addr returns the server's host:port.
+func (s *Server) Addr() string { return s.addr }
+
+// Owned reports whether the server belongs to this test (started by the
+// harness, so it may be flushed, killed or reconfigured), as opposed to one
+// named by STOREKIT_REDIS_ADDR.
+func (s *Server) Owned() bool { return s.owned }
+
+// Password returns the server's requirepass set through [Options], or "".
+func (s *Server) Password() string { return s.password }
+
+// Do sends one command on a new connection and returns the reply: a string
+// for simple and bulk strings, an int64, a []any, nil for a nil reply, or a
+// [ReplyError] for an error reply.
+func (s *Server) Do(args ...string) (any, error) {
+	return do(context.Background(), s.addr, s.password, args...)
+}
+
+// MustDo is [Server.Do] that fails the test on any error.
+func (s *Server) MustDo(args ...string) any {
+	s.t.Helper()
+	v, err := s.Do(args...)
+	if err != nil {
+		s.t.Fatalf("redistest: %s: %v", strings.Join(args, " "), err)
+	}
+	return v
+}
+
+func (s *Server) ping() error {
+	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+	defer cancel()
+	_, err := do(ctx, s.addr, "", "PING")
+	var re ReplyError
+	if errors.As(err, &re) && !strings.HasPrefix(string(re), "LOADING") {
+		err = nil // NOAUTH and the like: the server is up
+	}
+	return err
+}
+
+// start runs redis-server on a free port, retrying on a port collision.
+func start(t testing.TB, bin string, opts *Options) *Server {
+	t.Helper()
+	if opts == nil {
+		opts = &Options{}
+	}
+	dir := t.TempDir()
+	var lastErr error
+	for range startTries {
+		port, err := freePort()
+		if err != nil {
+			t.Fatalf("redistest: pick a port: %v", err)
+		}
+		args := append([]string{"--port", strconv.Itoa(port), "--dir", dir, "--bind", "127.0.0.1"}, serverArgs...)
+		args = append(args, opts.Args...)
+		if opts.Password != "" {
+			args = append(args, "--requirepass", opts.Password)
+		}
+		s := &Server{
+			t:        t,
+			addr:     net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
+			owned:    true,
+			password: opts.Password,
+			bin:      bin,
+			dir:      dir,
+			args:     args,
+		}
+		err = s.launch()
+		if err == nil {
+			t.Cleanup(s.Stop)
+			return s
+		}
+		lastErr = err
+		if !strings.Contains(err.Error(), "Address already in use") {
+			break
+		}
+	}
+	t.Fatalf("redistest: start redis-server: %v", lastErr)
+	return nil
+}
+
+// freePort returns a loopback port that was free a moment ago.
+func freePort() (int, error) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return 0, err
+	}
+	defer l.Close()
+	return l.Addr().(*net.TCPAddr).Port, nil
+}
+
+// launch starts the process and waits until it answers PING. On failure the
+// process is gone and the error holds the end of its log.
+func (s *Server) launch() error {
+	logPath := filepath.Join(s.dir, "redis.log")
+	logFile, err := os.OpenFile(logPath, os.O_CREATE|os.O_WRONLY|os.O_APPEND, 0o600)
+	if err != nil {
+		return err
+	}
+	cmd := exec.Command(s.bin, s.args...)
+	cmd.Dir = s.dir
+	cmd.Stdout = logFile
+	cmd.Stderr = logFile
+	if err := cmd.Start(); err != nil {
+		logFile.Close()
+		return err
+	}
+	exited := make(chan struct{})
+	go func() {
+		_ = cmd.Wait()
+		logFile.Close()
+		close(exited)
+	}()
+
+	deadline := time.Now().Add(readyTimeout)
+	for {
+		err = s.ping()
+		if err == nil {
+			s.mu.Lock()
+			s.cmd, s.exited = cmd, exited
+			s.mu.Unlock()
+			return nil
+		}
+		select {
+		case <-exited:
+			return fmt.Errorf("redis-server %s exited early: %s", strings.Join(s.args, " "), logTail(logPath))
+		case <-time.After(10 * time.Millisecond):
+		}
+		if time.Now().After(deadline) {
+			_ = cmd.Process.Kill()
+			<-exited
+			return fmt.Errorf("redis-server on %s did not answer PING within %v (last error: %v): %s",
+				s.addr, readyTimeout, err, logTail(logPath))
+		}
+	}
+}
+
+func logTail(path string) string {
+	b, _ := os.ReadFile(path)
+	if len(b) > 2000 {
+		b = b[len(b)-2000:]
+	}
+	return "log: " + strings.TrimSpace(string(b))
+}
+
+// Kill stops the server abruptly with SIGKILL, as a crash would, and waits
+// until the process is gone. Clients see their connections reset. Kill,
+// Stop and Restart work on a redis-server process started by this package,
+// and fail the test for any other server.
+func (s *Server) Kill() {
+	s.t.Helper()
+	s.signal(syscall.SIGKILL, stopTimeout)
+}
+
+// Stop stops the server with SIGTERM, then SIGKILL if it has not exited
+// within a few seconds. It does nothing if the server is not running, and is
+// called when the test ends.
+func (s *Server) Stop() {
+	s.t.Helper()
+	if !s.signal(syscall.SIGTERM, stopTimeout) {
+		s.signal(syscall.SIGKILL, stopTimeout)
+	}
+}
+
+// signal sends sig to the process and reports whether it exited within d.
+func (s *Server) signal(sig syscall.Signal, d time.Duration) bool {
+	s.t.Helper()
+	if s.bin == "" {
+		s.t.Fatalf("redistest: cannot stop %s: it is not a redis-server process started by this test (use Start)", s.addr)
+	}
+	s.mu.Lock()
+	cmd, exited := s.cmd, s.exited
+	s.mu.Unlock()
+	if cmd == nil {
+		return true
+	}
+	_ = cmd.Process.Signal(sig)
+	select {
+	case <-exited:
+		s.mu.Lock()
+		if s.cmd == cmd {
+			s.cmd, s.exited = nil, nil
+		}
+		s.mu.Unlock()
+		return true
+	case <-time.After(d):
+		return false
+	}
+}
+
+// Restart stops the server if it runs and starts it again on the same port
+// with the same arguments, then waits until it answers PING. Data is lost
+// and runtime CONFIG SET changes are undone. It fails the test if another
+// process took the port in between.
+func (s *Server) Restart() {
+	s.t.Helper()
+	s.Stop()
+	if err := s.launch(); err != nil {
+		s.t.Fatalf("redistest: restart: %v", err)
+	}
+}
+
+// Running reports whether the server process is running.
+func (s *Server) Running() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.cmd != nil
+}
+
+// dockerUnavailable returns why testcontainers cannot be used, or "" if a
+// Docker engine answers. The answer is cached for the test binary.
+var dockerUnavailable = sync.OnceValue(func() (reason string) {
+	defer func() {
+		if r := recover(); r != nil {
+			reason = fmt.Sprintf("testcontainers panicked looking for Docker: %v", r)
+		}
+	}()
+	provider, err := testcontainers.ProviderDefault.GetProvider()
+	if err != nil {
+		return "no Docker engine for testcontainers: " + err.Error()
+	}
+	defer provider.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	if err := provider.Health(ctx); err != nil {
+		return "no Docker engine for testcontainers: " + err.Error()
+	}
+	return ""
+})
+
+// containerImage is the image of the testcontainers fallback.
+const containerImage = "redis:7.0"
+
+func startContainer(t testing.TB) *Server {
+	t.Helper()
+	ctx := context.Background()
+	ctr, err := tcredis.Run(ctx, containerImage,
+		testcontainers.WithCmd(append([]string{"redis-server"}, serverArgs...)...))
+	testcontainers.CleanupContainer(t, ctr)
+	if err != nil {
+		t.Fatalf("redistest: start a %s container: %v", containerImage, err)
+	}
+	uri, err := ctr.ConnectionString(ctx)
+	if err != nil {
+		t.Fatalf("redistest: container address: %v", err)
+	}
+	u, err := url.Parse(uri)
+	if err != nil {
+		t.Fatalf("redistest: container address %q: %v", uri, err)
+	}
+	return &Server{t: t, addr: u.Host, owned: true}
+}

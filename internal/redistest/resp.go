@@ -1,0 +1,120 @@
+package redistest
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"strconv"
+	"time"
+)
+
+// A ReplyError is an error reply from the server, such as
+// "NOAUTH Authentication required.", without the leading '-'.
+type ReplyError string
+
+// Error returns the reply text.
+func (e ReplyError) Error() string { return string(e) }
+
+// do sends one command to addr on a new connection and reads its reply; it
+// authenticates first when password is set. It is a minimal RESP2 client, so
+// that the harness does not depend on a Redis client library.
+func do(ctx context.Context, addr, password string, args ...string) (any, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		var cancel context.CancelFunc
+		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
+		defer cancel()
+	}
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, err
+	}
+	defer conn.Close()
+	deadline, _ := ctx.Deadline()
+	if err := conn.SetDeadline(deadline); err != nil {
+		return nil, err
+	}
+	w := bufio.NewWriter(conn)
+	r := bufio.NewReader(conn)
+	if password != "" {
+		writeCommand(w, "AUTH", password)
+	}
+	writeCommand(w, args...)
+	if err := w.Flush(); err != nil {
+		return nil, err
+	}
+	if password != "" {
+		if _, err := readReply(r); err != nil {
+			return nil, fmt.Errorf("AUTH: %w", err)
+		}
+	}
+	return readReply(r)
+}
+
+func writeCommand(w *bufio.Writer, args ...string) {
+	fmt.Fprintf(w, "*%d\r\n", len(args))
+	for _, a := range args {
+		fmt.Fprintf(w, "$%d\r\n%s\r\n", len(a), a)
+	}
+}
+
+var errProtocol = errors.New("redistest: malformed reply")
+
+// readReply reads one RESP2 reply: a string for simple and bulk strings, an
+// int64, a []any, nil for a nil reply, or a ReplyError.
+func readReply(r *bufio.Reader) (any, error) {
+	line, err := r.ReadString('\n')
+	if err != nil {
+		return nil, err
+	}
+	if len(line) < 3 || line[len(line)-2] != '\r' {
+		return nil, errProtocol
+	}
+	body := line[1 : len(line)-2]
+	switch line[0] {
+	case '+':
+		return body, nil
+	case '-':
+		return nil, ReplyError(body)
+	case ':':
+		return strconv.ParseInt(body, 10, 64)
+	case '$':
+		n, err := strconv.Atoi(body)
+		if err != nil || n < -1 {
+			return nil, errProtocol
+		}
+		if n == -1 {
+			return nil, nil
+		}
+		buf := make([]byte, n+2)
+		if _, err := io.ReadFull(r, buf); err != nil {
+			return nil, err
+		}
+		return string(buf[:n]), nil
+	case '*':
+		n, err := strconv.Atoi(body)
+		if err != nil || n < -1 {
+			return nil, errProtocol
+		}
+		if n == -1 {
+			return nil, nil
+		}
+		arr := make([]any, n)
+		for i := range arr {
+			v, err := readReply(r)
+			var re ReplyError
+			if err != nil && !errors.As(err, &re) {
+				return nil, err
+			}
+			if err != nil {
+				v = re
+			}
+			arr[i] = v
+		}
+		return arr, nil
+	}
+	return nil, errProtocol
+}

@@ -1,0 +1,114 @@
+// Package goredis is a storekit backend over a go-redis v9 client
+// (github.com/redis/go-redis/v9): a [kv.Store] with every optional
+// capability of package kv.
+//
+//	client := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+//	store := goredis.New(client, nil) // the caller keeps owning client
+//	defer store.Close()
+//
+// [New] takes any redis.UniversalClient: a *redis.Client (standalone, or a
+// sentinel failover client), a *redis.ClusterClient or a *redis.Ring. [Dial]
+// builds a *redis.Client from a host, port, database and password, checks it
+// with PING, and returns a store that owns it.
+//
+// # Capabilities
+//
+//	kv.Store        GET, SET, DEL
+//	kv.MultiGetter  one MGET; one MGET per hash slot on a cluster; pipelined GETs on a ring
+//	kv.Scanner      SCAN MATCH pattern COUNT Options.ScanCount, on every master or shard
+//	kv.Expirer      SET PX (ttl rounded up to a millisecond), PTTL
+//	kv.Watcher      PSUBSCRIBE __keyspace@<db>__:<pattern> (keyspace notifications)
+//	kv.Historian    a list per key, RPUSH, newest last; Lua scripts for Append and Latest
+//
+// The history layout is the one of the Python config store this library
+// grew from: a list, oldest entry first, where a plain string key counts as
+// a history of one entry and Append converts it (GET, DEL, RPUSH old new, in
+// one script) so both can share keys.
+//
+// Every method checks, before it sends anything, that the store is open and
+// the context is not done, so a call with a cancelled context writes
+// nothing. Get, Set and Delete add no work beyond that to go-redis's own.
+//
+// # Options
+//
+// [Options] holds the logger (zap; values and passwords are never logged),
+// whether Close closes the client (CloseClient; off by default, since the
+// caller owns the client), the SCAN COUNT hint (ScanCount, default 1000),
+// whether Watch may turn keyspace notifications on (EnableKeyspaceEvents),
+// and the number of events a watch buffers for a slow consumer
+// (WatchBuffer, default 1024). New copies the options; a nil *Options means
+// the defaults.
+//
+// # Errors
+//
+// Errors wrap both a kv sentinel (or the context's error) and go-redis's own
+// error, so [errors.Is] and [errors.As] both work; their text starts with
+// "goredis: " and the operation and key, and never holds a value or a
+// password.
+//
+//	redis.Nil                                           kv.ErrNotFound
+//	dial failure, EOF, connection reset or refused,     kv.ErrUnavailable
+//	broken pipe, network timeout, pool timeout,
+//	closed client
+//	error replies NOAUTH, WRONGPASS, LOADING, BUSY,     kv.ErrUnavailable
+//	MASTERDOWN, CLUSTERDOWN, TRYAGAIN, READONLY,
+//	NOREPLICAS, "max number of clients reached"
+//	error reply WRONGTYPE                               kv.ErrWrongType
+//	the caller's context ended                          context.Canceled or context.DeadlineExceeded
+//	any other error reply (NOPERM included)             an operation error: only the redis.Error
+//	after Close                                         kv.ErrClosed
+//
+// go-redis retries a failed command (3 times by default, each with up to 5
+// dial attempts), so a call against a server that is down fails with
+// kv.ErrUnavailable after the client's retry budget, about 1.7 s with the
+// default options. If the context's deadline comes first, the error wraps the
+// context's error instead. Configure MaxRetries and DialerRetries on the
+// client to fail faster.
+//
+// # Keyspace notifications
+//
+// Watch needs the server to publish keyspace notifications for the classes
+// K (keyspace channels), g (del, expire, rename), $ (strings), l (lists, for
+// histories) and x (expiries); "KEA" covers them all:
+//
+//	CONFIG SET notify-keyspace-events KEA
+//
+// (or notify-keyspace-events KEA in redis.conf, since CONFIG SET does not
+// survive a restart). Watch reads the setting with CONFIG GET before it
+// subscribes and fails with an error wrapping [kv.ErrNotSupported] and a
+// [*NotifyConfigError] that names the missing classes and the fix. With [Options.EnableKeyspaceEvents]
+// it adds the missing classes itself with CONFIG SET. It never changes the
+// server's configuration otherwise.
+//
+// Managed services often refuse CONFIG. When CONFIG GET is refused, Watch
+// logs a warning and proceeds on the assumption that notifications are on: it
+// cannot tell. Make sure the service's own setting enables KEA.
+//
+// Keyspace notifications are pub/sub messages, lost while the subscriber is
+// disconnected. go-redis reconnects and resubscribes by itself; each time it
+// does, the watch checks the setting again (re-enabling it if allowed) and
+// sends an OpResync, with Err set if the classes are now missing; it then
+// checks again every few seconds and sends a plain OpResync once they are
+// back. A consumer that re-reads what it holds on every OpResync misses
+// nothing for good.
+//
+// # Cluster and ring
+//
+// Nothing assumes a single server. On a *redis.ClusterClient, GetMulti groups
+// keys by hash slot (CRC16 with {hashtag} rules) and sends one MGET per slot,
+// 16 at a time, never a CROSSSLOT request; Scan runs a SCAN iteration on
+// every master in turn; and Watch subscribes on every master, since each node
+// publishes the notifications of its own keys only. On a *redis.Ring the
+// same holds for every shard, and GetMulti pipelines GETs, which the ring
+// splits by shard.
+//
+// The masters (or shards) are those the client knows when Scan or Watch is
+// called. A watch does not follow later topology changes: a failover, a
+// resharding or a new master leaves it subscribed to the nodes it started
+// with (each subscription reconnects to its own address). Start a new watch
+// after a topology change. Keys that migrate between masters during a Scan
+// may be missed or yielded twice.
+//
+// A client of another type (such as a *redis.AutoPipeliner) is taken as one
+// server on database 0.
+package goredis

@@ -1,0 +1,92 @@
+package goredis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
+	"strconv"
+	"syscall"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cledar/storekit/internal/redisproto"
+	"github.com/cledar/storekit/kv"
+)
+
+// classify returns what err, returned by the client for a call made with
+// ctx, stands for: a kv sentinel, the context's error, or nil for an
+// operation error (the server rejected the request).
+func classify(ctx context.Context, err error) error {
+	if errors.Is(err, redis.Nil) {
+		return kv.ErrNotFound
+	}
+	var rerr redis.Error
+	if errors.As(err, &rerr) {
+		// An error reply, or one of the client's own Redis-style errors.
+		return redisproto.ReplySentinel(rerr.Error())
+	}
+	// The caller's deadline or cancellation, whatever form it took on the
+	// way (a context error, or a socket deadline set from ctx).
+	if cerr := ctx.Err(); cerr != nil {
+		return cerr
+	}
+	if isConnError(err) {
+		return kv.ErrUnavailable
+	}
+	return nil
+}
+
+// isConnError reports whether err means the server could not be reached or
+// used: a dial failure, a dropped or reset connection, a network timeout, an
+// exhausted pool or a closed client.
+func isConnError(err error) bool {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) ||
+		errors.Is(err, redis.ErrPoolExhausted) || errors.Is(err, net.ErrClosed) ||
+		errors.Is(err, os.ErrDeadlineExceeded) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) {
+		return true
+	}
+	// The client's internal timeouts (dial, read, write) surface as context
+	// or net errors while the caller's context is still live.
+	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	var nerr net.Error
+	return errors.As(err, &nerr)
+}
+
+// wrapErr turns err from the client into the store's error for op (such as
+// `get "k"`), wrapping both the sentinel or context error it stands for and
+// the native error, so that errors.Is and errors.As both work.
+func wrapErr(ctx context.Context, op string, err error) error {
+	if s := classify(ctx, err); s != nil && s != err {
+		return fmt.Errorf("goredis: %s: %w: %w", op, s, err)
+	}
+	return fmt.Errorf("goredis: %s: %w", op, err)
+}
+
+// keyErr is wrapErr for an operation on one key.
+func keyErr(ctx context.Context, op, key string, err error) error {
+	return wrapErr(ctx, op+" "+strconv.Quote(key), err)
+}
+
+// isWrongType reports whether err is a WRONGTYPE error reply.
+func isWrongType(err error) bool {
+	var rerr redis.Error
+	return errors.As(err, &rerr) && redisproto.ReplySentinel(rerr.Error()) == kv.ErrWrongType
+}
+
+// redactedError is an error whose text had a secret removed; it still
+// unwraps to the errors it was built from.
+type redactedError struct {
+	msg  string
+	errs []error
+}
+
+func (e *redactedError) Error() string   { return e.msg }
+func (e *redactedError) Unwrap() []error { return e.errs }

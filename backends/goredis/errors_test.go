@@ -1,0 +1,332 @@
+package goredis_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cledar/storekit/backends/goredis"
+	"github.com/cledar/storekit/internal/redistest"
+	"github.com/cledar/storekit/kv"
+)
+
+// eachCall runs every method of s that talks to the server, on key, and
+// returns the errors by method name.
+func eachCall(ctx context.Context, s *goredis.Store, key string) map[string]error {
+	errs := make(map[string]error)
+	_, errs["Get"] = s.Get(ctx, key)
+	errs["Set"] = s.Set(ctx, key, []byte("v"))
+	_, errs["Delete"] = s.Delete(ctx, key)
+	errs["SetWithTTL"] = s.SetWithTTL(ctx, key, []byte("v"), time.Second)
+	_, errs["TTL"] = s.TTL(ctx, key)
+	_, errs["GetMulti"] = s.GetMulti(ctx, []string{key, key + "2"})
+	for _, err := range s.Scan(ctx, "*") {
+		if err != nil {
+			errs["Scan"] = err
+			break
+		}
+	}
+	_, errs["Append"] = s.Append(ctx, key, []byte("v"))
+	_, _, errs["Latest"] = s.Latest(ctx, key)
+	_, errs["At"] = s.At(ctx, key, 1)
+	_, errs["History"] = s.History(ctx, key)
+	_, errs["Watch"] = s.Watch(ctx, key)
+	errs["Ping"] = s.Ping(ctx)
+	return errs
+}
+
+// TestErrorsServerDown: once the server is gone every call fails with
+// kv.ErrUnavailable (not a hang, not the context's deadline), wrapping the
+// client's network error; after a restart calls work again.
+func TestErrorsServerDown(t *testing.T) {
+	srv := redistest.Start(t, nil)
+	s := goredis.New(newClient(t, fastFail(srv.Addr())), nil)
+	defer s.Close()
+	ctx := testContext(t)
+	if err := s.Set(ctx, "k", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	srv.Kill()
+	for name, err := range eachCall(ctx, s, "k") {
+		if !errors.Is(err, kv.ErrUnavailable) {
+			t.Errorf("%s with the server killed: err = %v, want kv.ErrUnavailable", name, err)
+		}
+		if errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("%s with the server killed waited for the context's deadline: %v", name, err)
+		}
+		var nerr net.Error
+		if !errors.As(err, &nerr) {
+			t.Errorf("%s: err = %v does not wrap the client's net.Error", name, err)
+		}
+	}
+	if ctx.Err() != nil {
+		t.Fatal("the calls took the whole test deadline")
+	}
+	// With go-redis's default retries too, and a deadline.
+	def := newStore(t, srv.Addr(), nil)
+	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, err := def.Get(dctx, "k"); !errors.Is(err, kv.ErrUnavailable) {
+		t.Errorf("Get with default retries: err = %v, want kv.ErrUnavailable", err)
+	}
+
+	srv.Restart()
+	// go-redis waits a moment before dialling again after failures.
+	eventually(t, "Set after the restart", func() error { return s.Set(ctx, "k", []byte("again")) })
+}
+
+// eventually retries f until it succeeds, failing the test if it still
+// fails after a generous bound.
+func eventually(t *testing.T, what string, f func() error) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		err := f()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%s: still failing after 10s: %v", what, err)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// TestErrorsWrongType: a key of another Redis type yields kv.ErrWrongType,
+// wrapping the server's redis.Error, and bulk reads report it missing.
+func TestErrorsWrongType(t *testing.T) {
+	srv := realRedis(t)
+	s := newStore(t, srv.Addr(), nil)
+	ctx := testContext(t)
+	key := "wrongtype:" + t.Name()
+	t.Cleanup(func() { _, _ = s.Delete(context.Background(), key) })
+	if err := s.Client().HSet(ctx, key, "f", "v").Err(); err != nil {
+		t.Fatal(err)
+	}
+	checks := map[string]error{}
+	_, checks["Get"] = s.Get(ctx, key)
+	_, checks["Append"] = s.Append(ctx, key, []byte("x"))
+	_, _, checks["Latest"] = s.Latest(ctx, key)
+	_, checks["At"] = s.At(ctx, key, 1)
+	_, checks["History"] = s.History(ctx, key)
+	for name, err := range checks {
+		var rerr redis.Error
+		if !errors.Is(err, kv.ErrWrongType) || !errors.As(err, &rerr) || !strings.HasPrefix(rerr.Error(), "WRONGTYPE") {
+			t.Errorf("%s of a hash: err = %v, want kv.ErrWrongType wrapping the WRONGTYPE redis.Error", name, err)
+		}
+	}
+	vals, err := s.GetMulti(ctx, []string{key})
+	if err != nil || len(vals) != 1 || vals[0].Found {
+		t.Errorf("GetMulti of a hash = %v, %v; want one value with Found false", vals, err)
+	}
+}
+
+// TestErrorsReplies: error replies map by code, on miniredis, which can
+// answer every command with a given error.
+func TestErrorsReplies(t *testing.T) {
+	m := startMiniredis(t)
+	s := newStore(t, m.Addr(), nil)
+	ctx := testContext(t)
+	for _, tt := range []struct {
+		reply string
+		want  error // nil: an operation error
+	}{
+		{"LOADING Redis is loading the dataset in memory", kv.ErrUnavailable},
+		{"MASTERDOWN Link with MASTER is down", kv.ErrUnavailable},
+		{"NOPERM this user has no permissions", nil},
+		{"ERR something else", nil},
+	} {
+		m.SetError(tt.reply)
+		_, err := s.Get(ctx, "k")
+		m.SetError("")
+		var rerr redis.Error
+		if !errors.As(err, &rerr) {
+			t.Errorf("Get answered %q: err = %v does not wrap a redis.Error", tt.reply, err)
+		}
+		for _, sentinel := range []error{kv.ErrUnavailable, kv.ErrNotFound, kv.ErrWrongType} {
+			if errors.Is(err, sentinel) != (sentinel == tt.want) {
+				t.Errorf("Get answered %q: err = %v; errors.Is(_, %v) = %v", tt.reply, err, sentinel, !(sentinel == tt.want))
+			}
+		}
+	}
+}
+
+// TestErrorsWrongPassword: an authentication failure is kv.ErrUnavailable,
+// and the password never appears in error texts.
+func TestErrorsWrongPassword(t *testing.T) {
+	const password, wrong = "correct-horse-battery", "wrong-staple-9f3a"
+	srv := redistest.Start(t, &redistest.Options{Password: password})
+	ctx := testContext(t)
+	opts := fastFail(srv.Addr())
+	opts.Password = wrong
+	s := goredis.New(newClient(t, opts), nil)
+	defer s.Close()
+	for name, err := range eachCall(ctx, s, "k") {
+		if !errors.Is(err, kv.ErrUnavailable) {
+			t.Errorf("%s with a wrong password: err = %v, want kv.ErrUnavailable", name, err)
+		}
+		if err != nil && strings.Contains(err.Error(), wrong) {
+			t.Errorf("%s: the error text holds the password: %v", name, err)
+		}
+	}
+
+	host, port := splitHostPort(t, srv.Addr())
+	_, err := goredis.Dial(ctx, goredis.Config{Host: host, Port: port, Password: wrong}, nil)
+	checkDialError(t, err, wrong)
+
+	ds, err := goredis.Dial(ctx, goredis.Config{Host: host, Port: port, Password: password}, nil)
+	if err != nil {
+		t.Fatalf("Dial with the right password: %v", err)
+	}
+	defer ds.Close()
+	if err := ds.Set(ctx, "k", []byte("v")); err != nil {
+		t.Errorf("Set through a dialled store: %v", err)
+	}
+	// An ACL user: Username is sent, and a user without the right to a
+	// command gets an operation error, not kv.ErrUnavailable.
+	srv.MustDo("ACL", "SETUSER", "alice", "on", ">alice-pw-1", "~*", "+@all", "-get")
+	as, err := goredis.Dial(ctx, goredis.Config{Host: host, Port: port, Username: "alice", Password: "alice-pw-1"}, nil)
+	if err != nil {
+		t.Fatalf("Dial as an ACL user: %v", err)
+	}
+	defer as.Close()
+	_, err = as.Get(ctx, "k")
+	var rerr redis.Error
+	if !errors.As(err, &rerr) || !strings.HasPrefix(rerr.Error(), "NOPERM") || errors.Is(err, kv.ErrUnavailable) {
+		t.Errorf("Get by a user without +get: err = %v, want an operation error wrapping NOPERM", err)
+	}
+	_, err = goredis.Dial(ctx, goredis.Config{Host: host, Port: port, Username: "alice", Password: wrong}, nil)
+	checkDialError(t, err, wrong)
+
+	cfg := goredis.Config{Host: host, Port: port, Password: password}
+	for _, s := range []string{cfg.String(), cfg.GoString()} {
+		if strings.Contains(s, password) {
+			t.Errorf("Config formats with its password: %s", s)
+		}
+	}
+}
+
+// TestDialClosedPort: Dial fails at once when nothing listens.
+func TestDialClosedPort(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port := splitHostPort(t, l.Addr().String())
+	l.Close()
+	s, err := goredis.Dial(testContext(t), goredis.Config{Host: host, Port: port, Password: "pw-not-shown"}, nil)
+	if s != nil {
+		s.Close()
+	}
+	checkDialError(t, err, "pw-not-shown")
+	var nerr *net.OpError
+	if !errors.As(err, &nerr) {
+		t.Errorf("Dial error %v does not wrap the *net.OpError", err)
+	}
+}
+
+func checkDialError(t *testing.T, err error, password string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("Dial succeeded, want an error")
+	}
+	if !strings.HasPrefix(err.Error(), "goredis: could not initialize Redis client: ") {
+		t.Errorf("Dial error %q does not start with the documented text", err)
+	}
+	if !errors.Is(err, kv.ErrUnavailable) {
+		t.Errorf("Dial error %v does not wrap kv.ErrUnavailable", err)
+	}
+	if strings.Contains(err.Error(), password) {
+		t.Errorf("Dial error holds the password: %v", err)
+	}
+}
+
+func splitHostPort(t *testing.T, addr string) (string, int) {
+	t.Helper()
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		t.Fatal(err)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return host, port
+}
+
+// TestDoneContext: a call with a done context returns the context's error
+// and sends nothing to the server.
+func TestDoneContext(t *testing.T) {
+	m := startMiniredis(t)
+	s := newStore(t, m.Addr(), nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	before := m.CommandCount()
+	for name, err := range eachCall(ctx, s, "k") {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a cancelled context: err = %v, want context.Canceled", name, err)
+		}
+	}
+	if n := m.CommandCount() - before; n != 0 {
+		t.Errorf("%d commands reached the server with a cancelled context, want 0", n)
+	}
+}
+
+// TestClose: after Close every call fails with kv.ErrClosed; a caller's
+// client stays open unless CloseClient is set.
+func TestClose(t *testing.T) {
+	m := startMiniredis(t)
+	ctx := testContext(t)
+	for _, closeClient := range []bool{false, true} {
+		client := newClient(t, &redis.Options{Addr: m.Addr()})
+		opts := &goredis.Options{CloseClient: closeClient}
+		s := goredis.New(client, opts)
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("second Close: %v", err)
+		}
+		for name, err := range eachCall(ctx, s, "k") {
+			if !errors.Is(err, kv.ErrClosed) {
+				t.Errorf("%s after Close: err = %v, want kv.ErrClosed", name, err)
+			}
+		}
+		err := client.Ping(ctx).Err()
+		if closeClient != errors.Is(err, redis.ErrClosed) {
+			t.Errorf("CloseClient=%v: client Ping after Close = %v", closeClient, err)
+		}
+		if *opts != (goredis.Options{CloseClient: closeClient}) {
+			t.Errorf("New changed the caller's options: %+v", *opts)
+		}
+	}
+}
+
+// TestTTLEdges: SetWithTTL rejects non-positive TTLs without writing and
+// rounds sub-millisecond ones up.
+func TestTTLEdges(t *testing.T) {
+	m := startMiniredis(t)
+	s := newStore(t, m.Addr(), nil)
+	ctx := testContext(t)
+	for _, ttl := range []time.Duration{0, -time.Second} {
+		err := s.SetWithTTL(ctx, "k", []byte("v"), ttl)
+		if !errors.Is(err, kv.ErrInvalid) {
+			t.Errorf("SetWithTTL(ttl=%v): err = %v, want kv.ErrInvalid", ttl, err)
+		}
+	}
+	if m.Exists("k") {
+		t.Error("a rejected SetWithTTL wrote the key")
+	}
+	if err := s.SetWithTTL(ctx, "k", []byte("v"), time.Nanosecond); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.TTL("k"); got <= 0 || got > time.Millisecond {
+		t.Errorf("SetWithTTL(1ns) left a TTL of %v, want 1ms", got)
+	}
+}

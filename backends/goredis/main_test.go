@@ -1,0 +1,13 @@
+package goredis_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package's tests if any goroutine outlives them: stores,
+// watches and clients must all be closed.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}

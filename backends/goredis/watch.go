@@ -1,0 +1,278 @@
+package goredis
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+
+	"github.com/cledar/storekit/internal/eventq"
+	"github.com/cledar/storekit/internal/redisproto"
+	"github.com/cledar/storekit/kv"
+)
+
+// A NotifyConfigError reports a server whose notify-keyspace-events setting
+// lacks classes that Watch needs: Value is the setting and Missing the
+// missing classes. Watch returns it wrapped, and an OpResync carries it in
+// Err when a resubscription finds the classes gone. It wraps
+// [kv.ErrNotSupported].
+type NotifyConfigError = redisproto.NotifyConfigError
+
+// Timings of the watch machinery.
+const (
+	// subscribeTimeout bounds the wait for the PSUBSCRIBE confirmation
+	// when the context of Watch has no earlier deadline.
+	subscribeTimeout = 10 * time.Second
+	// configTimeout bounds the notify-keyspace-events check that follows
+	// every resubscription.
+	configTimeout = 5 * time.Second
+	// recheckMin and recheckMax bound the interval at which a watch whose
+	// server lacks the needed classes checks again whether they are back.
+	recheckMin = 500 * time.Millisecond
+	recheckMax = 10 * time.Second
+	// pubsubBuffer is the size of the client's message channel between its
+	// reader goroutine and the forwarder, which never blocks for long.
+	pubsubBuffer = 1000
+)
+
+// Watch implements [kv.Watcher] with keyspace notifications.
+//
+// It checks the server's notify-keyspace-events setting (see the package
+// documentation), PSUBSCRIBEs to __keyspace@<db>__:<pattern> and waits for
+// the server's confirmation, so that every change made after Watch returns
+// is reported. Keys are filtered with [kv.Match], so a watch reports exactly
+// the keys Scan would (the server's channel matching differs for the empty
+// key). On a cluster it subscribes on every master, and on a ring on
+// every shard, as the masters and shards are when Watch is called.
+//
+// When the client reconnects and subscribes again, for example after a
+// server restart or a killed connection, the watch checks the setting again
+// and sends an OpResync: with a nil Err when events flow again, or with Err
+// set when the needed classes are now missing (they are turned on again if
+// [Options.EnableKeyspaceEvents] is set). A watch in that state checks again
+// every few seconds and sends an OpResync with a nil Err once the classes
+// are back.
+func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, error) {
+	op := "watch " + strconv.Quote(pattern)
+	if err := s.check(ctx); err != nil {
+		return nil, fmt.Errorf("goredis: %s: %w", op, err)
+	}
+	nodes, err := s.nodes(ctx)
+	if err != nil {
+		return nil, wrapErr(ctx, op, err)
+	}
+	for _, n := range nodes {
+		if err := s.checkNotify(ctx, n); err != nil {
+			return nil, wrapErr(ctx, op+" on "+n.addr, err)
+		}
+	}
+	subs := make([]*redis.PubSub, 0, len(nodes))
+	closeAll := func() {
+		for _, ps := range subs {
+			_ = ps.Close()
+		}
+	}
+	for _, n := range nodes {
+		ps, err := subscribe(ctx, n, pattern)
+		if err != nil {
+			closeAll()
+			return nil, wrapErr(ctx, op+" on "+n.addr, err)
+		}
+		subs = append(subs, ps)
+	}
+
+	s.mu.Lock()
+	if s.closed.Load() {
+		s.mu.Unlock()
+		closeAll()
+		return nil, fmt.Errorf("goredis: %s: %w", op, kv.ErrClosed)
+	}
+	s.wg.Add(1)
+	s.mu.Unlock()
+
+	// The watch ends when ctx ends or the store closes; a subscription that
+	// ends for another reason ends the others too.
+	wctx, cancel := context.WithCancel(ctx)
+	stop := context.AfterFunc(s.life, cancel)
+	q := eventq.New(wctx, s.opts.WatchBuffer)
+	q.Push(kv.Event{Op: kv.OpResync})
+	go func() {
+		defer s.wg.Done()
+		var running sync.WaitGroup
+		for i, n := range nodes {
+			running.Go(func() {
+				defer cancel()
+				s.forward(wctx, n, subs[i], pattern, q)
+			})
+		}
+		running.Wait()
+		stop()
+		q.Close()
+	}()
+	return q.C(), nil
+}
+
+// subscribe subscribes to the keyspace notifications of n for pattern and
+// waits for the server's confirmation.
+func subscribe(ctx context.Context, n *node, pattern string) (*redis.PubSub, error) {
+	ps := n.c.PSubscribe(ctx)
+	if err := ps.PSubscribe(ctx, redisproto.KeyspaceChannelPattern(n.db, pattern)); err != nil {
+		_ = ps.Close()
+		return nil, err
+	}
+	// The read below ignores cancellation; closing the PubSub ends it.
+	stop := context.AfterFunc(ctx, func() { _ = ps.Close() })
+	msg, err := ps.ReceiveTimeout(ctx, subscribeTimeout)
+	if !stop() {
+		if err == nil {
+			err = ctx.Err()
+		}
+		return nil, err
+	}
+	if err == nil {
+		if sub, ok := msg.(*redis.Subscription); !ok || sub.Kind != "psubscribe" {
+			err = fmt.Errorf("unexpected reply %v to PSUBSCRIBE", msg)
+		}
+	}
+	if err != nil {
+		_ = ps.Close()
+		return nil, err
+	}
+	return ps, nil
+}
+
+// checkNotify checks that n sends the keyspace notifications a watch needs,
+// turning them on when [Options.EnableKeyspaceEvents] is set. It returns nil
+// when the watch can work, or when the server refuses CONFIG GET (a managed
+// service or an ACL may forbid it; the store then logs a warning and assumes
+// the notifications are on), a *redisproto.NotifyConfigError when classes
+// are missing, and the client's error when n could not be asked.
+func (s *Store) checkNotify(ctx context.Context, n *node) error {
+	const param = "notify-keyspace-events"
+	vals, err := n.c.ConfigGet(ctx, param).Result()
+	value, found := vals[param]
+	if err == nil && !found {
+		err = fmt.Errorf("CONFIG GET %s returned no value", param)
+	}
+	if err != nil {
+		if classify(ctx, err) != nil {
+			return err // unavailable, or the context ended
+		}
+		s.log.Warn("goredis: cannot read notify-keyspace-events, so cannot check that keyspace notifications are on; "+
+			"watching assumes the server sends the classes "+redisproto.RequiredNotifyClasses,
+			zap.String("addr", n.addr), zap.Error(err))
+		return nil
+	}
+	cerr := redisproto.CheckNotifyConfig(value)
+	if cerr == nil || !s.opts.EnableKeyspaceEvents {
+		return cerr
+	}
+	merged := redisproto.MergeNotifyClasses(value)
+	if err := n.c.ConfigSet(ctx, param, merged).Err(); err != nil {
+		return fmt.Errorf("enable keyspace notifications with CONFIG SET %s %q: %w", param, merged, err)
+	}
+	s.log.Info("goredis: enabled keyspace notifications", zap.String("addr", n.addr),
+		zap.String("was", value), zap.String(param, merged))
+	return nil
+}
+
+// forward moves the notifications of one subscription into q until ctx
+// (which the store's Close cancels) ends, reporting each resubscription with
+// an OpResync.
+func (s *Store) forward(ctx context.Context, n *node, ps *redis.PubSub, pattern string, q *eventq.Queue) {
+	ch := ps.ChannelWithSubscriptions(redis.WithChannelSize(pubsubBuffer))
+	defer func() {
+		_ = ps.Close()
+		for range ch {
+			// Drain until the client's reader goroutine sees the close
+			// and exits, so that no goroutine outlives the watch.
+		}
+	}()
+	v := &verifier{
+		s: s, n: n, q: q,
+		op:      "watch " + strconv.Quote(pattern) + " on " + n.addr,
+		log:     s.log.With(zap.String("pattern", pattern), zap.String("addr", n.addr)),
+		recheck: time.NewTimer(time.Hour),
+	}
+	v.recheck.Stop()
+	defer v.recheck.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-v.recheck.C:
+			v.verify(ctx, false)
+		case msg, ok := <-ch:
+			if !ok {
+				return
+			}
+			switch m := msg.(type) {
+			case *redis.Message:
+				// The server matches the pattern against the whole
+				// channel name, which makes a pattern such as "**" match
+				// the empty key; kv.Match, like SCAN, does not.
+				key, ok := redisproto.KeyFromChannel(m.Channel)
+				if !ok || !kv.Match(pattern, key) {
+					continue
+				}
+				if op, ok := redisproto.EventOp(m.Payload); ok {
+					q.Push(kv.Event{Op: op, Key: key})
+				}
+			case *redis.Subscription:
+				if m.Kind == "psubscribe" {
+					// The client reconnected and subscribed again:
+					// the events of the gap are lost.
+					v.log.Info("goredis: watch resubscribed")
+					v.verify(ctx, true)
+				}
+			}
+		}
+	}
+}
+
+// A verifier checks, after a resubscription, that a watch's server still
+// sends the notifications it needs, and reports the outcome with OpResync
+// events.
+type verifier struct {
+	s       *Store
+	n       *node
+	q       *eventq.Queue
+	op      string
+	log     *zap.Logger
+	recheck *time.Timer   // armed while the check fails
+	backoff time.Duration // the interval recheck was last armed with
+	failing bool
+}
+
+// verify checks the server's configuration. On success it sends an OpResync
+// if this follows a resubscription or ends a failing spell. On failure it
+// sends an OpResync with Err set if this follows a resubscription (resub)
+// and arms recheck with a growing interval.
+func (v *verifier) verify(ctx context.Context, resub bool) {
+	cctx, cancel := context.WithTimeout(ctx, configTimeout)
+	err := v.s.checkNotify(cctx, v.n)
+	cancel()
+	if err == nil {
+		if v.failing {
+			v.log.Info("goredis: watch can guarantee delivery again")
+		}
+		if resub || v.failing {
+			v.q.Push(kv.Event{Op: kv.OpResync})
+		}
+		v.failing, v.backoff = false, 0
+		v.recheck.Stop()
+		return
+	}
+	if resub || !v.failing {
+		err = wrapErr(ctx, v.op, err)
+		v.log.Warn("goredis: watch cannot guarantee delivery", zap.Error(err))
+		v.q.Push(kv.Event{Op: kv.OpResync, Err: err})
+	}
+	v.failing = true
+	v.backoff = min(max(2*v.backoff, recheckMin), recheckMax)
+	v.recheck.Reset(v.backoff)
+}

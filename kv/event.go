@@ -12,10 +12,10 @@ const (
 	// behind and buffered events were dropped. Re-read every key you hold.
 	OpResync Op = iota + 1
 	// OpSet means the key's value was written (Redis: set, setrange, incrby,
-	// append, lset, ...).
+	// append, lset, the target of a rename or copy, ...).
 	OpSet
-	// OpDelete means the key was removed by a command (Redis: del, unlink,
-	// evicted, the source of a rename).
+	// OpDelete means the key was removed by a command (Redis: del, which
+	// UNLINK reports too, evicted, the source of a rename or move).
 	OpDelete
 	// OpExpire means an expiry was set on the key (Redis: expire).
 	OpExpire

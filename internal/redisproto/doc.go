@@ -6,4 +6,11 @@
 //
 // Everything here works on strings and bytes as Redis sends them; the
 // backends (go-redis, rueidis) translate their client's types at the edge.
+//
+// It also holds the client-independent parts of what the backends do with
+// that knowledge: checking and enabling keyspace notifications through
+// [NotifyAccess] functions, reporting a watch's resubscriptions with a
+// [Resyncer], running per-slot work with [ForEach], and formatting a
+// server's address and Dial errors without the password ([Addr],
+// [DescribeServer], [InitError]).
 package redisproto

@@ -12,7 +12,9 @@ import (
 // usable and rejected the request.
 //
 // The error code is the reply's first word; a leading "ERR " (added by some
-// Redis-compatible servers) is looked through.
+// Redis-compatible servers) is looked through, and so is its absence where a
+// client strips it (rueidis does): "max number of clients reached" alone
+// counts as the ERR reply.
 //
 //	WRONGTYPE                                   kv.ErrWrongType
 //	NOAUTH WRONGPASS                            kv.ErrUnavailable (authentication failed)
@@ -27,9 +29,13 @@ import (
 // what an operation error means; a failed login (NOAUTH, WRONGPASS) makes
 // every call fail, so it counts as unavailable.
 func ReplySentinel(msg string) error {
+	const tooManyClients = "max number of clients reached"
+	if strings.HasPrefix(msg, tooManyClients) {
+		return kv.ErrUnavailable
+	}
 	code, rest, _ := strings.Cut(msg, " ")
 	if code == "ERR" {
-		if strings.HasPrefix(rest, "max number of clients reached") {
+		if strings.HasPrefix(rest, tooManyClients) {
 			return kv.ErrUnavailable
 		}
 		code, _, _ = strings.Cut(rest, " ")

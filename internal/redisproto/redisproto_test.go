@@ -134,6 +134,7 @@ func TestReplySentinel(t *testing.T) {
 		{"READONLY You can't write against a read only replica.", kv.ErrUnavailable},
 		{"NOREPLICAS Not enough good replicas to write.", kv.ErrUnavailable},
 		{"ERR max number of clients reached", kv.ErrUnavailable},
+		{"max number of clients reached", kv.ErrUnavailable}, // with the ERR stripped by the client
 		{"NOPERM User u has no permissions to run the 'get' command", nil},
 		{"BUSYKEY Target key name already exists.", nil},
 		{"BUSYGROUP Consumer Group name already exists", nil},

@@ -1,0 +1,533 @@
+package rueidiskv
+
+import (
+	"bytes"
+	"context"
+	"crypto/tls"
+	"hash/maphash"
+	"net"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"github.com/redis/rueidis"
+)
+
+// DefaultCacheSize is the size of the cache that [NewCache] makes when given
+// a size of zero or less, and that [Open] and [Dial] make when
+// [Options.CacheSize] is zero: 64 MiB for all connections together.
+const DefaultCacheSize = 64 << 20
+
+// The cache's layout.
+const (
+	// cacheShards is the number of independently locked parts of a cache;
+	// each holds at most 1/cacheShards of its bytes, so a value larger
+	// than that is never cached.
+	cacheShards = 16
+	// entryOverhead is what one entry costs beyond its key and value
+	// bytes: the entry, its map slot and the allocations' rounding.
+	entryOverhead = 160
+	// noServerExpiry is the PXAT that the cache's rueidis.CacheStore gives
+	// a reply whose key has no server-side expiry: the largest one a
+	// rueidis.RedisMessage can hold.
+	noServerExpiry int64 = 1<<56 - 1
+)
+
+// A Cache is the client-side cache of a [Store]: one cache for all the
+// connections of a rueidis client, holding at most a fixed number of bytes.
+// It is safe for concurrent use.
+//
+// [Open] and [Dial] make one and install it in the client they build. To
+// cache with [New], over a client of your own, build that client from the
+// cache's [Cache.ClientOption] and pass the cache in [Options.Cache]:
+//
+//	cache := rueidiskv.NewCache(32 << 20)
+//	client, err := rueidis.NewClient(cache.ClientOption(rueidis.ClientOption{
+//		InitAddress: []string{"localhost:6379"},
+//	}))
+//	...
+//	store := rueidiskv.New(client, &rueidiskv.Options{Cache: cache})
+//
+// The client then tells the cache about every invalidation the server sends
+// and every connection it loses, and the store fills the cache from the
+// replies to its tracked reads. The client's CacheSizeEachConn does not
+// apply: the cache's size is the bound for all connections together. The
+// client's own DoCache calls, outside the store, are not cached.
+//
+// See the package documentation for the caching semantics.
+type Cache struct {
+	seed          maphash.Seed
+	size          int64
+	shards        [cacheShards]shard
+	invalidations atomic.Uint64
+	flushes       atomic.Uint64
+	warned        atomic.Bool // the "not installed" warning was logged
+}
+
+// CacheStats are the counters of a [Cache].
+type CacheStats struct {
+	// Hits counts reads served without a server fetch of their own: from
+	// the cache, or by sharing the fetch of a concurrent read of the same
+	// key. A bulk read counts once per key.
+	Hits uint64
+	// Misses counts keys fetched from the server by cached reads.
+	Misses uint64
+	// Invalidations counts keys the server said had changed.
+	Invalidations uint64
+	// Flushes counts how often the whole cache was dropped: when a
+	// connection that carried cached reads was lost or closed, or when the
+	// server invalidated every key (FLUSHALL, FLUSHDB).
+	Flushes uint64
+	// Entries is the number of keys cached now, expired ones included
+	// until they are evicted or fetched again.
+	Entries int
+	// Bytes is the size of the cached entries, counted as their keys,
+	// values and a fixed overhead per entry; it stays within the cache's
+	// size.
+	Bytes int64
+}
+
+// NewCache returns an empty cache that holds at most size bytes
+// ([DefaultCacheSize] if size is zero or less). Values larger than a
+// sixteenth of size are never cached.
+func NewCache(size int) *Cache {
+	if size <= 0 {
+		size = DefaultCacheSize
+	}
+	c := &Cache{seed: maphash.MakeSeed(), size: int64(size)}
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.max = c.size / cacheShards
+		sh.entries = make(map[string]*entry)
+		sh.pending = make(map[string]*flight)
+	}
+	return c
+}
+
+// Size returns the most bytes the cache holds.
+func (c *Cache) Size() int { return int(c.size) }
+
+// Stats returns the cache's counters.
+func (c *Cache) Stats() CacheStats {
+	st := CacheStats{Invalidations: c.invalidations.Load(), Flushes: c.flushes.Load()}
+	for i := range c.shards {
+		sh := &c.shards[i]
+		st.Hits += sh.hits.Load()
+		st.Misses += sh.misses.Load()
+		sh.mu.RLock()
+		st.Entries += len(sh.entries)
+		st.Bytes += sh.bytes
+		sh.mu.RUnlock()
+	}
+	return st
+}
+
+// ClientOption returns opt with c installed, for rueidis.NewClient: its
+// NewCacheStoreFn is c's [Cache.NewStore], so that the client reports every
+// invalidation and every lost connection to c; its DialCtxFn wraps opt's
+// dialer (DialCtxFn, DialFn or rueidis's default) so that c is also
+// emptied as soon as a connection that carried cached reads fails a read or
+// a write, before rueidis has torn the connection down; DisableCache is
+// false, and ClientTrackingOptions is nil: the cache needs rueidis's
+// default tracking, CLIENT TRACKING ON OPTIN. With DisableTCPNoDelay,
+// connections dialled by rueidis's default dialer have Nagle's algorithm
+// on from the start.
+func (c *Cache) ClientOption(opt rueidis.ClientOption) rueidis.ClientOption {
+	next := dialerOf(opt)
+	opt.DialFn = nil
+	opt.DialCtxFn = func(ctx context.Context, addr string, d *net.Dialer, cfg *tls.Config) (net.Conn, error) {
+		conn, err := next(ctx, addr, d, cfg)
+		if err != nil {
+			return nil, err
+		}
+		return &cacheConn{Conn: conn, c: c}, nil
+	}
+	opt.NewCacheStoreFn = c.NewStore
+	opt.DisableCache = false
+	opt.ClientTrackingOptions = nil
+	return opt
+}
+
+// A dialFunc is a rueidis.ClientOption's DialCtxFn.
+type dialFunc = func(ctx context.Context, addr string, d *net.Dialer, cfg *tls.Config) (net.Conn, error)
+
+// dialerOf returns how a client built from opt dials: its DialCtxFn, its
+// DialFn, or as rueidis does by default.
+func dialerOf(opt rueidis.ClientOption) dialFunc {
+	switch {
+	case opt.DialCtxFn != nil:
+		return opt.DialCtxFn
+	case opt.DialFn != nil:
+		dialFn := opt.DialFn
+		return func(_ context.Context, addr string, d *net.Dialer, cfg *tls.Config) (net.Conn, error) {
+			return dialFn(addr, d, cfg)
+		}
+	}
+	noDelayOff := opt.DisableTCPNoDelay
+	return func(ctx context.Context, addr string, d *net.Dialer, cfg *tls.Config) (net.Conn, error) {
+		var (
+			conn net.Conn
+			err  error
+		)
+		if cfg != nil {
+			td := tls.Dialer{NetDialer: d, Config: cfg}
+			conn, err = td.DialContext(ctx, "tcp", addr)
+		} else {
+			conn, err = d.DialContext(ctx, "tcp", addr)
+		}
+		if tc, ok := conn.(*net.TCPConn); ok && noDelayOff {
+			_ = tc.SetNoDelay(false)
+		}
+		return conn, err
+	}
+}
+
+// NewStore is a rueidis.NewCacheStoreFn that makes the client report to c.
+// [Cache.ClientOption] installs it, and more; set it alone only if the
+// client's connections cannot be wrapped. The rueidis.CacheStoreOption is
+// ignored: c's size bounds all connections together.
+func (c *Cache) NewStore(rueidis.CacheStoreOption) rueidis.CacheStore {
+	return &connStore{c: c}
+}
+
+// A cacheConn is a connection of a client that c is installed in. Once it
+// has carried a tracked read, the first read or write that fails empties
+// the cache: the connection is lost, and with it the server's tracking of
+// the keys read over it. rueidis reports the loss too, once it has torn the
+// connection down, which takes a while; reading the connection's end comes
+// first.
+type cacheConn struct {
+	net.Conn
+	c       *Cache
+	tracked atomic.Bool // a CLIENT CACHING YES was written
+	lost    atomic.Bool
+}
+
+// cachingYes is how CLIENT CACHING YES, which precedes every tracked read,
+// ends on the wire.
+var cachingYes = []byte("$7\r\nCACHING\r\n$3\r\nYES\r\n")
+
+func (cc *cacheConn) Read(b []byte) (int, error) {
+	n, err := cc.Conn.Read(b)
+	if err != nil {
+		cc.lose()
+	}
+	return n, err
+}
+
+func (cc *cacheConn) Write(b []byte) (int, error) {
+	// A command split across two writes is missed here; rueidis's own
+	// report of the loss then empties the cache, a little later.
+	if !cc.tracked.Load() && bytes.Contains(b, cachingYes) {
+		cc.tracked.Store(true)
+	}
+	n, err := cc.Conn.Write(b)
+	if err != nil {
+		cc.lose()
+	}
+	return n, err
+}
+
+func (cc *cacheConn) lose() {
+	if cc.tracked.Load() && cc.lost.CompareAndSwap(false, true) {
+		cc.c.flush()
+	}
+}
+
+func (c *Cache) shard(key string) *shard {
+	return &c.shards[maphash.String(c.seed, key)%cacheShards]
+}
+
+// invalidate drops key's entry and keeps every fetch of key in flight from
+// being cached or shared with later reads.
+func (c *Cache) invalidate(key string) {
+	sh := c.shard(key)
+	sh.mu.Lock()
+	if e := sh.entries[key]; e != nil {
+		sh.remove(e)
+	}
+	if f := sh.pending[key]; f != nil {
+		f.poisoned = true
+	}
+	sh.mu.Unlock()
+}
+
+// flush drops every entry and poisons every fetch in flight. A flush that
+// finds nothing to drop is not counted.
+func (c *Cache) flush() {
+	dropped := false
+	for i := range c.shards {
+		sh := &c.shards[i]
+		sh.mu.Lock()
+		if len(sh.entries) > 0 {
+			dropped = true
+			clear(sh.entries)
+			sh.head, sh.tail, sh.bytes = nil, nil, 0
+		}
+		for _, f := range sh.pending {
+			if !f.poisoned {
+				dropped = true
+				f.poisoned = true
+			}
+		}
+		sh.mu.Unlock()
+	}
+	if dropped {
+		c.flushes.Add(1)
+	}
+}
+
+// confirm records that a connection of the client that reports to c read
+// key with tracking on.
+func (c *Cache) confirm(key string) {
+	sh := c.shard(key)
+	sh.mu.RLock()
+	if f := sh.pending[key]; f != nil {
+		f.confirmed.Store(true)
+	}
+	sh.mu.RUnlock()
+}
+
+// The state of a cached key.
+type state uint8
+
+const (
+	stateValue   state = iota + 1 // the key holds a plain value
+	stateMissing                  // GET found no key
+	stateAbsent                   // MGET found no plain value: no key, or another type
+)
+
+// usable reports whether a read by Get (single) or GetMulti (!single) can
+// use st: Get must tell a missing key from one of another type, which an
+// MGET reply does not.
+func (st state) usable(single bool) bool { return !single || st != stateAbsent }
+
+// An entry is one cached key.
+type entry struct {
+	key        string
+	val        string
+	st         state
+	exp        int64 // monoNow after which the entry is stale
+	size       int64
+	ref        atomic.Bool // read since it last went round the clock
+	prev, next *entry
+}
+
+// A flight is a fetch of one key from the server, which concurrent reads of
+// the key share.
+type flight struct {
+	done  chan struct{} // closed once val, st and err are set
+	val   string
+	st    state
+	err   error
+	multi bool // fetched with MGET: st may be stateAbsent
+
+	poisoned  bool        // guarded by the shard's lock: do not cache, do not share with later reads
+	confirmed atomic.Bool // a connection reporting to the cache saw the tracked reply
+}
+
+// A shard is an independently locked part of a cache: entries in a CLOCK
+// list (insertion order, with a second chance for entries read since they
+// last went round), and the fetches in flight.
+type shard struct {
+	mu         sync.RWMutex
+	entries    map[string]*entry
+	pending    map[string]*flight
+	head, tail *entry
+	bytes      int64
+	max        int64
+	hits       atomic.Uint64
+	misses     atomic.Uint64
+	_          [64]byte // keeps neighbouring shards' locks apart
+}
+
+// lookup returns key's entry if it is fresh at now and usable by a single
+// read or not.
+func (sh *shard) lookup(key string, now int64, single bool) (val string, st state, ok bool) {
+	sh.mu.RLock()
+	e := sh.entries[key]
+	if e != nil && e.exp > now && e.st.usable(single) {
+		val, st, ok = e.val, e.st, true
+		if !e.ref.Load() {
+			e.ref.Store(true)
+		}
+	}
+	sh.mu.RUnlock()
+	return val, st, ok
+}
+
+// begin looks key up again under the write lock. It returns the entry's
+// value on a hit (f nil); otherwise the fetch of key in flight that the
+// read may share (own false), or a new fetch that the caller owns and must
+// end with finish (own true). A single read does not share an MGET fetch:
+// it takes over and the MGET's reply is not cached.
+func (sh *shard) begin(key string, now int64, single bool) (val string, st state, f *flight, own bool) {
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if e := sh.entries[key]; e != nil && e.exp > now && e.st.usable(single) {
+		e.ref.Store(true)
+		return e.val, e.st, nil, false
+	}
+	if p := sh.pending[key]; p != nil && !p.poisoned {
+		if !single || !p.multi {
+			return "", 0, p, false
+		}
+		p.poisoned = true // replaced: only the newest fetch of a key may be cached
+	}
+	f = &flight{done: make(chan struct{}), multi: !single}
+	sh.pending[key] = f
+	return "", 0, f, true
+}
+
+// finish ends the fetch f of key with its outcome and wakes the reads that
+// share it. The reply is cached, until exp, if it is not an error, no write
+// or invalidation of key poisoned f since it began, and the client confirmed
+// the read was tracked. finish reports a reply left out for want of that
+// confirmation alone.
+func (sh *shard) finish(key string, f *flight, val string, st state, exp int64, err error) (unconfirmed bool) {
+	sh.mu.Lock()
+	if sh.pending[key] == f {
+		delete(sh.pending, key)
+	}
+	if err == nil && !f.poisoned {
+		if f.confirmed.Load() {
+			if exp > monoNow() {
+				sh.insert(key, val, st, exp)
+			}
+		} else {
+			unconfirmed = true
+		}
+	}
+	sh.mu.Unlock()
+	f.val, f.st, f.err = val, st, err
+	close(f.done)
+	return unconfirmed
+}
+
+// insert caches key, replacing any entry it has, and evicts entries until
+// the shard fits its bytes.
+func (sh *shard) insert(key, val string, st state, exp int64) {
+	if old := sh.entries[key]; old != nil {
+		sh.remove(old)
+	}
+	size := int64(len(key)+len(val)) + entryOverhead
+	if size > sh.max {
+		return
+	}
+	e := &entry{key: strings.Clone(key), val: val, st: st, exp: exp, size: size}
+	sh.entries[e.key] = e
+	sh.pushBack(e)
+	sh.bytes += size
+	for sh.bytes > sh.max {
+		v := sh.head
+		sh.unlink(v)
+		if v.ref.Load() && v != e {
+			v.ref.Store(false)
+			sh.pushBack(v) // second chance
+			continue
+		}
+		delete(sh.entries, v.key)
+		sh.bytes -= v.size
+	}
+}
+
+// remove drops e from the shard.
+func (sh *shard) remove(e *entry) {
+	sh.unlink(e)
+	delete(sh.entries, e.key)
+	sh.bytes -= e.size
+}
+
+func (sh *shard) pushBack(e *entry) {
+	e.prev, e.next = sh.tail, nil
+	if sh.tail != nil {
+		sh.tail.next = e
+	} else {
+		sh.head = e
+	}
+	sh.tail = e
+}
+
+func (sh *shard) unlink(e *entry) {
+	if e.prev != nil {
+		e.prev.next = e.next
+	} else {
+		sh.head = e.next
+	}
+	if e.next != nil {
+		e.next.prev = e.prev
+	} else {
+		sh.tail = e.prev
+	}
+	e.prev, e.next = nil, nil
+}
+
+// epoch is the origin of monoNow.
+var epoch = time.Now()
+
+// monoNow returns the time on the monotonic clock, in nanoseconds since
+// epoch.
+func monoNow() int64 { return int64(time.Since(epoch)) }
+
+// mono returns t, which must hold a monotonic clock reading, as monoNow
+// would have.
+func mono(t time.Time) int64 { return int64(t.Sub(epoch)) }
+
+// A connStore is the rueidis.CacheStore of one connection of a client that
+// reports to a Cache. rueidis calls it on the connection's reading
+// goroutine. It never serves a read itself (every DoCache reaches the
+// server, and the Store does the caching and the single-flighting): it
+// turns the connection's invalidations and its loss into changes of the
+// Cache, and confirms the tracked replies the Store waits for.
+type connStore struct {
+	c    *Cache
+	used atomic.Bool // a tracked read went over the connection
+}
+
+var _ rueidis.CacheStore = (*connStore)(nil)
+
+// Flight makes rueidis send every read to the server.
+func (*connStore) Flight(string, string, time.Duration, time.Time) (rueidis.RedisMessage, rueidis.CacheEntry) {
+	return rueidis.RedisMessage{}, nil
+}
+
+// Update is called with the reply to a tracked read of key. It confirms the
+// read and returns the PXAT that rueidis sets on the reply the caller gets:
+// the key's server-side expiry, or noServerExpiry.
+func (s *connStore) Update(key, cmd string, val rueidis.RedisMessage) int64 {
+	s.used.Store(true)
+	if cmd == "GET" {
+		s.c.confirm(key)
+	}
+	if pxat := val.CachePXAT(); pxat > 0 {
+		return pxat
+	}
+	return noServerExpiry
+}
+
+// Cancel does nothing: no read waits on the store.
+func (*connStore) Cancel(string, string, error) {}
+
+// Delete handles an invalidation: of keys, or of everything when keys is
+// nil.
+func (s *connStore) Delete(keys []rueidis.RedisMessage) {
+	if keys == nil {
+		s.c.flush()
+		return
+	}
+	for i := range keys {
+		if k, err := keys[i].ToString(); err == nil {
+			s.c.invalidations.Add(1)
+			s.c.invalidate(k)
+		}
+	}
+}
+
+// Close is called when the connection is lost or closed: the server no
+// longer tracks the keys read over it, so the cache drops everything.
+func (s *connStore) Close(error) {
+	if s.used.Load() {
+		s.c.flush()
+	}
+}

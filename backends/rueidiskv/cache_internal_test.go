@@ -1,0 +1,192 @@
+package rueidiskv
+
+import (
+	"context"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/cledar/storekit/internal/redistest"
+)
+
+// fetchOf runs one fetch of key through the cache's state machine, as the
+// read paths do: begin, an optional event while the fetch is in flight,
+// the client's confirmation, finish. It reports whether the reply was
+// cached.
+func fetchOf(t *testing.T, c *Cache, key string, during func(), confirm bool) bool {
+	t.Helper()
+	sh := c.shard(key)
+	_, _, f, own := sh.begin(key, monoNow(), true)
+	if f == nil || !own {
+		t.Fatalf("begin(%q): hit or shared fetch, want a fetch of its own", key)
+	}
+	if during != nil {
+		during()
+	}
+	if confirm {
+		c.confirm(key)
+	}
+	sh.finish(key, f, "value", stateValue, monoNow()+int64(time.Hour), nil)
+	_, _, ok := sh.lookup(key, monoNow(), true)
+	return ok
+}
+
+func TestCacheFetchStates(t *testing.T) {
+	c := NewCache(1 << 20)
+	if !fetchOf(t, c, "plain", nil, true) {
+		t.Error("a confirmed fetch was not cached")
+	}
+	if fetchOf(t, c, "unconfirmed", nil, false) {
+		t.Error("a fetch the client did not confirm was cached")
+	}
+	if fetchOf(t, c, "written", func() { c.invalidate("written") }, true) {
+		t.Error("a fetch in flight across a write was cached")
+	}
+	if fetchOf(t, c, "flushed", c.flush, true) {
+		t.Error("a fetch in flight across a flush was cached")
+	}
+	c.invalidate("plain")
+	if _, _, ok := c.shard("plain").lookup("plain", monoNow(), true); ok {
+		t.Error("an invalidated entry is still served")
+	}
+
+	// Sharing: a second read shares the fetch in flight, unless a write
+	// poisoned it, and a single read does not share an MGET fetch.
+	sh := c.shard("k")
+	_, _, f1, own := sh.begin("k", monoNow(), false)
+	if !own {
+		t.Fatal("first begin does not own its fetch")
+	}
+	if _, _, f, own := sh.begin("k", monoNow(), false); own || f != f1 {
+		t.Error("a bulk read does not share a bulk fetch in flight")
+	}
+	_, _, f2, own := sh.begin("k", monoNow(), true)
+	if !own || f2 == f1 {
+		t.Error("a single read shares an MGET fetch")
+	}
+	c.invalidate("k")
+	_, _, f3, own := sh.begin("k", monoNow(), true)
+	if !own || f3 == f2 {
+		t.Error("a read shares a fetch that began before a write")
+	}
+	c.confirm("k")
+	for _, f := range []*flight{f1, f2, f3} {
+		sh.finish("k", f, "v", stateValue, monoNow()+int64(time.Hour), nil)
+	}
+	if _, _, ok := sh.lookup("k", monoNow(), true); !ok {
+		t.Error("the newest fetch of k was not cached")
+	}
+	if len(sh.pending) != 0 {
+		t.Errorf("%d fetches still pending after all finished", len(sh.pending))
+	}
+
+	// An MGET's "absent" serves bulk reads only.
+	c.shard("a").finish("a", mustBegin(t, c, "a"), "", stateAbsent, monoNow()+int64(time.Hour), nil)
+	if _, _, ok := c.shard("a").lookup("a", monoNow(), false); !ok {
+		t.Error("an absent entry does not serve a bulk read")
+	}
+	if _, _, ok := c.shard("a").lookup("a", monoNow(), true); ok {
+		t.Error("an absent entry serves Get, which must tell missing from another type")
+	}
+	// Expired entries are not served.
+	sh2 := c.shard("old")
+	f := mustBegin(t, c, "old")
+	sh2.finish("old", f, "v", stateValue, monoNow()+int64(time.Millisecond), nil)
+	if _, _, ok := sh2.lookup("old", monoNow()+int64(2*time.Millisecond), true); ok {
+		t.Error("an expired entry is served")
+	}
+}
+
+func mustBegin(t *testing.T, c *Cache, key string) *flight {
+	t.Helper()
+	_, _, f, own := c.shard(key).begin(key, monoNow(), false)
+	if !own {
+		t.Fatalf("begin(%q) does not own its fetch", key)
+	}
+	c.confirm(key)
+	return f
+}
+
+func TestCacheEviction(t *testing.T) {
+	const size = 64 << 10
+	c := NewCache(size)
+	value := strings.Repeat("x", 1000)
+	hot := "hot"
+	hotSh := c.shard(hot)
+	hotSh.finish(hot, mustBegin(t, c, hot), value, stateValue, monoNow()+int64(time.Hour), nil)
+	for i := range 1000 {
+		k := "k" + strconv.Itoa(i)
+		c.shard(k).finish(k, mustBegin(t, c, k), value, stateValue, monoNow()+int64(time.Hour), nil)
+		hotSh.lookup(hot, monoNow(), true) // read often: it stays
+	}
+	st := c.Stats()
+	if st.Bytes > size || st.Entries == 0 || st.Entries >= 1000 {
+		t.Errorf("after caching 1000 values of 1000 bytes in %d bytes: %d entries, %d bytes", size, st.Entries, st.Bytes)
+	}
+	for i := range c.shards {
+		if sh := &c.shards[i]; sh.bytes > sh.max {
+			t.Errorf("shard %d holds %d bytes, more than its %d", i, sh.bytes, sh.max)
+		}
+	}
+	if _, _, ok := hotSh.lookup(hot, monoNow(), true); !ok {
+		t.Error("an entry read on every insert was evicted")
+	}
+	// A value larger than a shard is not cached.
+	big := strings.Repeat("y", size/cacheShards)
+	c.shard("big").finish("big", mustBegin(t, c, "big"), big, stateValue, monoNow()+int64(time.Hour), nil)
+	if _, _, ok := c.shard("big").lookup("big", monoNow(), true); ok {
+		t.Error("a value larger than a shard was cached")
+	}
+	if c.Size() != size {
+		t.Errorf("Size() = %d, want %d", c.Size(), size)
+	}
+}
+
+// TestCacheExpiry: an entry lives at most CacheTTL and never beyond the
+// key's expiry on the server.
+func TestCacheExpiry(t *testing.T) {
+	srv := redistest.New(t)
+	ctx := context.Background()
+	for _, tt := range []struct {
+		cacheTTL, serverTTL time.Duration // serverTTL 0: none
+		lo, hi              time.Duration // bounds of the entry's life
+	}{
+		{time.Hour, 0, 59 * time.Minute, time.Hour},
+		{time.Hour, 2 * time.Second, time.Second, 2 * time.Second},
+		{100 * time.Millisecond, time.Hour, 0, 100 * time.Millisecond},
+	} {
+		s, err := Open(ctx, rueidis.ClientOption{InitAddress: []string{srv.Addr()}}, &Options{CacheTTL: tt.cacheTTL})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if s.cluster {
+			t.Error("Open of a standalone server made a cluster client")
+		}
+		key := "expiry:" + strconv.FormatInt(time.Now().UnixNano(), 10)
+		if tt.serverTTL > 0 {
+			err = s.SetWithTTL(ctx, key, []byte("v"), tt.serverTTL)
+		} else {
+			err = s.Set(ctx, key, []byte("v"))
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Get(ctx, key); err != nil {
+			t.Fatal(err)
+		}
+		sh := s.cache.shard(key)
+		sh.mu.RLock()
+		e := sh.entries[key]
+		sh.mu.RUnlock()
+		if e == nil {
+			t.Errorf("cacheTTL %v, server TTL %v: the read was not cached", tt.cacheTTL, tt.serverTTL)
+		} else if left := time.Duration(e.exp - monoNow()); left <= tt.lo || left > tt.hi {
+			t.Errorf("cacheTTL %v, server TTL %v: the entry lives %v more, want within (%v, %v]", tt.cacheTTL, tt.serverTTL, left, tt.lo, tt.hi)
+		}
+		_, _ = s.Delete(ctx, key)
+		_ = s.Close()
+	}
+}

@@ -1,0 +1,332 @@
+package rueidiskv_test
+
+import (
+	"context"
+	"errors"
+	"net"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/alicebob/miniredis/v2"
+	"github.com/redis/rueidis"
+
+	"github.com/cledar/storekit/backends/rueidiskv"
+	"github.com/cledar/storekit/internal/redistest"
+	"github.com/cledar/storekit/kv"
+)
+
+// eachCall runs every method of s that talks to the server, on key, and
+// returns the errors by method name.
+func eachCall(ctx context.Context, s *rueidiskv.Store, key string) map[string]error {
+	errs := make(map[string]error)
+	_, errs["Get"] = s.Get(ctx, key)
+	errs["Set"] = s.Set(ctx, key, []byte("v"))
+	_, errs["Delete"] = s.Delete(ctx, key)
+	errs["SetWithTTL"] = s.SetWithTTL(ctx, key, []byte("v"), time.Second)
+	_, errs["TTL"] = s.TTL(ctx, key)
+	_, errs["GetMulti"] = s.GetMulti(ctx, []string{key, key + "2"})
+	for _, err := range s.Scan(ctx, "*") {
+		if err != nil {
+			errs["Scan"] = err
+			break
+		}
+	}
+	_, errs["Append"] = s.Append(ctx, key, []byte("v"))
+	_, _, errs["Latest"] = s.Latest(ctx, key)
+	_, errs["At"] = s.At(ctx, key, 1)
+	_, errs["History"] = s.History(ctx, key)
+	_, errs["Watch"] = s.Watch(ctx, key)
+	errs["Ping"] = s.Ping(ctx)
+	return errs
+}
+
+// miniOption is the client option for miniredis: it has no CLIENT
+// TRACKING, so no caching, and it answers CLUSTER SLOTS, which would make
+// rueidis build a cluster client.
+func miniOption(m *miniredis.Miniredis) rueidis.ClientOption {
+	return rueidis.ClientOption{InitAddress: []string{m.Addr()}, DisableCache: true, ForceSingleClient: true}
+}
+
+// miniStore returns a store over miniredis, without caching.
+func miniStore(t *testing.T, m *miniredis.Miniredis, opts *rueidiskv.Options) *rueidiskv.Store {
+	t.Helper()
+	o := rueidiskv.Options{}
+	if opts != nil {
+		o = *opts
+	}
+	o.DisableCache = true
+	return openStoreWith(t, miniOption(m), &o)
+}
+
+// TestErrorsServerDown: once the server is gone every call fails with
+// kv.ErrUnavailable (not a hang, not the context's deadline), wrapping the
+// client's error; after a restart calls work again.
+func TestErrorsServerDown(t *testing.T) {
+	srv := redistest.Start(t, nil)
+	for _, cached := range []bool{true, false} {
+		s := openStore(t, srv.Addr(), &rueidiskv.Options{DisableCache: !cached})
+		ctx := testContext(t)
+		if err := s.Set(ctx, "k", []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+		if _, err := s.Get(ctx, "k"); err != nil {
+			t.Fatal(err)
+		}
+		srv.Kill()
+		start := time.Now()
+		for name, err := range eachCall(ctx, s, "k") {
+			if name == "Get" && cached && err == nil {
+				// Served from the cache before the store noticed the
+				// connection's end: the value is still the server's last.
+				continue
+			}
+			if !errors.Is(err, kv.ErrUnavailable) {
+				t.Errorf("cached=%v: %s with the server killed: err = %v, want kv.ErrUnavailable", cached, name, err)
+			}
+			if errors.Is(err, context.DeadlineExceeded) {
+				t.Errorf("cached=%v: %s with the server killed waited for the context's deadline: %v", cached, name, err)
+			}
+		}
+		t.Logf("cached=%v: every call failed within %v in all", cached, time.Since(start))
+		srv.Restart()
+		eventually(t, "Set after the restart", func() error { return s.Set(ctx, "k", []byte("again")) })
+		if v, err := s.Get(ctx, "k"); err != nil || string(v) != "again" {
+			t.Errorf("cached=%v: Get after the restart = %q, %v; want again", cached, v, err)
+		}
+	}
+}
+
+// TestErrorsWrongType: a key of another Redis type yields kv.ErrWrongType,
+// wrapping the server's *rueidis.RedisError, and bulk reads report it
+// missing; a bulk read's cached "missing" does not hide the type from Get.
+func TestErrorsWrongType(t *testing.T) {
+	srv := realRedis(t)
+	s := openStore(t, srv.Addr(), nil)
+	ctx := testContext(t)
+	key := "wrongtype:" + t.Name()
+	t.Cleanup(func() { _, _ = s.Delete(context.Background(), key) })
+	c := s.Client()
+	if err := c.Do(ctx, c.B().Hset().Key(key).FieldValue().FieldValue("f", "v").Build()).Error(); err != nil {
+		t.Fatal(err)
+	}
+	for round := range 2 { // the second round after GetMulti cached the key as missing
+		vals, err := s.GetMulti(ctx, []string{key})
+		if err != nil || len(vals) != 1 || vals[0].Found {
+			t.Errorf("GetMulti of a hash = %v, %v; want one value with Found false", vals, err)
+		}
+		checks := map[string]error{}
+		_, checks["Get"] = s.Get(ctx, key)
+		_, checks["Append"] = s.Append(ctx, key, []byte("x"))
+		_, _, checks["Latest"] = s.Latest(ctx, key)
+		_, checks["At"] = s.At(ctx, key, 1)
+		_, checks["History"] = s.History(ctx, key)
+		for name, err := range checks {
+			var rerr *rueidis.RedisError
+			if !errors.Is(err, kv.ErrWrongType) || !errors.As(err, &rerr) || !strings.HasPrefix(rerr.Error(), "WRONGTYPE") {
+				t.Errorf("round %d: %s of a hash: err = %v, want kv.ErrWrongType wrapping the WRONGTYPE error", round, name, err)
+			}
+		}
+	}
+}
+
+// TestErrorsReplies: error replies map by code, on miniredis, which can
+// answer every command with a given error.
+func TestErrorsReplies(t *testing.T) {
+	m := miniredis.RunT(t)
+	s := miniStore(t, m, nil)
+	ctx := testContext(t)
+	for _, tt := range []struct {
+		reply string
+		want  error // nil: an operation error
+	}{
+		{"LOADING Redis is loading the dataset in memory", kv.ErrUnavailable},
+		{"MASTERDOWN Link with MASTER is down", kv.ErrUnavailable},
+		{"ERR max number of clients reached", kv.ErrUnavailable},
+		{"NOPERM this user has no permissions", nil},
+		{"ERR something else", nil},
+	} {
+		m.SetError(tt.reply)
+		rctx, cancel := context.WithTimeout(ctx, time.Second) // rueidis retries LOADING
+		_, err := s.Get(rctx, "k")
+		cancel()
+		m.SetError("")
+		var rerr *rueidis.RedisError
+		if !errors.As(err, &rerr) {
+			t.Errorf("Get answered %q: err = %v does not wrap a *rueidis.RedisError", tt.reply, err)
+		}
+		for _, sentinel := range []error{kv.ErrUnavailable, kv.ErrNotFound, kv.ErrWrongType} {
+			if errors.Is(err, sentinel) != (sentinel == tt.want) {
+				t.Errorf("Get answered %q: err = %v; errors.Is(_, %v) = %v", tt.reply, err, sentinel, !(sentinel == tt.want))
+			}
+		}
+	}
+}
+
+// TestErrorsWrongPassword: an authentication failure makes Dial fail with
+// kv.ErrUnavailable, and the password never appears in error texts; an ACL
+// user lacking a command gets an operation error.
+func TestErrorsWrongPassword(t *testing.T) {
+	const password, wrong = "correct-horse-battery", "wrong-staple-9f3a"
+	srv := redistest.Start(t, &redistest.Options{Password: password})
+	ctx := testContext(t)
+	host, port := splitHostPort(t, srv.Addr())
+
+	_, err := rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port, Password: wrong}, nil)
+	checkDialError(t, err, wrong)
+
+	ds, err := rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port, Password: password}, nil)
+	if err != nil {
+		t.Fatalf("Dial with the right password: %v", err)
+	}
+	defer ds.Close()
+	if err := ds.Set(ctx, "k", []byte("v")); err != nil {
+		t.Errorf("Set through a dialled store: %v", err)
+	}
+	if v, err := ds.Get(ctx, "k"); err != nil || string(v) != "v" {
+		t.Errorf("Get through a dialled store = %q, %v", v, err)
+	}
+	// An ACL user: Username is sent, and a user without the right to a
+	// command gets an operation error, not kv.ErrUnavailable.
+	srv.MustDo("ACL", "SETUSER", "alice", "on", ">alice-pw-1", "~*", "+@all", "-get")
+	as, err := rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port, Username: "alice", Password: "alice-pw-1"}, nil)
+	if err != nil {
+		t.Fatalf("Dial as an ACL user: %v", err)
+	}
+	defer as.Close()
+	_, err = as.Get(ctx, "k")
+	var rerr *rueidis.RedisError
+	if !errors.As(err, &rerr) || !strings.HasPrefix(rerr.Error(), "NOPERM") || errors.Is(err, kv.ErrUnavailable) {
+		t.Errorf("Get by a user without +get: err = %v, want an operation error wrapping NOPERM", err)
+	}
+	_, err = rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port, Username: "alice", Password: wrong}, nil)
+	checkDialError(t, err, wrong)
+
+	cfg := rueidiskv.Config{Host: host, Port: port, Password: password}
+	for _, s := range []string{cfg.String(), cfg.GoString()} {
+		if strings.Contains(s, password) {
+			t.Errorf("Config formats with its password: %s", s)
+		}
+	}
+}
+
+// TestDialClosedPort: Dial fails at once when nothing listens.
+func TestDialClosedPort(t *testing.T) {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port := splitHostPort(t, l.Addr().String())
+	l.Close()
+	s, err := rueidiskv.Dial(testContext(t), rueidiskv.Config{Host: host, Port: port, Password: "pw-not-shown"}, nil)
+	if s != nil {
+		s.Close()
+	}
+	checkDialError(t, err, "pw-not-shown")
+	var nerr *net.OpError
+	if !errors.As(err, &nerr) {
+		t.Errorf("Dial error %v does not wrap the *net.OpError", err)
+	}
+	// A context already done fails before dialling.
+	done, cancel := context.WithCancel(context.Background())
+	cancel()
+	_, err = rueidiskv.Dial(done, rueidiskv.Config{Host: host, Port: port}, nil)
+	if !errors.Is(err, context.Canceled) || !errors.Is(err, kv.ErrUnavailable) {
+		t.Errorf("Dial with a cancelled context: err = %v", err)
+	}
+}
+
+func checkDialError(t *testing.T, err error, password string) {
+	t.Helper()
+	if err == nil {
+		t.Fatal("Dial succeeded, want an error")
+	}
+	if !strings.HasPrefix(err.Error(), "rueidiskv: could not initialize Redis client: ") {
+		t.Errorf("Dial error %q does not start with the documented text", err)
+	}
+	if !errors.Is(err, kv.ErrUnavailable) {
+		t.Errorf("Dial error %v does not wrap kv.ErrUnavailable", err)
+	}
+	if strings.Contains(err.Error(), password) {
+		t.Errorf("Dial error holds the password: %v", err)
+	}
+}
+
+// TestDoneContext: a call with a done context returns the context's error
+// and sends nothing to the server.
+func TestDoneContext(t *testing.T) {
+	m := miniredis.RunT(t)
+	s := miniStore(t, m, nil)
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	before := m.CommandCount()
+	for name, err := range eachCall(ctx, s, "k") {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a cancelled context: err = %v, want context.Canceled", name, err)
+		}
+	}
+	if n := m.CommandCount() - before; n != 0 {
+		t.Errorf("%d commands reached the server with a cancelled context, want 0", n)
+	}
+}
+
+// TestClose: after Close every call fails with kv.ErrClosed; a caller's
+// client stays open unless CloseClient is set, and Open's client is closed.
+func TestClose(t *testing.T) {
+	m := miniredis.RunT(t)
+	ctx := testContext(t)
+	for _, closeClient := range []bool{false, true} {
+		client := newClient(t, miniOption(m))
+		opts := &rueidiskv.Options{CloseClient: closeClient}
+		s := rueidiskv.New(client, opts)
+		if err := s.Close(); err != nil {
+			t.Fatal(err)
+		}
+		if err := s.Close(); err != nil {
+			t.Errorf("second Close: %v", err)
+		}
+		for name, err := range eachCall(ctx, s, "k") {
+			if !errors.Is(err, kv.ErrClosed) {
+				t.Errorf("%s after Close: err = %v, want kv.ErrClosed", name, err)
+			}
+		}
+		err := client.Do(ctx, client.B().Ping().Build()).Error()
+		if closeClient != errors.Is(err, rueidis.ErrClosing) {
+			t.Errorf("CloseClient=%v: client Ping after Close = %v", closeClient, err)
+		}
+		if *opts != (rueidiskv.Options{CloseClient: closeClient}) {
+			t.Errorf("New changed the caller's options: %+v", *opts)
+		}
+	}
+	s := miniStore(t, m, nil)
+	c := s.Client()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := c.Do(ctx, c.B().Ping().Build()).Error(); !errors.Is(err, rueidis.ErrClosing) {
+		t.Errorf("Ping on Open's client after Close = %v, want rueidis.ErrClosing", err)
+	}
+}
+
+// TestTTLEdges: SetWithTTL rejects non-positive TTLs without writing and
+// rounds sub-millisecond ones up.
+func TestTTLEdges(t *testing.T) {
+	m := miniredis.RunT(t)
+	s := miniStore(t, m, nil)
+	ctx := testContext(t)
+	for _, ttl := range []time.Duration{0, -time.Second} {
+		err := s.SetWithTTL(ctx, "k", []byte("v"), ttl)
+		if !errors.Is(err, kv.ErrInvalid) {
+			t.Errorf("SetWithTTL(ttl=%v): err = %v, want kv.ErrInvalid", ttl, err)
+		}
+	}
+	if m.Exists("k") {
+		t.Error("a rejected SetWithTTL wrote the key")
+	}
+	if err := s.SetWithTTL(ctx, "k", []byte("v"), time.Nanosecond); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.TTL("k"); got <= 0 || got > time.Millisecond {
+		t.Errorf("SetWithTTL(1ns) left a TTL of %v, want 1ms", got)
+	}
+}

@@ -1,0 +1,180 @@
+package rueidiskv
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/redis/rueidis"
+
+	"github.com/cledar/storekit/internal/redisproto"
+	"github.com/cledar/storekit/kv"
+)
+
+// The history scripts, run with EVALSHA and loaded with EVAL when the server
+// does not know them yet.
+var (
+	appendScript = rueidis.NewLuaScript(redisproto.AppendScript)
+	latestScript = rueidis.NewLuaScript(redisproto.LatestScript)
+)
+
+// maxTypeRetries bounds how often At and History re-read a key whose type
+// changes between their list read and their plain-value read.
+const maxTypeRetries = 3
+
+// Append implements [kv.Historian]: a Lua script RPUSHes value, first
+// converting a plain value into version 1 atomically (watchers then see
+// OpDelete before OpAppend).
+func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, error) {
+	if err := s.check(ctx); err != nil {
+		return 0, failKey("append", key, err)
+	}
+	n, err := appendScript.Exec(ctx, s.c, []string{key}, []string{arg(ctx, value)}).AsInt64()
+	s.wrote(key)
+	if err != nil {
+		return 0, keyErr(ctx, "append", key, err)
+	}
+	return n, nil
+}
+
+// Latest implements [kv.Historian] with a Lua script that reads the length
+// and the last entry in one atomic step. A plain value is version 1.
+func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, 0, failKey("latest", key, err)
+	}
+	reply, err := latestScript.Exec(ctx, s.c, []string{key}, nil).ToArray()
+	if err != nil {
+		return nil, 0, keyErr(ctx, "latest", key, err)
+	}
+	var (
+		version int64
+		value   []byte
+	)
+	if len(reply) == 2 {
+		if version, err = reply[0].AsInt64(); err == nil {
+			value, err = reply[1].AsBytes()
+		}
+	} else {
+		err = fmt.Errorf("%d elements", len(reply))
+	}
+	if err != nil {
+		return nil, 0, fmt.Errorf("rueidiskv: latest %q: unexpected script reply: %w", key, err)
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	return value, version, nil
+}
+
+// At implements [kv.Historian] with LINDEX. For a key that holds a plain
+// value it reads the value and its type in one transaction: version 1 is
+// the value, later versions do not exist.
+func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, failKey("at", key, err)
+	}
+	if version < 1 {
+		return nil, fmt.Errorf("rueidiskv: at %q: version %d is below 1: %w", key, version, kv.ErrInvalid)
+	}
+	var v []byte
+	err := s.readHistory(ctx, "at", key, func() error {
+		var err error
+		v, err = s.c.Do(ctx, s.c.B().Lindex().Key(key).Index(version-1).Build()).AsBytes()
+		return err
+	}, func(plain []byte) error {
+		if version != 1 {
+			return fmt.Errorf("rueidiskv: at %q: version %d is beyond a plain value (version 1): %w", key, version, kv.ErrNotFound)
+		}
+		v = plain
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	if v == nil {
+		v = []byte{}
+	}
+	return v, nil
+}
+
+// History implements [kv.Historian] with LRANGE 0 -1; a plain value is a
+// history of one entry.
+func (s *Store) History(ctx context.Context, key string) ([][]byte, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, failKey("history", key, err)
+	}
+	var entries [][]byte
+	err := s.readHistory(ctx, "history", key, func() error {
+		list, err := s.c.Do(ctx, s.c.B().Lrange().Key(key).Start(0).Stop(-1).Build()).ToArray()
+		if err != nil {
+			return err
+		}
+		if len(list) == 0 {
+			return rueidis.Nil // LRANGE of a missing key
+		}
+		entries = make([][]byte, len(list))
+		for i := range list {
+			if entries[i], err = list[i].AsBytes(); err != nil {
+				return err
+			}
+			if entries[i] == nil {
+				entries[i] = []byte{}
+			}
+		}
+		return nil
+	}, func(plain []byte) error {
+		entries = [][]byte{plain}
+		return nil
+	})
+	return entries, err
+}
+
+// readHistory runs readList, a read of key as a list. When the key holds a
+// plain value instead, it reads that value and its type atomically (MULTI,
+// TYPE, GET, EXEC) and calls onPlain with it; when it turns out to be a list
+// after all (the key was changed in between), it tries again.
+func (s *Store) readHistory(ctx context.Context, op, key string, readList func() error, onPlain func([]byte) error) error {
+	var err error
+	for range maxTypeRetries {
+		err = readList()
+		if !isWrongType(err) {
+			if err != nil {
+				return keyErr(ctx, op, key, err)
+			}
+			return nil
+		}
+		resps := s.c.DoMulti(ctx,
+			s.c.B().Multi().Build(),
+			s.c.B().Type().Key(key).Build(),
+			s.c.B().Get().Key(key).Build(),
+			s.c.B().Exec().Build())
+		exec, xerr := resps[3].ToArray()
+		if xerr == nil && len(exec) != 2 {
+			xerr = fmt.Errorf("EXEC returned %d replies, want 2", len(exec))
+		}
+		if xerr != nil {
+			return keyErr(ctx, op, key, xerr)
+		}
+		typ, terr := exec[0].ToString()
+		if terr != nil {
+			return keyErr(ctx, op, key, terr)
+		}
+		switch typ {
+		case "string":
+			b, gerr := exec[1].AsBytes()
+			if gerr != nil {
+				return keyErr(ctx, op, key, gerr)
+			}
+			if b == nil {
+				b = []byte{}
+			}
+			return onPlain(b)
+		case "list":
+			continue // changed since readList
+		case "none":
+			return keyErr(ctx, op, key, rueidis.Nil)
+		}
+		return keyErr(ctx, op, key, err) // another Redis type: WRONGTYPE
+	}
+	return fmt.Errorf("rueidiskv: %s %q: the key kept changing type: %w: %w", op, key, kv.ErrConflict, err)
+}

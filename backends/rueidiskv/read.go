@@ -1,0 +1,371 @@
+package rueidiskv
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/redis/rueidis"
+
+	"github.com/cledar/storekit/internal/redisproto"
+	"github.com/cledar/storekit/kv"
+)
+
+// Bounds of the read paths.
+const (
+	// maxShares bounds how often a cached read shares a fetch that another
+	// call then abandons (its context ended) before it reads from the
+	// server without the cache.
+	maxShares = 3
+	// maxMGetKeys bounds the keys of one MGET.
+	maxMGetKeys = 1000
+	// maxMGets bounds the cached MGETs a GetMulti runs at once.
+	maxMGets = 16
+)
+
+// serverGet reads key with GET, bypassing the cache.
+func (s *Store) serverGet(ctx context.Context, key string) ([]byte, error) {
+	// The reply's bytes are the caller's: the client reads every bulk
+	// string into a new buffer and keeps no reference to it.
+	b, err := s.c.Do(ctx, s.c.B().Get().Key(key).Build()).AsBytes()
+	if err != nil {
+		return nil, keyErr(ctx, "get", key, err)
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return b, nil
+}
+
+// getResult turns a cached or fetched state of key into Get's result.
+func getResult(ctx context.Context, key, val string, st state) ([]byte, error) {
+	if st != stateValue {
+		return nil, keyErr(ctx, "get", key, rueidis.Nil)
+	}
+	return copyValue(val), nil
+}
+
+// copyValue returns a copy of a cached value, which the cache keeps; an
+// empty value is a non-nil empty slice.
+func copyValue(val string) []byte {
+	if val == "" {
+		return []byte{}
+	}
+	return []byte(val)
+}
+
+// cachedGet is Get through the cache: a fresh entry, or the fetch of the key
+// that a concurrent read has in flight, or a fetch of its own.
+func (s *Store) cachedGet(ctx context.Context, key string) ([]byte, error) {
+	sh := s.cache.shard(key)
+	if val, st, ok := sh.lookup(key, monoNow(), true); ok {
+		sh.hits.Add(1)
+		return getResult(ctx, key, val, st)
+	}
+	for range maxShares {
+		val, st, f, own := sh.begin(key, monoNow(), true)
+		switch {
+		case f == nil:
+			sh.hits.Add(1)
+			return getResult(ctx, key, val, st)
+		case own:
+			sh.misses.Add(1)
+			return s.fetch(ctx, sh, key, f)
+		}
+		select {
+		case <-f.done:
+		case <-ctx.Done():
+			return nil, failKey("get", key, ctx.Err())
+		}
+		if f.err == nil {
+			sh.hits.Add(1)
+			return getResult(ctx, key, f.val, f.st)
+		}
+		if !abandoned(f.err) {
+			return nil, keyErr(ctx, "get", key, f.err)
+		}
+	}
+	return s.serverGet(ctx, key)
+}
+
+// fetch reads key with a tracked GET (CLIENT CACHING YES, MULTI, PTTL, GET,
+// EXEC), ends the fetch f with the reply, and returns Get's result.
+func (s *Store) fetch(ctx context.Context, sh *shard, key string, f *flight) ([]byte, error) {
+	t0 := time.Now()
+	msg, err := s.c.DoCache(ctx, s.c.B().Get().Key(key).Cache(), s.opts.CacheTTL).ToMessage()
+	val, st := "", stateMissing
+	switch {
+	case err == nil:
+		if val, err = msg.ToString(); err == nil {
+			st = stateValue
+		}
+	case rueidis.IsRedisNil(err):
+		err = nil
+	}
+	if sh.finish(key, f, val, st, s.expiry(t0, time.Now(), &msg), err) {
+		s.warnUnconfirmed()
+	}
+	if err != nil {
+		return nil, keyErr(ctx, "get", key, err)
+	}
+	return getResult(ctx, key, val, st)
+}
+
+// expiry returns when a reply must leave the cache: CacheTTL after t0, when
+// its request was sent, and no later than the key expires on the server.
+// The client set the reply's PXAT to the time it read the reply, no later
+// than t1, plus the PTTL the server reported; the server ran PTTL no earlier
+// than t0, so the key lives at least until t0 + PTTL, which is no earlier
+// than t0 + (PXAT - t1).
+func (s *Store) expiry(t0, t1 time.Time, msg *rueidis.RedisMessage) int64 {
+	exp := mono(t0) + int64(s.opts.CacheTTL)
+	if pxat := msg.CachePXAT(); pxat > 0 && pxat != noServerExpiry {
+		exp = min(exp, mono(t0)+pxat*int64(time.Millisecond)-t1.UnixNano())
+	}
+	return exp
+}
+
+// warnUnconfirmed logs, once per cache, that the client did not confirm a
+// fetch: it was built without the cache, or with DisableCache, so nothing
+// can be cached.
+func (s *Store) warnUnconfirmed() {
+	if s.cache.warned.CompareAndSwap(false, true) {
+		s.log.Warn("rueidiskv: the client does not report to the store's Cache, so reads are not cached: " +
+			"build the client from the cache's ClientOption, without DisableCache")
+	}
+}
+
+// GetMulti implements [kv.MultiGetter]. Keys are read with MGET, at most
+// 1000 to a command; on a cluster, keys are grouped by hash slot, one MGET
+// per slot. With caching on, only the keys that are not cached (nor being
+// fetched by a concurrent read) are fetched, with tracked MGETs. A key that
+// holds a history or another Redis type has Found false, as MGET reports
+// it.
+func (s *Store) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
+	if err := s.check(ctx); err != nil {
+		return nil, multiErr(len(keys), err)
+	}
+	vals := make([]kv.Value, len(keys))
+	if len(keys) == 0 {
+		return vals, nil
+	}
+	var err error
+	if s.cache != nil {
+		err = s.cachedGetMulti(ctx, keys, vals)
+	} else {
+		err = s.serverGetMulti(ctx, keys, vals)
+	}
+	if err != nil {
+		return nil, wrapErr(ctx, fmt.Sprintf("getmulti (%d keys)", len(keys)), err)
+	}
+	return vals, nil
+}
+
+func multiErr(n int, err error) error {
+	return fmt.Errorf("rueidiskv: getmulti (%d keys): %w", n, err)
+}
+
+// mgetGroups splits keys into the key lists of the MGETs that read them: by
+// hash slot on a cluster, and at most maxMGetKeys each. Pos[i] of a group is
+// the index in keys of its Keys[i].
+func (s *Store) mgetGroups(keys []string) []redisproto.SlotGroup {
+	var groups []redisproto.SlotGroup
+	if s.cluster {
+		groups = redisproto.GroupBySlot(keys)
+	} else {
+		pos := make([]int, len(keys))
+		for i := range pos {
+			pos[i] = i
+		}
+		groups = []redisproto.SlotGroup{{Keys: keys, Pos: pos}}
+	}
+	var out []redisproto.SlotGroup
+	for _, g := range groups {
+		for lo := 0; lo < len(g.Keys); lo += maxMGetKeys {
+			hi := min(lo+maxMGetKeys, len(g.Keys))
+			out = append(out, redisproto.SlotGroup{Slot: g.Slot, Keys: g.Keys[lo:hi], Pos: g.Pos[lo:hi]})
+		}
+	}
+	return out
+}
+
+// mgetValue turns an MGET reply element into a kv.Value; data are the
+// element's bytes, which the caller may own.
+func mgetValue(m *rueidis.RedisMessage) (kv.Value, error) {
+	if m.IsNil() {
+		return kv.Value{}, nil
+	}
+	b, err := m.AsBytes()
+	if err != nil {
+		return kv.Value{}, err
+	}
+	if b == nil {
+		b = []byte{}
+	}
+	return kv.Value{Data: b, Found: true}, nil
+}
+
+// serverGetMulti reads keys with MGETs, bypassing the cache, in one round
+// trip per server.
+func (s *Store) serverGetMulti(ctx context.Context, keys []string, vals []kv.Value) error {
+	groups := s.mgetGroups(keys)
+	cmds := make(rueidis.Commands, len(groups))
+	for i, g := range groups {
+		cmds[i] = s.c.B().Mget().Key(g.Keys...).Build()
+	}
+	for i, resp := range s.c.DoMulti(ctx, cmds...) {
+		elems, err := resp.ToArray()
+		if err != nil {
+			return err
+		}
+		g := groups[i]
+		if len(elems) != len(g.Keys) {
+			return fmt.Errorf("MGET returned %d values for %d keys", len(elems), len(g.Keys))
+		}
+		for j := range elems {
+			if vals[g.Pos[j]], err = mgetValue(&elems[j]); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// A share is a position of a GetMulti that waits for a fetch: one of its
+// own, or one it shares.
+type share struct {
+	pos int
+	f   *flight
+	own bool
+}
+
+// cachedGetMulti is GetMulti through the cache.
+func (s *Store) cachedGetMulti(ctx context.Context, keys []string, vals []kv.Value) error {
+	now := monoNow()
+	var miss []int
+	for i, k := range keys {
+		sh := s.cache.shard(k)
+		if val, st, ok := sh.lookup(k, now, false); ok {
+			sh.hits.Add(1)
+			vals[i] = cachedValue(val, st)
+		} else {
+			miss = append(miss, i)
+		}
+	}
+	if len(miss) == 0 {
+		return nil
+	}
+	var (
+		owned   []string
+		flights []*flight
+		shares  = make([]share, 0, len(miss))
+	)
+	for _, i := range miss {
+		k := keys[i]
+		sh := s.cache.shard(k)
+		val, st, f, own := sh.begin(k, now, false)
+		switch {
+		case f == nil:
+			sh.hits.Add(1)
+			vals[i] = cachedValue(val, st)
+			continue
+		case own:
+			sh.misses.Add(1)
+			owned = append(owned, k)
+			flights = append(flights, f)
+		}
+		shares = append(shares, share{pos: i, f: f, own: own})
+	}
+	if err := s.fetchMulti(ctx, owned, flights); err != nil {
+		return err
+	}
+	var again []int // positions whose shared fetch was abandoned
+	for _, w := range shares {
+		select {
+		case <-w.f.done:
+		case <-ctx.Done():
+			return ctx.Err()
+		}
+		switch {
+		case w.f.err == nil:
+			vals[w.pos] = cachedValue(w.f.val, w.f.st)
+			if !w.own {
+				s.cache.shard(keys[w.pos]).hits.Add(1)
+			}
+		case abandoned(w.f.err) && !w.own:
+			again = append(again, w.pos)
+		default:
+			return w.f.err
+		}
+	}
+	if len(again) == 0 {
+		return nil
+	}
+	// Rare: a concurrent call abandoned fetches this call shared. Read
+	// those keys from the server.
+	rest := make([]string, len(again))
+	for i, pos := range again {
+		rest[i] = keys[pos]
+	}
+	restVals := make([]kv.Value, len(rest))
+	if err := s.serverGetMulti(ctx, rest, restVals); err != nil {
+		return err
+	}
+	for i, pos := range again {
+		vals[pos] = restVals[i]
+	}
+	return nil
+}
+
+// cachedValue turns a cached or fetched state into GetMulti's result.
+func cachedValue(val string, st state) kv.Value {
+	if st != stateValue {
+		return kv.Value{}
+	}
+	return kv.Value{Data: copyValue(val), Found: true}
+}
+
+// fetchMulti reads keys with tracked MGETs and ends their fetches, flights[i]
+// being the fetch of keys[i]. Every fetch is ended, with the error if its
+// MGET failed or did not run.
+func (s *Store) fetchMulti(ctx context.Context, keys []string, flights []*flight) error {
+	if len(keys) == 0 {
+		return nil
+	}
+	groups := s.mgetGroups(keys)
+	ended := make([]bool, len(keys))
+	err := redisproto.ForEach(ctx, len(groups), maxMGets, func(ctx context.Context, gi int) error {
+		g := groups[gi]
+		t0 := time.Now()
+		elems, err := s.c.DoCache(ctx, s.c.B().Mget().Key(g.Keys...).Cache(), s.opts.CacheTTL).ToArray()
+		t1 := time.Now()
+		if err == nil && len(elems) != len(g.Keys) {
+			err = fmt.Errorf("MGET returned %d values for %d keys", len(elems), len(g.Keys))
+		}
+		for j, k := range g.Keys {
+			val, st, exp := "", stateAbsent, int64(0)
+			if err == nil {
+				if !elems[j].IsNil() {
+					// An MGET element is a bulk string or nil.
+					val, _ = elems[j].ToString()
+					st = stateValue
+				}
+				exp = s.expiry(t0, t1, &elems[j])
+			}
+			p := g.Pos[j]
+			if s.cache.shard(k).finish(k, flights[p], val, st, exp, err) {
+				s.warnUnconfirmed()
+			}
+			ended[p] = true
+		}
+		return err
+	})
+	if err != nil {
+		for i, k := range keys {
+			if !ended[i] {
+				s.cache.shard(k).finish(k, flights[i], "", 0, 0, err)
+			}
+		}
+	}
+	return err
+}

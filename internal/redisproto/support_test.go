@@ -1,0 +1,290 @@
+package redisproto
+
+import (
+	"context"
+	"errors"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
+
+	"github.com/cledar/storekit/internal/eventq"
+	"github.com/cledar/storekit/kv"
+)
+
+func TestAddrAndDescribe(t *testing.T) {
+	for _, tt := range []struct {
+		host string
+		port int
+		want string
+	}{
+		{"", 0, "localhost:6379"},
+		{"redis.internal", 0, "redis.internal:6379"},
+		{"", 7000, "localhost:7000"},
+		{"::1", 6380, "[::1]:6380"},
+	} {
+		if got := Addr(tt.host, tt.port); got != tt.want {
+			t.Errorf("Addr(%q, %d) = %q, want %q", tt.host, tt.port, got, tt.want)
+		}
+	}
+	got := DescribeServer("h:1", 2, "alice", true, true)
+	if want := `redis://h:1/2 user="alice" password=REDACTED tls=true`; got != want {
+		t.Errorf("DescribeServer = %q, want %q", got, want)
+	}
+	if got := DescribeServer("h:1", 0, "", false, false); strings.Contains(got, "password") {
+		t.Errorf("DescribeServer without a password = %q", got)
+	}
+	if got := Redact("a secret and a secret", "secret"); got != "a REDACTED and a REDACTED" {
+		t.Errorf("Redact = %q", got)
+	}
+	if got := Redact("text", ""); got != "text" {
+		t.Errorf("Redact with no secret = %q", got)
+	}
+}
+
+func TestInitError(t *testing.T) {
+	native := errors.New("auth failed for hunter2-pw")
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := InitError(cancelled, "somebackend", native, "hunter2-pw")
+	if strings.Contains(err.Error(), "hunter2-pw") {
+		t.Errorf("InitError text holds the password: %v", err)
+	}
+	for _, target := range []error{kv.ErrUnavailable, native, context.Canceled} {
+		if !errors.Is(err, target) {
+			t.Errorf("InitError %v does not wrap %v", err, target)
+		}
+	}
+	if !strings.HasPrefix(err.Error(), "somebackend: could not initialize Redis client: ") {
+		t.Errorf("InitError text = %q", err)
+	}
+	// The context's error is not repeated when the native error holds it.
+	err = InitError(cancelled, "b", context.Canceled, "")
+	if strings.Count(err.Error(), "context canceled") != 1 {
+		t.Errorf("InitError text = %q, want the context error once", err)
+	}
+}
+
+func TestClientInfoDB(t *testing.T) {
+	for _, tt := range []struct {
+		info string
+		db   int
+		ok   bool
+	}{
+		{"id=3 addr=127.0.0.1:5000 laddr=127.0.0.1:6379 fd=8 name= age=0 idle=0 flags=N db=0 sub=0 psub=0\n", 0, true},
+		{"id=3 db=12 sub=0", 12, true},
+		{"id=3 name=db=7 db=2", 2, true}, // fields are matched whole
+		{"id=3 sub=0", 0, false},
+		{"db=x", 0, false},
+		{"db=-1", 0, false},
+		{"", 0, false},
+	} {
+		db, ok := ClientInfoDB(tt.info)
+		if db != tt.db || ok != tt.ok {
+			t.Errorf("ClientInfoDB(%q) = %d, %v; want %d, %v", tt.info, db, ok, tt.db, tt.ok)
+		}
+	}
+}
+
+func TestForEach(t *testing.T) {
+	ctx := context.Background()
+	for _, n := range []int{0, 1, 2, 7, 100} {
+		for _, limit := range []int{0, 1, 3, 200} {
+			var (
+				mu      sync.Mutex
+				seen    = make([]int, n)
+				running atomic.Int64
+				peak    atomic.Int64
+			)
+			err := ForEach(ctx, n, limit, func(_ context.Context, i int) error {
+				r := running.Add(1)
+				for p := peak.Load(); r > p && !peak.CompareAndSwap(p, r); p = peak.Load() {
+				}
+				time.Sleep(100 * time.Microsecond)
+				running.Add(-1)
+				mu.Lock()
+				seen[i]++
+				mu.Unlock()
+				return nil
+			})
+			if err != nil {
+				t.Fatalf("ForEach(n=%d, limit=%d) = %v", n, limit, err)
+			}
+			for i, c := range seen {
+				if c != 1 {
+					t.Errorf("ForEach(n=%d, limit=%d) ran %d %d times", n, limit, i, c)
+				}
+			}
+			if limit > 0 && peak.Load() > int64(limit) {
+				t.Errorf("ForEach(n=%d, limit=%d) ran %d at once", n, limit, peak.Load())
+			}
+		}
+	}
+
+	boom := errors.New("boom")
+	var after atomic.Int64
+	err := ForEach(ctx, 50, 2, func(ctx context.Context, i int) error {
+		if i == 3 {
+			return boom
+		}
+		if i > 10 {
+			after.Add(1)
+		}
+		return nil
+	})
+	if !errors.Is(err, boom) {
+		t.Errorf("ForEach with a failing call = %v, want boom", err)
+	}
+	if after.Load() > 2 {
+		t.Errorf("%d calls ran long after the first error", after.Load())
+	}
+
+	cancelled, cancel := context.WithCancel(ctx)
+	cancel()
+	if err := ForEach(cancelled, 5, 2, func(context.Context, int) error { return nil }); !errors.Is(err, context.Canceled) {
+		t.Errorf("ForEach with a cancelled context = %v", err)
+	}
+	// Every call done: nil, even if ctx ends right after.
+	short, cancel2 := context.WithCancel(ctx)
+	err = ForEach(short, 3, 3, func(context.Context, int) error { return nil })
+	cancel2()
+	if err != nil {
+		t.Errorf("ForEach = %v, want nil", err)
+	}
+}
+
+// fakeNotify is a server's notify-keyspace-events setting behind
+// NotifyAccess functions.
+type fakeNotify struct {
+	mu    sync.Mutex
+	value string
+	err   error // returned by Get
+	sets  int
+}
+
+func (f *fakeNotify) access() NotifyAccess {
+	return NotifyAccess{
+		Addr: "fake:1",
+		Get: func(context.Context) (string, error) {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			return f.value, f.err
+		},
+		Set: func(_ context.Context, v string) error {
+			f.mu.Lock()
+			defer f.mu.Unlock()
+			f.value = v
+			f.sets++
+			return nil
+		},
+		Unreachable: func(_ context.Context, err error) bool { return errors.Is(err, kv.ErrUnavailable) },
+	}
+}
+
+func TestEnsureNotify(t *testing.T) {
+	ctx := context.Background()
+	log := zap.NewNop()
+	f := &fakeNotify{value: "KEA"}
+	if err := EnsureNotify(ctx, f.access(), false, log, "b"); err != nil {
+		t.Errorf("EnsureNotify(KEA) = %v", err)
+	}
+	f.value = "Ex"
+	err := EnsureNotify(ctx, f.access(), false, log, "b")
+	var nce *NotifyConfigError
+	if !errors.As(err, &nce) || nce.Missing != "Kg$l" || f.sets != 0 {
+		t.Errorf("EnsureNotify(Ex) = %v after %d sets, want a NotifyConfigError and no CONFIG SET", err, f.sets)
+	}
+	if err := EnsureNotify(ctx, f.access(), true, log, "b"); err != nil || f.value != "ExKg$l" || f.sets != 1 {
+		t.Errorf("EnsureNotify(Ex, enable) = %v, value %q after %d sets", err, f.value, f.sets)
+	}
+
+	f.err = kv.ErrUnavailable
+	if err := EnsureNotify(ctx, f.access(), true, log, "b"); !errors.Is(err, kv.ErrUnavailable) {
+		t.Errorf("EnsureNotify of an unreachable server = %v", err)
+	}
+	core, logs := observer.New(zap.WarnLevel)
+	f.err = errors.New("ERR unknown command 'config'")
+	if err := EnsureNotify(ctx, f.access(), true, zap.New(core), "b"); err != nil {
+		t.Errorf("EnsureNotify when CONFIG is refused = %v, want nil", err)
+	}
+	if logs.FilterMessageSnippet("b: cannot read notify-keyspace-events").Len() != 1 {
+		t.Errorf("log = %v, want one warning", logs.All())
+	}
+}
+
+func TestResyncer(t *testing.T) {
+	ctx := context.Background()
+	q := eventq.New(ctx, 100)
+	defer q.Close()
+	var fail atomic.Bool
+	checkErr := errors.New("classes missing")
+	r := NewResyncer("b", q, zap.NewNop(), func(context.Context) error {
+		if fail.Load() {
+			return checkErr
+		}
+		return nil
+	})
+	defer r.Stop()
+	r.min, r.max = time.Millisecond, 4*time.Millisecond
+
+	next := func() kv.Event {
+		t.Helper()
+		select {
+		case e := <-q.C():
+			return e
+		case <-time.After(5 * time.Second):
+			t.Fatal("no event")
+			return kv.Event{}
+		}
+	}
+	none := func() {
+		t.Helper()
+		select {
+		case e := <-q.C():
+			t.Fatalf("unexpected event %v", e)
+		case <-time.After(20 * time.Millisecond):
+		}
+	}
+
+	r.Verify(ctx, false) // a healthy check that follows no resubscription: nothing to say
+	none()
+	r.Verify(ctx, true)
+	if e := next(); e.Op != kv.OpResync || e.Err != nil {
+		t.Fatalf("after a resubscription: %v, want a plain resync", e)
+	}
+
+	fail.Store(true)
+	r.Verify(ctx, true)
+	if e := next(); e.Op != kv.OpResync || !errors.Is(e.Err, checkErr) {
+		t.Fatalf("after a failing resubscription: %v, want a resync with the error", e)
+	}
+	// Rechecks while failing say nothing more...
+	for range 3 {
+		select {
+		case <-r.Recheck():
+			r.Verify(ctx, false)
+		case <-time.After(5 * time.Second):
+			t.Fatal("no recheck while failing")
+		}
+	}
+	none()
+	if r.backoff != r.max {
+		t.Errorf("backoff = %v after repeated failures, want the maximum %v", r.backoff, r.max)
+	}
+	// ...until the classes are back.
+	fail.Store(false)
+	<-r.Recheck()
+	r.Verify(ctx, false)
+	if e := next(); e.Op != kv.OpResync || e.Err != nil {
+		t.Fatalf("once delivery is back: %v, want a plain resync", e)
+	}
+	select {
+	case <-r.Recheck():
+		t.Fatal("a recheck was armed after a successful check")
+	case <-time.After(20 * time.Millisecond):
+	}
+}

@@ -1,0 +1,156 @@
+package codec_test
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"strings"
+	"testing"
+
+	"github.com/cledar/storekit/backends/memory"
+	"github.com/cledar/storekit/codec"
+	"github.com/cledar/storekit/kv"
+)
+
+// The cost of the typed layer over raw bytes, on the memory store: a typed
+// Get or Set against a kv Get or Set of the same (already encoded) bytes,
+// for a small struct and one of about 10 KiB of JSON.
+//
+//	go test -run '^$' -bench . -benchmem ./codec/
+
+type benchItem struct {
+	SKU   string  `json:"sku"`
+	Qty   int     `json:"qty"`
+	Price float64 `json:"price"`
+	Note  string  `json:"note"`
+}
+
+type benchDoc struct {
+	ID    int         `json:"id"`
+	Title string      `json:"title"`
+	Tags  []string    `json:"tags"`
+	Items []benchItem `json:"items"`
+}
+
+// bigDoc returns a benchDoc whose JSON is about 10 KiB.
+func bigDoc() benchDoc {
+	d := benchDoc{ID: 1, Title: "order", Tags: []string{"a", "b", "c"}}
+	for i := range 100 {
+		d.Items = append(d.Items, benchItem{
+			SKU: fmt.Sprintf("SKU-%05d", i), Qty: i, Price: float64(i) + 0.99,
+			Note: strings.Repeat("n", 40),
+		})
+	}
+	return d
+}
+
+// benchTyped runs a typed benchmark and its raw baseline for v.
+func benchTyped[T any](b *testing.B, v T, op string) {
+	ctx := context.Background()
+	store := memory.New(nil)
+	defer store.Close()
+	s := codec.New[T](store, nil)
+	data, err := codec.JSON[T](nil).Encode(v)
+	if err != nil {
+		b.Fatal(err)
+	}
+	if err := store.Set(ctx, "k", data); err != nil {
+		b.Fatal(err)
+	}
+	b.Run("raw", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			var err error
+			if op == "get" {
+				_, err = store.Get(ctx, "k")
+			} else {
+				err = store.Set(ctx, "k", data)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("typed", func(b *testing.B) {
+		b.SetBytes(int64(len(data)))
+		b.ReportAllocs()
+		for b.Loop() {
+			var err error
+			if op == "get" {
+				_, _, err = s.Get(ctx, "k")
+			} else {
+				err = s.Set(ctx, "k", v)
+			}
+			if err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+func BenchmarkTypedGet(b *testing.B) {
+	b.Run("small", func(b *testing.B) { benchTyped(b, pyUser{1, "Alice"}, "get") })
+	b.Run("10KiB", func(b *testing.B) { benchTyped(b, bigDoc(), "get") })
+	b.Run("string", func(b *testing.B) { benchTyped(b, "hello", "get") })
+}
+
+func BenchmarkTypedSet(b *testing.B) {
+	b.Run("small", func(b *testing.B) { benchTyped(b, pyUser{1, "Alice"}, "set") })
+	b.Run("10KiB", func(b *testing.B) { benchTyped(b, bigDoc(), "set") })
+	b.Run("string", func(b *testing.B) { benchTyped(b, "hello", "set") })
+}
+
+// BenchmarkGetMulti reads 100 small values with one call.
+func BenchmarkGetMulti(b *testing.B) {
+	ctx := context.Background()
+	store := memory.New(nil)
+	defer store.Close()
+	s := codec.New[pyUser](store, nil)
+	keys := make([]string, 100)
+	for i := range keys {
+		keys[i] = fmt.Sprint("user:", i)
+		if err := s.Set(ctx, keys[i], pyUser{i, "name"}); err != nil {
+			b.Fatal(err)
+		}
+	}
+	b.Run("raw", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := kv.GetMulti(ctx, store, keys); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("typed", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := s.GetMulti(ctx, keys); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}
+
+// BenchmarkEncode measures the codec alone against encoding/json, which
+// writes the compact form.
+func BenchmarkEncode(b *testing.B) {
+	doc := bigDoc()
+	b.Run("codec", func(b *testing.B) {
+		c := codec.JSON[benchDoc](nil)
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := c.Encode(doc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+	b.Run("encoding-json", func(b *testing.B) {
+		b.ReportAllocs()
+		for b.Loop() {
+			if _, err := json.Marshal(doc); err != nil {
+				b.Fatal(err)
+			}
+		}
+	})
+}

@@ -1,0 +1,367 @@
+package codec
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"reflect"
+	"strconv"
+	"sync"
+)
+
+// A Codec turns values of type T into bytes and back. Its methods must be
+// safe for concurrent use.
+type Codec[T any] interface {
+	// Encode returns the encoding of v, in a new slice the caller owns.
+	Encode(v T) ([]byte, error)
+	// Decode returns the value encoded in data. It does not keep data.
+	// Errors for data that is well-formed but not a valid T should match
+	// [ErrValidation].
+	Decode(data []byte) (T, error)
+}
+
+// JSONOptions configure the codec returned by [JSON]. The zero value gives
+// the defaults.
+type JSONOptions struct {
+	// Strict makes Decode reject JSON objects with a field that the target
+	// struct does not have (the failure matches ErrValidation), as a
+	// Pydantic model with extra="forbid" does. Off by default: unknown
+	// fields are ignored, as Pydantic does by default.
+	Strict bool
+}
+
+// JSON returns the codec of the Python original's encoding rules, which a
+// Python service using cledar.redis reads and writes alike (see the package
+// documentation): strings and byte slices verbatim, numbers as decimal text,
+// booleans as true or false, types with a MarshalText method as their text,
+// and everything else (structs, maps, slices, arrays) as JSON in the form
+// Python's json.dumps writes. Decode calls a Validate method of T after
+// decoding. opts may be nil.
+func JSON[T any](opts *JSONOptions) Codec[T] {
+	t := reflect.TypeFor[T]()
+	c := &jsonCodec[T]{
+		plan:     planOf(t),
+		validate: t.Kind() == reflect.Interface || t.Implements(validatorType) || reflect.PointerTo(t).Implements(validatorType),
+	}
+	if opts != nil {
+		c.strict = opts.Strict
+	}
+	return c
+}
+
+type jsonCodec[T any] struct {
+	plan     *typePlan
+	strict   bool
+	validate bool // T or *T may implement Validator
+}
+
+// Encode implements [Codec].
+func (c *jsonCodec[T]) Encode(v T) ([]byte, error) {
+	// Fast paths for the most common scalar types, without reflection; the
+	// rest is in another function, so that v does not escape here.
+	switch p := any(&v).(type) {
+	case *string:
+		return []byte(*p), nil
+	case *[]byte:
+		if *p == nil {
+			return nil, errNil
+		}
+		return bytes.Clone(*p), nil
+	}
+	return c.encode(v)
+}
+
+func (c *jsonCodec[T]) encode(v T) ([]byte, error) {
+	return c.plan.encode(reflect.ValueOf(&v).Elem())
+}
+
+// Decode implements [Codec].
+func (c *jsonCodec[T]) Decode(data []byte) (T, error) {
+	var v T
+	switch p := any(&v).(type) {
+	case *string:
+		*p = string(data)
+		return v, nil
+	case *[]byte:
+		*p = cloneBytes(data)
+		return v, nil
+	}
+	return c.decode(data)
+}
+
+func (c *jsonCodec[T]) decode(data []byte) (T, error) {
+	p := new(T)
+	var err error
+	if err = c.plan.decode(reflect.ValueOf(p).Elem(), data, c.strict); err == nil && c.validate {
+		err = validate(p)
+	}
+	if err != nil {
+		var zero T
+		return zero, err
+	}
+	return *p, nil
+}
+
+// A Validator checks a decoded value. A type T (or *T) with a Validate method
+// is validated by [JSON]'s Decode right after decoding, and so by every read
+// of a [Store] with the default codec; an error fails the read with a
+// [*DeserializationError] that says "Validation failed" (a failed value in a
+// bulk read). It is the counterpart of a Pydantic model's validators. A
+// custom Codec may call Validate too.
+type Validator interface {
+	Validate() error
+}
+
+// validate calls the Validate method of *v, or of v when T is a pointer or
+// interface type holding one.
+func validate[T any](v *T) error {
+	var val Validator
+	if x, ok := any(*v).(Validator); ok {
+		val = x
+	} else if x, ok := any(v).(Validator); ok {
+		val = x
+	}
+	if val == nil {
+		return nil
+	}
+	if err := val.Validate(); err != nil {
+		return invalid(err)
+	}
+	return nil
+}
+
+// A plan says how values of one type are encoded or decoded.
+type plan uint8
+
+const (
+	planJSON        plan = iota // JSON in Python's style
+	planText                    // MarshalText / UnmarshalText, verbatim
+	planString                  // verbatim
+	planBytes                   // verbatim
+	planBool                    // true or false
+	planInt                     // decimal
+	planUint                    // decimal
+	planFloat                   // Python's repr
+	planPointer                 // the pointee's plan; nil is rejected
+	planInterface               // the dynamic value's plan on encode; JSON on decode
+	planUnsupported             // chan, func, complex, unsafe pointer
+)
+
+// A typePlan holds the plans of one type, and of its element for a pointer.
+type typePlan struct {
+	t        reflect.Type
+	enc, dec plan
+	elem     *typePlan // for planPointer
+}
+
+var (
+	textMarshaler   = reflect.TypeFor[encoding.TextMarshaler]()
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+	jsonMarshaler   = reflect.TypeFor[json.Marshaler]()
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+	validatorType   = reflect.TypeFor[Validator]()
+)
+
+// plans caches the plans of dynamic types met by planInterface.
+var plans sync.Map // reflect.Type → *typePlan
+
+// planOf returns the plans of t.
+func planOf(t reflect.Type) *typePlan {
+	if p, ok := plans.Load(t); ok {
+		return p.(*typePlan)
+	}
+	p := &typePlan{t: t}
+	switch {
+	case t.Kind() == reflect.Pointer:
+		p.enc, p.dec, p.elem = planPointer, planPointer, planOf(t.Elem())
+	case t.Kind() == reflect.Interface:
+		p.enc, p.dec = planInterface, planInterface
+	default:
+		p.enc = methodPlan(t, textMarshaler, jsonMarshaler)
+		p.dec = methodPlan(t, textUnmarshaler, jsonUnmarshaler)
+	}
+	plans.Store(t, p)
+	return p
+}
+
+// methodPlan returns the plan of a non-pointer, non-interface type t: text
+// when t or *t implements text, JSON when it implements js, and otherwise
+// the plan of its kind.
+func methodPlan(t, text, js reflect.Type) plan {
+	pt := reflect.PointerTo(t)
+	switch {
+	case t.Implements(text) || pt.Implements(text):
+		return planText
+	case t.Implements(js) || pt.Implements(js):
+		return planJSON
+	}
+	switch t.Kind() {
+	case reflect.String:
+		return planString
+	case reflect.Slice:
+		if t.Elem().Kind() == reflect.Uint8 {
+			return planBytes
+		}
+		return planJSON
+	case reflect.Bool:
+		return planBool
+	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
+		return planInt
+	case reflect.Uint, reflect.Uint8, reflect.Uint16, reflect.Uint32, reflect.Uint64, reflect.Uintptr:
+		return planUint
+	case reflect.Float32, reflect.Float64:
+		return planFloat
+	case reflect.Complex64, reflect.Complex128, reflect.Chan, reflect.Func, reflect.UnsafePointer:
+		return planUnsupported
+	}
+	return planJSON // struct, map, array, slice
+}
+
+var errNil = errors.New("codec: a nil value cannot be stored")
+
+// encode returns the encoding of v, an addressable value of p.t.
+func (p *typePlan) encode(v reflect.Value) ([]byte, error) {
+	switch p.enc {
+	case planText:
+		m, ok := reflect.TypeAssert[encoding.TextMarshaler](v)
+		if !ok {
+			m = v.Addr().Interface().(encoding.TextMarshaler)
+		}
+		return m.MarshalText()
+	case planString:
+		return []byte(v.String()), nil
+	case planBytes:
+		if v.IsNil() {
+			return nil, errNil
+		}
+		return bytes.Clone(v.Bytes()), nil
+	case planBool:
+		return strconv.AppendBool(nil, v.Bool()), nil
+	case planInt:
+		return strconv.AppendInt(nil, v.Int(), 10), nil
+	case planUint:
+		return strconv.AppendUint(nil, v.Uint(), 10), nil
+	case planFloat:
+		return appendPyFloat(nil, v.Float(), v.Type().Bits()), nil
+	case planPointer:
+		if v.IsNil() {
+			return nil, errNil
+		}
+		return p.elem.encode(v.Elem())
+	case planInterface:
+		if v.IsNil() {
+			return nil, errNil
+		}
+		// The dynamic value is not addressable: copy it, so that methods
+		// with pointer receivers are found too.
+		e := v.Elem()
+		a := reflect.New(e.Type()).Elem()
+		a.Set(e)
+		return planOf(e.Type()).encode(a)
+	case planUnsupported:
+		return nil, fmt.Errorf("codec: a value of type %s cannot be stored", v.Type())
+	}
+	switch v.Kind() {
+	case reflect.Map, reflect.Slice:
+		if v.IsNil() {
+			return nil, errNil
+		}
+	}
+	return marshalPython(v.Addr().Interface())
+}
+
+// decode decodes data into v, an addressable zero value of p.t.
+func (p *typePlan) decode(v reflect.Value, data []byte, strict bool) error {
+	switch p.dec {
+	case planText:
+		return wrapInvalid(v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText(data))
+	case planString:
+		v.SetString(string(data))
+		return nil
+	case planBytes:
+		v.SetBytes(cloneBytes(data))
+		return nil
+	case planBool:
+		b, err := strconv.ParseBool(string(data))
+		v.SetBool(b)
+		return err
+	case planInt:
+		n, err := strconv.ParseInt(string(data), 10, v.Type().Bits())
+		v.SetInt(n)
+		return numErr(err)
+	case planUint:
+		n, err := strconv.ParseUint(string(data), 10, v.Type().Bits())
+		v.SetUint(n)
+		return numErr(err)
+	case planFloat:
+		f, err := strconv.ParseFloat(string(data), v.Type().Bits())
+		v.SetFloat(f)
+		return numErr(err)
+	case planPointer:
+		e := reflect.New(p.elem.t)
+		if err := p.elem.decode(e.Elem(), data, strict); err != nil {
+			return err
+		}
+		v.Set(e)
+		return nil
+	case planUnsupported:
+		return fmt.Errorf("codec: a value of type %s cannot be decoded", v.Type())
+	}
+	return unmarshalJSON(data, v.Addr().Interface(), strict)
+}
+
+// cloneBytes returns a copy of b, never nil: a stored value may be empty, but
+// it is a value.
+func cloneBytes(b []byte) []byte {
+	if len(b) == 0 {
+		return []byte{}
+	}
+	return bytes.Clone(b)
+}
+
+// numErr marks an out-of-range number as a validation failure; any other
+// parse error means the data is not a number at all.
+func numErr(err error) error {
+	if errors.Is(err, strconv.ErrRange) {
+		return invalid(err)
+	}
+	return err
+}
+
+// wrapInvalid marks a non-nil err as a validation failure.
+func wrapInvalid(err error) error {
+	if err == nil {
+		return nil
+	}
+	return invalid(err)
+}
+
+var errNull = errors.New("codec: JSON null is not a value")
+
+// unmarshalJSON decodes the JSON in data into ptr. A syntax error is
+// returned as it is (the data is not JSON); any other failure, and a JSON
+// null, is marked as a validation failure.
+func unmarshalJSON(data []byte, ptr any, strict bool) error {
+	if bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
+		return invalid(errNull)
+	}
+	var err error
+	if strict && json.Valid(data) {
+		dec := json.NewDecoder(bytes.NewReader(data))
+		dec.DisallowUnknownFields()
+		err = dec.Decode(ptr)
+	} else {
+		// Unmarshal checks the syntax of the whole input before it
+		// decodes anything.
+		err = json.Unmarshal(data, ptr)
+	}
+	if err == nil {
+		return nil
+	}
+	if serr := (*json.SyntaxError)(nil); errors.As(err, &serr) {
+		return err
+	}
+	return invalid(err)
+}

@@ -1,0 +1,132 @@
+// Package codec stores typed values in any [kv.Store], in the format of the
+// Python original (cledar.redis), so that a Go service and a Python service
+// can share keys.
+//
+// A [Codec] turns values of a type into bytes and back; [JSON] is the
+// original's format and the default. A [Store] is a typed handle over a
+// kv.Store, the original's RedisService for one model type:
+//
+//	store := goredis.New(redis.NewClient(&redis.Options{Addr: "localhost:6379"}), nil)
+//	users := codec.New[User](store, nil)
+//	err := users.Set(ctx, "user:1", User{UserID: 1, Name: "Alice"})
+//	user, found, err := users.Get(ctx, "user:1")
+//
+// Any number of Stores of different types may share one kv.Store; a Store
+// needs no closing. Every method takes a context, validates its arguments
+// (an empty key or pattern is an error wrapping [kv.ErrInvalid]) and is safe
+// for concurrent use: the original's AsyncRedisService is a Store shared by
+// goroutines.
+//
+// # Encoding rules
+//
+// [JSON] encodes a value by the first rule that applies to its type:
+//
+//	nil pointer, map, slice or interface  rejected (the original's None)
+//	encoding.TextMarshaler                its text, verbatim (Time, Enum types, netip.Addr)
+//	json.Marshaler                        JSON
+//	string, []byte (and named ones)       verbatim, no JSON quotes
+//	integers                              decimal text: 5
+//	floats                                Python's repr: 1.5, 100.0, 1e+16, 1e-05, nan, inf, -inf
+//	bool                                  true or false
+//	pointer, interface                    the rule of the value it holds
+//	complex, chan, func                   rejected
+//	struct, map, slice, array             JSON, written as Python's json.dumps writes it
+//
+// Decoding follows the same rules: a string or []byte is the stored bytes, a
+// number is parsed from decimal text (Python's "nan" and "inf" included), a
+// bool with strconv.ParseBool, a TextUnmarshaler from the stored text, and
+// everything else as JSON. An interface type (such as any) is always read as
+// JSON: a string written into one is read back only through [Store.GetRaw],
+// as in the original. A JSON null is not a value: reading one fails. After
+// decoding, a type with a Validate method ([Validator]) is validated.
+// [JSONOptions.Strict] rejects JSON objects with unknown fields.
+//
+// Booleans are a Go choice: redis-py refuses them, so the original fails
+// set(key, True) with an operation error; here they are stored as true and
+// false, which the original's get reads back with json.loads.
+//
+// # Python compatibility
+//
+// JSON output is byte for byte what the original writes (json.dumps with
+// its default settings and the original's CustomEncoder) for the same data,
+// which the tests check against Python itself (testdata/python):
+//
+//   - separators ", " and ": ";
+//   - every character outside printable ASCII escaped as \uXXXX in lowercase
+//     hex, with surrogate pairs beyond the BMP (ensure_ascii), and DEL as
+//     \u007f; no HTML escaping of <, > and &;
+//   - struct fields in declaration order, as a Pydantic model's fields;
+//   - an enum as its lowercased member name: give the type MarshalText and
+//     UnmarshalText methods from an [Enum]; reading ignores case;
+//   - a time in isoformat() style with [Time]: +00:00 rather than Z, the
+//     microseconds only when not zero, and no offset for a naive time (one in
+//     the [Naive] location); reading accepts isoformat and RFC 3339. A plain
+//     time.Time field keeps encoding/json's RFC 3339, which Python 3.11 and
+//     Pydantic read too.
+//
+// Two differences remain, both read identically by Python's json.loads:
+// map keys are written sorted (a Python dict keeps insertion order), and
+// floats inside JSON are written by encoding/json in their shortest form, so
+// 1.0 is written 1 (Python writes 1.0) and 1e16 as 10000000000000000. Top-level
+// floats follow Python's repr exactly.
+//
+// NaN and infinities: Python's json.dumps writes NaN, Infinity and -Infinity
+// inside JSON, which is not JSON (RFC 8259). Writing one inside JSON fails
+// here with a [*SerializationError]; reading one fails that key with a
+// [*DeserializationError] ("Failed to decode JSON"), in a bulk read only that
+// key. Have the Python side refuse them (json.dumps(..., allow_nan=False))
+// or store such numbers as strings. A float stored on its own (not inside
+// JSON) is Python's repr, and "nan", "inf" and "-inf" round-trip.
+//
+// # Errors
+//
+// The errors of a [Store] are those of the original, with its message texts
+// (followed by ": " and the cause). Each wraps its cause, so that
+// [errors.As] reaches the type, and [errors.Is] the kv sentinel and the
+// backend's native error beneath:
+//
+//   - [*ConnectionError], "Error connecting to Redis host <Host>": the
+//     kv.Store could not be used (its error wraps [kv.ErrUnavailable]: a dial
+//     failure, a dropped connection, a failed authentication) or is closed
+//     ([kv.ErrClosed]).
+//   - [*SerializationError], "Failed to serialize value for Redis key
+//     '<key>'": the value cannot be encoded; nothing was written.
+//   - [*DeserializationError], "Failed to decode JSON for key '<key>'" when
+//     the stored bytes are not of the format, or "Validation failed for key
+//     '<key>' and model '<Model>'" when they are well-formed but not a valid
+//     value (the error then matches [ErrValidation]).
+//   - [*OperationError], anything else: "Failed to get key '<key>'" (for
+//     example a key holding a Redis list, wrapping [kv.ErrWrongType]),
+//     "Failed to set key '<key>'", "Failed to delete key '<key>'", "Failed
+//     to mget keys", "Failed to list keys for pattern '<pattern>'" (also when
+//     the kv.Store cannot list keys: [kv.ErrNotSupported]) or "Failed to ping
+//     Redis host <Host>"; a call whose context ended wraps the context's
+//     error.
+//
+// An argument rejected before the store is called ("Key must be a non-empty
+// string", "Pattern must be a non-empty string") wraps [kv.ErrInvalid]. A
+// missing key is never an error: [Store.Get] reports it with its boolean.
+// The original's base class RedisServiceError has no counterpart: every
+// error a Store returns is one of these four types or an invalid argument,
+// and err != nil catches them all.
+//
+// # Bulk reads
+//
+// [Store.GetMulti] reads many keys in one round trip when the kv.Store
+// implements [kv.MultiGetter] (one MGET on Redis) and returns one [Result]
+// per key, in order: the value (Found), a miss (neither Found nor Err), or a
+// failed value whose Err is a [*DeserializationError] naming the key, the
+// original's FailedValue. Bad JSON or a failed validation fails that key
+// only; an error is returned only when the whole read failed. A key holding
+// something other than a plain value (a Redis list) reads as missing, as
+// MGET reports it. An empty key list returns an empty result without a call
+// to the store.
+//
+// # Keys and health
+//
+// [Store.Keys] and [Store.Scan] list keys by Redis glob pattern with SCAN
+// semantics (never KEYS, which blocks the server); they need a kv.Store that
+// implements [kv.Scanner]. [Store.Ping] asks the kv.Store's own Ping method
+// when it has one (the Redis backends send PING) and otherwise reads a
+// reserved key; [Store.IsAlive] reports whether Ping succeeds.
+package codec

@@ -1,0 +1,316 @@
+package codec_test
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"math"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"reflect"
+	"slices"
+	"strconv"
+	"strings"
+	"testing"
+
+	"github.com/cledar/storekit/codec"
+)
+
+// The fixtures written by testdata/python/make_fixtures.py: the bytes Redis
+// holds after the Python original's set.
+const (
+	fixtureScript = "testdata/python/make_fixtures.py"
+	fixtureDir    = "testdata/python/fixtures"
+)
+
+// readAs stores data under a key of a memory store and reads it back as a T
+// with a Store, as a Go service reads a key a Python service wrote.
+func readAs[T any](t *testing.T, data []byte) (T, bool, error) {
+	t.Helper()
+	ctx := testContext(t)
+	s := newMemory(t)
+	if err := s.Set(ctx, "k", data); err != nil {
+		t.Fatal(err)
+	}
+	return codec.New[T](s, nil).Get(ctx, "k")
+}
+
+// mustRead is readAs that fails t on an error or a miss.
+func mustRead[T any](t *testing.T, data []byte) T {
+	t.Helper()
+	v, ok, err := readAs[T](t, data)
+	if err != nil || !ok {
+		t.Fatalf("Get(%q) as %T: ok=%v err=%v", data, v, ok, err)
+	}
+	return v
+}
+
+func equal(t *testing.T, got, want any) {
+	t.Helper()
+	if !reflect.DeepEqual(got, want) {
+		t.Errorf("got  %#v\nwant %#v", got, want)
+	}
+}
+
+// wantFailure checks that err is a DeserializationError of the kind
+// validation says.
+func wantFailure(t *testing.T, err error, validation bool) {
+	t.Helper()
+	d := asError[*codec.DeserializationError](t, err)
+	if got := errors.Is(d, codec.ErrValidation); got != validation {
+		t.Errorf("%v: errors.Is(_, ErrValidation) = %v, want %v", err, got, validation)
+	}
+}
+
+// profileEqual compares profiles, their times with sameTime.
+func profileEqual(t *testing.T, got, want pyProfile) {
+	t.Helper()
+	if !sameTime(got.Created, want.Created) || !sameTime(got.Updated, want.Updated) {
+		t.Errorf("times: got %v, %v; want %v, %v", got.Created, got.Updated, want.Created, want.Updated)
+	}
+	got.Created, got.Updated, want.Created, want.Updated = codec.Time{}, codec.Time{}, codec.Time{}, codec.Time{}
+	equal(t, got, want)
+}
+
+// pythonReads maps each fixture to a check that Go reads it as the Python
+// original meant it.
+var pythonReads = map[string]func(t *testing.T, data []byte){
+	"user": func(t *testing.T, b []byte) { equal(t, mustRead[pyUser](t, b), pyUser{1, "Alice"}) },
+	"users": func(t *testing.T, b []byte) {
+		equal(t, mustRead[[]pyUser](t, b), []pyUser{{1, "Alice"}, {2, "Bob"}})
+	},
+	"profile": func(t *testing.T, b []byte) { profileEqual(t, mustRead[pyProfile](t, b), pyProfileValue()) },
+	"profile_float_fields": func(t *testing.T, b []byte) {
+		want := pyProfileValue()
+		want.Score, want.Attrs = 100, map[string]any{"big": 1e16, "small": 1e-05, "int": 7.0}
+		profileEqual(t, mustRead[pyProfile](t, b), want)
+	},
+	"unicode_user": func(t *testing.T, b []byte) { equal(t, mustRead[pyUser](t, b), pyUser{3, pyUnicodeName}) },
+	"events": func(t *testing.T, b []byte) {
+		got, want := mustRead[[]pyEvent](t, b), pyEvents()
+		if len(got) != len(want) {
+			t.Fatalf("got %d events, want %d", len(got), len(want))
+		}
+		for i := range got {
+			if !sameTime(got[i].At, want[i].At) || got[i].What != want[i].What {
+				t.Errorf("event %d: got %v %q, want %v %q", i, got[i].At, got[i].What, want[i].At, want[i].What)
+			}
+		}
+	},
+	"dict": func(t *testing.T, b []byte) {
+		equal(t, mustRead[map[string]any](t, b), map[string]any{
+			"b": 1.0, "a": []any{1.0, 2.5, "x", nil, true}, "c": map[string]any{}, "d": map[string]any{"e": []any{[]any{}}},
+		})
+	},
+	"string":         func(t *testing.T, b []byte) { equal(t, mustRead[string](t, b), "hello") },
+	"unicode_string": func(t *testing.T, b []byte) { equal(t, mustRead[string](t, b), "zażółć \U0001F680") },
+	// A string holding JSON, stored verbatim, reads as the model.
+	"json_string": func(t *testing.T, b []byte) { equal(t, mustRead[pyUser](t, b), pyUser{7, "Grace"}) },
+	"bytes":       func(t *testing.T, b []byte) { equal(t, mustRead[[]byte](t, b), []byte("\x00\x01\xfe\xffraw")) },
+	"int":         func(t *testing.T, b []byte) { equal(t, mustRead[int](t, b), 5) },
+	"negative_int": func(t *testing.T, b []byte) {
+		equal(t, mustRead[int8](t, b), int8(-17))
+		equal(t, mustRead[float64](t, b), -17.0)
+	},
+	"max_int64": func(t *testing.T, b []byte) {
+		equal(t, mustRead[int64](t, b), int64(math.MaxInt64))
+		_, _, err := readAs[int32](t, b)
+		wantFailure(t, err, true) // out of range: a validation failure
+	},
+	"two_pow_64": func(t *testing.T, b []byte) {
+		_, _, err := readAs[uint64](t, b)
+		wantFailure(t, err, true)
+		equal(t, mustRead[float64](t, b), 18446744073709551616.0)
+	},
+	"float":          func(t *testing.T, b []byte) { equal(t, mustRead[float64](t, b), 1.5) },
+	"float_integral": func(t *testing.T, b []byte) { equal(t, mustRead[float32](t, b), float32(100)) },
+	"float_big":      func(t *testing.T, b []byte) { equal(t, mustRead[float64](t, b), 1e16) },
+	"float_small":    func(t *testing.T, b []byte) { equal(t, mustRead[float64](t, b), 1e-05) },
+	"float_negative_zero": func(t *testing.T, b []byte) {
+		if f := mustRead[float64](t, b); f != 0 || !math.Signbit(f) {
+			t.Errorf("got %v, want -0", f)
+		}
+	},
+	"float_inf": func(t *testing.T, b []byte) { equal(t, mustRead[float64](t, b), math.Inf(1)) },
+	"float_nan": func(t *testing.T, b []byte) {
+		if f := mustRead[float64](t, b); !math.IsNaN(f) {
+			t.Errorf("got %v, want NaN", f)
+		}
+	},
+	// Python's json.dumps writes NaN and Infinity, which JSON does not
+	// have: Go fails that key with "Failed to decode JSON".
+	"nan_in_json": func(t *testing.T, b []byte) {
+		_, _, err := readAs[map[string]float64](t, b)
+		wantFailure(t, err, false)
+	},
+	"infinity_in_json": func(t *testing.T, b []byte) {
+		_, _, err := readAs[map[string]float64](t, b)
+		wantFailure(t, err, false)
+		if !strings.Contains(err.Error(), "Failed to decode JSON for key 'k'") {
+			t.Errorf("error %q", err)
+		}
+	},
+}
+
+// TestPythonFixtures reads every value the Python original wrote.
+func TestPythonFixtures(t *testing.T) {
+	files, err := filepath.Glob(filepath.Join(fixtureDir, "*.value"))
+	if err != nil || len(files) == 0 {
+		t.Fatalf("no fixtures in %s: %v", fixtureDir, err)
+	}
+	seen := map[string]bool{}
+	for _, f := range files {
+		name := strings.TrimSuffix(filepath.Base(f), ".value")
+		seen[name] = true
+		check, ok := pythonReads[name]
+		if !ok {
+			t.Errorf("fixture %s has no check in pythonReads", name)
+			continue
+		}
+		data, err := os.ReadFile(f)
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Run(name, func(t *testing.T) { check(t, data) })
+	}
+	for name := range pythonReads {
+		if !seen[name] {
+			t.Errorf("check %s has no fixture: run python3 %s write", name, fixtureScript)
+		}
+	}
+}
+
+// TestPythonFloatRepr checks that floats are written as Python's repr
+// writes them, and read back exactly, on the doubles of floats.txt.
+func TestPythonFloatRepr(t *testing.T) {
+	f, err := os.Open(filepath.Join(fixtureDir, "floats.txt"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	c := codec.JSON[float64](nil)
+	n := 0
+	for sc := bufio.NewScanner(f); sc.Scan(); n++ {
+		hex, repr, ok := strings.Cut(sc.Text(), " ")
+		if !ok {
+			t.Fatalf("bad line %q", sc.Text())
+		}
+		x, err := strconv.ParseFloat(hex, 64)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got, err := c.Encode(x)
+		if err != nil || string(got) != repr {
+			t.Errorf("Encode(%s) = %q, %v; Python's repr is %q", hex, got, err, repr)
+		}
+		back, err := c.Decode([]byte(repr))
+		if err != nil || math.Float64bits(back) != math.Float64bits(x) {
+			t.Errorf("Decode(%q) = %v, %v; want %s", repr, back, err, hex)
+		}
+	}
+	if n < 1000 {
+		t.Errorf("only %d floats in floats.txt", n)
+	}
+}
+
+// python returns the path of python3, skipping t when there is none (CI
+// installs it, so there the tests run).
+func python(t *testing.T) string {
+	t.Helper()
+	p, err := exec.LookPath("python3")
+	if err != nil {
+		t.Skip("python3 is not on PATH")
+	}
+	return p
+}
+
+// TestPythonFixturesCurrent regenerates the fixtures with Python and checks
+// that the committed ones are the same.
+func TestPythonFixturesCurrent(t *testing.T) {
+	py := python(t)
+	dir := t.TempDir()
+	if out, err := exec.Command(py, fixtureScript, "write", dir).CombinedOutput(); err != nil {
+		t.Fatalf("%s write: %v\n%s", fixtureScript, err, out)
+	}
+	fresh, _ := filepath.Glob(filepath.Join(dir, "*"))
+	committed, _ := filepath.Glob(filepath.Join(fixtureDir, "*"))
+	base := func(paths []string) []string {
+		for i, p := range paths {
+			paths[i] = filepath.Base(p)
+		}
+		slices.Sort(paths)
+		return paths
+	}
+	if f, c := base(fresh), base(committed); !slices.Equal(f, c) {
+		t.Fatalf("python writes %v, committed are %v: run python3 %s write", f, c, fixtureScript)
+	}
+	for _, name := range base(fresh) {
+		a, _ := os.ReadFile(filepath.Join(dir, name))
+		b, _ := os.ReadFile(filepath.Join(fixtureDir, name))
+		if !bytes.Equal(a, b) {
+			t.Errorf("%s: python writes %q, committed is %q: run python3 %s write", name, a, b, fixtureScript)
+		}
+	}
+}
+
+// encoded returns a function encoding v with the default codec.
+func encoded[T any](v T) func() ([]byte, error) {
+	return func() ([]byte, error) { return codec.JSON[T](nil).Encode(v) }
+}
+
+// goWrites are the values Go writes for make_fixtures.py check, by the
+// names of its CHECK_CASES.
+var goWrites = map[string]func() ([]byte, error){
+	"user":    encoded(pyUser{1, "Alice"}),
+	"users":   encoded([]pyUser{{1, "Alice"}, {2, "Bob"}}),
+	"profile": encoded(pyProfileValue()),
+	"profile_float_fields": func() ([]byte, error) {
+		p := pyProfileValue()
+		p.Score, p.Attrs = 100, map[string]any{"big": 1e16, "int": 7, "small": 1e-05}
+		return codec.JSON[pyProfile](nil).Encode(p)
+	},
+	"unicode_user": encoded(pyUser{3, pyUnicodeName}),
+	"events":       encoded(pyEvents()),
+	"dict": encoded(map[string]any{
+		"a": []any{1, 2.5, "x", nil, true}, "b": 1, "c": map[string]any{}, "d": map[string]any{"e": [][]int{{}}},
+	}),
+	"string":              encoded("hello"),
+	"unicode_string":      encoded("zażółć \U0001F680"),
+	"bytes":               encoded([]byte("\x00\x01\xfe\xffraw")),
+	"int":                 encoded(5),
+	"negative_int":        encoded(int8(-17)),
+	"max_int64":           encoded(int64(math.MaxInt64)),
+	"float":               encoded(1.5),
+	"float_integral":      encoded(float32(100)),
+	"float_big":           encoded(1e16),
+	"float_small":         encoded(1e-05),
+	"float_negative_zero": encoded(math.Copysign(0, -1)),
+	"float_inf":           encoded(math.Inf(1)),
+	"float_nan":           encoded(math.NaN()),
+	"bool":                encoded(true),
+	"enum":                encoded(pyDarkBlue),
+	"naive_time":          encoded(ctime(2025, 1, 1, 0, 0, 0, 0, codec.Naive)),
+	"aware_time":          encoded(ctime(2025, 3, 4, 5, 6, 7, 890000000, plus0530)),
+}
+
+// TestPythonReadsGo writes Go's values and has Python read them as the
+// original does, and compare them byte for byte with what Python writes.
+func TestPythonReadsGo(t *testing.T) {
+	py := python(t)
+	dir := t.TempDir()
+	for name, enc := range goWrites {
+		data, err := enc()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		if err := os.WriteFile(filepath.Join(dir, name+".value"), data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+	}
+	out, err := exec.Command(py, fixtureScript, "check", dir).CombinedOutput()
+	t.Logf("%s check:\n%s", fixtureScript, out)
+	if err != nil {
+		t.Fatalf("Python does not read Go's values as the original would: %v", err)
+	}
+}

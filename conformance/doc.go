@@ -69,4 +69,13 @@
 // Redis free it at once). Watch/SlowConsumer makes 20,000 Sets while a watch
 // is not read; they must all return within 20 seconds. On the memory backend
 // the whole suite runs in about two seconds.
+//
+// # Benchmarks
+//
+// [Bench] runs a fixed workload (Get, GetMulti of 100 keys, Get of a missing
+// key, Set; 10,000 keys of 64 bytes; 1, 8 and 64 goroutines) against one
+// store, and [Compare] runs it against several stores side by side, with
+// names such as Get/par=8/impl=mybackend that benchstat can project by
+// implementation (benchstat -col /impl). Like the suite, both write under a
+// random prefix and delete what they wrote.
 package conformance

@@ -1,0 +1,48 @@
+// Package benchmarks measures storekit's stores side by side with the raw
+// Redis clients they wrap, in one run on one redis-server, to check the
+// performance targets of the design that compare figures of one run (P1 to
+// P3, P6, P8 to P10 and P13).
+//
+// The package has no code of its own, only benchmarks (in _test.go files),
+// so nothing here ships to users. Run them with make bench, which runs
+// BenchmarkStores a few times at GOMAXPROCS=2, saves the output in
+// bench/latest.txt, and prints benchstat tables by implementation and the
+// table of targets computed by ./benchmarks/ratios. By hand:
+//
+//	go test -run '^$' -bench . -benchmem -cpu 2 ./benchmarks | tee bench/latest.txt
+//	go run ./benchmarks/ratios bench/latest.txt
+//
+// BenchmarkStores starts one redis-server through internal/redistest (or
+// uses STOREKIT_REDIS_ADDR) and runs [conformance.Compare] over these
+// implementations, each with a client and keys of its own:
+//
+//	goredis-raw        a go-redis client (default options), called directly
+//	goredis            backends/goredis over such a client
+//	rueidis-raw        a rueidis client (default options, auto-pipelining, no
+//	                   client tracking), called directly
+//	rueidiskv-nocache  backends/rueidiskv with DisableCache, over such a client
+//	rueidiskv          backends/rueidiskv reading through a rueidiskv.Cache of the
+//	                   default size, warm: every read hits
+//	rueidiskv-miss     the same with a 1 µs CacheTTL: every read misses (Get only)
+//	syncmap            a bare sync.Map: no copy, no expiry (the floor)
+//	memory             backends/memory
+//
+// The rueidiskv clients are built as rueidiskv.Open builds them. The
+// sub-benchmarks are Get, GetMulti100 and Set at 1, 8 and 64 goroutines
+// (plus 2 for syncmap and memory), named for benchstat's -col /impl, for
+// example BenchmarkStores/Get/par=8/impl=goredis-raw. The raw clients are
+// wrapped in a thin kv.Store so that the same code drives every
+// implementation; their Get returns the value's bytes, as a store's must,
+// and their GetMulti sends one MGET and checks that every key was found,
+// without building results. With -v, the counters of each rueidiskv cache
+// are logged at the end, to show that the reads hit or missed as intended.
+//
+// BenchmarkStores/CacheMemory/impl=rueidiskv (target P13) reads 48 MiB of
+// distinct 1 KiB values through a store whose rueidiskv.Cache holds at most
+// 16 MiB, once per iteration from 64 goroutines, and reports how much the Go
+// heap in use (HeapInuse after a collection) grew from just before the first
+// read: heap-MiB, and ratio-to-cache-size, its ratio to the 16 MiB. It also
+// reports live-MiB, the growth of the live heap (HeapAlloc), and
+// cached-MiB, what the cache counts itself as holding; heap-MiB above
+// live-MiB is fragmentation left by evictions.
+package benchmarks

@@ -1,0 +1,276 @@
+// Command ratios prints storekit's performance targets (P1 to P3, P6, P8 to
+// P10 and P13 of the design) as measured by the benchmarks of package
+// benchmarks:
+//
+//	go test -run '^$' -bench . -benchmem -cpu 2 -count 6 ./benchmarks > bench/latest.txt
+//	go run ./benchmarks/ratios bench/latest.txt
+//
+// It reads benchmark output (files, or standard input), takes the median of
+// each benchmark's measurements over the runs, and prints one row per
+// target: the ratio (or allocation difference) of two medians, the target,
+// and pass or miss. A target whose benchmarks are missing from the input is
+// shown as "no data". The exit status is 0 unless the input cannot be read
+// or holds no benchmark results; a missed target is reported, not an error.
+package main
+
+import (
+	"bufio"
+	"fmt"
+	"io"
+	"math"
+	"os"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"text/tabwriter"
+)
+
+func main() {
+	in, err := open(os.Args[1:])
+	if err == nil {
+		var res results
+		if res, err = parse(in); err == nil {
+			err = printTable(os.Stdout, res)
+		}
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "ratios:", err)
+		os.Exit(1)
+	}
+}
+
+// open returns the concatenation of the named files, or standard input when
+// there are none.
+func open(names []string) (io.Reader, error) {
+	if len(names) == 0 {
+		return os.Stdin, nil
+	}
+	var rs []io.Reader
+	for _, name := range names {
+		b, err := os.ReadFile(name)
+		if err != nil {
+			return nil, err
+		}
+		rs = append(rs, strings.NewReader(string(b)), strings.NewReader("\n"))
+	}
+	return io.MultiReader(rs...), nil
+}
+
+// results holds, for each benchmark name (without "Benchmark" and the
+// GOMAXPROCS suffix) and unit, the values of every run.
+type results map[string]map[string][]float64
+
+// procsSuffix is the "-N" that go test appends to a benchmark name when
+// GOMAXPROCS is not 1.
+var procsSuffix = regexp.MustCompile(`-\d+$`)
+
+// parse reads benchmark result lines, such as
+//
+//	BenchmarkStores/Get/par=8/impl=goredis-2  12010  23922 ns/op  296 B/op  7 allocs/op
+//
+// and ignores every other line.
+func parse(r io.Reader) (results, error) {
+	res := make(results)
+	sc := bufio.NewScanner(r)
+	sc.Buffer(nil, 1<<20)
+	for sc.Scan() {
+		f := strings.Fields(sc.Text())
+		if len(f) < 4 || len(f)%2 != 0 || !strings.HasPrefix(f[0], "Benchmark") {
+			continue
+		}
+		if _, err := strconv.Atoi(f[1]); err != nil {
+			continue
+		}
+		name := procsSuffix.ReplaceAllString(strings.TrimPrefix(f[0], "Benchmark"), "")
+		for i := 2; i < len(f); i += 2 {
+			v, err := strconv.ParseFloat(f[i], 64)
+			if err != nil {
+				continue
+			}
+			if res[name] == nil {
+				res[name] = make(map[string][]float64)
+			}
+			res[name][f[i+1]] = append(res[name][f[i+1]], v)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return nil, err
+	}
+	if len(res) == 0 {
+		return nil, fmt.Errorf("no benchmark results in the input")
+	}
+	return res, nil
+}
+
+// A quantity is the median of one benchmark's measurements in one unit.
+// The unit "ops/s" is derived from ns/op.
+type quantity struct {
+	name, unit string
+}
+
+// get returns the median of q, and whether there is data for it.
+func (res results) get(q quantity) (float64, bool) {
+	unit := q.unit
+	if unit == "ops/s" {
+		unit = "ns/op"
+	}
+	m, ok := median(res[q.name][unit])
+	if ok && q.unit == "ops/s" {
+		m = 1e9 / m
+	}
+	return m, ok
+}
+
+func median(vs []float64) (float64, bool) {
+	if len(vs) == 0 {
+		return 0, false
+	}
+	s := slices.Sorted(slices.Values(vs))
+	n := len(s)
+	if n%2 == 1 {
+		return s[n/2], true
+	}
+	return (s[n/2-1] + s[n/2]) / 2, true
+}
+
+// A target is one row of the table: a ÷ b (a − b when diff is set; a alone
+// when b is the zero quantity) must lie within want.
+type target struct {
+	id, what string
+	a, b     quantity
+	diff     bool
+	want     bounds
+}
+
+// measure returns the target's measured value, and whether there is data.
+func (t target) measure(res results) (float64, bool) {
+	a, ok := res.get(t.a)
+	if !ok || t.b == (quantity{}) {
+		return a, ok
+	}
+	b, ok := res.get(t.b)
+	switch {
+	case !ok:
+		return 0, false
+	case t.diff:
+		return a - b, true
+	default:
+		return a / b, true
+	}
+}
+
+// bounds are an interval, closed where finite.
+type bounds struct{ lo, hi float64 }
+
+func atLeast(lo float64) bounds     { return bounds{lo, math.Inf(1)} }
+func atMost(hi float64) bounds      { return bounds{math.Inf(-1), hi} }
+func between(lo, hi float64) bounds { return bounds{lo, hi} }
+
+func (b bounds) contain(v float64) bool { return b.lo <= v && v <= b.hi }
+
+// String describes b, as in "≥ 0.90" or "0.85–1.15".
+func (b bounds) String() string {
+	switch {
+	case math.IsInf(b.hi, 1):
+		return "≥ " + num(b.lo)
+	case math.IsInf(b.lo, -1):
+		return "≤ " + num(b.hi)
+	default:
+		return num(b.lo) + "–" + num(b.hi)
+	}
+}
+
+func num(v float64) string {
+	if v == math.Trunc(v) {
+		return strconv.FormatFloat(v, 'f', 0, 64)
+	}
+	return strconv.FormatFloat(v, 'f', 2, 64)
+}
+
+// The quantities of package benchmarks' sub-benchmarks.
+func ops(op string, par int, impl string) quantity  { return quantity{bench(op, par, impl), "ops/s"} }
+func nsop(op string, par int, impl string) quantity { return quantity{bench(op, par, impl), "ns/op"} }
+func bench(op string, par int, impl string) string {
+	return fmt.Sprintf("Stores/%s/par=%d/impl=%s", op, par, impl)
+}
+
+var pars = []int{1, 8, 64}
+
+// targets lists the rows of the table, in order.
+func targets() []target {
+	ts := slices.Concat(overhead("P1", "goredis", "goredis-raw"), overhead("P2", "rueidiskv-nocache", "rueidis-raw"))
+	ts = append(ts,
+		target{id: "P3", what: "Get par=1: rueidiskv-nocache ÷ goredis ops/s",
+			a: ops("Get", 1, "rueidiskv-nocache"), b: ops("Get", 1, "goredis"), want: between(0.85, 1.15)},
+		target{id: "P3", what: "Get par=64: rueidiskv-nocache ÷ goredis ops/s",
+			a: ops("Get", 64, "rueidiskv-nocache"), b: ops("Get", 64, "goredis"), want: atLeast(1.6)})
+	for _, impl := range []string{"goredis", "rueidiskv-nocache"} {
+		ts = append(ts, target{id: "P6", what: fmt.Sprintf("par=8: %s GetMulti100 keys/s ÷ Get ops/s", impl),
+			a: quantity{bench("GetMulti100", 8, impl), "keys/s"}, b: ops("Get", 8, impl), want: atLeast(10)})
+	}
+	ts = append(ts, target{id: "P8", what: "Get par=8: rueidiskv (cache hit) ÷ rueidiskv-nocache ops/s",
+		a: ops("Get", 8, "rueidiskv"), b: ops("Get", 8, "rueidiskv-nocache"), want: atLeast(10)})
+	for _, par := range pars {
+		ts = append(ts, target{id: "P9", what: fmt.Sprintf("Get par=%d: rueidiskv-miss ÷ rueidiskv-nocache time/op", par),
+			a: nsop("Get", par, "rueidiskv-miss"), b: nsop("Get", par, "rueidiskv-nocache"), want: atMost(2)})
+	}
+	return append(ts,
+		target{id: "P10", what: "Get par=2: memory ÷ syncmap time/op",
+			a: nsop("Get", 2, "memory"), b: nsop("Get", 2, "syncmap"), want: atMost(3)},
+		target{id: "P10", what: "Get par=8: memory ÷ rueidiskv (cache hit) ops/s",
+			a: ops("Get", 8, "memory"), b: ops("Get", 8, "rueidiskv"), want: atLeast(0.5)},
+		target{id: "P13", what: "CacheMemory: Go heap growth ÷ configured cache (16 MiB, filled 3×)",
+			a: quantity{"Stores/CacheMemory/impl=rueidiskv", "ratio-to-cache-size"}, want: atMost(1.2)})
+}
+
+// overhead returns the P1 or P2 targets of store over raw: at least 0.90 of
+// the raw client's throughput, and at most 2 more allocations per op.
+func overhead(id, store, raw string) []target {
+	var ts []target
+	for _, op := range []string{"Get", "Set"} {
+		for _, par := range pars {
+			ts = append(ts,
+				target{id: id, what: fmt.Sprintf("%s par=%d: %s ÷ %s ops/s", op, par, store, raw),
+					a: ops(op, par, store), b: ops(op, par, raw), want: atLeast(0.90)},
+				target{id: id, what: fmt.Sprintf("%s par=%d: %s − %s allocs/op", op, par, store, raw),
+					a: quantity{bench(op, par, store), "allocs/op"}, b: quantity{bench(op, par, raw), "allocs/op"},
+					diff: true, want: atMost(2)})
+		}
+	}
+	return ts
+}
+
+// The results of a target.
+var resultOrder = []string{"pass", "miss", "no data"}
+
+// printTable writes the table of targets measured in res, and a summary.
+func printTable(w io.Writer, res results) error {
+	tw := tabwriter.NewWriter(w, 0, 4, 2, ' ', 0)
+	fmt.Fprintln(tw, "target\tmeasured (medians over the runs)\tvalue\twant\tresult")
+	counts := make(map[string]int)
+	for _, t := range targets() {
+		value, result := "—", "no data"
+		if m, ok := t.measure(res); ok {
+			value, result = strconv.FormatFloat(m, 'f', 2, 64), "miss"
+			if t.diff {
+				value = fmt.Sprintf("%+g", m)
+			}
+			if t.want.contain(m) {
+				result = "pass"
+			}
+		}
+		counts[result]++
+		fmt.Fprintf(tw, "%s\t%s\t%s\t%s\t%s\n", t.id, t.what, value, t.want, result)
+	}
+	if err := tw.Flush(); err != nil {
+		return err
+	}
+	var summary []string
+	for _, r := range resultOrder {
+		summary = append(summary, fmt.Sprintf("%d %s", counts[r], r))
+	}
+	_, err := fmt.Fprintf(w, "\n%s. Figures from a busy machine are noisy: re-run on a quiet one before trusting a miss.\n",
+		strings.Join(summary, ", "))
+	return err
+}

@@ -1,0 +1,160 @@
+package main
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+)
+
+// fixture parses testdata/bench.txt: three runs of a few benchmarks, with
+// the lines go test prints around them.
+func fixture(t *testing.T) results {
+	t.Helper()
+	f, err := os.Open("testdata/bench.txt")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	res, err := parse(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res
+}
+
+func TestParse(t *testing.T) {
+	res := fixture(t)
+	if len(res) != 7 {
+		t.Errorf("parsed %d benchmarks, want 7: %v", len(res), res)
+	}
+	for _, tc := range []struct {
+		q    quantity
+		want float64
+	}{
+		{quantity{"Stores/Get/par=8/impl=goredis", "ns/op"}, 23000},
+		{quantity{"Stores/Get/par=8/impl=goredis", "ops/s"}, 1e9 / 23000},
+		{quantity{"Stores/Get/par=8/impl=goredis", "allocs/op"}, 9},
+		{quantity{"Stores/GetMulti100/par=8/impl=goredis", "keys/s"}, 1200000},
+		{quantity{"Stores/CacheMemory/impl=rueidiskv", "heap-MiB"}, 18},
+		{quantity{"Overhead/Get/raw/par=1", "ns/op"}, 53459}, // no -N suffix: GOMAXPROCS=1
+	} {
+		got, ok := res.get(tc.q)
+		if !ok || got != tc.want {
+			t.Errorf("get(%v) = %v, %v; want %v, true", tc.q, got, ok, tc.want)
+		}
+	}
+	if got, ok := res.get(quantity{"Stores/Get/par=8/impl=goredis-raw", "keys/s"}); ok {
+		t.Errorf("get of a unit never reported = %v, true; want false", got)
+	}
+}
+
+func TestParseErrors(t *testing.T) {
+	if _, err := parse(strings.NewReader("PASS\nok  \tpkg\t1.0s\n")); err == nil {
+		t.Errorf("parse of output without results: got no error")
+	}
+}
+
+func TestMedian(t *testing.T) {
+	for _, tc := range []struct {
+		vs   []float64
+		want float64
+	}{
+		{[]float64{3}, 3},
+		{[]float64{5, 1, 3}, 3},
+		{[]float64{4, 1, 3, 2}, 2.5},
+	} {
+		if got, _ := median(tc.vs); got != tc.want {
+			t.Errorf("median(%v) = %v, want %v", tc.vs, got, tc.want)
+		}
+	}
+	if _, ok := median(nil); ok {
+		t.Errorf("median(nil) reports data")
+	}
+}
+
+func TestTargets(t *testing.T) {
+	res := fixture(t)
+	rows := make(map[string]target)
+	for _, tg := range targets() {
+		if _, dup := rows[tg.what]; dup {
+			t.Errorf("two targets read %q", tg.what)
+		}
+		rows[tg.what] = tg
+	}
+	for _, tc := range []struct {
+		what string
+		want float64
+		pass bool
+	}{
+		// 20000 ns/op raw, 23000 ns/op store: 0.87 of the raw throughput.
+		{"Get par=8: goredis ÷ goredis-raw ops/s", 20000.0 / 23000, false},
+		{"Get par=8: goredis − goredis-raw allocs/op", 2, true},
+		// 1.2M keys/s over 1e9/23000 ops/s.
+		{"par=8: goredis GetMulti100 keys/s ÷ Get ops/s", 1.2e6 * 23000 / 1e9, true},
+		{"Get par=2: memory ÷ syncmap time/op", 60.0 / 22, true},
+		{"CacheMemory: Go heap growth ÷ configured cache (16 MiB, filled 3×)", 1.15, true},
+	} {
+		tg, ok := rows[tc.what]
+		if !ok {
+			t.Errorf("no target %q", tc.what)
+			continue
+		}
+		got, ok := tg.measure(res)
+		if !ok || got != tc.want || tg.want.contain(got) != tc.pass {
+			t.Errorf("%s: measured %v (data %v, within %s: %v), want %v (pass %v)",
+				tc.what, got, ok, tg.want, tg.want.contain(got), tc.want, tc.pass)
+		}
+	}
+	if got, ok := rows["Get par=1: goredis ÷ goredis-raw ops/s"].measure(res); ok {
+		t.Errorf("target without data measured %v", got)
+	}
+}
+
+func TestBounds(t *testing.T) {
+	for _, tc := range []struct {
+		b    bounds
+		want string
+		in   []float64
+		out  []float64
+	}{
+		{atLeast(0.9), "≥ 0.90", []float64{0.9, 5}, []float64{0.89}},
+		{atMost(2), "≤ 2", []float64{-1, 2}, []float64{2.01}},
+		{between(0.85, 1.15), "0.85–1.15", []float64{0.85, 1, 1.15}, []float64{0.84, 1.16}},
+	} {
+		if got := tc.b.String(); got != tc.want {
+			t.Errorf("String() = %q, want %q", got, tc.want)
+		}
+		for _, v := range tc.in {
+			if !tc.b.contain(v) {
+				t.Errorf("%s does not contain %v", tc.b, v)
+			}
+		}
+		for _, v := range tc.out {
+			if tc.b.contain(v) {
+				t.Errorf("%s contains %v", tc.b, v)
+			}
+		}
+	}
+}
+
+func TestPrintTable(t *testing.T) {
+	var out strings.Builder
+	if err := printTable(&out, fixture(t)); err != nil {
+		t.Fatal(err)
+	}
+	// The columns are aligned with two spaces or more.
+	table := regexp.MustCompile(`  +`).ReplaceAllString(out.String(), " | ")
+	for _, want := range []string{
+		"target | measured (medians over the runs) | value | want | result\n",
+		"P1 | Get par=8: goredis ÷ goredis-raw ops/s | 0.87 | ≥ 0.90 | miss\n",
+		"P1 | Get par=8: goredis − goredis-raw allocs/op | +2 | ≤ 2 | pass\n",
+		"P2 | Get par=1: rueidiskv-nocache ÷ rueidis-raw ops/s | — | ≥ 0.90 | no data\n",
+		"P13 | CacheMemory: Go heap growth ÷ configured cache (16 MiB, filled 3×) | 1.15 | ≤ 1.20 | pass\n",
+		"\n4 pass, 1 miss, 30 no data.",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+}

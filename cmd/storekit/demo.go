@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"crypto/rand"
 	"encoding/hex"
@@ -12,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/cledar/storekit/codec"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -53,6 +53,7 @@ func (d *demo) run(ctx context.Context) error {
 		d.rawString,
 		d.listKeys,
 		d.bulkGet,
+		d.typedBulkGet,
 		d.expiry,
 		d.watch,
 		d.history,
@@ -89,19 +90,81 @@ func is[T any](s kv.Store) bool {
 	return ok
 }
 
+// User is the demo's typed value, the seed README's UserModel.
+type User struct {
+	UserID int    `json:"user_id"`
+	Name   string `json:"name"`
+}
+
+// Validate rejects a user without a name; codec calls it after every decode.
+func (u User) Validate() error {
+	if u.Name == "" {
+		return errors.New("name is required")
+	}
+	return nil
+}
+
+func (d *demo) users() *codec.Store[User] { return codec.New[User](d.store, nil) }
+
 func (d *demo) setAndGet(ctx context.Context) error {
-	alice := []byte(`{"user_id": 1, "name": "Alice"}`)
-	if err := d.store.Set(ctx, d.key("user:1"), alice); err != nil {
+	users := d.users()
+	alice := User{UserID: 1, Name: "Alice"}
+	if err := users.Set(ctx, d.key("user:1"), alice); err != nil {
 		return err
 	}
-	got, err := d.store.Get(ctx, d.key("user:1"))
+	got, found, err := users.Get(ctx, d.key("user:1"))
 	if err != nil {
 		return err
 	}
-	if err := check(bytes.Equal(got, alice), "get user:1 = %q, want %q", got, alice); err != nil {
+	if err := check(found && got == alice, "typed get user:1 = %+v, %v; want %+v", got, found, alice); err != nil {
 		return err
 	}
-	d.show("set and get user:1 -> %s", got)
+	raw, _, err := users.GetRaw(ctx, d.key("user:1"))
+	if err != nil {
+		return err
+	}
+	const pythonJSON = `{"user_id": 1, "name": "Alice"}`
+	if err := check(string(raw) == pythonJSON, "user:1 stored as %s, want %s", raw, pythonJSON); err != nil {
+		return err
+	}
+	d.show("typed set and get user:1 -> %+v, stored as %s (what Python's json.dumps writes)", got, raw)
+	return nil
+}
+
+func (d *demo) typedBulkGet(ctx context.Context) error {
+	if err := d.store.Set(ctx, d.key("user:broken"), []byte("{not json")); err != nil {
+		return err
+	}
+	if err := d.store.Set(ctx, d.key("user:nameless"), []byte(`{"user_id": 9}`)); err != nil {
+		return err
+	}
+	names := []string{"user:1", "user:404", "user:broken", "user:nameless"}
+	keys := make([]string, len(names))
+	for i, n := range names {
+		keys[i] = d.key(n)
+	}
+	results, err := d.users().GetMulti(ctx, keys)
+	if err != nil {
+		return err
+	}
+	var lines []string
+	for i, r := range results {
+		switch {
+		case r.Err != nil:
+			lines = append(lines, fmt.Sprintf("%s failed: %v", names[i], r.Err))
+		case r.Found:
+			lines = append(lines, fmt.Sprintf("%s = %+v", names[i], r.Value))
+		default:
+			lines = append(lines, names[i]+" missing")
+		}
+	}
+	var de *codec.DeserializationError
+	if err := check(len(results) == 4 && results[0].Found && !results[1].Found && results[1].Err == nil &&
+		errors.As(results[2].Err, &de) && errors.As(results[3].Err, &de),
+		"typed bulk get: %s", strings.Join(lines, "; ")); err != nil {
+		return err
+	}
+	d.show("typed bulk get: one result per key, a bad value fails only its key:\n      %s", strings.Join(lines, "\n      "))
 	return nil
 }
 
@@ -125,7 +188,7 @@ func (d *demo) rawString(ctx context.Context) error {
 }
 
 func (d *demo) listKeys(ctx context.Context) error {
-	if err := d.store.Set(ctx, d.key("user:2"), []byte(`{"user_id": 2, "name": "Bob"}`)); err != nil {
+	if err := d.users().Set(ctx, d.key("user:2"), User{UserID: 2, Name: "Bob"}); err != nil {
 		return err
 	}
 	keys, err := kv.Keys(ctx, d.store, kv.EscapePattern(d.prefix)+"user:*")
@@ -233,7 +296,7 @@ func (d *demo) watch(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	if err := d.store.Set(ctx, d.key("user:3"), []byte(`{"user_id": 3, "name": "Carol"}`)); err != nil {
+	if err := d.users().Set(ctx, d.key("user:3"), User{UserID: 3, Name: "Carol"}); err != nil {
 		return err
 	}
 	var seen []string
@@ -307,7 +370,7 @@ func (d *demo) delete(ctx context.Context) error {
 func (d *demo) cleanup() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for _, name := range []string{"user:1", "user:2", "user:3", "greeting", "session", "config"} {
+	for _, name := range []string{"user:1", "user:2", "user:3", "user:broken", "user:nameless", "greeting", "session", "config"} {
 		if _, err := d.store.Delete(ctx, d.key(name)); err != nil {
 			return fmt.Errorf("demo: cleanup: %w", err)
 		}

@@ -2,6 +2,7 @@
 //
 //	storekit demo                       # on the in-memory store
 //	storekit demo -redis 127.0.0.1:6379 # on Redis, through go-redis
+//	storekit demo -redis 127.0.0.1:6379 -backend rueidis
 //
 // The demo tells the story of storekit's README step by step, checks every
 // result, and exits non-zero at the first step that does not do what it
@@ -62,7 +63,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs := flag.NewFlagSet("demo", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var cfg backendConfig
-	fs.StringVar(&cfg.backend, "backend", "", "store to use: memory or goredis (default memory, or goredis when -redis is set)")
+	fs.StringVar(&cfg.backend, "backend", "", "store to use: memory, goredis or rueidis (default memory, or goredis when -redis is set)")
 	fs.StringVar(&cfg.addr, "redis", "", "Redis address host:port; selects the goredis backend unless -backend says otherwise")
 	fs.IntVar(&cfg.db, "db", 0, "Redis database number")
 	fs.StringVar(&cfg.username, "user", "", "Redis ACL user name (the password comes from $STOREKIT_REDIS_PASSWORD)")

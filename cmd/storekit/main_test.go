@@ -21,7 +21,8 @@ func TestDemoOnMemory(t *testing.T) {
 	if err != nil {
 		t.Fatalf("demo failed: %v\n%s", err, out)
 	}
-	for _, want := range []string{"in-memory store", "bulk get", "watch user:*", "demo finished"} {
+	for _, want := range []string{"in-memory store", "stored as {\"user_id\": 1, \"name\": \"Alice\"}",
+		"user:broken failed: Failed to decode JSON", "watch user:*", "demo finished"} {
 		if !strings.Contains(out, want) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
@@ -30,12 +31,23 @@ func TestDemoOnMemory(t *testing.T) {
 
 func TestDemoOnRedis(t *testing.T) {
 	srv := redistest.New(t)
-	out, err := runArgs(t, "demo", "-redis", srv.Addr())
-	if err != nil {
-		t.Fatalf("demo failed: %v\n%s", err, out)
-	}
-	if !strings.Contains(out, "through go-redis") || !strings.Contains(out, "demo finished") {
-		t.Errorf("unexpected demo output:\n%s", out)
+	for _, tt := range []struct{ backend, want string }{
+		{"", "through go-redis"},
+		{"rueidis", "through rueidis, with client-side caching"},
+	} {
+		args := []string{"demo", "-redis", srv.Addr()}
+		if tt.backend != "" {
+			args = append(args, "-backend", tt.backend)
+		}
+		out, err := runArgs(t, args...)
+		if err != nil {
+			t.Fatalf("demo %q failed: %v\n%s", args, err, out)
+		}
+		for _, want := range []string{tt.want, "watch user:* -> resync, then set user:3", "demo finished"} {
+			if !strings.Contains(out, want) {
+				t.Errorf("demo %q output lacks %q:\n%s", args, want, out)
+			}
+		}
 	}
 }
 

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cledar/storekit/backends/goredis"
 	"github.com/cledar/storekit/backends/memory"
+	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -32,6 +33,18 @@ func openStore(ctx context.Context, cfg backendConfig) (kv.Store, string, error)
 		}
 	}
 	switch backend {
+	case "rueidis", "rueidiskv":
+		host, port, err := splitAddr(cfg.addr)
+		if err != nil {
+			return nil, "", err
+		}
+		s, err := rueidiskv.Dial(ctx, rueidiskv.Config{
+			Host: host, Port: port, DB: cfg.db, Username: cfg.username, Password: cfg.password,
+		}, &rueidiskv.Options{EnableKeyspaceEvents: cfg.enableEvents})
+		if err != nil {
+			return nil, "", err
+		}
+		return s, fmt.Sprintf("Redis at %s (db %d) through rueidis, with client-side caching", net.JoinHostPort(host, strconv.Itoa(port)), cfg.db), nil
 	case "memory":
 		if cfg.addr != "" {
 			return nil, "", fmt.Errorf("demo: -redis given with -backend memory")
@@ -50,7 +63,7 @@ func openStore(ctx context.Context, cfg backendConfig) (kv.Store, string, error)
 		}
 		return s, fmt.Sprintf("Redis at %s (db %d) through go-redis", net.JoinHostPort(host, strconv.Itoa(port)), cfg.db), nil
 	default:
-		return nil, "", fmt.Errorf("demo: unknown backend %q (want memory or goredis)", backend)
+		return nil, "", fmt.Errorf("demo: unknown backend %q (want memory, goredis or rueidis)", backend)
 	}
 }
 

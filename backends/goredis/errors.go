@@ -4,11 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"os"
 	"strconv"
-	"syscall"
 
 	"github.com/redis/go-redis/v9"
 
@@ -40,24 +36,11 @@ func classify(ctx context.Context, err error) error {
 }
 
 // isConnError reports whether err means the server could not be reached or
-// used: a dial failure, a dropped or reset connection, a network timeout, an
-// exhausted pool or a closed client.
+// used: a transport failure (see redisproto.IsTransportError), an exhausted
+// pool or a closed client.
 func isConnError(err error) bool {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) ||
-		errors.Is(err, redis.ErrPoolExhausted) || errors.Is(err, net.ErrClosed) ||
-		errors.Is(err, os.ErrDeadlineExceeded) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) {
-		return true
-	}
-	// The client's internal timeouts (dial, read, write) surface as context
-	// or net errors while the caller's context is still live.
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return true
-	}
-	var nerr net.Error
-	return errors.As(err, &nerr)
+	return errors.Is(err, redis.ErrClosed) || errors.Is(err, redis.ErrPoolTimeout) ||
+		errors.Is(err, redis.ErrPoolExhausted) || redisproto.IsTransportError(err)
 }
 
 // wrapErr turns err from the client into the store's error for op (such as

@@ -4,11 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"io"
-	"net"
-	"os"
 	"strconv"
-	"syscall"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -47,24 +43,12 @@ func classify(ctx context.Context, err error) error {
 }
 
 // isConnError reports whether err means the server could not be reached or
-// used: a dial failure, a dropped or reset connection, a network timeout, a
-// cached read aborted by a lost connection, or a closed client.
+// used: a transport failure (see redisproto.IsTransportError), a cached read
+// aborted by a lost connection, or a closed client.
 func isConnError(err error) bool {
-	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
-		errors.Is(err, rueidis.ErrClosing) || errors.Is(err, rueidis.ErrDoCacheAborted) ||
+	return errors.Is(err, rueidis.ErrClosing) || errors.Is(err, rueidis.ErrDoCacheAborted) ||
 		errors.Is(err, rueidis.ErrNoAddr) || errors.Is(err, rueidis.ErrNoCache) ||
-		errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) ||
-		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
-		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) {
-		return true
-	}
-	// The client's internal timeouts surface as context or net errors
-	// while the caller's context is still live.
-	if errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
-		return true
-	}
-	var nerr net.Error
-	return errors.As(err, &nerr)
+		redisproto.IsTransportError(err)
 }
 
 // wrapErr turns err from the client into the store's error for op (such as

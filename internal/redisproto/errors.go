@@ -1,7 +1,13 @@
 package redisproto
 
 import (
+	"context"
+	"errors"
+	"io"
+	"net"
+	"os"
 	"strings"
+	"syscall"
 
 	"github.com/cledar/storekit/kv"
 )
@@ -48,4 +54,23 @@ func ReplySentinel(msg string) error {
 		return kv.ErrUnavailable
 	}
 	return nil
+}
+
+// IsTransportError reports whether err, returned by a Redis client, says
+// that the server could not be reached or used over the network: a dial
+// failure, a dropped, reset or refused connection, a broken pipe, or a
+// network timeout. A client's own timeouts surface as context errors while
+// the caller's context is still live, so they count too: check the caller's
+// context before calling it. Client-specific errors (a closed client, an
+// exhausted pool) are the backend's to add.
+func IsTransportError(err error) bool {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) ||
+		errors.Is(err, net.ErrClosed) || errors.Is(err, os.ErrDeadlineExceeded) ||
+		errors.Is(err, syscall.ECONNREFUSED) || errors.Is(err, syscall.ECONNRESET) ||
+		errors.Is(err, syscall.ECONNABORTED) || errors.Is(err, syscall.EPIPE) ||
+		errors.Is(err, context.DeadlineExceeded) || errors.Is(err, context.Canceled) {
+		return true
+	}
+	var nerr net.Error
+	return errors.As(err, &nerr)
 }

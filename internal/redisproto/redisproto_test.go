@@ -1,9 +1,15 @@
 package redisproto
 
 import (
+	"context"
 	"errors"
+	"fmt"
+	"io"
+	"net"
+	"os"
 	"slices"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/cledar/storekit/kv"
@@ -242,4 +248,24 @@ func FuzzSlot(f *testing.F) {
 			}
 		}
 	})
+}
+
+func TestIsTransportError(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{io.EOF, true},
+		{fmt.Errorf("read: %w", io.ErrUnexpectedEOF), true},
+		{&net.OpError{Op: "dial", Err: syscall.ECONNREFUSED}, true},
+		{fmt.Errorf("write: %w", syscall.EPIPE), true},
+		{os.ErrDeadlineExceeded, true},
+		{context.DeadlineExceeded, true},
+		{errors.New("WRONGTYPE Operation against a key"), false},
+		{errors.New("ERR unknown command"), false},
+	} {
+		if got := IsTransportError(tt.err); got != tt.want {
+			t.Errorf("IsTransportError(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
 }

@@ -427,9 +427,7 @@ func (s *Store) emit(op kv.Op, key string) {
 func (s *Store) pruneWatchesLocked() {
 	kept := s.watches[:0]
 	for _, w := range s.watches {
-		select {
-		case <-w.q.Done():
-		default:
+		if !w.q.Stopped() {
 			kept = append(kept, w)
 		}
 	}

@@ -88,6 +88,14 @@ func (q *Queue) Close() {
 // Done is closed once the queue has stopped, by Close or by its context.
 func (q *Queue) Done() <-chan struct{} { return q.done }
 
+// Stopped reports whether the queue has stopped taking events: from the
+// moment it reports true, Push reports false.
+func (q *Queue) Stopped() bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	return q.closed
+}
+
 func (q *Queue) drain(ctx context.Context) {
 	defer func() {
 		q.mu.Lock()

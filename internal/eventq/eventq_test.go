@@ -104,6 +104,9 @@ func TestContextEndClosesChannel(t *testing.T) {
 	}
 	for range q.C() {
 	}
+	if !q.Stopped() {
+		t.Fatal("Stopped reports false once the channel is closed")
+	}
 	if q.Push(kv.Event{Op: kv.OpSet}) {
 		t.Fatal("Push after stop reported true")
 	}

@@ -63,13 +63,3 @@ func isWrongType(err error) bool {
 	var rerr redis.Error
 	return errors.As(err, &rerr) && redisproto.ReplySentinel(rerr.Error()) == kv.ErrWrongType
 }
-
-// redactedError is an error whose text had a secret removed; it still
-// unwraps to the errors it was built from.
-type redactedError struct {
-	msg  string
-	errs []error
-}
-
-func (e *redactedError) Error() string   { return e.msg }
-func (e *redactedError) Unwrap() []error { return e.errs }

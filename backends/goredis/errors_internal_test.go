@@ -13,6 +13,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cledar/storekit/internal/redisproto"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -75,7 +76,7 @@ func TestDialErrorRedacts(t *testing.T) {
 	native := errors.New("auth failed for hunter2-pw")
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := dialError(cancelled, native, "hunter2-pw")
+	err := redisproto.InitError(cancelled, "goredis", native, "hunter2-pw")
 	if strings.Contains(err.Error(), "hunter2-pw") {
 		t.Errorf("dialError text holds the password: %v", err)
 	}

@@ -3,11 +3,7 @@ package goredis
 import (
 	"context"
 	"crypto/tls"
-	"errors"
 	"fmt"
-	"net"
-	"strconv"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -16,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cledar/storekit/internal/eventq"
+	"github.com/cledar/storekit/internal/redisproto"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -118,25 +115,9 @@ type Config struct {
 	TLS *tls.Config
 }
 
-// addr returns host:port with the defaults applied.
-func (c Config) addr() string {
-	host, port := c.Host, c.Port
-	if host == "" {
-		host = "localhost"
-	}
-	if port == 0 {
-		port = 6379
-	}
-	return net.JoinHostPort(host, strconv.Itoa(port))
-}
-
 // String describes c without its password.
 func (c Config) String() string {
-	pw := ""
-	if c.Password != "" {
-		pw = " password=REDACTED"
-	}
-	return fmt.Sprintf("redis://%s/%d user=%q%s tls=%v", c.addr(), c.DB, c.Username, pw, c.TLS != nil)
+	return redisproto.DescribeServer(redisproto.Addr(c.Host, c.Port), c.DB, c.Username, c.Password != "", c.TLS != nil)
 }
 
 // GoString is String, so that %#v does not print the password either.
@@ -158,7 +139,7 @@ func Dial(ctx context.Context, cfg Config, opts *Options) (*Store, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	addr := cfg.addr()
+	addr := redisproto.Addr(cfg.Host, cfg.Port)
 	client := redis.NewClient(&redis.Options{
 		Addr:      addr,
 		DB:        cfg.DB,
@@ -170,35 +151,11 @@ func Dial(ctx context.Context, cfg Config, opts *Options) (*Store, error) {
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()
 		log.Warn("goredis: could not initialize Redis client", zap.String("addr", addr), zap.Int("db", cfg.DB),
-			zap.String("error", redact(err.Error(), cfg.Password)))
-		return nil, dialError(ctx, err, cfg.Password)
+			zap.String("error", redisproto.Redact(err.Error(), cfg.Password)))
+		return nil, redisproto.InitError(ctx, "goredis", err, cfg.Password)
 	}
 	log.Info("goredis: Redis client pinged successfully", zap.String("addr", addr))
 	return New(client, &o), nil
-}
-
-// dialError builds Dial's error for the client error err.
-func dialError(ctx context.Context, err error, password string) error {
-	errs := []error{kv.ErrUnavailable}
-	if cerr := ctx.Err(); cerr != nil && !errors.Is(err, cerr) {
-		errs = append(errs, cerr)
-	}
-	errs = append(errs, err)
-	var b strings.Builder
-	b.WriteString("goredis: could not initialize Redis client")
-	for _, e := range errs {
-		b.WriteString(": ")
-		b.WriteString(e.Error())
-	}
-	return &redactedError{msg: redact(b.String(), password), errs: errs}
-}
-
-// redact removes password from s.
-func redact(s, password string) string {
-	if password == "" {
-		return s
-	}
-	return strings.ReplaceAll(s, password, "REDACTED")
 }
 
 // Client returns the client the store uses.

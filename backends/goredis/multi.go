@@ -7,7 +7,6 @@ import (
 	"iter"
 	"strconv"
 	"sync"
-	"sync/atomic"
 
 	"github.com/redis/go-redis/v9"
 
@@ -78,33 +77,9 @@ func mgetBySlot(ctx context.Context, c *redis.ClusterClient, keys []string, vals
 	if len(groups) == 1 {
 		return mget(ctx, c, keys, nil, vals)
 	}
-	ctx, cancel := context.WithCancelCause(ctx)
-	defer cancel(nil)
-	var (
-		next    atomic.Int64
-		wg      sync.WaitGroup
-		errOnce sync.Once
-	)
-	workers := min(len(groups), maxSlotMGets)
-	for range workers {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= len(groups) || ctx.Err() != nil {
-					return
-				}
-				if err := mget(ctx, c, groups[i].Keys, groups[i].Pos, vals); err != nil {
-					errOnce.Do(func() { cancel(err) })
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	if err := context.Cause(ctx); err != nil && !errors.Is(err, context.Canceled) {
-		return err
-	}
-	return ctx.Err()
+	return redisproto.ForEach(ctx, len(groups), maxSlotMGets, func(ctx context.Context, i int) error {
+		return mget(ctx, c, groups[i].Keys, groups[i].Pos, vals)
+	})
 }
 
 // getPipelined reads keys with one pipelined GET each.

@@ -27,13 +27,6 @@ const (
 	// subscribeTimeout bounds the wait for the PSUBSCRIBE confirmation
 	// when the context of Watch has no earlier deadline.
 	subscribeTimeout = 10 * time.Second
-	// configTimeout bounds the notify-keyspace-events check that follows
-	// every resubscription.
-	configTimeout = 5 * time.Second
-	// recheckMin and recheckMax bound the interval at which a watch whose
-	// server lacks the needed classes checks again whether they are back.
-	recheckMin = 500 * time.Millisecond
-	recheckMax = 10 * time.Second
 	// pubsubBuffer is the size of the client's message channel between its
 	// reader goroutine and the forwarder, which never blocks for long.
 	pubsubBuffer = 1000
@@ -153,31 +146,24 @@ func subscribe(ctx context.Context, n *node, pattern string) (*redis.PubSub, err
 // are missing, and the client's error when n could not be asked.
 func (s *Store) checkNotify(ctx context.Context, n *node) error {
 	const param = "notify-keyspace-events"
-	vals, err := n.c.ConfigGet(ctx, param).Result()
-	value, found := vals[param]
-	if err == nil && !found {
-		err = fmt.Errorf("CONFIG GET %s returned no value", param)
-	}
-	if err != nil {
-		if classify(ctx, err) != nil {
-			return err // unavailable, or the context ended
-		}
-		s.log.Warn("goredis: cannot read notify-keyspace-events, so cannot check that keyspace notifications are on; "+
-			"watching assumes the server sends the classes "+redisproto.RequiredNotifyClasses,
-			zap.String("addr", n.addr), zap.Error(err))
-		return nil
-	}
-	cerr := redisproto.CheckNotifyConfig(value)
-	if cerr == nil || !s.opts.EnableKeyspaceEvents {
-		return cerr
-	}
-	merged := redisproto.MergeNotifyClasses(value)
-	if err := n.c.ConfigSet(ctx, param, merged).Err(); err != nil {
-		return fmt.Errorf("enable keyspace notifications with CONFIG SET %s %q: %w", param, merged, err)
-	}
-	s.log.Info("goredis: enabled keyspace notifications", zap.String("addr", n.addr),
-		zap.String("was", value), zap.String(param, merged))
-	return nil
+	return redisproto.EnsureNotify(ctx, redisproto.NotifyAccess{
+		Addr: n.addr,
+		Get: func(ctx context.Context) (string, error) {
+			vals, err := n.c.ConfigGet(ctx, param).Result()
+			if err != nil {
+				return "", err
+			}
+			v, ok := vals[param]
+			if !ok {
+				return "", fmt.Errorf("CONFIG GET %s returned no value", param)
+			}
+			return v, nil
+		},
+		Set: func(ctx context.Context, value string) error {
+			return n.c.ConfigSet(ctx, param, value).Err()
+		},
+		Unreachable: func(ctx context.Context, err error) bool { return classify(ctx, err) != nil },
+	}, s.opts.EnableKeyspaceEvents, s.log, "goredis")
 }
 
 // forward moves the notifications of one subscription into q until ctx
@@ -192,20 +178,21 @@ func (s *Store) forward(ctx context.Context, n *node, ps *redis.PubSub, pattern 
 			// and exits, so that no goroutine outlives the watch.
 		}
 	}()
-	v := &verifier{
-		s: s, n: n, q: q,
-		op:      "watch " + strconv.Quote(pattern) + " on " + n.addr,
-		log:     s.log.With(zap.String("pattern", pattern), zap.String("addr", n.addr)),
-		recheck: time.NewTimer(time.Hour),
-	}
-	v.recheck.Stop()
-	defer v.recheck.Stop()
+	watchOp := "watch " + strconv.Quote(pattern) + " on " + n.addr
+	log := s.log.With(zap.String("pattern", pattern), zap.String("addr", n.addr))
+	r := redisproto.NewResyncer("goredis", q, log, func(ctx context.Context) error {
+		if err := s.checkNotify(ctx, n); err != nil {
+			return wrapErr(ctx, watchOp, err)
+		}
+		return nil
+	})
+	defer r.Stop()
 	for {
 		select {
 		case <-ctx.Done():
 			return
-		case <-v.recheck.C:
-			v.verify(ctx, false)
+		case <-r.Recheck():
+			r.Verify(ctx, false)
 		case msg, ok := <-ch:
 			if !ok {
 				return
@@ -226,53 +213,10 @@ func (s *Store) forward(ctx context.Context, n *node, ps *redis.PubSub, pattern 
 				if m.Kind == "psubscribe" {
 					// The client reconnected and subscribed again:
 					// the events of the gap are lost.
-					v.log.Info("goredis: watch resubscribed")
-					v.verify(ctx, true)
+					log.Info("goredis: watch resubscribed")
+					r.Verify(ctx, true)
 				}
 			}
 		}
 	}
-}
-
-// A verifier checks, after a resubscription, that a watch's server still
-// sends the notifications it needs, and reports the outcome with OpResync
-// events.
-type verifier struct {
-	s       *Store
-	n       *node
-	q       *eventq.Queue
-	op      string
-	log     *zap.Logger
-	recheck *time.Timer   // armed while the check fails
-	backoff time.Duration // the interval recheck was last armed with
-	failing bool
-}
-
-// verify checks the server's configuration. On success it sends an OpResync
-// if this follows a resubscription or ends a failing spell. On failure it
-// sends an OpResync with Err set if this follows a resubscription (resub)
-// and arms recheck with a growing interval.
-func (v *verifier) verify(ctx context.Context, resub bool) {
-	cctx, cancel := context.WithTimeout(ctx, configTimeout)
-	err := v.s.checkNotify(cctx, v.n)
-	cancel()
-	if err == nil {
-		if v.failing {
-			v.log.Info("goredis: watch can guarantee delivery again")
-		}
-		if resub || v.failing {
-			v.q.Push(kv.Event{Op: kv.OpResync})
-		}
-		v.failing, v.backoff = false, 0
-		v.recheck.Stop()
-		return
-	}
-	if resub || !v.failing {
-		err = wrapErr(ctx, v.op, err)
-		v.log.Warn("goredis: watch cannot guarantee delivery", zap.Error(err))
-		v.q.Push(kv.Event{Op: kv.OpResync, Err: err})
-	}
-	v.failing = true
-	v.backoff = min(max(2*v.backoff, recheckMin), recheckMax)
-	v.recheck.Reset(v.backoff)
 }

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cledar/storekit/backends/goredis"
 	"github.com/cledar/storekit/conformance"
+	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/internal/redisproto"
 	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
@@ -81,9 +82,9 @@ func TestCluster(t *testing.T) {
 		s := goredis.New(newCluster(t), nil)
 		defer s.Close()
 		ctx := testContext(t)
-		ch := startWatch(ctx, t, s, "wm:*")
+		ch := backendtest.StartWatch(ctx, t, s, "wm:*")
 		for _, k := range keyPerMaster("wm:") {
-			setAndSee(ctx, t, s, ch, k)
+			backendtest.SetAndSee(ctx, t, s, ch, k)
 		}
 	})
 

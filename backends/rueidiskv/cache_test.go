@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/cledar/storekit/backends/rueidiskv"
+	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
 )
@@ -40,7 +41,7 @@ func TestStats(t *testing.T) {
 		t.Errorf("after a miss and a hit: %+v", st)
 	}
 	srv.MustDo("SET", "k", "v1")
-	eventually(t, "the invalidation", func() error {
+	backendtest.Eventually(t, "the invalidation", func() error {
 		if st := s.Stats(); st.Invalidations == 0 {
 			return fmt.Errorf("no invalidation counted: %+v", st)
 		}
@@ -48,7 +49,7 @@ func TestStats(t *testing.T) {
 	})
 	get("v1")
 	srv.MustDo("FLUSHALL")
-	eventually(t, "the flush", func() error {
+	backendtest.Eventually(t, "the flush", func() error {
 		if st := s.Stats(); st.Flushes == 0 || st.Entries != 0 {
 			return fmt.Errorf("FLUSHALL not counted: %+v", st)
 		}
@@ -56,7 +57,7 @@ func TestStats(t *testing.T) {
 	})
 	get("")
 	srv.MustDo("CLIENT", "KILL", "TYPE", "normal")
-	eventually(t, "the flush of the lost connection", func() error {
+	backendtest.Eventually(t, "the flush of the lost connection", func() error {
 		if st := s.Stats(); st.Flushes < 2 || st.Entries != 0 {
 			return fmt.Errorf("the lost connection did not flush: %+v", st)
 		}

@@ -12,6 +12,7 @@ import (
 
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/conformance"
+	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/internal/redisproto"
 	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
@@ -96,9 +97,9 @@ func TestCluster(t *testing.T) {
 	t.Run("WatchEveryMaster", func(t *testing.T) {
 		s := newStore(t, nil)
 		ctx := testContext(t)
-		ch := startWatch(ctx, t, s, "wm:*")
+		ch := backendtest.StartWatch(ctx, t, s, "wm:*")
 		for _, k := range keyPerMaster("wm:") {
-			setAndSee(ctx, t, s, ch, k)
+			backendtest.SetAndSee(ctx, t, s, ch, k)
 		}
 	})
 
@@ -129,7 +130,7 @@ func TestCluster(t *testing.T) {
 				t.Fatal(err)
 			}
 			cl.Servers[i].MustDo("SET", k, "new")
-			eventually(t, "the new value of "+k, func() error {
+			backendtest.Eventually(t, "the new value of "+k, func() error {
 				v, err := s.Get(ctx, k)
 				if err == nil && string(v) != "new" {
 					err = fmt.Errorf("Get(%q) = %q", k, v)
@@ -137,7 +138,7 @@ func TestCluster(t *testing.T) {
 				return err
 			})
 		}
-		deadline := time.Now().Add(eventBound)
+		deadline := time.Now().Add(15 * time.Second)
 		for s.Stats().Invalidations < uint64(len(keys)) && time.Now().Before(deadline) {
 			time.Sleep(time.Millisecond)
 		}

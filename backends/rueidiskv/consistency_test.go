@@ -19,6 +19,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/cledar/storekit/backends/rueidiskv"
+	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
 )
@@ -400,7 +401,7 @@ func TestLostConnection(t *testing.T) {
 			srv.MustDo("SET", key, old)
 			// Read until the value comes from the cache (the teardown of
 			// the previous iteration's connection may empty it late).
-			eventually(t, "reading the old value from the cache", func() error {
+			backendtest.Eventually(t, "reading the old value from the cache", func() error {
 				hits := s.Stats().Hits
 				v, err := s.Get(ctx, key)
 				switch {

@@ -12,6 +12,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/cledar/storekit/backends/rueidiskv"
+	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
 )
@@ -90,7 +91,7 @@ func TestErrorsServerDown(t *testing.T) {
 		}
 		t.Logf("cached=%v: every call failed within %v in all", cached, time.Since(start))
 		srv.Restart()
-		eventually(t, "Set after the restart", func() error { return s.Set(ctx, "k", []byte("again")) })
+		backendtest.Eventually(t, "Set after the restart", func() error { return s.Set(ctx, "k", []byte("again")) })
 		if v, err := s.Get(ctx, "k"); err != nil || string(v) != "again" {
 			t.Errorf("cached=%v: Get after the restart = %q, %v; want again", cached, v, err)
 		}

@@ -59,23 +59,6 @@ func newClient(t testing.TB, opt rueidis.ClientOption) rueidis.Client {
 	return c
 }
 
-// eventually retries f until it succeeds, failing the test if it still
-// fails after a generous bound.
-func eventually(t testing.TB, what string, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still failing after 10s: %v", what, err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 func splitHostPort(t testing.TB, addr string) (string, int) {
 	t.Helper()
 	host, p, err := net.SplitHostPort(addr)

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,34 +11,10 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cledar/storekit/backends/goredis"
+	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
 )
-
-// eachCall runs every method of s that talks to the server, on key, and
-// returns the errors by method name.
-func eachCall(ctx context.Context, s *goredis.Store, key string) map[string]error {
-	errs := make(map[string]error)
-	_, errs["Get"] = s.Get(ctx, key)
-	errs["Set"] = s.Set(ctx, key, []byte("v"))
-	_, errs["Delete"] = s.Delete(ctx, key)
-	errs["SetWithTTL"] = s.SetWithTTL(ctx, key, []byte("v"), time.Second)
-	_, errs["TTL"] = s.TTL(ctx, key)
-	_, errs["GetMulti"] = s.GetMulti(ctx, []string{key, key + "2"})
-	for _, err := range s.Scan(ctx, "*") {
-		if err != nil {
-			errs["Scan"] = err
-			break
-		}
-	}
-	_, errs["Append"] = s.Append(ctx, key, []byte("v"))
-	_, _, errs["Latest"] = s.Latest(ctx, key)
-	_, errs["At"] = s.At(ctx, key, 1)
-	_, errs["History"] = s.History(ctx, key)
-	_, errs["Watch"] = s.Watch(ctx, key)
-	errs["Ping"] = s.Ping(ctx)
-	return errs
-}
 
 // TestErrorsServerDown: once the server is gone every call fails with
 // kv.ErrUnavailable (not a hang, not the context's deadline), wrapping the
@@ -53,7 +28,7 @@ func TestErrorsServerDown(t *testing.T) {
 		t.Fatal(err)
 	}
 	srv.Kill()
-	for name, err := range eachCall(ctx, s, "k") {
+	for name, err := range backendtest.EachCall(ctx, s, "k") {
 		if !errors.Is(err, kv.ErrUnavailable) {
 			t.Errorf("%s with the server killed: err = %v, want kv.ErrUnavailable", name, err)
 		}
@@ -78,24 +53,7 @@ func TestErrorsServerDown(t *testing.T) {
 
 	srv.Restart()
 	// go-redis waits a moment before dialling again after failures.
-	eventually(t, "Set after the restart", func() error { return s.Set(ctx, "k", []byte("again")) })
-}
-
-// eventually retries f until it succeeds, failing the test if it still
-// fails after a generous bound.
-func eventually(t *testing.T, what string, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(10 * time.Second)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: still failing after 10s: %v", what, err)
-		}
-		time.Sleep(20 * time.Millisecond)
-	}
+	backendtest.Eventually(t, "Set after the restart", func() error { return s.Set(ctx, "k", []byte("again")) })
 }
 
 // TestErrorsWrongType: a key of another Redis type yields kv.ErrWrongType,
@@ -167,7 +125,7 @@ func TestErrorsWrongPassword(t *testing.T) {
 	opts.Password = wrong
 	s := goredis.New(newClient(t, opts), nil)
 	defer s.Close()
-	for name, err := range eachCall(ctx, s, "k") {
+	for name, err := range backendtest.EachCall(ctx, s, "k") {
 		if !errors.Is(err, kv.ErrUnavailable) {
 			t.Errorf("%s with a wrong password: err = %v, want kv.ErrUnavailable", name, err)
 		}
@@ -176,9 +134,9 @@ func TestErrorsWrongPassword(t *testing.T) {
 		}
 	}
 
-	host, port := splitHostPort(t, srv.Addr())
+	host, port := backendtest.SplitHostPort(t, srv.Addr())
 	_, err := goredis.Dial(ctx, goredis.Config{Host: host, Port: port, Password: wrong}, nil)
-	checkDialError(t, err, wrong)
+	backendtest.CheckDialError(t, "goredis", err, wrong)
 
 	ds, err := goredis.Dial(ctx, goredis.Config{Host: host, Port: port, Password: password}, nil)
 	if err != nil {
@@ -202,7 +160,7 @@ func TestErrorsWrongPassword(t *testing.T) {
 		t.Errorf("Get by a user without +get: err = %v, want an operation error wrapping NOPERM", err)
 	}
 	_, err = goredis.Dial(ctx, goredis.Config{Host: host, Port: port, Username: "alice", Password: wrong}, nil)
-	checkDialError(t, err, wrong)
+	backendtest.CheckDialError(t, "goredis", err, wrong)
 
 	cfg := goredis.Config{Host: host, Port: port, Password: password}
 	for _, s := range []string{cfg.String(), cfg.GoString()} {
@@ -218,46 +176,17 @@ func TestDialClosedPort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	host, port := splitHostPort(t, l.Addr().String())
+	host, port := backendtest.SplitHostPort(t, l.Addr().String())
 	l.Close()
 	s, err := goredis.Dial(testContext(t), goredis.Config{Host: host, Port: port, Password: "pw-not-shown"}, nil)
 	if s != nil {
 		s.Close()
 	}
-	checkDialError(t, err, "pw-not-shown")
+	backendtest.CheckDialError(t, "goredis", err, "pw-not-shown")
 	var nerr *net.OpError
 	if !errors.As(err, &nerr) {
 		t.Errorf("Dial error %v does not wrap the *net.OpError", err)
 	}
-}
-
-func checkDialError(t *testing.T, err error, password string) {
-	t.Helper()
-	if err == nil {
-		t.Fatal("Dial succeeded, want an error")
-	}
-	if !strings.HasPrefix(err.Error(), "goredis: could not initialize Redis client: ") {
-		t.Errorf("Dial error %q does not start with the documented text", err)
-	}
-	if !errors.Is(err, kv.ErrUnavailable) {
-		t.Errorf("Dial error %v does not wrap kv.ErrUnavailable", err)
-	}
-	if strings.Contains(err.Error(), password) {
-		t.Errorf("Dial error holds the password: %v", err)
-	}
-}
-
-func splitHostPort(t *testing.T, addr string) (string, int) {
-	t.Helper()
-	host, p, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port, err := strconv.Atoi(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return host, port
 }
 
 // TestDoneContext: a call with a done context returns the context's error
@@ -268,7 +197,7 @@ func TestDoneContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	before := m.CommandCount()
-	for name, err := range eachCall(ctx, s, "k") {
+	for name, err := range backendtest.EachCall(ctx, s, "k") {
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("%s with a cancelled context: err = %v, want context.Canceled", name, err)
 		}
@@ -293,7 +222,7 @@ func TestClose(t *testing.T) {
 		if err := s.Close(); err != nil {
 			t.Errorf("second Close: %v", err)
 		}
-		for name, err := range eachCall(ctx, s, "k") {
+		for name, err := range backendtest.EachCall(ctx, s, "k") {
 			if !errors.Is(err, kv.ErrClosed) {
 				t.Errorf("%s after Close: err = %v, want kv.ErrClosed", name, err)
 			}

@@ -355,7 +355,7 @@ func TestOtherClientsWrites(t *testing.T) {
 		if err != nil {
 			t.Skipf("redis-cli is not on PATH: %v", err)
 		}
-		host, port := splitHostPort(t, srv.Addr())
+		host, port := backendtest.SplitHostPort(t, srv.Addr())
 		measure(t, 100, func(value string) error {
 			args := []string{"-h", host, "-p", strconv.Itoa(port)}
 			if pw := srv.Password(); pw != "" {

@@ -17,31 +17,6 @@ import (
 	"github.com/cledar/storekit/kv"
 )
 
-// eachCall runs every method of s that talks to the server, on key, and
-// returns the errors by method name.
-func eachCall(ctx context.Context, s *rueidiskv.Store, key string) map[string]error {
-	errs := make(map[string]error)
-	_, errs["Get"] = s.Get(ctx, key)
-	errs["Set"] = s.Set(ctx, key, []byte("v"))
-	_, errs["Delete"] = s.Delete(ctx, key)
-	errs["SetWithTTL"] = s.SetWithTTL(ctx, key, []byte("v"), time.Second)
-	_, errs["TTL"] = s.TTL(ctx, key)
-	_, errs["GetMulti"] = s.GetMulti(ctx, []string{key, key + "2"})
-	for _, err := range s.Scan(ctx, "*") {
-		if err != nil {
-			errs["Scan"] = err
-			break
-		}
-	}
-	_, errs["Append"] = s.Append(ctx, key, []byte("v"))
-	_, _, errs["Latest"] = s.Latest(ctx, key)
-	_, errs["At"] = s.At(ctx, key, 1)
-	_, errs["History"] = s.History(ctx, key)
-	_, errs["Watch"] = s.Watch(ctx, key)
-	errs["Ping"] = s.Ping(ctx)
-	return errs
-}
-
 // miniOption is the client option for miniredis: it has no CLIENT
 // TRACKING, so no caching, and it answers CLUSTER SLOTS, which would make
 // rueidis build a cluster client.
@@ -76,7 +51,7 @@ func TestErrorsServerDown(t *testing.T) {
 		}
 		srv.Kill()
 		start := time.Now()
-		for name, err := range eachCall(ctx, s, "k") {
+		for name, err := range backendtest.EachCall(ctx, s, "k") {
 			if name == "Get" && cached && err == nil {
 				// Served from the cache before the store noticed the
 				// connection's end: the value is still the server's last.
@@ -171,10 +146,10 @@ func TestErrorsWrongPassword(t *testing.T) {
 	const password, wrong = "correct-horse-battery", "wrong-staple-9f3a"
 	srv := redistest.Start(t, &redistest.Options{Password: password})
 	ctx := testContext(t)
-	host, port := splitHostPort(t, srv.Addr())
+	host, port := backendtest.SplitHostPort(t, srv.Addr())
 
 	_, err := rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port, Password: wrong}, nil)
-	checkDialError(t, err, wrong)
+	backendtest.CheckDialError(t, "rueidiskv", err, wrong)
 
 	ds, err := rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port, Password: password}, nil)
 	if err != nil {
@@ -201,7 +176,7 @@ func TestErrorsWrongPassword(t *testing.T) {
 		t.Errorf("Get by a user without +get: err = %v, want an operation error wrapping NOPERM", err)
 	}
 	_, err = rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port, Username: "alice", Password: wrong}, nil)
-	checkDialError(t, err, wrong)
+	backendtest.CheckDialError(t, "rueidiskv", err, wrong)
 
 	cfg := rueidiskv.Config{Host: host, Port: port, Password: password}
 	for _, s := range []string{cfg.String(), cfg.GoString()} {
@@ -217,13 +192,13 @@ func TestDialClosedPort(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	host, port := splitHostPort(t, l.Addr().String())
+	host, port := backendtest.SplitHostPort(t, l.Addr().String())
 	l.Close()
 	s, err := rueidiskv.Dial(testContext(t), rueidiskv.Config{Host: host, Port: port, Password: "pw-not-shown"}, nil)
 	if s != nil {
 		s.Close()
 	}
-	checkDialError(t, err, "pw-not-shown")
+	backendtest.CheckDialError(t, "rueidiskv", err, "pw-not-shown")
 	var nerr *net.OpError
 	if !errors.As(err, &nerr) {
 		t.Errorf("Dial error %v does not wrap the *net.OpError", err)
@@ -237,22 +212,6 @@ func TestDialClosedPort(t *testing.T) {
 	}
 }
 
-func checkDialError(t *testing.T, err error, password string) {
-	t.Helper()
-	if err == nil {
-		t.Fatal("Dial succeeded, want an error")
-	}
-	if !strings.HasPrefix(err.Error(), "rueidiskv: could not initialize Redis client: ") {
-		t.Errorf("Dial error %q does not start with the documented text", err)
-	}
-	if !errors.Is(err, kv.ErrUnavailable) {
-		t.Errorf("Dial error %v does not wrap kv.ErrUnavailable", err)
-	}
-	if strings.Contains(err.Error(), password) {
-		t.Errorf("Dial error holds the password: %v", err)
-	}
-}
-
 // TestDoneContext: a call with a done context returns the context's error
 // and sends nothing to the server.
 func TestDoneContext(t *testing.T) {
@@ -261,7 +220,7 @@ func TestDoneContext(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	before := m.CommandCount()
-	for name, err := range eachCall(ctx, s, "k") {
+	for name, err := range backendtest.EachCall(ctx, s, "k") {
 		if !errors.Is(err, context.Canceled) {
 			t.Errorf("%s with a cancelled context: err = %v, want context.Canceled", name, err)
 		}
@@ -286,7 +245,7 @@ func TestClose(t *testing.T) {
 		if err := s.Close(); err != nil {
 			t.Errorf("second Close: %v", err)
 		}
-		for name, err := range eachCall(ctx, s, "k") {
+		for name, err := range backendtest.EachCall(ctx, s, "k") {
 			if !errors.Is(err, kv.ErrClosed) {
 				t.Errorf("%s after Close: err = %v, want kv.ErrClosed", name, err)
 			}

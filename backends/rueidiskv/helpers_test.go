@@ -2,8 +2,6 @@ package rueidiskv_test
 
 import (
 	"context"
-	"net"
-	"strconv"
 	"testing"
 	"time"
 
@@ -57,17 +55,4 @@ func newClient(t testing.TB, opt rueidis.ClientOption) rueidis.Client {
 	}
 	t.Cleanup(c.Close)
 	return c
-}
-
-func splitHostPort(t testing.TB, addr string) (string, int) {
-	t.Helper()
-	host, p, err := net.SplitHostPort(addr)
-	if err != nil {
-		t.Fatal(err)
-	}
-	port, err := strconv.Atoi(p)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return host, port
 }

@@ -37,7 +37,7 @@ func storeOptions(o backendtest.Options) *rueidiskv.Options {
 func TestWatchDatabase(t *testing.T) {
 	srv := redistest.Start(t, nil)
 	ctx := backendtest.Context(t)
-	host, port := splitHostPort(t, srv.Addr())
+	host, port := backendtest.SplitHostPort(t, srv.Addr())
 	dialled, err := rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port, DB: 3}, nil)
 	if err != nil {
 		t.Fatal(err)

@@ -16,6 +16,7 @@
 //	Expirer      SetWithTTL, TTL                                    no fallback
 //	Watcher      Watch: change events with explicit resyncs         no fallback
 //	Historian    Append, Latest, At, History: versioned values      no fallback
+//	Pruner       Prune: empty old versions, keep the numbers        no fallback
 //
 // # Rules
 //
@@ -74,6 +75,12 @@
 //     ErrInvalid below 1; History returns all entries oldest first; Append on
 //     a plain value converts it atomically into version 1; Get of a history
 //     reports [ErrWrongType]; Delete removes a history.
+//
+// Pruning ([Pruner]):
+//   - Prune(key, before) empties the entries below version before, never the
+//     newest, stopping at the first entry already empty, and reports how many
+//     it emptied; versions, Latest and the length of History are unchanged; a
+//     missing key or a plain value is left alone; before below 1 is ErrInvalid.
 //
 // Context and concurrency:
 //   - every method may be called from many goroutines at once;

@@ -147,3 +147,26 @@ type Historian interface {
 	// first, or an error wrapping ErrNotFound if key does not exist.
 	History(ctx context.Context, key string) ([][]byte, error)
 }
+
+// Pruner is an optional interface implemented by a [Historian] that can drop
+// the values of old versions while keeping their numbers, so that a history
+// can be bounded in size while its versions still only grow.
+//
+// On Redis a pruned entry is an empty list element (LSET index ""): the
+// list's length, and so the version a reader such as the Python config store
+// computes with LLEN, is unchanged.
+type Pruner interface {
+	// Prune empties the entries of key's history whose versions are below
+	// before, never the newest entry, and returns how many it emptied.
+	// Afterwards At returns an empty value for an emptied version and History
+	// an empty entry; Latest and the version numbers are unchanged.
+	//
+	// Prune works back from version before-1 and stops at the first entry
+	// that is already empty, so pruning after every Append empties one entry
+	// each time rather than walking the whole history. Pruning a missing key
+	// or a plain value does nothing; a key of another kind yields
+	// ErrWrongType and before below 1 yields ErrInvalid. Watchers hear an
+	// OpSet for the key when an entry was emptied (on Redis one per entry,
+	// as LSET reports).
+	Prune(ctx context.Context, key string, before int64) (emptied int, err error)
+}

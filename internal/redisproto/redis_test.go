@@ -3,6 +3,7 @@ package redisproto
 import (
 	"errors"
 	"math/rand/v2"
+	"strconv"
 	"strings"
 	"testing"
 
@@ -83,6 +84,54 @@ func TestScripts(t *testing.T) {
 	wantWrongType(err, "Append onto a hash")
 	_, err = eval(LatestScript, "hash")
 	wantWrongType(err, "Latest of a hash")
+	_, err = eval(PruneScript, "hash", "2")
+	wantWrongType(err, "Prune of a hash")
+}
+
+// TestPruneScript runs PruneScript on a real Redis: it empties the entries
+// below before, newest first, never the newest entry, and stops at an entry
+// that is already empty.
+func TestPruneScript(t *testing.T) {
+	srv := redistest.Start(t, nil)
+	prune := func(key string, before int, want int64, wantList ...string) {
+		t.Helper()
+		n, err := srv.Do("EVAL", PruneScript, "1", key, strconv.Itoa(before))
+		if err != nil || n != want {
+			t.Errorf("Prune(%q, %d) = %v, %v; want %d", key, before, n, err, want)
+		}
+		if wantList == nil {
+			return
+		}
+		if got := srv.MustDo("LRANGE", key, "0", "-1"); !equalStrings(got, wantList...) {
+			t.Errorf("list after Prune(%q, %d) = %q, want %q", key, before, got, wantList)
+		}
+	}
+
+	prune("missing", 5, 0)
+	if n := srv.MustDo("EXISTS", "missing"); n != int64(0) {
+		t.Errorf("Prune created a missing key")
+	}
+	srv.MustDo("SET", "plain", "old")
+	prune("plain", 5, 0)
+	if v := srv.MustDo("GET", "plain"); v != "old" {
+		t.Errorf("plain value after Prune = %q, want old", v)
+	}
+
+	srv.MustDo("RPUSH", "h", "v1", "v2", "v3", "v4", "v5")
+	prune("h", 1, 0, "v1", "v2", "v3", "v4", "v5")
+	prune("h", 3, 2, "", "", "v3", "v4", "v5")
+	prune("h", 3, 0, "", "", "v3", "v4", "v5")
+	prune("h", 100, 2, "", "", "", "", "v5") // never the newest
+	prune("h", 100, 0, "", "", "", "", "v5")
+	srv.MustDo("RPUSH", "h", "v6", "v7")
+	prune("h", 7, 2, "", "", "", "", "", "", "v7") // v5 and v6, then stops at v4
+
+	// An entry that was empty from the start stops the walk too.
+	srv.MustDo("RPUSH", "gap", "v1", "", "v3", "v4")
+	prune("gap", 5, 1, "v1", "", "", "v4")
+
+	srv.MustDo("RPUSH", "one", "v1")
+	prune("one", 100, 0, "v1")
 }
 
 func equalStrings(v any, want ...string) bool {

@@ -39,3 +39,29 @@ if t == 'list' then
 end
 return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value')
 `
+
+// PruneScript empties old entries of the history at KEYS[1] and returns how
+// many it emptied. ARGV[1] is before, at least 1 (the caller checks it):
+// the entries of versions below before are emptied (LSET index ""), version
+// v being index v-1, never the newest (index LLEN-1). It works from the
+// highest such index downward and stops at the first entry that is already
+// empty, so pruning after every append empties one entry each time. Watchers
+// see one "lset" per entry emptied. A missing key and a plain string are left
+// alone (0); a key of any other type yields a WRONGTYPE error reply.
+const PruneScript = `
+local t = redis.call('TYPE', KEYS[1])['ok']
+if t == 'none' or t == 'string' then
+	return 0
+end
+if t ~= 'list' then
+	return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value')
+end
+local i = math.min(tonumber(ARGV[1]) - 1, redis.call('LLEN', KEYS[1]) - 1) - 1
+local emptied = 0
+while i >= 0 and redis.call('LINDEX', KEYS[1], i) ~= '' do
+	redis.call('LSET', KEYS[1], i, '')
+	emptied = emptied + 1
+	i = i - 1
+end
+return emptied
+`

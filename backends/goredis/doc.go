@@ -19,6 +19,7 @@
 //	kv.Expirer      SET PX (ttl rounded up to a millisecond), PTTL
 //	kv.Watcher      PSUBSCRIBE __keyspace@<db>__:<pattern> (keyspace notifications)
 //	kv.Historian    a list per key, RPUSH, newest last; Lua scripts for Append and Latest
+//	kv.Pruner       LSET index "" on old entries, in a Lua script (one OpSet per entry emptied)
 //
 // The history layout is the one of the Python config store this library
 // grew from: a list, oldest entry first, where a plain string key counts as

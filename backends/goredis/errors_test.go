@@ -73,6 +73,7 @@ func TestErrorsWrongType(t *testing.T) {
 	_, _, checks["Latest"] = s.Latest(ctx, key)
 	_, checks["At"] = s.At(ctx, key, 1)
 	_, checks["History"] = s.History(ctx, key)
+	_, checks["Prune"] = s.Prune(ctx, key, 2)
 	for name, err := range checks {
 		var rerr redis.Error
 		if !errors.Is(err, kv.ErrWrongType) || !errors.As(err, &rerr) || !strings.HasPrefix(rerr.Error(), "WRONGTYPE") {

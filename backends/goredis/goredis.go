@@ -24,6 +24,7 @@ var (
 	_ kv.Expirer     = (*Store)(nil)
 	_ kv.Watcher     = (*Store)(nil)
 	_ kv.Historian   = (*Store)(nil)
+	_ kv.Pruner      = (*Store)(nil)
 )
 
 // DefaultScanCount is the COUNT hint of each SCAN call when

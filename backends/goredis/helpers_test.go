@@ -97,10 +97,11 @@ type miniStore struct {
 	kv.MultiGetter
 	kv.Expirer
 	kv.Historian
+	kv.Pruner
 	sc kv.Scanner
 }
 
-func newMiniStore(s *goredis.Store) kv.Store { return miniStore{s, s, s, s, s} }
+func newMiniStore(s *goredis.Store) kv.Store { return miniStore{s, s, s, s, s, s} }
 
 // Scan implements kv.Scanner.
 func (m miniStore) Scan(ctx context.Context, pattern string) iter.Seq2[string, error] {

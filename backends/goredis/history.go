@@ -15,6 +15,7 @@ import (
 var (
 	appendScript = redis.NewScript(redisproto.AppendScript)
 	latestScript = redis.NewScript(redisproto.LatestScript)
+	pruneScript  = redis.NewScript(redisproto.PruneScript)
 )
 
 // maxTypeRetries bounds how often At and History re-read a key whose type
@@ -33,6 +34,24 @@ func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, er
 		return 0, keyErr(ctx, "append", key, err)
 	}
 	return n, nil
+}
+
+// Prune implements [kv.Pruner] with a Lua script that empties the entries
+// below version before (LSET index ""), from before-1 down to the first entry
+// already empty, never the newest; watchers hear one OpSet per entry emptied.
+// A missing key or a plain value is left alone.
+func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error) {
+	if err := s.check(ctx); err != nil {
+		return 0, failKey("prune", key, err)
+	}
+	if before < 1 {
+		return 0, fmt.Errorf("goredis: prune %q: before %d is below 1: %w", key, before, kv.ErrInvalid)
+	}
+	n, err := pruneScript.Run(ctx, s.c, []string{key}, before).Int64()
+	if err != nil {
+		return 0, keyErr(ctx, "prune", key, err)
+	}
+	return int(n), nil
 }
 
 // Latest implements [kv.Historian] with a Lua script that reads the length

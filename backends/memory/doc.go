@@ -1,5 +1,6 @@
 // Package memory is an in-process [kv.Store] with every optional capability of
-// package kv: bulk reads, glob iteration, expiry, watching and histories.
+// package kv: bulk reads, glob iteration, expiry, watching, and histories
+// with pruning.
 //
 // It is the store for unit tests and single-process programs. It keeps the
 // same contract as the Redis backends, checked by the same conformance suite:
@@ -7,6 +8,8 @@
 // same order as Redis keyspace notifications (SetWithTTL reports OpSet then
 // OpExpire; an Append that converts a plain value reports OpDelete then
 // OpAppend), WRONGTYPE-like errors for a history read as a plain value.
+// One difference: a Prune that empties several entries reports one OpSet,
+// where Redis reports one per entry.
 //
 // # Expiry
 //

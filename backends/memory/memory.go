@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"hash/maphash"
 	"iter"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -75,6 +76,7 @@ var (
 	_ kv.Expirer     = (*Store)(nil)
 	_ kv.Watcher     = (*Store)(nil)
 	_ kv.Historian   = (*Store)(nil)
+	_ kv.Pruner      = (*Store)(nil)
 )
 
 // New returns an empty store. A nil opts means the defaults.
@@ -314,6 +316,42 @@ func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, er
 	s.data.Store(key, e)
 	s.emit(kv.OpAppend, key)
 	return int64(len(e.hist)), nil
+}
+
+// Prune implements [kv.Pruner]. It stores a new entry, with the key's expiry,
+// whose history has the pruned versions emptied, and reports one OpSet when
+// it emptied any.
+func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error) {
+	if err := s.check(ctx, "prune", key); err != nil {
+		return 0, err
+	}
+	if before < 1 {
+		return 0, opError("prune", key, fmt.Errorf("%w: before %d is below 1", kv.ErrInvalid, before))
+	}
+	l := s.lock(key)
+	defer l.Unlock()
+	old, ok := s.lookup(key)
+	if !ok || old.hist == nil {
+		return 0, nil // a missing key or a plain value
+	}
+	// Versions low+1 to high are emptied: high is the last below before
+	// that is not the newest, low the first below it already empty (or 0).
+	high := int(min(before-1, int64(len(old.hist)-1)))
+	low := high
+	for low > 0 && len(old.hist[low-1]) > 0 {
+		low--
+	}
+	if low == high {
+		return 0, nil
+	}
+	// Readers of old keep its entries: the new history is a copy.
+	hist := slices.Clone(old.hist)
+	for i := low; i < high; i++ {
+		hist[i] = []byte{}
+	}
+	s.data.Store(key, &entry{hist: hist, exp: old.exp})
+	s.emit(kv.OpSet, key)
+	return high - low, nil
 }
 
 // history returns key's entries (a plain value is a history of one) without

@@ -274,3 +274,66 @@ func TestManualClockTimerStop(t *testing.T) {
 		t.Fatal("timer of zero duration did not fire at once")
 	}
 }
+
+// TestPruneReportsOneSet: a Prune that empties entries reports one OpSet,
+// one that empties none reports nothing.
+func TestPruneReportsOneSet(t *testing.T) {
+	ctx := context.Background()
+	s := New(nil)
+	defer s.Close()
+	for _, v := range []string{"v1", "v2", "v3", "v4"} {
+		if _, err := s.Append(ctx, "k", []byte(v)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ch := startWatch(t, s, "*")
+	if n, err := s.Prune(ctx, "k", 4); n != 3 || err != nil {
+		t.Fatalf("Prune(k, 4) = %d, %v; want 3, nil", n, err)
+	}
+	if n, err := s.Prune(ctx, "k", 4); n != 0 || err != nil {
+		t.Fatalf("second Prune(k, 4) = %d, %v; want 0, nil", n, err)
+	}
+	if n, err := s.Prune(ctx, "missing", 4); n != 0 || err != nil {
+		t.Fatalf("Prune(missing, 4) = %d, %v; want 0, nil", n, err)
+	}
+	if _, err := s.Append(ctx, "k", []byte("v5")); err != nil {
+		t.Fatal(err)
+	}
+	for _, want := range []kv.Op{kv.OpSet, kv.OpAppend} {
+		if e := next(t, ch); e.Op != want || e.Key != "k" {
+			t.Fatalf("got %v, want %v k", e, want)
+		}
+	}
+}
+
+// TestPruneKeepsExpiry: Prune of a history with an expiry keeps it, and a
+// history that has expired is not pruned but freed.
+func TestPruneKeepsExpiry(t *testing.T) {
+	ctx := context.Background()
+	clock := NewManualClock(t0)
+	s := New(&Options{Clock: clock})
+	defer s.Close()
+	// The kv API gives no history an expiry (Redis can: EXPIRE on the list).
+	exp := t0.Add(time.Minute).UnixNano()
+	s.data.Store("k", &entry{hist: [][]byte{[]byte("v1"), []byte("v2"), []byte("v3")}, exp: exp})
+	if n, err := s.Prune(ctx, "k", 3); n != 2 || err != nil {
+		t.Fatalf("Prune(k, 3) = %d, %v; want 2, nil", n, err)
+	}
+	if e, _ := s.load("k"); e.exp != exp {
+		t.Fatalf("expiry after Prune = %d, want %d", e.exp, exp)
+	}
+	h, err := s.History(ctx, "k")
+	if err != nil || len(h) != 3 || len(h[0]) != 0 || len(h[1]) != 0 || string(h[2]) != "v3" {
+		t.Fatalf("History after Prune = %q, %v; want [\"\" \"\" v3]", h, err)
+	}
+
+	s.data.Store("old", &entry{hist: [][]byte{[]byte("v1"), []byte("v2")}, exp: exp})
+	ch := startWatch(t, s, "old")
+	clock.Advance(time.Minute)
+	if n, err := s.Prune(ctx, "old", 2); n != 0 || err != nil {
+		t.Fatalf("Prune of an expired history = %d, %v; want 0, nil", n, err)
+	}
+	if e := next(t, ch); e.Op != kv.OpExpired || e.Key != "old" {
+		t.Fatalf("got %v, want expired old", e)
+	}
+}

@@ -23,6 +23,7 @@
 //	kv.Expirer      SET PX (ttl rounded up to a millisecond), PTTL
 //	kv.Watcher      PSUBSCRIBE __keyspace@<db>__:<pattern> (keyspace notifications)
 //	kv.Historian    a list per key, RPUSH, newest last; Lua scripts for Append and Latest
+//	kv.Pruner       LSET index "" on old entries, in a Lua script (one OpSet per entry emptied)
 //
 // Everything but the cache behaves exactly as package goredis does: the same
 // commands, the same history layout (the Python config store's: a list,

@@ -3,6 +3,7 @@ package rueidiskv
 import (
 	"context"
 	"fmt"
+	"strconv"
 
 	"github.com/redis/rueidis"
 
@@ -15,6 +16,7 @@ import (
 var (
 	appendScript = rueidis.NewLuaScript(redisproto.AppendScript)
 	latestScript = rueidis.NewLuaScript(redisproto.LatestScript)
+	pruneScript  = rueidis.NewLuaScript(redisproto.PruneScript)
 )
 
 // maxTypeRetries bounds how often At and History re-read a key whose type
@@ -34,6 +36,25 @@ func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, er
 		return 0, keyErr(ctx, "append", key, err)
 	}
 	return n, nil
+}
+
+// Prune implements [kv.Pruner] with a Lua script that empties the entries
+// below version before (LSET index ""), from before-1 down to the first entry
+// already empty, never the newest; watchers hear one OpSet per entry emptied.
+// A missing key or a plain value is left alone.
+func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error) {
+	if err := s.check(ctx); err != nil {
+		return 0, failKey("prune", key, err)
+	}
+	if before < 1 {
+		return 0, fmt.Errorf("rueidiskv: prune %q: before %d is below 1: %w", key, before, kv.ErrInvalid)
+	}
+	n, err := pruneScript.Exec(ctx, s.c, []string{key}, []string{strconv.FormatInt(before, 10)}).AsInt64()
+	s.wrote(key)
+	if err != nil {
+		return 0, keyErr(ctx, "prune", key, err)
+	}
+	return int(n), nil
 }
 
 // Latest implements [kv.Historian] with a Lua script that reads the length

@@ -26,6 +26,7 @@ var (
 	_ kv.Expirer     = (*Store)(nil)
 	_ kv.Watcher     = (*Store)(nil)
 	_ kv.Historian   = (*Store)(nil)
+	_ kv.Pruner      = (*Store)(nil)
 )
 
 // Defaults of [Options].

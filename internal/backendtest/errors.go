@@ -46,6 +46,9 @@ func EachCall(ctx context.Context, s kv.Store, key string) map[string]error {
 		_, errs["At"] = h.At(ctx, key, 1)
 		_, errs["History"] = h.History(ctx, key)
 	}
+	if p, ok := s.(kv.Pruner); ok {
+		_, errs["Prune"] = p.Prune(ctx, key, 2)
+	}
 	if w, ok := s.(kv.Watcher); ok {
 		_, errs["Watch"] = w.Watch(ctx, key)
 	}

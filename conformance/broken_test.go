@@ -85,6 +85,20 @@ var brokenStores = []brokenStore{
 		[]string{"History/GetWrongType"}, func(s fullStore) kv.Store { return getReadsHistory{s} }},
 	{"AppendDropsPlain", "Append converts a plain value into version 1",
 		[]string{"History/AppendConverts"}, func(s fullStore) kv.Store { return appendDropsPlain{s} }},
+	{"PruneTrims", "Prune empties old entries and keeps their versions",
+		[]string{"Prune/Basic", "Prune/ThenAppend"}, func(s fullStore) kv.Store { return pruneRewrites{s, trimEntries} }},
+	{"PrunesNewest", "Prune never empties the newest entry",
+		[]string{"Prune/NeverNewest"}, func(s fullStore) kv.Store { return pruneRewrites{s, emptyNewestToo} }},
+	{"PruneWalksPastEmpty", "Prune stops at the first entry already empty",
+		[]string{"Prune/StopsAtEmpty"}, func(s fullStore) kv.Store { return pruneRewrites{s, emptyPastEmpty} }},
+	{"PruneByRewrite", "Prune is reported as OpSet",
+		[]string{"Prune/Events"}, func(s fullStore) kv.Store { return pruneRewrites{s, emptyCorrectly} }},
+	{"PruneCountsAll", "Prune reports how many entries it emptied",
+		[]string{"Prune/NeverNewest", "Prune/StopsAtEmpty"}, func(s fullStore) kv.Store { return pruneCountsAll{s} }},
+	{"PruneConvertsPlain", "Prune of a plain value does nothing",
+		[]string{"Prune/MissingAndPlain"}, func(s fullStore) kv.Store { return pruneConvertsPlain{s} }},
+	{"PruneAcceptsBadBefore", "Prune with before below 1 returns kv.ErrInvalid",
+		[]string{"Prune/Invalid"}, func(s fullStore) kv.Store { return pruneAcceptsBadBefore{s} }},
 	{"MixesUpKeys", "every method may be called from many goroutines at once",
 		[]string{"Concurrency/SetGetDelete"}, func(s fullStore) kv.Store { return &mixesUpKeys{fullStore: s} }},
 	{"IgnoresCancel", "a call with a done context returns the context's error",
@@ -562,6 +576,116 @@ func (s appendDropsPlain) Append(ctx context.Context, key string, value []byte) 
 	return s.fullStore.Append(ctx, key, value)
 }
 
+// Prune.
+
+// pruneRewrites prunes by reading the history, changing it with edit, which
+// returns the new entries and the count to report, and writing it again
+// with Delete and Append. Missing keys and plain values are left alone.
+type pruneRewrites struct {
+	fullStore
+	edit func(h [][]byte, before int64) ([][]byte, int)
+}
+
+func (s pruneRewrites) Prune(ctx context.Context, key string, before int64) (int, error) {
+	if before < 1 {
+		return 0, fmt.Errorf("before %d: %w", before, kv.ErrInvalid)
+	}
+	if _, err := s.Get(ctx, key); !errors.Is(err, kv.ErrWrongType) {
+		if errors.Is(err, kv.ErrNotFound) {
+			err = nil
+		}
+		return 0, err
+	}
+	h, err := s.History(ctx, key)
+	if err != nil {
+		return 0, err
+	}
+	h, n := s.edit(h, before)
+	if n == 0 {
+		return 0, nil
+	}
+	if _, err := s.Delete(ctx, key); err != nil {
+		return 0, err
+	}
+	for _, v := range h {
+		if _, err := s.Append(ctx, key, v); err != nil {
+			return 0, err
+		}
+	}
+	return n, nil
+}
+
+// trimEntries removes the entries that Prune empties.
+func trimEntries(h [][]byte, before int64) ([][]byte, int) {
+	n := pruneEntries(slices.Clone(h), before, false)
+	high := int(min(before-1, int64(len(h)-1)))
+	return slices.Delete(h, high-n, high), n
+}
+
+// emptyNewestToo prunes as if the newest entry were an old one.
+func emptyNewestToo(h [][]byte, before int64) ([][]byte, int) {
+	return h, pruneEntries(h, before, true)
+}
+
+// emptyPastEmpty empties every entry below before but the newest, going on
+// past the entries already empty.
+func emptyPastEmpty(h [][]byte, before int64) ([][]byte, int) {
+	n := 0
+	for i := range min(before-1, int64(len(h)-1)) {
+		if len(h[i]) > 0 {
+			h[i] = []byte{}
+			n++
+		}
+	}
+	return h, n
+}
+
+// emptyCorrectly empties what Prune empties: pruneRewrites with it is wrong
+// only in the events its Delete and Appends make.
+func emptyCorrectly(h [][]byte, before int64) ([][]byte, int) {
+	return h, pruneEntries(h, before, false)
+}
+
+// pruneCountsAll reports every version below before but the newest as
+// emptied, whether it emptied it now or not.
+type pruneCountsAll struct{ fullStore }
+
+func (s pruneCountsAll) Prune(ctx context.Context, key string, before int64) (int, error) {
+	if _, err := s.fullStore.Prune(ctx, key, before); err != nil {
+		return 0, err
+	}
+	_, n, err := s.Latest(ctx, key)
+	if err != nil {
+		return 0, nil // a missing key
+	}
+	return int(min(before-1, n-1)), nil
+}
+
+// pruneConvertsPlain turns a plain value into a history of one before it
+// prunes.
+type pruneConvertsPlain struct{ fullStore }
+
+func (s pruneConvertsPlain) Prune(ctx context.Context, key string, before int64) (int, error) {
+	if v, err := s.Get(ctx, key); err == nil {
+		if _, err := s.Delete(ctx, key); err != nil {
+			return 0, err
+		}
+		if _, err := s.Append(ctx, key, v); err != nil {
+			return 0, err
+		}
+	}
+	return s.fullStore.Prune(ctx, key, before)
+}
+
+type pruneAcceptsBadBefore struct{ fullStore }
+
+func (s pruneAcceptsBadBefore) Prune(ctx context.Context, key string, before int64) (int, error) {
+	if before < 1 {
+		return 0, nil
+	}
+	return s.fullStore.Prune(ctx, key, before)
+}
+
 // Concurrency.
 
 // mixesUpKeys passes the key of a Set through a field shared by all
@@ -625,6 +749,10 @@ func (s ignoresCancel) At(ctx context.Context, key string, version int64) ([]byt
 
 func (s ignoresCancel) History(ctx context.Context, key string) ([][]byte, error) {
 	return s.fullStore.History(context.WithoutCancel(ctx), key)
+}
+
+func (s ignoresCancel) Prune(ctx context.Context, key string, before int64) (int, error) {
+	return s.fullStore.Prune(context.WithoutCancel(ctx), key, before)
 }
 
 // writesDespiteCancel writes, then reports the context's error.

@@ -25,7 +25,7 @@ import (
 // more cleanup with t.Cleanup.
 //
 // Optional interfaces ([kv.MultiGetter], [kv.Scanner], [kv.Expirer],
-// [kv.Watcher], [kv.Historian]) are found by type assertion; a case that needs
+// [kv.Watcher], [kv.Historian], [kv.Pruner]) are found by type assertion; a case that needs
 // one the store lacks is skipped with a message such as
 // "*mybackend.Store does not implement kv.Watcher".
 //
@@ -91,6 +91,7 @@ var allCases = slices.Concat(
 	ttlCases,
 	watchCases,
 	historyCases,
+	pruneCases,
 	concurrencyCases,
 	contextCases,
 	closeCases,
@@ -123,6 +124,7 @@ const (
 	expirer
 	watcher
 	historian
+	pruner
 )
 
 var capabilityNames = [...]string{
@@ -131,6 +133,7 @@ var capabilityNames = [...]string{
 	expirer:     "kv.Expirer",
 	watcher:     "kv.Watcher",
 	historian:   "kv.Historian",
+	pruner:      "kv.Pruner",
 }
 
 func (c capability) String() string { return capabilityNames[c] }
@@ -149,6 +152,8 @@ func (c capability) of(s kv.Store) bool {
 		_, ok = s.(kv.Watcher)
 	case historian:
 		_, ok = s.(kv.Historian)
+	case pruner:
+		_, ok = s.(kv.Pruner)
 	}
 	return ok
 }

@@ -24,7 +24,7 @@
 // Each case checks one rule and is a subtest named Family/Case below the test
 // that calls Run. The families are Basic, Binary, Bulk ([kv.MultiGetter]),
 // Scan ([kv.Scanner]), TTL ([kv.Expirer]), Watch ([kv.Watcher]), History
-// ([kv.Historian]), Concurrency, Context and Close; [Cases] lists every case
+// ([kv.Historian]), Prune ([kv.Pruner]), Concurrency, Context and Close; [Cases] lists every case
 // with its rule. A failure says what was called, what came back and what the
 // contract wants, followed by the rule:
 //

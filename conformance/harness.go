@@ -126,6 +126,7 @@ func (h *harness) sc() kv.Scanner     { return h.s.(kv.Scanner) }
 func (h *harness) ex() kv.Expirer     { return h.s.(kv.Expirer) }
 func (h *harness) wa() kv.Watcher     { return h.s.(kv.Watcher) }
 func (h *harness) hi() kv.Historian   { return h.s.(kv.Historian) }
+func (h *harness) pr() kv.Pruner      { return h.s.(kv.Pruner) }
 
 func (h *harness) has(c capability) bool { return c.of(h.s) }
 

@@ -143,6 +143,10 @@ var allCalls = []call{
 		_, err := h.hi().History(ctx, k)
 		return err
 	}},
+	{"Prune", pruner, true, func(h *harness, ctx context.Context, k string) error {
+		_, err := h.pr().Prune(ctx, k, 2)
+		return err
+	}},
 }
 
 // calls returns the calls the store has.

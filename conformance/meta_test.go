@@ -174,6 +174,35 @@ func TestSuiteSkipsMissingCapabilities(t *testing.T) {
 	}
 }
 
+// noPruner hides the Prune method of the store it holds.
+type noPruner struct{ allButPruner }
+
+// TestSuiteSkipsPrunerOnly checks that on a store with every optional
+// interface but kv.Pruner exactly the cases that need it are skipped, naming
+// it, and every other case passes.
+func TestSuiteSkipsPrunerOnly(t *testing.T) {
+	results := runSuite(metaConfig(), func() kv.Store { return noPruner{newRefStore()} })
+	skipped := 0
+	for _, tc := range allCases {
+		r := results[tc.name]
+		for _, f := range r.failures {
+			t.Errorf("%s: unexpected failure on a store without kv.Pruner: %s", tc.name, f)
+		}
+		needsPruner := slices.Contains(tc.needs, pruner)
+		switch {
+		case !needsPruner && r.skip != "":
+			t.Errorf("%s: skipped on a store without kv.Pruner: %s", tc.name, r.skip)
+		case needsPruner && r.skip != "conformance.noPruner does not implement kv.Pruner":
+			t.Errorf("%s: got skip message %q, want \"conformance.noPruner does not implement kv.Pruner\"", tc.name, r.skip)
+		case needsPruner:
+			skipped++
+		}
+	}
+	if skipped == 0 {
+		t.Error("no case needs kv.Pruner")
+	}
+}
+
 // correctStores are the correct stores the broken ones wrap.
 var correctStores = []struct {
 	name string

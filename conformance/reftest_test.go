@@ -37,6 +37,12 @@ type refWatch struct {
 
 // fullStore is a store with every optional interface.
 type fullStore interface {
+	allButPruner
+	kv.Pruner
+}
+
+// allButPruner is a store with every optional interface but kv.Pruner.
+type allButPruner interface {
 	kv.Store
 	kv.MultiGetter
 	kv.Scanner
@@ -311,4 +317,41 @@ func (s *refStore) History(ctx context.Context, key string) ([][]byte, error) {
 		out[i] = slices.Clone(v)
 	}
 	return out, nil
+}
+
+func (s *refStore) Prune(ctx context.Context, key string, before int64) (int, error) {
+	if before < 1 {
+		return 0, fmt.Errorf("ref: before %d: %w", before, kv.ErrInvalid)
+	}
+	if err := s.begin(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	e := s.live(key)
+	if e == nil || e.hist == nil {
+		return 0, nil
+	}
+	n := pruneEntries(e.hist, before, false)
+	if n > 0 {
+		s.emit(kv.OpSet, key)
+	}
+	return n, nil
+}
+
+// pruneEntries empties, in place, the entries of h that Prune(before)
+// empties, and returns how many: from version before-1 (or the one below
+// the newest) down to the first entry already empty. newest says whether
+// the newest entry may be emptied too, as only a broken store does.
+func pruneEntries(h [][]byte, before int64, newest bool) int {
+	high := int64(len(h))
+	if !newest {
+		high--
+	}
+	high = min(high, before-1)
+	n := 0
+	for v := high; v >= 1 && len(h[v-1]) > 0; v-- {
+		h[v-1] = []byte{}
+		n++
+	}
+	return n
 }

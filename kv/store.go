@@ -165,8 +165,14 @@ type Pruner interface {
 	// that is already empty, so pruning after every Append empties one entry
 	// each time rather than walking the whole history. Pruning a missing key
 	// or a plain value does nothing; a key of another kind yields
-	// ErrWrongType and before below 1 yields ErrInvalid. Watchers hear an
-	// OpSet for the key when an entry was emptied (on Redis one per entry,
-	// as LSET reports).
+	// ErrWrongType and before below 1 yields ErrInvalid. Prune keeps the
+	// key's expiry. Watchers hear an OpSet for the key when an entry was
+	// emptied (on Redis one per entry, as LSET reports), and nothing when
+	// none was.
+	//
+	// An empty entry cannot be told from a pruned one, and Prune stops at
+	// it: keep empty values out of a history that is pruned. The first Prune
+	// of a long history that was never pruned walks all of it in one atomic
+	// step (on Redis one script, which holds the server meanwhile).
 	Prune(ctx context.Context, key string, before int64) (emptied int, err error)
 }

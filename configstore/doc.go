@@ -1,0 +1,113 @@
+// Package configstore keeps typed, versioned configuration in any kv.Store
+// that has history and change notifications (kv.Historian and kv.Watcher):
+// the in-memory store for tests, and Redis through backends/goredis or
+// backends/rueidiskv. It is the Go counterpart of the Python original's
+// RedisConfigStore, and shares its data with it.
+//
+//	cfgs, err := configstore.New[Flags](ctx, store, &configstore.Options[Flags]{Prefix: "config:"})
+//	defer cfgs.Close()
+//	version, err := cfgs.Update(ctx, "flags", Flags{Beta: true}) // appends version 1, 2, ...
+//	flags, version, err := cfgs.Fetch(ctx, "flags")               // from the local cache after the first read
+//	stop, err := cfgs.Watch(ctx, "flags", func(ev configstore.Event[Flags]) { ... })
+//	flags, version, ok := cfgs.Latest("flags")                     // never blocks, never fails
+//
+// A Store holds one type of value; several Stores, of different types or
+// prefixes, may share one kv.Store.
+//
+// # Versions and the data layout
+//
+// Every Update appends a version to the key's history; the latest version is
+// the number of versions. On Redis a history is the Python store's list: one
+// list per key (prefix + key), RPUSH to add, the newest entry last, version =
+// LLEN. A key holding a plain string (written with SET by anyone) counts as
+// version 1, and the next Update converts it into a list atomically, so it
+// becomes version 2. Values are encoded by a codec.Codec, by default
+// codec.JSON, which writes what Python's json.dumps writes, so a Python
+// service and a Go service can read and update the same configuration.
+//
+// An Update whose value encodes to exactly the bytes of the latest version
+// writes nothing and returns that version.
+//
+// With Options.HistoryLimit set to N, each Update empties (kv.Pruner) the
+// values of the versions older than the newest N, without removing them:
+// on Redis the list keeps its length, with an empty string in place of each
+// pruned value, so that versions keep growing by one per update for both
+// this package and the Python store (which reads only the last element and
+// LLEN). At reports ErrPruned for an emptied version, and History leaves it
+// out. The list then grows by a few bytes per update rather than by a value.
+//
+// # Cache and change notifications
+//
+// Fetch reads a key from the backend once, then answers from a local cache.
+// The Store watches every key under its prefix; a change notification is
+// only a hint: the Store re-reads the key's latest value and version (in a
+// pool of Options.Readers goroutines, off the notification path) and
+// updates the cache. An Update, Delete or Version through the Store updates
+// the cache with what it wrote or read, so a Fetch that follows sees it.
+// A deleted or expired key leaves the cache.
+//
+// All I/O for one key is done one call at a time and applied in order, so
+// the cache never goes back to an older state than one it has shown.
+//
+// # Watchers
+//
+// Store.Watch registers a callback for a key. It is called when, and only
+// when, a re-read finds that the key's latest state differs from the one
+// before: a new version, an in-place rewrite of the latest version, a
+// removal or expiry, or a latest value that cannot be decoded. Whoever made
+// the change (this Store, another process, redis-cli) makes no difference.
+// Each watcher's calls come in order and one at a time, from a goroutine of
+// the watcher's own (two watchers of one key may run at the same time); a
+// slow callback delays nothing else, and skips to the latest state rather
+// than queueing every intermediate one. A panic in a
+// callback is recovered and logged.
+//
+// # Resyncs: what "never misses a change" means
+//
+// The backend's watch sends a resync whenever events may have been lost:
+// when the subscription is re-established after a dropped connection or a
+// server restart, and when the Store fell behind and buffered events were
+// dropped. On every resync the Store re-reads every key it caches or
+// watches, and calls back for each one whose state differs from the one it
+// held before. So a watcher may skip intermediate versions, but it always
+// ends at the key's final state, within the time the backend takes to
+// notice and re-subscribe (on Redis, about a second after a dropped
+// connection).
+//
+// When the backend reports that it cannot guarantee delivery at all (a Redis
+// server restarted without the notify-keyspace-events classes the watch
+// needs), every watcher receives a Failed event whose error matches
+// ErrStale, and Fetch reads from the backend instead of the cache until a
+// resync reports delivery restored. Then every watcher receives its key's
+// state as re-read (Updated, Deleted or Failed), whether it changed or not,
+// so that a Failed event with ErrStale is always followed by a current
+// state. New refuses to start on a server without those classes, with an
+// error that names them.
+//
+// # Differences from the Python store
+//
+// The Python RedisConfigStore has known faults, all fixed here:
+//   - its "identical value, skip the write" check could never succeed, so
+//     every update wrote a version; here an identical value writes nothing;
+//   - a del event for a key it did not cache raised KeyError in the watcher
+//     thread and killed it; here deletions and expiries of any key are
+//     handled, and a callback's panic is recovered;
+//   - the prefix was added twice in event handling and in fallback lookups;
+//     here it is added once, in one place, and events report keys without it;
+//   - expired keys stayed in the cache forever; here they leave it;
+//   - the watcher thread could not be stopped; here Watch returns a stop
+//     function and Close ends everything;
+//   - one pub/sub connection was used from two threads without a lock; here
+//     the backend's watch owns its connection and the Store guards its state;
+//   - its README's notify-keyspace-events setting "Ex" delivers none of the
+//     events it needs ("KA", or at least "Kg$lx", is needed); here New checks
+//     the setting and fails with a clear error when classes are missing;
+//   - delete() started watching the deleted key; here Delete watches nothing.
+//
+// Other differences: Fetch of a missing key is an error wrapping
+// kv.ErrNotFound rather than None; decoding errors are codec's typed errors;
+// Version of a key of another Redis type is an error wrapping
+// kv.ErrWrongType rather than 0; events carry the decoded value and version,
+// not the raw string; callbacks receive changes found by re-reading, not
+// every raw Redis event.
+package configstore

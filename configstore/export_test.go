@@ -1,0 +1,31 @@
+package configstore
+
+import "sort"
+
+// Tracked returns the keys s holds state for, sorted.
+func Tracked[T any](s *Store[T]) []string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	keys := make([]string, 0, len(s.keys))
+	for k := range s.keys {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	return keys
+}
+
+// Idle reports whether s has no re-read queued or running and no call in
+// progress.
+func Idle[T any](s *Store[T]) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if len(s.queue) > 0 {
+		return false
+	}
+	for _, e := range s.keys {
+		if e.refs > 0 || e.queued || e.retry != nil {
+			return false
+		}
+	}
+	return true
+}

@@ -1,0 +1,374 @@
+package configstore
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"runtime/debug"
+	"strings"
+	"sync"
+	"time"
+
+	"go.uber.org/zap"
+
+	"github.com/cledar/storekit/kv"
+)
+
+// A Kind says what an [Event] reports.
+type Kind uint8
+
+const (
+	// Updated means the key has a new latest value, Event.Value, with
+	// version Event.Version: it was created, updated by any writer, or its
+	// latest version was rewritten in place.
+	Updated Kind = iota + 1
+	// Deleted means the key no longer exists: it was deleted or it expired.
+	Deleted
+	// Failed means the key's state cannot be delivered as a value: its
+	// latest version is not a valid T (Err is a *codec.DeserializationError
+	// and Version is set), it holds another kind of data (Err wraps
+	// kv.ErrWrongType), or changes may currently be missed (Err matches
+	// [ErrStale]).
+	Failed
+)
+
+// String returns "updated", "deleted" or "failed".
+func (k Kind) String() string {
+	switch k {
+	case Updated:
+		return "updated"
+	case Deleted:
+		return "deleted"
+	case Failed:
+		return "failed"
+	}
+	return fmt.Sprintf("Kind(%d)", uint8(k))
+}
+
+// An Event tells a watcher about a change to its key.
+type Event[T any] struct {
+	// Key is the key, without the Store's prefix.
+	Key string
+	// Kind says what happened.
+	Kind Kind
+	// Version is the new latest version (for Updated, and for Failed when
+	// the latest version does not decode); zero otherwise.
+	Version int64
+	// Value is the new latest value, for Updated. Each call gets a value
+	// of its own.
+	Value T
+	// Err says why, for Failed.
+	Err error
+}
+
+// A note is an event before its value is decoded, which happens in the
+// watcher's goroutine rather than on the notification path.
+type note struct {
+	kind    Kind
+	version int64
+	raw     []byte
+	err     error
+}
+
+type watcherID uint64
+
+// A watcher delivers the notes of one key to one callback, one at a time
+// and in order, from a goroutine of its own that runs only while notes are
+// pending. A note that arrives while the callback runs replaces any
+// undelivered one: a slow callback skips intermediate states but always
+// receives the latest.
+type watcher struct {
+	id      watcherID
+	key     string
+	deliver func(note) // decodes and calls the callback, recovering panics
+	wg      *sync.WaitGroup
+
+	mu      sync.Mutex
+	pending *note
+	running bool
+	stopped bool
+}
+
+// post queues n for delivery. Store.mu is held, and the Store is open.
+func (w *watcher) post(n note) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	if w.stopped {
+		return
+	}
+	w.pending = &n
+	if !w.running {
+		w.running = true
+		w.wg.Add(1)
+		go w.run()
+	}
+}
+
+func (w *watcher) run() {
+	defer w.wg.Done()
+	for {
+		w.mu.Lock()
+		n := w.pending
+		w.pending = nil
+		if n == nil || w.stopped {
+			w.running = false
+			w.mu.Unlock()
+			return
+		}
+		w.mu.Unlock()
+		w.deliver(*n)
+	}
+}
+
+// stop ends deliveries: no callback starts after it returns.
+func (w *watcher) stop() {
+	w.mu.Lock()
+	w.stopped = true
+	w.pending = nil
+	w.mu.Unlock()
+}
+
+// Watch calls fn whenever the latest state of key changes, whoever changed
+// it: a new version or an in-place rewrite (Updated, with the value), a
+// removal or expiry (Deleted), or a latest value that cannot be delivered
+// (Failed). It reads the key's current state first, when the Store does
+// not hold it yet, and reports changes from that state on; call Fetch after
+// Watch for the current value. Watch also works for a key that does not
+// exist yet: its creation is an Updated event.
+//
+// Calls to fn come one at a time, in the order the changes happened, from
+// a goroutine of the watcher's own, never from the notification path: a
+// slow fn delays only itself, and when changes come faster
+// than fn returns, the intermediate states are skipped and fn receives the
+// latest one (read History for every version). A panic in fn is recovered
+// and logged, and the watcher lives on. After a resync (see the package
+// documentation) fn hears of a change that it would otherwise have missed
+// as one event for the key's state now.
+//
+// The returned stop function ends the watcher: no call of fn starts after
+// it returns, though one already running may still be finishing. It is
+// idempotent. Watchers end when the Store is closed, too.
+func (s *Store[T]) Watch(ctx context.Context, key string, fn func(Event[T])) (stop func(), err error) {
+	if err := s.checkKey("watch", key); err != nil {
+		return nil, err
+	}
+	if fn == nil {
+		return nil, s.errorf("watch", key, fmt.Errorf("nil callback: %w", kv.ErrInvalid))
+	}
+	e, err := s.acquire(ctx, "watch", key)
+	if err != nil {
+		return nil, err
+	}
+	defer s.release(key, e)
+	s.mu.Lock()
+	fresh := s.healthy && e.view.known && !e.dirty
+	s.mu.Unlock()
+	if !fresh {
+		r, err := s.read(ctx, "watch", key)
+		if err != nil {
+			return nil, err
+		}
+		s.apply(key, e, r)
+	}
+
+	w := &watcher{key: key, wg: &s.wg}
+	w.deliver = func(n note) { s.deliver(w, fn, n) }
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.closed {
+		return nil, s.errorf("watch", key, kv.ErrClosed)
+	}
+	s.nextID++
+	w.id = s.nextID
+	if e.watchers == nil {
+		e.watchers = make(map[watcherID]*watcher)
+	}
+	e.watchers[w.id] = w
+	return func() {
+		w.stop()
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.keys[key] == e && e.watchers[w.id] == w {
+			delete(e.watchers, w.id)
+			s.forget(key, e)
+		}
+	}, nil
+}
+
+// deliver decodes n and calls fn, recovering and logging a panic.
+func (s *Store[T]) deliver(w *watcher, fn func(Event[T]), n note) {
+	ev := Event[T]{Key: w.key, Kind: n.kind, Version: n.version, Err: n.err}
+	if n.kind == Updated {
+		v, err := s.decode(w.key, n.raw)
+		if err != nil {
+			ev.Kind, ev.Err = Failed, err
+		}
+		ev.Value = v
+	}
+	defer func() {
+		if p := recover(); p != nil {
+			s.log.Error("configstore: a watch callback panicked; the watcher goes on",
+				zap.String("key", w.key), zap.String("event", ev.Kind.String()),
+				zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
+		}
+	}()
+	fn(ev)
+}
+
+// watch turns the backend's change events into re-reads. It never blocks
+// on I/O: a re-read is queued for the readers.
+func (s *Store[T]) watch(events <-chan kv.Event) {
+	defer s.wg.Done()
+	for ev := range events {
+		s.mu.Lock()
+		switch ev.Op {
+		case kv.OpResync:
+			s.resync(ev.Err)
+		default:
+			if key, ok := strings.CutPrefix(ev.Key, s.prefix); ok {
+				if e := s.keys[key]; e != nil {
+					e.dirty = true
+					s.enqueue(key, e)
+				}
+			}
+		}
+		s.mu.Unlock()
+	}
+	// The channel closes when the Store is closed, or when the kv.Store is
+	// closed under it: then nothing guarantees the cache any more.
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if !s.closed {
+		s.log.Warn("configstore: the backend's watch ended; the cache is no longer used")
+		s.resync(fmt.Errorf("the backend's watch ended: %w", kv.ErrClosed))
+	}
+}
+
+// resync re-reads every tracked key after events may have been missed.
+// A non-nil err means that delivery is not guaranteed for now: watchers are
+// told, and Fetch stops serving the cache until a resync without error.
+// s.mu must be held.
+func (s *Store[T]) resync(err error) {
+	wasHealthy := s.healthy
+	s.healthy = err == nil
+	if err != nil && wasHealthy {
+		s.log.Warn("configstore: change notifications interrupted; reading through until they resume", zap.Error(err))
+		stale := fmt.Errorf("%w: %w", ErrStale, err)
+		for _, e := range s.keys {
+			for _, w := range e.watchers {
+				w.post(note{kind: Failed, version: e.view.version, err: stale})
+			}
+		}
+	}
+	for key, e := range s.keys {
+		if err == nil && !wasHealthy {
+			// The watchers were told ErrStale: tell them the state now,
+			// changed or not, once it is read.
+			e.restored = true
+		}
+		e.dirty = true
+		s.enqueue(key, e)
+	}
+}
+
+// enqueue queues a re-read of key, once. s.mu must be held.
+func (s *Store[T]) enqueue(key string, e *entry) {
+	if e.queued || e.retry != nil || s.closed {
+		return
+	}
+	e.queued = true
+	s.queue = append(s.queue, key)
+	s.cond.Signal()
+}
+
+// Re-read timings.
+const (
+	// readTimeout bounds one re-read.
+	readTimeout = 10 * time.Second
+	// retryMin and retryMax bound the wait before re-reading a key whose
+	// re-read failed; the wait doubles with each failure.
+	retryMin = 50 * time.Millisecond
+	retryMax = 2 * time.Second
+)
+
+// reader re-reads queued keys until the Store closes.
+func (s *Store[T]) reader() {
+	defer s.wg.Done()
+	for {
+		s.mu.Lock()
+		for len(s.queue) == 0 && !s.closed {
+			s.cond.Wait()
+		}
+		if s.closed {
+			s.mu.Unlock()
+			return
+		}
+		key := s.queue[0]
+		s.queue[0] = ""
+		s.queue = s.queue[1:]
+		e := s.keys[key]
+		if e == nil {
+			s.mu.Unlock()
+			continue
+		}
+		e.queued = false
+		select {
+		case e.lock <- struct{}{}:
+		default:
+			// A call holds the key; it queues the re-read again when it
+			// releases the key, since e.dirty is set.
+			s.mu.Unlock()
+			continue
+		}
+		e.refs++
+		e.dirty = false
+		s.mu.Unlock()
+
+		s.refresh(key, e)
+	}
+}
+
+// refresh re-reads key while holding its lock, then releases it.
+func (s *Store[T]) refresh(key string, e *entry) {
+	ctx, cancel := context.WithTimeout(s.ctx, readTimeout)
+	r, err := s.read(ctx, "re-read", key)
+	cancel()
+	if err == nil {
+		s.apply(key, e, r)
+	}
+	<-e.lock
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e.refs--
+	if err == nil {
+		e.fails = 0
+		s.settle(key, e)
+		return
+	}
+	if s.closed {
+		return
+	}
+	if errors.Is(err, kv.ErrClosed) {
+		// The kv.Store was closed under the Store: retrying cannot help.
+		s.forget(key, e)
+		return
+	}
+	// Try again later. The key stays dirty, so that a call that takes it
+	// before the retry reads it rather than trusting the cache.
+	e.dirty = true
+	e.fails++
+	wait := retryMin << min(e.fails-1, 6)
+	wait = min(wait, retryMax)
+	if e.fails == 1 {
+		s.log.Warn("configstore: could not re-read a changed key; retrying", zap.String("key", key), zap.Error(err))
+	}
+	e.retry = time.AfterFunc(wait, func() {
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		if s.keys[key] != e || e.retry == nil {
+			return
+		}
+		e.retry = nil
+		s.enqueue(key, e)
+	})
+}

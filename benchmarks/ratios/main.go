@@ -1,5 +1,5 @@
 // Command ratios prints storekit's performance targets (P1 to P3, P6, P8 to
-// P10 and P13 of the design) as measured by the benchmarks of package
+// P10, P12 and P13 of the design) as measured by the benchmarks of package
 // benchmarks:
 //
 //	go test -run '^$' -bench . -benchmem -cpu 2 -count 6 ./benchmarks > bench/latest.txt
@@ -7,8 +7,8 @@
 //
 // It reads benchmark output (files, or standard input), takes the median of
 // each benchmark's measurements over the runs, and prints one row per
-// target: the ratio (or allocation difference) of two medians, the target,
-// and pass or miss. A target whose benchmarks are missing from the input is
+// target: the ratio (or allocation difference) of two medians, or one
+// median (the P12 latencies), the target, and pass or miss. A target whose benchmarks are missing from the input is
 // shown as "no data". The exit status is 0 unless the input cannot be read
 // or holds no benchmark results; a missed target is reported, not an error.
 package main
@@ -215,13 +215,37 @@ func targets() []target {
 		ts = append(ts, target{id: "P9", what: fmt.Sprintf("Get par=%d: rueidiskv-miss ÷ rueidiskv-nocache time/op", par),
 			a: nsop("Get", par, "rueidiskv-miss"), b: nsop("Get", par, "rueidiskv-nocache"), want: atMost(2)})
 	}
-	return append(ts,
+	ts = append(ts,
 		target{id: "P10", what: "Get par=2: memory ÷ syncmap time/op",
 			a: nsop("Get", 2, "memory"), b: nsop("Get", 2, "syncmap"), want: atMost(3)},
 		target{id: "P10", what: "Get par=8: memory ÷ rueidiskv (cache hit) ops/s",
 			a: ops("Get", 8, "memory"), b: ops("Get", 8, "rueidiskv"), want: atLeast(0.5)},
+	)
+	ts = append(ts, propagation()...)
+	return append(ts,
 		target{id: "P13", what: "CacheMemory: Go heap growth ÷ configured cache (16 MiB, filled 3×)",
 			a: quantity{"Stores/CacheMemory/impl=rueidiskv", "ratio-to-cache-size"}, want: atMost(1.2)})
+}
+
+// p12Bound is target P12's bound on the time a config change written by
+// another client takes to reach a watcher, in milliseconds.
+const p12Bound = 50
+
+// propagation returns the P12 targets: the median over the runs of the p50
+// and of the p99 of BenchmarkConfigPropagation on each Redis backend, each
+// within p12Bound (the target speaks of the p99; the p50 is shown against
+// the same bound). The throughput half of P12 is a test,
+// TestConfigThroughput, not a benchmark.
+func propagation() []target {
+	var ts []target
+	for _, impl := range []string{"goredis", "rueidiskv"} {
+		for _, p := range []string{"p50", "p99"} {
+			ts = append(ts, target{id: "P12",
+				what: fmt.Sprintf("ConfigPropagation %s: %s ms, another client's write → watcher callback", impl, p),
+				a:    quantity{"ConfigPropagation/impl=" + impl, p + "-ms"}, want: atMost(p12Bound)})
+		}
+	}
+	return ts
 }
 
 // overhead returns the P1 or P2 targets of store over raw: at least 0.90 of

@@ -25,8 +25,8 @@ func fixture(t *testing.T) results {
 
 func TestParse(t *testing.T) {
 	res := fixture(t)
-	if len(res) != 7 {
-		t.Errorf("parsed %d benchmarks, want 7: %v", len(res), res)
+	if len(res) != 10 {
+		t.Errorf("parsed %d benchmarks, want 10: %v", len(res), res)
 	}
 	for _, tc := range []struct {
 		q    quantity
@@ -37,7 +37,9 @@ func TestParse(t *testing.T) {
 		{quantity{"Stores/Get/par=8/impl=goredis", "allocs/op"}, 9},
 		{quantity{"Stores/GetMulti100/par=8/impl=goredis", "keys/s"}, 1200000},
 		{quantity{"Stores/CacheMemory/impl=rueidiskv", "heap-MiB"}, 18},
-		{quantity{"Overhead/Get/raw/par=1", "ns/op"}, 53459}, // no -N suffix: GOMAXPROCS=1
+		{quantity{"Overhead/Get/raw/par=1", "ns/op"}, 53459},        // no -N suffix: GOMAXPROCS=1
+		{quantity{"ConfigPropagation/impl=goredis", "p99-ms"}, 1.5}, // two runs
+		{quantity{"ConfigPropagation/impl=rueidiskv", "p50-ms"}, 0.5},
 	} {
 		got, ok := res.get(tc.q)
 		if !ok || got != tc.want {
@@ -94,6 +96,9 @@ func TestTargets(t *testing.T) {
 		{"par=8: goredis GetMulti100 keys/s ÷ Get ops/s", 1.2e6 * 23000 / 1e9, true},
 		{"Get par=2: memory ÷ syncmap time/op", 60.0 / 22, true},
 		{"CacheMemory: Go heap growth ÷ configured cache (16 MiB, filled 3×)", 1.15, true},
+		// A single median, no ratio.
+		{"ConfigPropagation goredis: p99 ms, another client's write → watcher callback", 1.5, true},
+		{"ConfigPropagation rueidiskv: p99 ms, another client's write → watcher callback", 70, false},
 	} {
 		tg, ok := rows[tc.what]
 		if !ok {
@@ -150,8 +155,10 @@ func TestPrintTable(t *testing.T) {
 		"P1 | Get par=8: goredis ÷ goredis-raw ops/s | 0.87 | ≥ 0.90 | miss\n",
 		"P1 | Get par=8: goredis − goredis-raw allocs/op | +2 | ≤ 2 | pass\n",
 		"P2 | Get par=1: rueidiskv-nocache ÷ rueidis-raw ops/s | — | ≥ 0.90 | no data\n",
+		"P12 | ConfigPropagation goredis: p50 ms, another client's write → watcher callback | 0.45 | ≤ 50 | pass\n",
+		"P12 | ConfigPropagation rueidiskv: p99 ms, another client's write → watcher callback | 70.00 | ≤ 50 | miss\n",
 		"P13 | CacheMemory: Go heap growth ÷ configured cache (16 MiB, filled 3×) | 1.15 | ≤ 1.20 | pass\n",
-		"\n4 pass, 1 miss, 30 no data.",
+		"\n7 pass, 2 miss, 30 no data.",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())

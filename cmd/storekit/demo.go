@@ -22,6 +22,9 @@ type demo struct {
 	store  kv.Store
 	prefix string
 	step   int
+	// newWriter opens another client of the same data, for the config
+	// section's outside write.
+	newWriter func(context.Context) (*outsideWriter, error)
 }
 
 func demoPrefix() string {
@@ -58,6 +61,7 @@ func (d *demo) run(ctx context.Context) error {
 		d.watch,
 		d.history,
 		d.delete,
+		d.config,
 	}
 	for _, step := range steps {
 		if err := step(ctx); err != nil {
@@ -75,6 +79,7 @@ func (d *demo) capabilities(context.Context) error {
 		"Expirer":     is[kv.Expirer](d.store),
 		"Watcher":     is[kv.Watcher](d.store),
 		"Historian":   is[kv.Historian](d.store),
+		"Pruner":      is[kv.Pruner](d.store),
 	} {
 		if ok {
 			caps = append(caps, name)
@@ -370,7 +375,8 @@ func (d *demo) delete(ctx context.Context) error {
 func (d *demo) cleanup() error {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 	defer cancel()
-	for _, name := range []string{"user:1", "user:2", "user:3", "user:broken", "user:nameless", "greeting", "session", "config"} {
+	for _, name := range []string{"user:1", "user:2", "user:3", "user:broken", "user:nameless", "greeting", "session", "config",
+		configPrefix + configKey} {
 		if _, err := d.store.Delete(ctx, d.key(name)); err != nil {
 			return fmt.Errorf("demo: cleanup: %w", err)
 		}

@@ -4,10 +4,11 @@
 //	storekit demo -redis 127.0.0.1:6379 # on Redis, through go-redis
 //	storekit demo -redis 127.0.0.1:6379 -backend rueidis
 //
-// The demo tells the story of storekit's README step by step, checks every
-// result, and exits non-zero at the first step that does not do what it
-// should. On Redis it touches only keys under its own random prefix and
-// deletes them when it ends.
+// The demo tells the story of storekit's README step by step, ending with
+// the configuration store (package configstore), checks every result, and
+// exits non-zero at the first step that does not do what it should. On
+// Redis it touches only keys under its own random prefix and deletes them
+// when it ends.
 package main
 
 import (
@@ -67,7 +68,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 	fs.StringVar(&cfg.addr, "redis", "", "Redis address host:port; selects the goredis backend unless -backend says otherwise")
 	fs.IntVar(&cfg.db, "db", 0, "Redis database number")
 	fs.StringVar(&cfg.username, "user", "", "Redis ACL user name (the password comes from $STOREKIT_REDIS_PASSWORD)")
-	fs.BoolVar(&cfg.enableEvents, "enable-keyspace-events", false, "let the watch step turn on the Redis keyspace notifications it needs (CONFIG SET)")
+	fs.BoolVar(&cfg.enableEvents, "enable-keyspace-events", false, "let the watch and config store steps turn on the Redis keyspace notifications they need (CONFIG SET)")
 	timeout := fs.Duration("timeout", 30*time.Second, "time limit for the whole demo")
 	if err := fs.Parse(args); err != nil {
 		return err
@@ -84,6 +85,7 @@ func runDemo(ctx context.Context, args []string, stdout, stderr io.Writer) error
 		return err
 	}
 	d := &demo{out: stdout, store: store, prefix: demoPrefix()}
+	d.newWriter = func(ctx context.Context) (*outsideWriter, error) { return openOutsideWriter(ctx, cfg, store) }
 	fmt.Fprintf(stdout, "storekit demo on %s (keys under %q)\n", name, d.prefix)
 	err = d.run(ctx)
 	if cerr := d.cleanup(); err == nil {

@@ -27,6 +27,44 @@ func TestDemoOnMemory(t *testing.T) {
 			t.Errorf("demo output lacks %q:\n%s", want, out)
 		}
 	}
+	checkConfigSection(t, out, "kv.Historian.Append on the kv.Store directly")
+}
+
+// configLines are the lines of the demo's config store section that show it
+// worked, in order.
+var configLines = []string{
+	`configstore under prefix "config:": update example_config with {Name:demo Index:1 Data:map[]} -> version 1`,
+	`configstore fetch example_config (answered from the cache, which already held version 1) -> {Name:demo Index:1 Data:map[]}, version 1`,
+	// The other client's write, and the watcher's call with its version.
+	`writes version 2:`,
+	`{"name": "demo", "index": 2, "data": {"owner": "other client"}}`,
+	`-> watcher: updated example_config, version 2, {Name:demo Index:2 Data:map[owner:other client]}`,
+	// The identical update wrote nothing.
+	`configstore update example_config with the same value -> version 2: identical, skipped (nothing written); live Version 2, CachedVersion 2`,
+	`version 1: {Name:demo Index:1 Data:map[]}`,
+	`version 2: {Name:demo Index:2 Data:map[owner:other client]}`,
+	`latest (no I/O) -> {Name:demo Index:2 Data:map[owner:other client]}, version 2`,
+	`configstore delete example_config -> removed: true; watcher: deleted example_config; the key left the cache`,
+	`configstore closed (the kv.Store stays open); fetch after Close -> kv.ErrClosed`,
+	`demo finished: every step did what it should`,
+}
+
+// checkConfigSection checks that out holds configLines in order, and that
+// the outside write was made by writer.
+func checkConfigSection(t *testing.T, out, writer string) {
+	t.Helper()
+	if want := "the other client (" + writer + ") writes version 2"; !strings.Contains(out, want) {
+		t.Errorf("demo output lacks %q:\n%s", want, out)
+	}
+	rest := out
+	for _, want := range configLines {
+		i := strings.Index(rest, want)
+		if i < 0 {
+			t.Errorf("demo output lacks %q after the config section's earlier lines:\n%s", want, out)
+			return
+		}
+		rest = rest[i+len(want):]
+	}
 }
 
 func TestDemoOnRedis(t *testing.T) {
@@ -48,6 +86,7 @@ func TestDemoOnRedis(t *testing.T) {
 				t.Errorf("demo %q output lacks %q:\n%s", args, want, out)
 			}
 		}
+		checkConfigSection(t, out, "another Redis client on its own connection, RPUSH")
 	}
 }
 
@@ -74,15 +113,25 @@ func TestBadArguments(t *testing.T) {
 
 func TestDemoSkipsWatchWithoutKeyspaceEvents(t *testing.T) {
 	srv := redistest.Start(t, &redistest.Options{Args: []string{"--notify-keyspace-events", ""}})
-	out, err := runArgs(t, "demo", "-redis", srv.Addr())
-	if err != nil {
-		t.Fatalf("demo failed: %v\n%s", err, out)
+	for _, backend := range []string{"goredis", "rueidis"} {
+		out, err := runArgs(t, "demo", "-redis", srv.Addr(), "-backend", backend)
+		if err != nil {
+			t.Fatalf("demo on %s failed: %v\n%s", backend, err, out)
+		}
+		if !strings.Contains(out, "watch: skipped") || !strings.Contains(out, "notify-keyspace-events") {
+			t.Errorf("demo on %s did not explain the skipped watch:\n%s", backend, out)
+		}
+		if !strings.Contains(out, "config store section skipped: configstore: watch keys under prefix") ||
+			strings.Count(out, "lacks the classes") != 2 || strings.Contains(out, "configstore under prefix") {
+			t.Errorf("demo on %s did not explain the skipped config store section:\n%s", backend, out)
+		}
+		if !strings.Contains(out, "demo finished") {
+			t.Errorf("demo on %s did not finish:\n%s", backend, out)
+		}
 	}
-	if !strings.Contains(out, "watch: skipped") || !strings.Contains(out, "notify-keyspace-events") {
-		t.Errorf("demo did not explain the skipped watch:\n%s", out)
-	}
-	out, err = runArgs(t, "demo", "-redis", srv.Addr(), "-enable-keyspace-events")
+	out, err := runArgs(t, "demo", "-redis", srv.Addr(), "-enable-keyspace-events")
 	if err != nil || !strings.Contains(out, "watch user:* -> resync, then set user:3") {
 		t.Fatalf("demo with -enable-keyspace-events: %v\n%s", err, out)
 	}
+	checkConfigSection(t, out, "another Redis client on its own connection, RPUSH")
 }

@@ -6,6 +6,8 @@ import (
 	"net"
 	"strconv"
 
+	"github.com/redis/go-redis/v9"
+
 	"github.com/cledar/storekit/backends/goredis"
 	"github.com/cledar/storekit/backends/memory"
 	"github.com/cledar/storekit/backends/rueidiskv"
@@ -23,15 +25,20 @@ type backendConfig struct {
 	enableEvents bool
 }
 
+// kind returns the backend cfg selects: memory, goredis or what -backend says.
+func (cfg backendConfig) kind() string {
+	switch {
+	case cfg.backend != "":
+		return cfg.backend
+	case cfg.addr != "":
+		return "goredis"
+	}
+	return "memory"
+}
+
 // openStore builds the store cfg names and reports its name.
 func openStore(ctx context.Context, cfg backendConfig) (kv.Store, string, error) {
-	backend := cfg.backend
-	if backend == "" {
-		backend = "memory"
-		if cfg.addr != "" {
-			backend = "goredis"
-		}
-	}
+	backend := cfg.kind()
 	switch backend {
 	case "rueidis", "rueidiskv":
 		host, port, err := splitAddr(cfg.addr)
@@ -80,4 +87,50 @@ func splitAddr(addr string) (string, int, error) {
 		return "", 0, fmt.Errorf("demo: -redis %q: bad port", addr)
 	}
 	return host, port, nil
+}
+
+// An outsideWriter appends versions to a history without going through the
+// configstore.Store under demonstration, as another service would.
+type outsideWriter struct {
+	// name says who writes, for the demo's output.
+	name string
+	// push appends value to key's history and returns the new version.
+	push  func(ctx context.Context, key string, value []byte) (int64, error)
+	close func() error
+}
+
+// openOutsideWriter returns a writer for the store cfg names: on memory the
+// kv.Store itself, used directly (kv.Historian.Append); on Redis a client of
+// its own, on its own connection, doing RPUSH as the Python store does.
+func openOutsideWriter(ctx context.Context, cfg backendConfig, store kv.Store) (*outsideWriter, error) {
+	if cfg.kind() == "memory" {
+		h, ok := store.(kv.Historian)
+		if !ok {
+			return nil, fmt.Errorf("demo: the store has no kv.Historian")
+		}
+		return &outsideWriter{
+			name:  "kv.Historian.Append on the kv.Store directly",
+			push:  h.Append,
+			close: func() error { return nil },
+		}, nil
+	}
+	host, port, err := splitAddr(cfg.addr)
+	if err != nil {
+		return nil, err
+	}
+	client := redis.NewClient(&redis.Options{
+		Addr: net.JoinHostPort(host, strconv.Itoa(port)), DB: cfg.db,
+		Username: cfg.username, Password: cfg.password,
+	})
+	if err := client.Ping(ctx).Err(); err != nil {
+		_ = client.Close()
+		return nil, fmt.Errorf("demo: the other Redis client: %w", err)
+	}
+	return &outsideWriter{
+		name: "another Redis client on its own connection, RPUSH",
+		push: func(ctx context.Context, key string, value []byte) (int64, error) {
+			return client.RPush(ctx, key, value).Result()
+		},
+		close: client.Close,
+	}, nil
 }

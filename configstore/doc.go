@@ -46,6 +46,13 @@
 // the cache with what it wrote or read, so a Fetch that follows sees it.
 // A deleted or expired key leaves the cache.
 //
+// While the backend is unreachable, Fetch keeps answering from the cache
+// with what it held when the connection dropped, and Latest keeps its value;
+// the calls that need the server (Update, Delete, Version, At, History, a
+// Fetch of a key not cached) fail with errors wrapping kv.ErrUnavailable.
+// The changes made meanwhile arrive with the resync that follows the
+// reconnection.
+//
 // All I/O for one key is done one call at a time and applied in order, so
 // the cache never goes back to an older state than one it has shown.
 //

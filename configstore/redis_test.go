@@ -585,3 +585,66 @@ func testRedisConfigLost(t *testing.T, kind redisKind) {
 	ra.waitLast(t, "a change after the notifications are back", isUpdated(3, 3))
 	eventually(t, "the cache of a", fetchIs(c, "a", 3, 3))
 }
+
+// TestRedisServerDown: while the server is down, Fetch keeps answering
+// from the cache and Latest keeps its value, calls that need the server
+// fail with kv.ErrUnavailable, and watchers hear nothing false; once it is
+// back (empty, as it restarts without persistence), the watchers and the
+// cache follow it.
+func TestRedisServerDown(t *testing.T) {
+	redisRun(t, testRedisServerDown)
+}
+
+func testRedisServerDown(t *testing.T, kind redisKind) {
+	ctx := ctxFor(t)
+	srv := redistest.Start(t, nil)
+	s := kind.open(t, srv, false)
+	c := open(t, s, nil)
+	r := newRecorder()
+	watch(t, c, "cfg", r)
+	if _, err := c.Update(ctx, "cfg", conf(1)); err != nil {
+		t.Fatal(err)
+	}
+	r.waitLast(t, "created", isUpdated(1, 1))
+
+	srv.Kill()
+	for range 3 {
+		wantFetch(t, c, "cfg", 1, 1)
+	}
+	if v, ver, ok := c.Latest("cfg"); !ok || ver != 1 || v.Index != 1 {
+		t.Fatalf("Latest while the server is down = %+v, %d, %v", v, ver, ok)
+	}
+	down, cancel := context.WithTimeout(ctx, 10*time.Second)
+	defer cancel()
+	if _, _, err := c.Fetch(down, "uncached"); !errors.Is(err, kv.ErrUnavailable) {
+		t.Fatalf("Fetch of an uncached key while the server is down: %v, want kv.ErrUnavailable", err)
+	}
+	if _, err := c.Update(down, "cfg", conf(2)); !errors.Is(err, kv.ErrUnavailable) {
+		t.Fatalf("Update while the server is down: %v, want kv.ErrUnavailable", err)
+	}
+	if _, err := c.Version(down, "cfg"); !errors.Is(err, kv.ErrUnavailable) {
+		t.Fatalf("Version while the server is down: %v, want kv.ErrUnavailable", err)
+	}
+	for _, ev := range r.all() {
+		if ev.Kind != configstore.Updated || ev.Version != 1 {
+			t.Fatalf("a watcher heard %+v while the server was down", ev)
+		}
+	}
+
+	srv.Restart()
+	r.waitLast(t, "the key the restart lost is deleted", isDeleted)
+	redisInt(t, srv, "RPUSH", "cfg", encoded(3))
+	r.waitLast(t, "written after the restart", isUpdated(1, 3))
+	eventually(t, "the cache follows", fetchIs(c, "cfg", 1, 3))
+	eventually(t, "Update works again", func() error {
+		v, err := c.Update(ctx, "cfg", conf(4))
+		if err != nil {
+			return err
+		}
+		if v != 2 {
+			return fmt.Errorf("Update = version %d, want 2", v)
+		}
+		return nil
+	})
+	r.waitLast(t, "own Update", isUpdated(2, 4))
+}

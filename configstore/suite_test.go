@@ -369,6 +369,17 @@ func testPrefixOnce(t *testing.T, b backend) {
 		}
 	}
 	r.waitLast(t, "updated to 1", isUpdated(1, 1))
+	// The cache is keyed without the prefix (the Python store's fallback
+	// lookups added it and missed).
+	if v, ok := c.CachedVersion("cfg"); !ok || v != 1 {
+		t.Fatalf("CachedVersion(cfg) = %d, %v; want 1", v, ok)
+	}
+	if _, ver, ok := c.Latest("cfg"); !ok || ver != 1 {
+		t.Fatalf("Latest(cfg) = version %d, %v; want 1", ver, ok)
+	}
+	if _, ok := c.CachedVersion("app:cfg"); ok {
+		t.Fatal("CachedVersion(app:cfg) reports a version: the prefix leaked into the cache")
+	}
 
 	// Outside writes to the prefixed key are seen, with the key reported
 	// without the prefix; a write to the bare key is not.

@@ -80,7 +80,9 @@
 //   - Prune(key, before) empties the entries below version before, never the
 //     newest, stopping at the first entry already empty, and reports how many
 //     it emptied; versions, Latest and the length of History are unchanged; a
-//     missing key or a plain value is left alone; before below 1 is ErrInvalid.
+//     missing key or a plain value is left alone; before below 1 is ErrInvalid;
+//     watchers hear one or more OpSet when entries were emptied, and nothing
+//     when none was.
 //
 // Context and concurrency:
 //   - every method may be called from many goroutines at once;

@@ -29,3 +29,10 @@ func Idle[T any](s *Store[T]) bool {
 	}
 	return true
 }
+
+// Hold stops s from handling events (and everything else that needs its
+// lock) until the returned function is called.
+func Hold[T any](s *Store[T]) (release func()) {
+	s.mu.Lock()
+	return s.mu.Unlock
+}

@@ -17,6 +17,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/rueidis"
 
 	"github.com/cledar/storekit/backends/goredis"
 	"github.com/cledar/storekit/backends/rueidiskv"
@@ -647,4 +648,60 @@ func testRedisServerDown(t *testing.T, kind redisKind) {
 		return nil
 	})
 	r.waitLast(t, "own Update", isUpdated(2, 4))
+}
+
+// TestRedisOverflow: the backend's watch buffer overflows while the Store
+// is held (2 events of room, 200 changes), so the backend replaces the
+// events with a resync; every key still ends at the server's state.
+func TestRedisOverflow(t *testing.T) {
+	redisRun(t, testRedisOverflow)
+}
+
+func testRedisOverflow(t *testing.T, kind redisKind) {
+	srv := redistest.Start(t, nil)
+	var s kv.Store
+	switch kind.name {
+	case "goredis":
+		gs := goredis.New(redis.NewClient(&redis.Options{Addr: srv.Addr()}),
+			&goredis.Options{CloseClient: true, WatchBuffer: 2})
+		t.Cleanup(func() { _ = gs.Close() })
+		s = gs
+	default:
+		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+		defer cancel()
+		rs, err := rueidiskv.Open(ctx, rueidis.ClientOption{InitAddress: []string{srv.Addr()}, ForceSingleClient: true},
+			&rueidiskv.Options{WatchBuffer: 2})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { _ = rs.Close() })
+		s = rs
+	}
+	c := open(t, s, nil)
+	const keys, changes = 20, 10
+	recs := make([]*recorder, keys)
+	for i := range keys {
+		k := "k" + strconv.Itoa(i)
+		redisInt(t, srv, "RPUSH", k, encoded(0))
+		recs[i] = newRecorder()
+		watch(t, c, k, recs[i])
+		wantFetch(t, c, k, 1, 0)
+	}
+
+	release := configstore.Hold(c)
+	var cmds [][]string
+	for n := 1; n <= changes; n++ {
+		for i := range keys {
+			cmds = append(cmds, []string{"RPUSH", "k" + strconv.Itoa(i), encoded(n)})
+		}
+	}
+	redisPipeline(t, srv, cmds...)
+	time.Sleep(200 * time.Millisecond) // let the notifications reach the backend's full buffer
+	release()
+
+	for i := range keys {
+		k := "k" + strconv.Itoa(i)
+		recs[i].waitLast(t, k+" at its final state", isUpdated(changes+1, changes))
+		eventually(t, "the cache of "+k, fetchIs(c, k, changes+1, changes))
+	}
 }

@@ -243,12 +243,12 @@ func (s *Store[T]) Fetch(ctx context.Context, key string) (T, int64, error) {
 		return zero, 0, err
 	}
 	s.mu.Lock()
-	if e := s.keys[key]; e != nil && s.healthy && e.view.known && e.view.present {
-		r := e.view
-		s.mu.Unlock()
+	e := s.keys[key]
+	r, hit := s.servable(e)
+	s.mu.Unlock()
+	if hit {
 		return s.result("fetch", key, r)
 	}
-	s.mu.Unlock()
 
 	e, err := s.acquire(ctx, "fetch", key)
 	if err != nil {
@@ -256,22 +256,34 @@ func (s *Store[T]) Fetch(ctx context.Context, key string) (T, int64, error) {
 	}
 	defer s.release(key, e)
 	s.mu.Lock()
-	if s.healthy && e.view.known && e.view.present && !e.dirty {
-		// Filled while this call waited for the key.
-		r := e.view
-		s.mu.Unlock()
+	r, hit = s.servable(e)
+	hit = hit && !e.dirty // filled while this call waited for the key
+	s.mu.Unlock()
+	if hit {
 		return s.result("fetch", key, r)
 	}
-	s.mu.Unlock()
-	r, err := s.read(ctx, "fetch", key)
+	r, v, err := s.load(ctx, "fetch", key, e)
 	if err != nil {
 		return zero, 0, err
 	}
-	s.apply(key, e, r)
+	if r.present && r.decErr == nil {
+		return v, r.version, nil
+	}
 	return s.result("fetch", key, r)
 }
 
-// result turns r into what Fetch returns.
+// servable returns the view of e, which may be nil, and whether Fetch may
+// answer from it: the key exists and change notifications are guaranteed.
+// s.mu must be held.
+func (s *Store[T]) servable(e *entry) (reading, bool) {
+	if e == nil || !s.healthy || !e.view.present {
+		return reading{}, false
+	}
+	return e.view, true
+}
+
+// result turns r into what Fetch returns, decoding a value of the caller's
+// own.
 func (s *Store[T]) result(op, key string, r reading) (T, int64, error) {
 	var zero T
 	switch {
@@ -339,11 +351,10 @@ func (s *Store[T]) Update(ctx context.Context, key string, v T) (int64, error) {
 	}
 	defer s.release(key, e)
 
-	cur, err := s.read(ctx, "update", key)
+	cur, _, err := s.load(ctx, "update", key, e)
 	if err != nil {
 		return 0, err
 	}
-	s.apply(key, e, cur)
 	if cur.fail != nil {
 		return 0, cur.fail
 	}
@@ -354,7 +365,8 @@ func (s *Store[T]) Update(ctx context.Context, key string, v T) (int64, error) {
 	if err != nil {
 		return 0, s.errorf("update", key, err)
 	}
-	s.apply(key, e, reading{known: true, present: true, version: version, raw: data, decErr: s.check(key, data)})
+	written, _ := s.found(key, version, data)
+	s.apply(key, e, written)
 	if s.limit > 0 && version > s.limit {
 		if _, err := s.pruner.Prune(ctx, s.prefix+key, version-s.limit+1); err != nil {
 			s.log.Warn("configstore: could not empty old versions", zap.String("key", key),
@@ -397,11 +409,10 @@ func (s *Store[T]) Version(ctx context.Context, key string) (int64, error) {
 		return 0, err
 	}
 	defer s.release(key, e)
-	r, err := s.read(ctx, "version", key)
+	r, _, err := s.load(ctx, "version", key, e)
 	if err != nil {
 		return 0, err
 	}
-	s.apply(key, e, r)
 	if r.fail != nil {
 		return 0, r.fail
 	}
@@ -414,7 +425,7 @@ func (s *Store[T]) Version(ctx context.Context, key string) (int64, error) {
 func (s *Store[T]) CachedVersion(key string) (int64, bool) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if e := s.keys[key]; e != nil && e.view.known && e.view.present {
+	if e := s.keys[key]; e != nil && e.view.present {
 		return e.view.version, true
 	}
 	return 0, false
@@ -540,26 +551,35 @@ func (s *Store[T]) decode(key string, raw []byte) (T, error) {
 	return v, nil
 }
 
-// check returns the error of decoding raw, if any.
-func (s *Store[T]) check(key string, raw []byte) error {
-	_, err := s.decode(key, raw)
-	return err
+// found returns the reading of key holding raw as its version, and raw
+// decoded when it decodes.
+func (s *Store[T]) found(key string, version int64, raw []byte) (reading, T) {
+	v, err := s.decode(key, raw)
+	return reading{known: true, present: true, version: version, raw: raw, decErr: err}, v
 }
 
-// read reads the latest state of key from the backend. It returns an error
-// only when the backend could not answer; a missing key or a key of the
-// wrong kind is a reading.
-func (s *Store[T]) read(ctx context.Context, op, key string) (reading, error) {
+// load reads the latest state of key from the backend and applies it to e,
+// whose lock the caller holds. It also returns the latest value decoded,
+// when it decodes. It returns an error only when the backend could not
+// answer; a missing key or a key of the wrong kind is a reading.
+func (s *Store[T]) load(ctx context.Context, op, key string, e *entry) (reading, T, error) {
+	var (
+		r reading
+		v T
+	)
 	raw, version, err := s.hist.Latest(ctx, s.prefix+key)
 	switch {
 	case err == nil:
-		return reading{known: true, present: true, version: version, raw: raw, decErr: s.check(key, raw)}, nil
+		r, v = s.found(key, version, raw)
 	case errors.Is(err, kv.ErrNotFound):
-		return reading{known: true}, nil
+		r = reading{known: true}
 	case errors.Is(err, kv.ErrWrongType):
-		return reading{known: true, fail: s.errorf(op, key, err)}, nil
+		r = reading{known: true, fail: s.errorf(op, key, err)}
+	default:
+		return r, v, s.errorf(op, key, err)
 	}
-	return reading{}, s.errorf(op, key, err)
+	s.apply(key, e, r)
+	return r, v, nil
 }
 
 // acquire tracks key and takes its I/O lock, waiting at most until ctx ends.

@@ -164,11 +164,9 @@ func (s *Store[T]) Watch(ctx context.Context, key string, fn func(Event[T])) (st
 	fresh := s.healthy && e.view.known && !e.dirty
 	s.mu.Unlock()
 	if !fresh {
-		r, err := s.read(ctx, "watch", key)
-		if err != nil {
+		if _, _, err := s.load(ctx, "watch", key, e); err != nil {
 			return nil, err
 		}
-		s.apply(key, e, r)
 	}
 
 	w := &watcher{key: key, wg: &s.wg}
@@ -331,11 +329,8 @@ func (s *Store[T]) reader() {
 // refresh re-reads key while holding its lock, then releases it.
 func (s *Store[T]) refresh(key string, e *entry) {
 	ctx, cancel := context.WithTimeout(s.ctx, readTimeout)
-	r, err := s.read(ctx, "re-read", key)
+	_, _, err := s.load(ctx, "re-read", key, e)
 	cancel()
-	if err == nil {
-		s.apply(key, e, r)
-	}
 	<-e.lock
 	s.mu.Lock()
 	defer s.mu.Unlock()

@@ -5,11 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"iter"
-	"reflect"
 	"time"
 
 	"go.uber.org/zap"
 
+	"github.com/cledar/storekit/internal/typename"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -60,7 +60,7 @@ func New[T any](s kv.Store, opts *Options[T]) *Store[T] {
 	if opts != nil {
 		o = *opts
 	}
-	st := &Store[T]{kv: s, codec: o.Codec, log: o.Logger, host: o.Host, model: modelName(reflect.TypeFor[T]())}
+	st := &Store[T]{kv: s, codec: o.Codec, log: o.Logger, host: o.Host, model: typename.Of[T]()}
 	if st.codec == nil {
 		st.codec = JSON[T](nil)
 	}
@@ -71,17 +71,6 @@ func New[T any](s kv.Store, opts *Options[T]) *Store[T] {
 		st.host = fmt.Sprintf("%T", s)
 	}
 	return st
-}
-
-// modelName returns the name of t as DeserializationError.Model has it.
-func modelName(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t.Name() != "" {
-		return t.Name()
-	}
-	return t.String()
 }
 
 // Get returns the value stored at key, decoded into a T, and true; or the

@@ -5,7 +5,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"reflect"
 	"strconv"
 	"sync"
 	"time"
@@ -13,6 +12,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cledar/storekit/codec"
+	"github.com/cledar/storekit/internal/typename"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -166,7 +166,7 @@ func New[T any](ctx context.Context, s kv.Store, opts *Options[T]) (*Store[T], e
 		hist:    hist,
 		codec:   opts.Codec,
 		prefix:  opts.Prefix,
-		model:   modelName(reflect.TypeFor[T]()),
+		model:   typename.Of[T](),
 		log:     opts.Logger,
 		keys:    make(map[string]*entry),
 		healthy: true,
@@ -214,17 +214,6 @@ func New[T any](ctx context.Context, s kv.Store, opts *Options[T]) (*Store[T], e
 		go st.reader()
 	}
 	return st, nil
-}
-
-// modelName returns the name of t as codec.DeserializationError.Model has it.
-func modelName(t reflect.Type) string {
-	for t.Kind() == reflect.Pointer {
-		t = t.Elem()
-	}
-	if t.Name() != "" {
-		return t.Name()
-	}
-	return t.String()
 }
 
 // Fetch returns the latest value of key and its version. After the first

@@ -17,6 +17,7 @@ import (
 
 	"github.com/cledar/storekit/codec"
 	"github.com/cledar/storekit/configstore"
+	"github.com/cledar/storekit/internal/backendtest"
 
 	"github.com/cledar/storekit/backends/memory"
 	"github.com/cledar/storekit/kv"
@@ -122,10 +123,10 @@ func (s *lossyStore) Watch(ctx context.Context, pattern string) (<-chan kv.Event
 // Store has handled the events before it (it takes them one at a time).
 func (s *lossyStore) quiesce(t *testing.T, c *configstore.Store[Conf]) {
 	t.Helper()
-	if _, err := s.Append(ctxFor(t), "quiesce-marker", []byte(encoded(0))); err != nil {
+	if _, err := s.Append(backendtest.Context(t), "quiesce-marker", []byte(encoded(0))); err != nil {
 		t.Fatal(err)
 	}
-	eventually(t, "the marker's event is handed over", func() error {
+	backendtest.Eventually(t, "the marker's event is handed over", func() error {
 		s.mu.Lock()
 		defer s.mu.Unlock()
 		if s.delivered["quiesce-marker"] == 0 {
@@ -134,7 +135,7 @@ func (s *lossyStore) quiesce(t *testing.T, c *configstore.Store[Conf]) {
 		s.delivered["quiesce-marker"] = 0
 		return nil
 	})
-	eventually(t, "no re-read left", func() error {
+	backendtest.Eventually(t, "no re-read left", func() error {
 		if !configstore.Idle(c) {
 			return errors.New("busy")
 		}
@@ -158,7 +159,7 @@ func (s *lossyStore) resync(err error) {
 
 // After events were lost, a resync re-reads every cached and watched key.
 func TestResyncRereadsEveryKey(t *testing.T) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s := newLossyStore(t)
 	c := open(t, s, nil)
 	const n = 20
@@ -199,14 +200,14 @@ func TestResyncRereadsEveryKey(t *testing.T) {
 		if recs[i] != nil {
 			recs[i].waitLast(t, k+" updated during the loss", isUpdated(2, 2))
 		}
-		eventually(t, "cache of "+k, fetchIs(c, k, 2, 2))
+		backendtest.Eventually(t, "cache of "+k, fetchIs(c, k, 2, 2))
 	}
 }
 
 // When the backend cannot guarantee delivery, watchers are told with
 // ErrStale and Fetch reads through until a clean resync.
 func TestStaleReadsThrough(t *testing.T) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s := newLossyStore(t)
 	c := open(t, s, nil)
 	r := newRecorder()
@@ -256,7 +257,7 @@ func TestStaleReadsThrough(t *testing.T) {
 	if n := len(evs); n != 3 || evs[1].Kind != configstore.Failed {
 		t.Fatalf("events of the unchanged key: %+v; want updated, failed (stale), updated", evs)
 	}
-	eventually(t, "Fetch serves the cache again", func() error {
+	backendtest.Eventually(t, "Fetch serves the cache again", func() error {
 		before := s.latestCalls.Load()
 		wantFetch(t, c, "cfg", 2, 2)
 		if got := s.latestCalls.Load() - before; got != 0 {
@@ -269,7 +270,7 @@ func TestStaleReadsThrough(t *testing.T) {
 // A kv.Store closed under the Store: watchers are told, calls fail with
 // kv.ErrClosed, and Close still stops everything.
 func TestBackendClosed(t *testing.T) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s := memory.New(nil)
 	c := open(t, s, nil)
 	r := newRecorder()
@@ -307,7 +308,7 @@ type noPruner struct {
 }
 
 func TestNewNeedsCapabilities(t *testing.T) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s := memory.New(nil)
 	t.Cleanup(func() { _ = s.Close() })
 	for name, tc := range map[string]struct {
@@ -338,7 +339,7 @@ func TestNewNeedsCapabilities(t *testing.T) {
 
 // A panicking callback is logged with its key.
 func TestPanicLogged(t *testing.T) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	core, logs := observer.New(zap.ErrorLevel)
 	c := open(t, memory.New(nil), &configstore.Options[Conf]{Logger: zap.New(core)})
 	done := make(chan struct{})
@@ -354,7 +355,7 @@ func TestPanicLogged(t *testing.T) {
 		t.Fatal(err)
 	}
 	<-done
-	eventually(t, "the panic is logged", func() error {
+	backendtest.Eventually(t, "the panic is logged", func() error {
 		for _, e := range logs.All() {
 			if strings.Contains(e.Message, "panicked") && e.ContextMap()["key"] == "cfg" && e.ContextMap()["panic"] == "boom" {
 				return nil
@@ -366,7 +367,7 @@ func TestPanicLogged(t *testing.T) {
 
 // Values that cannot be written are refused, and nothing is written.
 func TestUpdateRefusesUnencodable(t *testing.T) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s := memory.New(nil)
 	t.Cleanup(func() { _ = s.Close() })
 	c, err := configstore.New[map[string]any](ctx, s, nil)

@@ -23,6 +23,7 @@ import (
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/codec"
 	"github.com/cledar/storekit/configstore"
+	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/internal/redisproto"
 	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
@@ -218,7 +219,7 @@ func redisRun(t *testing.T, f func(t *testing.T, kind redisKind)) {
 // subscription (the store's watch, in these tests).
 func redisWaitSubscribed(t *testing.T, srv *redistest.Server) {
 	t.Helper()
-	eventually(t, "the watch subscribes", func() error {
+	backendtest.Eventually(t, "the watch subscribes", func() error {
 		if n := redisInt(t, srv, "PUBSUB", "NUMPAT"); n < 1 {
 			return errors.New("no pattern subscription")
 		}
@@ -442,7 +443,7 @@ func TestRedisNotifyConfig(t *testing.T) {
 
 func testRedisNotifyConfig(t *testing.T, kind redisKind) {
 	srv := redistest.Start(t, &redistest.Options{Args: []string{"--notify-keyspace-events", "Ex"}})
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	notifySetting := func() string {
 		t.Helper()
 		v, _ := redisDo(t, srv, "CONFIG", "GET", "notify-keyspace-events").([]any)
@@ -482,7 +483,7 @@ func testRedisNotifyConfig(t *testing.T, kind redisKind) {
 	watch(t, c, "cfg", r)
 	redisInt(t, srv, "RPUSH", "cfg", encoded(1))
 	r.waitLast(t, "RPUSH seen", isUpdated(1, 1))
-	eventually(t, "the cache follows RPUSH", fetchIs(c, "cfg", 1, 1))
+	backendtest.Eventually(t, "the cache follows RPUSH", fetchIs(c, "cfg", 1, 1))
 	redisOK(t, srv, "SET", "cfg", encoded(2))
 	r.waitLast(t, "SET seen", isUpdated(1, 2))
 	redisInt(t, srv, "PEXPIRE", "cfg", "1")
@@ -518,9 +519,9 @@ func testRedisRestart(t *testing.T, kind redisKind) {
 	recs["a"].waitLast(t, "a written after the restart", isUpdated(1, 10))
 	recs["b"].waitLast(t, "b written after the restart", isUpdated(2, 21))
 	recs["gone"].waitLast(t, "the key the restart lost is deleted", isDeleted)
-	eventually(t, "the cache of a", fetchIs(c, "a", 1, 10))
-	eventually(t, "the cache of b", fetchIs(c, "b", 2, 21))
-	eventually(t, "the key the restart lost leaves the cache", func() error {
+	backendtest.Eventually(t, "the cache of a", fetchIs(c, "a", 1, 10))
+	backendtest.Eventually(t, "the cache of b", fetchIs(c, "b", 2, 21))
+	backendtest.Eventually(t, "the key the restart lost leaves the cache", func() error {
 		if _, _, err := c.Fetch(context.Background(), "gone"); !errors.Is(err, kv.ErrNotFound) {
 			return fmt.Errorf("Fetch(gone): %v, want kv.ErrNotFound", err)
 		}
@@ -530,10 +531,10 @@ func testRedisRestart(t *testing.T, kind redisKind) {
 	// Later changes come through the new subscription.
 	redisInt(t, srv, "RPUSH", "a", encoded(11))
 	recs["a"].waitLast(t, "a changed later", isUpdated(2, 11))
-	eventually(t, "the cache of a", fetchIs(c, "a", 2, 11))
+	backendtest.Eventually(t, "the cache of a", fetchIs(c, "a", 2, 11))
 	redisInt(t, srv, "RPUSH", "gone", encoded(30))
 	recs["gone"].waitLast(t, "gone written again", isUpdated(1, 30))
-	if v, err := c.Update(ctxFor(t), "b", conf(22)); err != nil || v != 3 {
+	if v, err := c.Update(backendtest.Context(t), "b", conf(22)); err != nil || v != 3 {
 		t.Fatalf("Update(b) after the restart = %d, %v; want version 3", v, err)
 	}
 	recs["b"].waitLast(t, "own Update", isUpdated(3, 22))
@@ -581,10 +582,10 @@ func testRedisConfigLost(t *testing.T, kind redisKind) {
 
 	redisOK(t, srv, "CONFIG", "SET", "notify-keyspace-events", "KEA")
 	rb.waitLast(t, "b's change made while notifications were off", isUpdated(2, 2))
-	eventually(t, "the cache of b", fetchIs(c, "b", 2, 2))
+	backendtest.Eventually(t, "the cache of b", fetchIs(c, "b", 2, 2))
 	redisInt(t, srv, "RPUSH", "a", encoded(3))
 	ra.waitLast(t, "a change after the notifications are back", isUpdated(3, 3))
-	eventually(t, "the cache of a", fetchIs(c, "a", 3, 3))
+	backendtest.Eventually(t, "the cache of a", fetchIs(c, "a", 3, 3))
 }
 
 // TestRedisServerDown: while the server is down, Fetch keeps answering
@@ -597,7 +598,7 @@ func TestRedisServerDown(t *testing.T) {
 }
 
 func testRedisServerDown(t *testing.T, kind redisKind) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	srv := redistest.Start(t, nil)
 	s := kind.open(t, srv, false)
 	c := open(t, s, nil)
@@ -636,8 +637,8 @@ func testRedisServerDown(t *testing.T, kind redisKind) {
 	r.waitLast(t, "the key the restart lost is deleted", isDeleted)
 	redisInt(t, srv, "RPUSH", "cfg", encoded(3))
 	r.waitLast(t, "written after the restart", isUpdated(1, 3))
-	eventually(t, "the cache follows", fetchIs(c, "cfg", 1, 3))
-	eventually(t, "Update works again", func() error {
+	backendtest.Eventually(t, "the cache follows", fetchIs(c, "cfg", 1, 3))
+	backendtest.Eventually(t, "Update works again", func() error {
 		v, err := c.Update(ctx, "cfg", conf(4))
 		if err != nil {
 			return err
@@ -702,6 +703,6 @@ func testRedisOverflow(t *testing.T, kind redisKind) {
 	for i := range keys {
 		k := "k" + strconv.Itoa(i)
 		recs[i].waitLast(t, k+" at its final state", isUpdated(changes+1, changes))
-		eventually(t, "the cache of "+k, fetchIs(c, k, changes+1, changes))
+		backendtest.Eventually(t, "the cache of "+k, fetchIs(c, k, changes+1, changes))
 	}
 }

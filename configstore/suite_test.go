@@ -11,6 +11,7 @@ import (
 
 	"github.com/cledar/storekit/codec"
 	"github.com/cledar/storekit/configstore"
+	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -91,17 +92,10 @@ func runSuite(t *testing.T, b backend) {
 	}
 }
 
-// ctxFor returns a context that ends with the test, bounded to catch hangs.
-func ctxFor(t *testing.T) context.Context {
-	ctx, cancel := context.WithTimeout(context.Background(), 2*time.Minute)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 // open returns a Store of Conf over s, closed at cleanup.
 func open(t *testing.T, s kv.Store, opts *configstore.Options[Conf]) *configstore.Store[Conf] {
 	t.Helper()
-	c, err := configstore.New(ctxFor(t), s, opts)
+	c, err := configstore.New(backendtest.Context(t), s, opts)
 	if err != nil {
 		t.Fatalf("New: %v", err)
 	}
@@ -170,33 +164,17 @@ func isDeleted(ev configstore.Event[Conf]) bool { return ev.Kind == configstore.
 // watch registers r for key, stopped at cleanup.
 func watch(t *testing.T, c *configstore.Store[Conf], key string, r *recorder) {
 	t.Helper()
-	stop, err := c.Watch(ctxFor(t), key, r.fn)
+	stop, err := c.Watch(backendtest.Context(t), key, r.fn)
 	if err != nil {
 		t.Fatalf("Watch(%q): %v", key, err)
 	}
 	t.Cleanup(stop)
 }
 
-// eventually retries f until it returns nil.
-func eventually(t *testing.T, what string, f func() error) {
-	t.Helper()
-	deadline := time.Now().Add(waitBound)
-	for {
-		err := f()
-		if err == nil {
-			return
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("%s: not within %v: %v", what, waitBound, err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
-}
-
 // wantFetch checks what Fetch returns.
 func wantFetch(t *testing.T, c *configstore.Store[Conf], key string, version int64, index int) {
 	t.Helper()
-	v, ver, err := c.Fetch(ctxFor(t), key)
+	v, ver, err := c.Fetch(backendtest.Context(t), key)
 	if err != nil || ver != version || v.Index != index {
 		t.Fatalf("Fetch(%q) = index %d, version %d, %v; want index %d, version %d", key, v.Index, ver, err, index, version)
 	}
@@ -217,7 +195,7 @@ func fetchIs(c *configstore.Store[Conf], key string, version int64, index int) f
 }
 
 func testUpdateFetchVersions(t *testing.T, b backend) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s, _ := b.New(t)
 	c := open(t, s, nil)
 
@@ -291,7 +269,7 @@ func testUpdateFetchVersions(t *testing.T, b backend) {
 // The Python store's identical-value check could never succeed, so every
 // update wrote a version.
 func testIdenticalUpdateSkipped(t *testing.T, b backend) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s, _ := b.New(t)
 	c := open(t, s, nil)
 	r := newRecorder()
@@ -326,7 +304,7 @@ func testIdenticalUpdateSkipped(t *testing.T, b backend) {
 // A key that holds a plain value is version 1 and becomes a history on the
 // next update.
 func testPlainValueConverted(t *testing.T, b backend) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s, w := b.New(t)
 	c := open(t, s, &configstore.Options[Conf]{Prefix: "p:"})
 	w.Set(t, "p:cfg", encoded(7))
@@ -351,7 +329,7 @@ func testPlainValueConverted(t *testing.T, b backend) {
 // The prefix is added once: to the keys written, and removed from the keys
 // reported; a key outside the prefix is not seen.
 func testPrefixOnce(t *testing.T, b backend) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s, w := b.New(t)
 	c := open(t, s, &configstore.Options[Conf]{Prefix: "app:"})
 	r := newRecorder()
@@ -389,7 +367,7 @@ func testPrefixOnce(t *testing.T, b backend) {
 	if ev.Key != "cfg" {
 		t.Fatalf("event key %q, want cfg", ev.Key)
 	}
-	eventually(t, "the cache follows the outside write", fetchIs(c, "cfg", 2, 2))
+	backendtest.Eventually(t, "the cache follows the outside write", fetchIs(c, "cfg", 2, 2))
 	for _, ev := range r.all() {
 		if ev.Value.Index == 99 {
 			t.Fatalf("a write outside the prefix was reported: %+v", ev)
@@ -402,7 +380,7 @@ func testPrefixOnce(t *testing.T, b backend) {
 // Changes made by others reach the cache and the watchers: RPUSH, SET,
 // LSET of the latest entry, DEL, then a new RPUSH.
 func testOutsideWriters(t *testing.T, b backend) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s, w := b.New(t)
 	c := open(t, s, nil)
 	r := newRecorder()
@@ -420,7 +398,7 @@ func testOutsideWriters(t *testing.T, b backend) {
 	if w.LSet != nil {
 		w.LSet(t, "cfg", -1, encoded(20))
 		r.waitLast(t, "LSET of the latest entry", isUpdated(2, 20))
-		eventually(t, "the cache follows LSET", fetchIs(c, "cfg", 2, 20))
+		backendtest.Eventually(t, "the cache follows LSET", fetchIs(c, "cfg", 2, 20))
 		// Rewriting an older entry changes no latest state: no event.
 		n := len(r.all())
 		w.LSet(t, "cfg", 0, encoded(10))
@@ -436,11 +414,11 @@ func testOutsideWriters(t *testing.T, b backend) {
 
 	w.Set(t, "cfg", encoded(4))
 	r.waitLast(t, "SET over the history", isUpdated(1, 4))
-	eventually(t, "the cache follows SET", fetchIs(c, "cfg", 1, 4))
+	backendtest.Eventually(t, "the cache follows SET", fetchIs(c, "cfg", 1, 4))
 
 	w.Del(t, "cfg")
 	r.waitLast(t, "DEL", isDeleted)
-	eventually(t, "the key leaves the cache", func() error {
+	backendtest.Eventually(t, "the key leaves the cache", func() error {
 		if _, ok := c.CachedVersion("cfg"); ok {
 			return errors.New("still cached")
 		}
@@ -462,7 +440,7 @@ func testOutsideWriters(t *testing.T, b backend) {
 // A del event for a key the Store does not cache raised KeyError in the
 // Python store's watcher thread, which then died.
 func testDeleteEventForUncachedKey(t *testing.T, b backend) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s, w := b.New(t)
 	c := open(t, s, nil)
 	r := newRecorder()
@@ -486,7 +464,7 @@ func testDeleteEventForUncachedKey(t *testing.T, b backend) {
 
 // Expired keys stayed in the Python store's cache forever.
 func testExpiredKeyLeavesCache(t *testing.T, b backend) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s, w := b.New(t)
 	c := open(t, s, nil)
 	if _, err := c.Update(ctx, "cfg", conf(1)); err != nil {
@@ -501,7 +479,7 @@ func testExpiredKeyLeavesCache(t *testing.T, b backend) {
 	w.Expire(t, "cfg")
 	w.Expire(t, "cached")
 	r.waitLast(t, "expired", isDeleted)
-	eventually(t, "expired keys leave the cache", func() error {
+	backendtest.Eventually(t, "expired keys leave the cache", func() error {
 		for _, k := range []string{"cfg", "cached"} {
 			if _, ok := c.CachedVersion(k); ok {
 				return fmt.Errorf("%s still cached", k)
@@ -519,7 +497,7 @@ func testExpiredKeyLeavesCache(t *testing.T, b backend) {
 
 // The Python store's delete() started watching the key it deleted.
 func testDeleteDoesNotWatch(t *testing.T, b backend) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s, w := b.New(t)
 	c := open(t, s, nil)
 	w.Push(t, "cfg", encoded(1))
@@ -528,7 +506,7 @@ func testDeleteDoesNotWatch(t *testing.T, b backend) {
 	}
 	// A change event of the delete may still be queued for a re-read,
 	// which finds the key gone and forgets it.
-	eventually(t, "the Store forgets the deleted key", func() error {
+	backendtest.Eventually(t, "the Store forgets the deleted key", func() error {
 		if keys := configstore.Tracked(c); len(keys) != 0 {
 			return fmt.Errorf("the Store tracks %q", keys)
 		}
@@ -546,7 +524,7 @@ func testDeleteDoesNotWatch(t *testing.T, b backend) {
 // A latest value that does not decode: Fetch fails with the codec's
 // error, watchers hear Failed, Latest keeps the last good value.
 func testBadValue(t *testing.T, b backend) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s, w := b.New(t)
 	c := open(t, s, nil)
 	r := newRecorder()
@@ -562,7 +540,7 @@ func testBadValue(t *testing.T, b backend) {
 	if !errors.As(ev.Err, &de) || de.Key != "cfg" || ev.Version != 2 {
 		t.Fatalf("Failed event %+v: want a *codec.DeserializationError for cfg at version 2", ev)
 	}
-	eventually(t, "Fetch reports the bad value", func() error {
+	backendtest.Eventually(t, "Fetch reports the bad value", func() error {
 		_, ver, err := c.Fetch(ctx, "cfg")
 		if !errors.As(err, &de) || ver != 2 {
 			return fmt.Errorf("Fetch = version %d, %v", ver, err)
@@ -592,7 +570,7 @@ func testWrongType(t *testing.T, b backend) {
 	if w.HSet == nil {
 		t.Skip("the backend has no keys of other kinds")
 	}
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	c := open(t, s, nil)
 	r := newRecorder()
 	watch(t, c, "cfg", r)
@@ -617,7 +595,7 @@ func testWrongType(t *testing.T, b backend) {
 // A panicking callback is recovered and its watcher lives on; the
 // others are not disturbed.
 func testPanickingCallback(t *testing.T, b backend) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s, _ := b.New(t)
 	c := open(t, s, nil)
 	var mu sync.Mutex
@@ -639,7 +617,7 @@ func testPanickingCallback(t *testing.T, b backend) {
 			t.Fatal(err)
 		}
 		r.waitLast(t, "updated", isUpdated(int64(i), i))
-		eventually(t, "the panicking callback is called again", func() error {
+		backendtest.Eventually(t, "the panicking callback is called again", func() error {
 			mu.Lock()
 			defer mu.Unlock()
 			if calls < i {
@@ -652,7 +630,7 @@ func testPanickingCallback(t *testing.T, b backend) {
 
 // A slow callback delays neither other keys nor its own final state.
 func testSlowCallback(t *testing.T, b backend) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s, w := b.New(t)
 	c := open(t, s, nil)
 	release := make(chan struct{})
@@ -686,7 +664,7 @@ func testSlowCallback(t *testing.T, b backend) {
 
 // Events of one key arrive in order: versions never go back.
 func testOrderPerKey(t *testing.T, b backend) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s, w := b.New(t)
 	c := open(t, s, nil)
 	r := newRecorder()
@@ -727,7 +705,7 @@ func testOrderPerKey(t *testing.T, b backend) {
 
 // After stop returns, the callback is not called again.
 func testStopWatcher(t *testing.T, b backend) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s, _ := b.New(t)
 	c := open(t, s, nil)
 	stopped := newRecorder()
@@ -758,7 +736,7 @@ func testStopWatcher(t *testing.T, b backend) {
 // The Python store's watcher thread could not be stopped; Close stops
 // everything (goleak, in TestMain, checks that no goroutine is left).
 func testCloseStopsWatchers(t *testing.T, b backend) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s, w := b.New(t)
 	c, err := configstore.New[Conf](ctx, s, nil)
 	if err != nil {
@@ -808,7 +786,7 @@ func testCloseStopsWatchers(t *testing.T, b backend) {
 
 // HistoryLimit keeps the newest versions' values and the version numbers.
 func testHistoryLimit(t *testing.T, b backend) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s, _ := b.New(t)
 	if _, ok := s.(kv.Pruner); !ok {
 		t.Skip("the kv.Store does not implement kv.Pruner")
@@ -847,7 +825,7 @@ func testHistoryLimit(t *testing.T, b backend) {
 
 // Many goroutines use one Store at once (the race detector watches).
 func testConcurrent(t *testing.T, b backend) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s, w := b.New(t)
 	c := open(t, s, nil)
 	keys := []string{"a", "b", "c"}
@@ -901,13 +879,13 @@ func testConcurrent(t *testing.T, b backend) {
 			t.Fatal(err)
 		}
 		recs[k].waitLast(t, "final state of "+k, isUpdated(ver, want.Index))
-		eventually(t, "cache of "+k, fetchIs(c, k, ver, want.Index))
+		backendtest.Eventually(t, "cache of "+k, fetchIs(c, k, ver, want.Index))
 	}
 }
 
 // An Update is seen by the Fetches that follow it, at once.
 func testReadYourOwnUpdates(t *testing.T, b backend) {
-	ctx := ctxFor(t)
+	ctx := backendtest.Context(t)
 	s, w := b.New(t)
 	c := open(t, s, nil)
 	done := make(chan struct{})

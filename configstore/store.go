@@ -85,7 +85,6 @@ type Store[T any] struct {
 	healthy bool              // the watch guarantees delivery: the cache may be served
 	keys    map[string]*entry // tracked keys: cached, watched or in use
 	queue   []string          // keys to re-read, each at most once (entry.queued)
-	nextID  watcherID
 }
 
 // An entry is the Store's state for one tracked key. Its fields are guarded
@@ -108,7 +107,7 @@ type entry struct {
 	// ErrStale: the next read is delivered to them even if unchanged.
 	restored bool
 
-	watchers map[watcherID]*watcher
+	watchers map[*watcher]struct{}
 }
 
 // A reading is the state of a key as one read from the backend found it.
@@ -495,7 +494,7 @@ func (s *Store[T]) Close() error {
 			e.retry.Stop()
 			e.retry = nil
 		}
-		for _, w := range e.watchers {
+		for w := range e.watchers {
 			w.stop()
 		}
 	}
@@ -665,7 +664,7 @@ func (s *Store[T]) apply(key string, e *entry, r reading) {
 	case r.decErr != nil:
 		ev = note{kind: Failed, version: r.version, err: r.decErr}
 	}
-	for _, w := range e.watchers {
+	for w := range e.watchers {
 		w.post(ev)
 	}
 }

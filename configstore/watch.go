@@ -70,15 +70,12 @@ type note struct {
 	err     error
 }
 
-type watcherID uint64
-
 // A watcher delivers the notes of one key to one callback, one at a time
 // and in order, from a goroutine of its own that runs only while notes are
 // pending. A note that arrives while the callback runs replaces any
 // undelivered one: a slow callback skips intermediate states but always
 // receives the latest.
 type watcher struct {
-	id      watcherID
 	key     string
 	deliver func(note) // decodes and calls the callback, recovering panics
 	wg      *sync.WaitGroup
@@ -176,18 +173,16 @@ func (s *Store[T]) Watch(ctx context.Context, key string, fn func(Event[T])) (st
 	if s.closed {
 		return nil, s.errorf("watch", key, kv.ErrClosed)
 	}
-	s.nextID++
-	w.id = s.nextID
 	if e.watchers == nil {
-		e.watchers = make(map[watcherID]*watcher)
+		e.watchers = make(map[*watcher]struct{})
 	}
-	e.watchers[w.id] = w
+	e.watchers[w] = struct{}{}
 	return func() {
 		w.stop()
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if s.keys[key] == e && e.watchers[w.id] == w {
-			delete(e.watchers, w.id)
+		if _, ok := e.watchers[w]; ok && s.keys[key] == e {
+			delete(e.watchers, w)
 			s.forget(key, e)
 		}
 	}, nil
@@ -249,17 +244,18 @@ func (s *Store[T]) watch(events <-chan kv.Event) {
 func (s *Store[T]) resync(err error) {
 	wasHealthy := s.healthy
 	s.healthy = err == nil
+	var stale error
 	if err != nil && wasHealthy {
 		s.log.Warn("configstore: change notifications interrupted; reading through until they resume", zap.Error(err))
-		stale := fmt.Errorf("%w: %w", ErrStale, err)
-		for _, e := range s.keys {
-			for _, w := range e.watchers {
-				w.post(note{kind: Failed, version: e.view.version, err: stale})
-			}
-		}
+		stale = fmt.Errorf("%w: %w", ErrStale, err)
 	}
 	for key, e := range s.keys {
-		if err == nil && !wasHealthy {
+		switch {
+		case stale != nil:
+			for w := range e.watchers {
+				w.post(note{kind: Failed, version: e.view.version, err: stale})
+			}
+		case err == nil && !wasHealthy:
 			// The watchers were told ErrStale: tell them the state now,
 			// changed or not, once it is read.
 			e.restored = true

@@ -4,8 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/go-redis/v9"
@@ -67,12 +65,7 @@ type Store struct {
 	c    redis.UniversalClient
 	log  *zap.Logger
 	opts Options // defaults applied
-
-	closed atomic.Bool
-	mu     sync.Mutex         // orders Close against the start of a watch
-	life   context.Context    // cancelled by Close; ends every watch
-	end    context.CancelFunc // cancels life
-	wg     sync.WaitGroup     // watch goroutines
+	life redisproto.Lifecycle
 }
 
 // New returns a store over client, which may be a *redis.Client (standalone
@@ -81,7 +74,7 @@ type Store struct {
 // client open.
 func New(client redis.UniversalClient, opts *Options) *Store {
 	s := &Store{c: client}
-	s.life, s.end = context.WithCancel(context.Background())
+	s.life.Init()
 	if opts != nil {
 		s.opts = *opts
 	}
@@ -162,15 +155,6 @@ func Dial(ctx context.Context, cfg Config, opts *Options) (*Store, error) {
 // Client returns the client the store uses.
 func (s *Store) Client() redis.UniversalClient { return s.c }
 
-// check returns the error a call must fail with before touching the server:
-// ErrClosed after Close, or the context's error once it is done.
-func (s *Store) check(ctx context.Context) error {
-	if s.closed.Load() {
-		return kv.ErrClosed
-	}
-	return ctx.Err()
-}
-
 // failKey formats an error of check for an operation on key.
 func failKey(op, key string, err error) error {
 	return fmt.Errorf("goredis: %s %q: %w", op, key, err)
@@ -179,7 +163,7 @@ func failKey(op, key string, err error) error {
 // Ping checks with PING that the server answers and accepts the client's
 // credentials; on a cluster the client decides which nodes it asks.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return fmt.Errorf("goredis: ping: %w", err)
 	}
 	if err := s.c.Ping(ctx).Err(); err != nil {
@@ -191,7 +175,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // Get implements [kv.Store]. A key holding a history (a list) or another
 // Redis type yields an error wrapping kv.ErrWrongType.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return nil, failKey("get", key, err)
 	}
 	// Bytes returns the reply's own freshly read buffer, not shared with
@@ -209,7 +193,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 // Set implements [kv.Store] with SET, which replaces any value, history or
 // other type at key and removes its expiry.
 func (s *Store) Set(ctx context.Context, key string, value []byte) error {
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return failKey("set", key, err)
 	}
 	if err := s.c.Set(ctx, key, value, 0).Err(); err != nil {
@@ -220,7 +204,7 @@ func (s *Store) Set(ctx context.Context, key string, value []byte) error {
 
 // Delete implements [kv.Store] with DEL.
 func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return false, failKey("delete", key, err)
 	}
 	n, err := s.c.Del(ctx, key).Result()
@@ -233,7 +217,7 @@ func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
 // SetWithTTL implements [kv.Expirer] with SET PX; ttl is rounded up to a
 // whole millisecond.
 func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return failKey("set", key, err)
 	}
 	if ttl <= 0 {
@@ -249,7 +233,7 @@ func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl ti
 // TTL implements [kv.Expirer] with PTTL. A key with less than a millisecond
 // left reports one millisecond.
 func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return 0, failKey("ttl", key, err)
 	}
 	d, err := s.c.PTTL(ctx, key).Result()
@@ -270,15 +254,9 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 // Close implements [kv.Store]. It ends every watch and waits for their
 // goroutines, then closes the client if the store owns it. It is idempotent.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	if s.closed.Load() {
-		s.mu.Unlock()
+	if !s.life.Close() {
 		return nil
 	}
-	s.closed.Store(true)
-	s.end()
-	s.mu.Unlock()
-	s.wg.Wait()
 	if s.opts.CloseClient {
 		if err := s.c.Close(); err != nil {
 			return fmt.Errorf("goredis: close client: %w", err)

@@ -23,7 +23,7 @@ const maxSlotMGets = 16
 // pipelines one GET per key, which the ring splits by shard. A key that holds
 // a history or another Redis type has Found false, as MGET reports it.
 func (s *Store) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return nil, multiErr(len(keys), err)
 	}
 	vals := make([]kv.Value, len(keys))
@@ -152,7 +152,7 @@ type node struct {
 func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
 		op := "scan " + strconv.Quote(pattern)
-		if err := s.check(ctx); err != nil {
+		if err := s.life.Check(ctx); err != nil {
 			yield("", fmt.Errorf("goredis: %s: %w", op, err))
 			return
 		}
@@ -181,7 +181,7 @@ func (s *Store) scanNode(ctx context.Context, c redis.UniversalClient, pattern s
 	op := "scan " + strconv.Quote(pattern)
 	cursor := "0"
 	for {
-		if err := s.check(ctx); err != nil {
+		if err := s.life.Check(ctx); err != nil {
 			return fmt.Errorf("goredis: %s: %w", op, err)
 		}
 		// Do, not c.Scan: go-redis drops MATCH for an empty pattern, which

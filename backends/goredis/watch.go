@@ -51,7 +51,7 @@ const (
 // are back.
 func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, error) {
 	op := "watch " + strconv.Quote(pattern)
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return nil, fmt.Errorf("goredis: %s: %w", op, err)
 	}
 	nodes, err := s.nodes(ctx)
@@ -78,23 +78,16 @@ func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, err
 		subs = append(subs, ps)
 	}
 
-	s.mu.Lock()
-	if s.closed.Load() {
-		s.mu.Unlock()
-		closeAll()
-		return nil, fmt.Errorf("goredis: %s: %w", op, kv.ErrClosed)
-	}
-	s.wg.Add(1)
-	s.mu.Unlock()
-
 	// The watch ends when ctx ends or the store closes; a subscription that
 	// ends for another reason ends the others too.
-	wctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(s.life, cancel)
+	wctx, cancel, done, err := s.life.StartWatch(ctx)
+	if err != nil {
+		closeAll()
+		return nil, fmt.Errorf("goredis: %s: %w", op, err)
+	}
 	q := eventq.New(wctx, s.opts.WatchBuffer)
 	q.Push(kv.Event{Op: kv.OpResync})
 	go func() {
-		defer s.wg.Done()
 		var running sync.WaitGroup
 		for i, n := range nodes {
 			running.Go(func() {
@@ -103,8 +96,8 @@ func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, err
 			})
 		}
 		running.Wait()
-		stop()
 		q.Close()
+		done()
 	}()
 	return q.C(), nil
 }

@@ -27,7 +27,7 @@ const maxTypeRetries = 3
 // converting a plain value into version 1 atomically (watchers then see
 // OpDelete before OpAppend).
 func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return 0, failKey("append", key, err)
 	}
 	n, err := appendScript.Exec(ctx, s.c, []string{key}, []string{arg(ctx, value)}).AsInt64()
@@ -43,7 +43,7 @@ func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, er
 // already empty, never the newest; watchers hear one OpSet per entry emptied.
 // A missing key or a plain value is left alone.
 func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return 0, failKey("prune", key, err)
 	}
 	if before < 1 {
@@ -60,7 +60,7 @@ func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error
 // Latest implements [kv.Historian] with a Lua script that reads the length
 // and the last entry in one atomic step. A plain value is version 1.
 func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return nil, 0, failKey("latest", key, err)
 	}
 	reply, err := latestScript.Exec(ctx, s.c, []string{key}, nil).ToArray()
@@ -91,7 +91,7 @@ func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
 // value it reads the value and its type in one transaction: version 1 is
 // the value, later versions do not exist.
 func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return nil, failKey("at", key, err)
 	}
 	if version < 1 {
@@ -121,7 +121,7 @@ func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, erro
 // History implements [kv.Historian] with LRANGE 0 -1; a plain value is a
 // history of one entry.
 func (s *Store) History(ctx context.Context, key string) ([][]byte, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return nil, failKey("history", key, err)
 	}
 	var entries [][]byte

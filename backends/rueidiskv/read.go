@@ -142,7 +142,7 @@ func (s *Store) warnUnconfirmed() {
 // holds a history or another Redis type has Found false, as MGET reports
 // it.
 func (s *Store) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return nil, multiErr(len(keys), err)
 	}
 	vals := make([]kv.Value, len(keys))

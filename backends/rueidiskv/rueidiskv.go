@@ -7,7 +7,6 @@ import (
 	"net"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -106,11 +105,7 @@ type Store struct {
 	db      int  // the database of the client's connections
 	dbKnown bool // db was given or read
 
-	closed atomic.Bool
-	mu     sync.Mutex         // orders Close against the start of a watch
-	life   context.Context    // cancelled by Close; ends every watch
-	end    context.CancelFunc // cancels life
-	wg     sync.WaitGroup     // watch goroutines
+	life redisproto.Lifecycle
 }
 
 // New returns a store over client, which may be a standalone, sentinel or
@@ -126,7 +121,7 @@ type Store struct {
 // rueidis's default is 128 MiB on each connection (4 by default).
 func New(client rueidis.Client, opts *Options) *Store {
 	s := &Store{c: client, cluster: client.Mode() == rueidis.ClientModeCluster}
-	s.life, s.end = context.WithCancel(context.Background())
+	s.life.Init()
 	if opts != nil {
 		s.opts = *opts
 	}
@@ -304,15 +299,6 @@ func (s *Store) Stats() CacheStats {
 	return s.cache.Stats()
 }
 
-// check returns the error a call must fail with before touching the server:
-// ErrClosed after Close, or the context's error once it is done.
-func (s *Store) check(ctx context.Context) error {
-	if s.closed.Load() {
-		return kv.ErrClosed
-	}
-	return ctx.Err()
-}
-
 // arg returns value as a command argument. Without a Done channel, ctx
 // cannot end the call before the command is written, so value's bytes are
 // used in place; otherwise they are copied, since a call that returns early
@@ -335,7 +321,7 @@ func (s *Store) wrote(key string) {
 // Ping checks with PING that the server answers and accepts the client's
 // credentials; on a cluster the client decides which node it asks.
 func (s *Store) Ping(ctx context.Context) error {
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return fmt.Errorf("rueidiskv: ping: %w", err)
 	}
 	if err := s.c.Do(ctx, s.c.B().Ping().Build()).Error(); err != nil {
@@ -348,7 +334,7 @@ func (s *Store) Ping(ctx context.Context) error {
 // (see the package documentation). A key holding a history (a list) or
 // another Redis type yields an error wrapping kv.ErrWrongType.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return nil, failKey("get", key, err)
 	}
 	if s.cache != nil {
@@ -360,7 +346,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 // Set implements [kv.Store] with SET, which replaces any value, history or
 // other type at key and removes its expiry.
 func (s *Store) Set(ctx context.Context, key string, value []byte) error {
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return failKey("set", key, err)
 	}
 	err := s.c.Do(ctx, s.c.B().Set().Key(key).Value(arg(ctx, value)).Build()).Error()
@@ -373,7 +359,7 @@ func (s *Store) Set(ctx context.Context, key string, value []byte) error {
 
 // Delete implements [kv.Store] with DEL.
 func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return false, failKey("delete", key, err)
 	}
 	n, err := s.c.Do(ctx, s.c.B().Del().Key(key).Build()).AsInt64()
@@ -387,7 +373,7 @@ func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
 // SetWithTTL implements [kv.Expirer] with SET PX; ttl is rounded up to a
 // whole millisecond.
 func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return failKey("set", key, err)
 	}
 	if ttl <= 0 {
@@ -405,7 +391,7 @@ func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl ti
 // TTL implements [kv.Expirer] with PTTL, read from the server. A key with
 // less than a millisecond left reports one millisecond.
 func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return 0, failKey("ttl", key, err)
 	}
 	ms, err := s.c.Do(ctx, s.c.B().Pttl().Key(key).Build()).AsInt64()
@@ -426,15 +412,9 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 // Close implements [kv.Store]. It ends every watch and waits for their
 // goroutines, then closes the client if the store owns it. It is idempotent.
 func (s *Store) Close() error {
-	s.mu.Lock()
-	if s.closed.Load() {
-		s.mu.Unlock()
+	if !s.life.Close() {
 		return nil
 	}
-	s.closed.Store(true)
-	s.end()
-	s.mu.Unlock()
-	s.wg.Wait()
 	if s.opts.CloseClient {
 		s.c.Close()
 	}

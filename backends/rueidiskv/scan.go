@@ -95,7 +95,7 @@ func (s *Store) database(ctx context.Context) (int, error) {
 func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
 		op := "scan " + strconv.Quote(pattern)
-		if err := s.check(ctx); err != nil {
+		if err := s.life.Check(ctx); err != nil {
 			yield("", fmt.Errorf("rueidiskv: %s: %w", op, err))
 			return
 		}
@@ -124,7 +124,7 @@ func (s *Store) scanNode(ctx context.Context, n *node, pattern string, yield fun
 	op := "scan " + strconv.Quote(pattern)
 	var cursor uint64
 	for {
-		if err := s.check(ctx); err != nil {
+		if err := s.life.Check(ctx); err != nil {
 			return fmt.Errorf("rueidiskv: %s: %w", op, err)
 		}
 		e, err := n.c.Do(ctx, n.c.B().Scan().Cursor(cursor).Match(pattern).Count(int64(s.opts.ScanCount)).Build()).AsScanEntry()

@@ -58,7 +58,7 @@ var errSubscriptionLost = errors.New("subscription connection closed")
 // once the classes are back.
 func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, error) {
 	op := "watch " + strconv.Quote(pattern)
-	if err := s.check(ctx); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return nil, fmt.Errorf("rueidiskv: %s: %w", op, err)
 	}
 	nodes, err := s.nodes(ctx)
@@ -71,18 +71,12 @@ func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, err
 		}
 	}
 
-	s.mu.Lock()
-	if s.closed.Load() {
-		s.mu.Unlock()
-		return nil, fmt.Errorf("rueidiskv: %s: %w", op, kv.ErrClosed)
-	}
-	s.wg.Add(1)
-	s.mu.Unlock()
-
 	// The watch ends when ctx ends or the store closes; a subscription that
 	// ends for good ends the others too.
-	wctx, cancel := context.WithCancel(ctx)
-	stop := context.AfterFunc(s.life, cancel)
+	wctx, cancel, done, err := s.life.StartWatch(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("rueidiskv: %s: %w", op, err)
+	}
 	q := eventq.New(wctx, s.opts.WatchBuffer)
 	q.Push(kv.Event{Op: kv.OpResync})
 	ready := make(chan error, len(nodes))
@@ -101,9 +95,8 @@ func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, err
 	}
 	end := func() {
 		running.Wait()
-		stop()
 		q.Close()
-		s.wg.Done()
+		done()
 	}
 
 	timer := time.NewTimer(subscribeTimeout)
@@ -114,7 +107,7 @@ func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, err
 		case err = <-ready:
 		case <-ctx.Done():
 			err = ctx.Err()
-		case <-s.life.Done():
+		case <-s.life.Closing():
 			err = kv.ErrClosed
 		case <-timer.C:
 			err = fmt.Errorf("no PSUBSCRIBE confirmation within %v", subscribeTimeout)

@@ -10,7 +10,8 @@
 // It also holds the client-independent parts of what the backends do with
 // that knowledge: checking and enabling keyspace notifications through
 // [NotifyAccess] functions, reporting a watch's resubscriptions with a
-// [Resyncer], running per-slot work with [ForEach], and formatting a
+// [Resyncer], running per-slot work with [ForEach], a store's open or
+// closed state and the watches Close ends ([Lifecycle]), and formatting a
 // server's address and Dial errors without the password ([Addr],
 // [DescribeServer], [InitError]).
 package redisproto

@@ -17,7 +17,6 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"github.com/redis/rueidis"
 
 	"github.com/cledar/storekit/backends/goredis"
 	"github.com/cledar/storekit/backends/rueidiskv"
@@ -39,11 +38,18 @@ import (
 // A redisKind opens a store of one Redis backend over a server.
 type redisKind struct {
 	name string
-	// open returns a kv.Store over srv, closed at the test's cleanup.
-	// enable sets the backend's EnableKeyspaceEvents option.
-	open func(t *testing.T, srv *redistest.Server, enable bool) kv.Store
+	// open returns a kv.Store over srv, closed at the test's cleanup, with
+	// the backend options o.
+	open func(t *testing.T, srv *redistest.Server, o redisOptions) kv.Store
 	// cli makes the suite's writer use redis-cli for Set, Push and Del.
 	cli bool
+}
+
+// redisOptions are the backend options a test sets; both backends have
+// them.
+type redisOptions struct {
+	enableKeyspaceEvents bool
+	watchBuffer          int
 }
 
 var redisKinds = []redisKind{
@@ -53,17 +59,17 @@ var redisKinds = []redisKind{
 
 // redisOpenGoredis returns a goredis store over a go-redis client of its
 // own, which its Close closes.
-func redisOpenGoredis(t *testing.T, srv *redistest.Server, enable bool) kv.Store {
+func redisOpenGoredis(t *testing.T, srv *redistest.Server, o redisOptions) kv.Store {
 	t.Helper()
 	s := goredis.New(redis.NewClient(&redis.Options{Addr: srv.Addr()}),
-		&goredis.Options{CloseClient: true, EnableKeyspaceEvents: enable})
+		&goredis.Options{CloseClient: true, EnableKeyspaceEvents: o.enableKeyspaceEvents, WatchBuffer: o.watchBuffer})
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
 
 // redisOpenRueidis returns a rueidiskv store made by Dial, with its
 // client-side cache on (the default).
-func redisOpenRueidis(t *testing.T, srv *redistest.Server, enable bool) kv.Store {
+func redisOpenRueidis(t *testing.T, srv *redistest.Server, o redisOptions) kv.Store {
 	t.Helper()
 	host, portText, err := net.SplitHostPort(srv.Addr())
 	if err != nil {
@@ -76,7 +82,7 @@ func redisOpenRueidis(t *testing.T, srv *redistest.Server, enable bool) kv.Store
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	s, err := rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port},
-		&rueidiskv.Options{EnableKeyspaceEvents: enable})
+		&rueidiskv.Options{EnableKeyspaceEvents: o.enableKeyspaceEvents, WatchBuffer: o.watchBuffer})
 	if err != nil {
 		t.Fatalf("rueidiskv.Dial(%s): %v", srv.Addr(), err)
 	}
@@ -196,7 +202,7 @@ func redisBackend(kind redisKind) backend {
 			cli = redisCLIPath(t)
 		}
 		srv := redistest.Start(t, nil)
-		return kind.open(t, srv, false), redisWriter(srv, cli)
+		return kind.open(t, srv, redisOptions{}), redisWriter(srv, cli)
 	}}
 }
 
@@ -325,7 +331,7 @@ func testRedisConvergence(t *testing.T, kind redisKind) {
 		gap    = 150 * time.Millisecond
 	)
 	srv := redistest.Start(t, nil)
-	c := open(t, kind.open(t, srv, false), &configstore.Options[Conf]{Prefix: prefix})
+	c := open(t, kind.open(t, srv, redisOptions{}), &configstore.Options[Conf]{Prefix: prefix})
 
 	keys := make([]string, nKeys)
 	recs := make([]*recorder, nKeys)
@@ -453,7 +459,7 @@ func testRedisNotifyConfig(t *testing.T, kind redisKind) {
 		return v[1].(string)
 	}
 
-	c, err := configstore.New[Conf](ctx, kind.open(t, srv, false), nil)
+	c, err := configstore.New[Conf](ctx, kind.open(t, srv, redisOptions{}), nil)
 	if err == nil {
 		_ = c.Close()
 		t.Fatal(`New on a server with notify-keyspace-events "Ex" succeeded; want an error`)
@@ -475,7 +481,7 @@ func testRedisNotifyConfig(t *testing.T, kind redisKind) {
 	}
 
 	// Opting in: New turns the missing classes on, and changes flow.
-	c = open(t, kind.open(t, srv, true), nil)
+	c = open(t, kind.open(t, srv, redisOptions{enableKeyspaceEvents: true}), nil)
 	if got := notifySetting(); redisproto.MissingNotifyClasses(got) != "" {
 		t.Errorf("notify-keyspace-events = %q with EnableKeyspaceEvents, missing %q", got, redisproto.MissingNotifyClasses(got))
 	}
@@ -499,7 +505,7 @@ func TestRedisRestart(t *testing.T) {
 
 func testRedisRestart(t *testing.T, kind redisKind) {
 	srv := redistest.Start(t, nil)
-	s := kind.open(t, srv, false)
+	s := kind.open(t, srv, redisOptions{})
 	c := open(t, s, nil)
 	keys := []string{"a", "b", "gone"}
 	recs := map[string]*recorder{}
@@ -550,7 +556,7 @@ func TestRedisConfigLost(t *testing.T) {
 
 func testRedisConfigLost(t *testing.T, kind redisKind) {
 	srv := redistest.Start(t, nil)
-	s := kind.open(t, srv, false)
+	s := kind.open(t, srv, redisOptions{})
 	c := open(t, s, nil)
 	ra, rb := newRecorder(), newRecorder()
 	for k, r := range map[string]*recorder{"a": ra, "b": rb} {
@@ -600,7 +606,7 @@ func TestRedisServerDown(t *testing.T) {
 func testRedisServerDown(t *testing.T, kind redisKind) {
 	ctx := backendtest.Context(t)
 	srv := redistest.Start(t, nil)
-	s := kind.open(t, srv, false)
+	s := kind.open(t, srv, redisOptions{})
 	c := open(t, s, nil)
 	r := newRecorder()
 	watch(t, c, "cfg", r)
@@ -660,24 +666,7 @@ func TestRedisOverflow(t *testing.T) {
 
 func testRedisOverflow(t *testing.T, kind redisKind) {
 	srv := redistest.Start(t, nil)
-	var s kv.Store
-	switch kind.name {
-	case "goredis":
-		gs := goredis.New(redis.NewClient(&redis.Options{Addr: srv.Addr()}),
-			&goredis.Options{CloseClient: true, WatchBuffer: 2})
-		t.Cleanup(func() { _ = gs.Close() })
-		s = gs
-	default:
-		ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
-		defer cancel()
-		rs, err := rueidiskv.Open(ctx, rueidis.ClientOption{InitAddress: []string{srv.Addr()}, ForceSingleClient: true},
-			&rueidiskv.Options{WatchBuffer: 2})
-		if err != nil {
-			t.Fatal(err)
-		}
-		t.Cleanup(func() { _ = rs.Close() })
-		s = rs
-	}
+	s := kind.open(t, srv, redisOptions{watchBuffer: 2})
 	c := open(t, s, nil)
 	const keys, changes = 20, 10
 	recs := make([]*recorder, keys)

@@ -192,15 +192,8 @@ func (s *Store) forward(ctx context.Context, n *node, ps *redis.PubSub, pattern 
 			}
 			switch m := msg.(type) {
 			case *redis.Message:
-				// The server matches the pattern against the whole
-				// channel name, which makes a pattern such as "**" match
-				// the empty key; kv.Match, like SCAN, does not.
-				key, ok := redisproto.KeyFromChannel(m.Channel)
-				if !ok || !kv.Match(pattern, key) {
-					continue
-				}
-				if op, ok := redisproto.EventOp(m.Payload); ok {
-					q.Push(kv.Event{Op: op, Key: key})
+				if e, ok := redisproto.KeyspaceEvent(pattern, m.Channel, m.Payload); ok {
+					q.Push(e)
 				}
 			case *redis.Subscription:
 				if m.Kind == "psubscribe" {

@@ -238,14 +238,7 @@ func (w *nodeWatch) subscribe(ctx context.Context, r *redisproto.Resyncer, subsc
 // forward turns a notification into an event. It runs on the connection's
 // reading goroutine and never blocks.
 func (w *nodeWatch) forward(m rueidis.PubSubMessage) {
-	// The server matches the pattern against the whole channel name, which
-	// makes a pattern such as "**" match the empty key; kv.Match, like
-	// SCAN, does not.
-	key, ok := redisproto.KeyFromChannel(m.Channel)
-	if !ok || !kv.Match(w.pattern, key) {
-		return
-	}
-	if op, ok := redisproto.EventOp(m.Message); ok {
-		w.q.Push(kv.Event{Op: op, Key: key})
+	if e, ok := redisproto.KeyspaceEvent(w.pattern, m.Channel, m.Message); ok {
+		w.q.Push(e)
 	}
 }

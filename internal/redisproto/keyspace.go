@@ -42,6 +42,26 @@ func EventOp(event string) (kv.Op, bool) {
 	}
 }
 
+// KeyspaceEvent returns the event a watch of pattern reports for the
+// keyspace notification message published on channel, and false when it
+// reports none: channel is not a keyspace channel, its key does not match
+// pattern, or the notification is not a change (see [EventOp]).
+//
+// The key is matched with [kv.Match]: the server matches the pattern
+// against the whole channel name, which makes a pattern such as "**" match
+// the empty key; kv.Match, like SCAN, does not.
+func KeyspaceEvent(pattern, channel, message string) (kv.Event, bool) {
+	key, ok := KeyFromChannel(channel)
+	if !ok || !kv.Match(pattern, key) {
+		return kv.Event{}, false
+	}
+	op, ok := EventOp(message)
+	if !ok {
+		return kv.Event{}, false
+	}
+	return kv.Event{Op: op, Key: key}, true
+}
+
 const keyspacePrefix = "__keyspace@"
 
 // KeyspaceChannelPattern returns the PSUBSCRIBE pattern that receives the

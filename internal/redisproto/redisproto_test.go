@@ -77,6 +77,27 @@ func TestKeyspaceChannel(t *testing.T) {
 	}
 }
 
+func TestKeyspaceEvent(t *testing.T) {
+	for _, tt := range []struct {
+		pattern, channel, message string
+		want                      kv.Event
+		ok                        bool
+	}{
+		{"user:*", "__keyspace@0__:user:1", "set", kv.Event{Op: kv.OpSet, Key: "user:1"}, true},
+		{"user:*", "__keyspace@3__:user:1", "rpush", kv.Event{Op: kv.OpAppend, Key: "user:1"}, true},
+		{"user:*", "__keyspace@0__:other", "set", kv.Event{}, false},  // key does not match
+		{"user:*", "__keyspace@0__:user:1", "new", kv.Event{}, false}, // not a change
+		{"user:*", "__keyevent@0__:set", "user:1", kv.Event{}, false}, // not a keyspace channel
+		{"**", "__keyspace@0__:", "set", kv.Event{}, false},           // the server's match, not kv.Match's
+		{"**", "__keyspace@0__:x", "del", kv.Event{Op: kv.OpDelete, Key: "x"}, true},
+	} {
+		got, ok := KeyspaceEvent(tt.pattern, tt.channel, tt.message)
+		if got != tt.want || ok != tt.ok {
+			t.Errorf("KeyspaceEvent(%q, %q, %q) = %v, %v; want %v, %v", tt.pattern, tt.channel, tt.message, got, ok, tt.want, tt.ok)
+		}
+	}
+}
+
 func TestNotifyConfig(t *testing.T) {
 	tests := []struct{ value, missing string }{
 		{"", "Kg$lx"},

@@ -138,19 +138,11 @@ func subscribe(ctx context.Context, n *node, pattern string) (*redis.PubSub, err
 // the notifications are on), a *redisproto.NotifyConfigError when classes
 // are missing, and the client's error when n could not be asked.
 func (s *Store) checkNotify(ctx context.Context, n *node) error {
-	const param = "notify-keyspace-events"
+	const param = redisproto.NotifyParam
 	return redisproto.EnsureNotify(ctx, redisproto.NotifyAccess{
 		Addr: n.addr,
-		Get: func(ctx context.Context) (string, error) {
-			vals, err := n.c.ConfigGet(ctx, param).Result()
-			if err != nil {
-				return "", err
-			}
-			v, ok := vals[param]
-			if !ok {
-				return "", fmt.Errorf("CONFIG GET %s returned no value", param)
-			}
-			return v, nil
+		Get: func(ctx context.Context) (map[string]string, error) {
+			return n.c.ConfigGet(ctx, param).Result()
 		},
 		Set: func(ctx context.Context, value string) error {
 			return n.c.ConfigSet(ctx, param, value).Err()

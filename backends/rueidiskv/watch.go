@@ -125,19 +125,11 @@ func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, err
 // checkNotify checks, through c, that the server at addr sends the
 // keyspace notifications a watch needs; see redisproto.EnsureNotify.
 func (s *Store) checkNotify(ctx context.Context, c rueidis.CoreClient, addr string) error {
-	const param = "notify-keyspace-events"
+	const param = redisproto.NotifyParam
 	return redisproto.EnsureNotify(ctx, redisproto.NotifyAccess{
 		Addr: addr,
-		Get: func(ctx context.Context) (string, error) {
-			vals, err := c.Do(ctx, c.B().ConfigGet().Parameter(param).Build()).AsStrMap()
-			if err != nil {
-				return "", err
-			}
-			v, ok := vals[param]
-			if !ok {
-				return "", fmt.Errorf("CONFIG GET %s returned no value", param)
-			}
-			return v, nil
+		Get: func(ctx context.Context) (map[string]string, error) {
+			return c.Do(ctx, c.B().ConfigGet().Parameter(param).Build()).AsStrMap()
 		},
 		Set: func(ctx context.Context, value string) error {
 			return c.Do(ctx, c.B().ConfigSet().ParameterValue().ParameterValue(param, value).Build()).Error()

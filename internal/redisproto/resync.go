@@ -21,13 +21,17 @@ const (
 	RecheckMax = 10 * time.Second
 )
 
+// NotifyParam is the server setting that turns keyspace notifications on.
+const NotifyParam = "notify-keyspace-events"
+
 // NotifyAccess reads and writes one server's notify-keyspace-events
 // setting, through whichever client a backend has.
 type NotifyAccess struct {
 	// Addr names the server in logs.
 	Addr string
-	// Get returns the setting (CONFIG GET notify-keyspace-events).
-	Get func(ctx context.Context) (string, error)
+	// Get returns the reply to CONFIG GET notify-keyspace-events, as a map
+	// from parameter to value.
+	Get func(ctx context.Context) (map[string]string, error)
 	// Set changes it (CONFIG SET notify-keyspace-events value).
 	Set func(ctx context.Context, value string) error
 	// Unreachable reports whether err, returned by Get for a call made with
@@ -44,8 +48,12 @@ type NotifyAccess struct {
 // service or an ACL may forbid it) is assumed to send the notifications:
 // EnsureNotify logs a warning, prefixed with backend, and returns nil.
 func EnsureNotify(ctx context.Context, a NotifyAccess, enable bool, log *zap.Logger, backend string) error {
-	const param = "notify-keyspace-events"
-	value, err := a.Get(ctx)
+	const param = NotifyParam
+	vals, err := a.Get(ctx)
+	value, ok := vals[param]
+	if err == nil && !ok {
+		err = fmt.Errorf("CONFIG GET %s returned no value", param)
+	}
 	if err != nil {
 		if a.Unreachable(ctx, err) {
 			return err

@@ -169,10 +169,13 @@ type fakeNotify struct {
 func (f *fakeNotify) access() NotifyAccess {
 	return NotifyAccess{
 		Addr: "fake:1",
-		Get: func(context.Context) (string, error) {
+		Get: func(context.Context) (map[string]string, error) {
 			f.mu.Lock()
 			defer f.mu.Unlock()
-			return f.value, f.err
+			if f.err != nil {
+				return nil, f.err
+			}
+			return map[string]string{NotifyParam: f.value}, nil
 		},
 		Set: func(_ context.Context, v string) error {
 			f.mu.Lock()
@@ -210,6 +213,19 @@ func TestEnsureNotify(t *testing.T) {
 	f.err = errors.New("ERR unknown command 'config'")
 	if err := EnsureNotify(ctx, f.access(), true, zap.New(core), "b"); err != nil {
 		t.Errorf("EnsureNotify when CONFIG is refused = %v, want nil", err)
+	}
+	if logs.FilterMessageSnippet("b: cannot read notify-keyspace-events").Len() != 1 {
+		t.Errorf("log = %v, want one warning", logs.All())
+	}
+	// A CONFIG GET reply without the setting is taken as a refusal too.
+	core, logs = observer.New(zap.WarnLevel)
+	noValue := NotifyAccess{
+		Addr:        "fake:2",
+		Get:         func(context.Context) (map[string]string, error) { return map[string]string{}, nil },
+		Unreachable: func(context.Context, error) bool { return false },
+	}
+	if err := EnsureNotify(ctx, noValue, true, zap.New(core), "b"); err != nil {
+		t.Errorf("EnsureNotify when CONFIG GET returns no value = %v, want nil", err)
 	}
 	if logs.FilterMessageSnippet("b: cannot read notify-keyspace-events").Len() != 1 {
 		t.Errorf("log = %v, want one warning", logs.All())

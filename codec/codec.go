@@ -115,12 +115,14 @@ type Validator interface {
 }
 
 // validate calls the Validate method of *v, or of v when T is a pointer or
-// interface type holding one.
+// interface type holding one. v is asked first: *T has the methods of T
+// too, and converting the pointer copies nothing, where converting *v would
+// copy a struct T to the heap on every decode.
 func validate[T any](v *T) error {
 	var val Validator
-	if x, ok := any(*v).(Validator); ok {
+	if x, ok := any(v).(Validator); ok {
 		val = x
-	} else if x, ok := any(v).(Validator); ok {
+	} else if x, ok := any(*v).(Validator); ok {
 		val = x
 	}
 	if val == nil {

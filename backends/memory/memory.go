@@ -159,6 +159,18 @@ func (s *Store) lookup(key string) (*entry, bool) {
 	return e, ok
 }
 
+// loadLive returns key's entry if it has not expired, freeing it (and
+// reporting OpExpired) if it has. It takes the key's stripe lock only to free
+// an expired entry: the caller holds no lock.
+func (s *Store) loadLive(key string) (*entry, bool) {
+	e, ok := s.load(key)
+	if ok && !s.live(e) {
+		s.expire(key, e)
+		return nil, false
+	}
+	return e, ok
+}
+
 // expire frees key if it still holds the expired entry e.
 func (s *Store) expire(key string, e *entry) {
 	l := s.lock(key)
@@ -173,12 +185,9 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := s.check(ctx, "get", key); err != nil {
 		return nil, err
 	}
-	e, ok := s.load(key)
+	e, ok := s.loadLive(key)
 	switch {
 	case !ok:
-		return nil, opError("get", key, kv.ErrNotFound)
-	case !s.live(e):
-		s.expire(key, e)
 		return nil, opError("get", key, kv.ErrNotFound)
 	case e.hist != nil:
 		return nil, opError("get", key, kv.ErrWrongType)
@@ -357,11 +366,7 @@ func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error
 // history returns key's entries (a plain value is a history of one) without
 // copying them.
 func (s *Store) history(op, key string) ([][]byte, error) {
-	e, ok := s.load(key)
-	if ok && !s.live(e) {
-		s.expire(key, e)
-		ok = false
-	}
+	e, ok := s.loadLive(key)
 	switch {
 	case !ok:
 		return nil, opError(op, key, kv.ErrNotFound)

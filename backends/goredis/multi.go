@@ -152,8 +152,14 @@ type node struct {
 func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
 		op := "scan " + strconv.Quote(pattern)
-		if err := s.life.Check(ctx); err != nil {
-			yield("", fmt.Errorf("goredis: %s: %w", op, err))
+		check := func() error {
+			if err := s.life.Check(ctx); err != nil {
+				return fmt.Errorf("goredis: %s: %w", op, err)
+			}
+			return nil
+		}
+		if err := check(); err != nil {
+			yield("", err)
 			return
 		}
 		nodes, err := s.nodes(ctx)
@@ -161,63 +167,16 @@ func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, erro
 			yield("", wrapErr(ctx, op, err))
 			return
 		}
-		for _, n := range nodes {
-			if err := s.scanNode(ctx, n.c, pattern, yield); err != nil {
-				if err != errStop {
-					yield("", err)
-				}
-				return
+		redisproto.ScanNodes(len(nodes), check, func(i int, cursor uint64) ([]string, uint64, error) {
+			// A SCAN command of our own, not c.Scan: go-redis drops MATCH
+			// for an empty pattern, which must match the empty key only.
+			cmd := redis.NewScanCmd(ctx, nil, "scan", cursor, "match", pattern, "count", s.opts.ScanCount)
+			_ = nodes[i].c.Process(ctx, cmd)
+			keys, next, err := cmd.Result()
+			if err != nil {
+				return nil, 0, wrapErr(ctx, op, err)
 			}
-		}
+			return keys, next, nil
+		}, yield)
 	}
-}
-
-// errStop reports that the consumer of a Scan stopped early.
-var errStop = errors.New("stop")
-
-// scanNode runs one SCAN iteration on c; it returns errStop when yield asks
-// to stop, or the error that ended the iteration.
-func (s *Store) scanNode(ctx context.Context, c redis.UniversalClient, pattern string, yield func(string, error) bool) error {
-	op := "scan " + strconv.Quote(pattern)
-	cursor := "0"
-	for {
-		if err := s.life.Check(ctx); err != nil {
-			return fmt.Errorf("goredis: %s: %w", op, err)
-		}
-		// Do, not c.Scan: go-redis drops MATCH for an empty pattern, which
-		// must match the empty key only.
-		reply, err := c.Do(ctx, "scan", cursor, "match", pattern, "count", s.opts.ScanCount).Slice()
-		if err != nil {
-			return wrapErr(ctx, op, err)
-		}
-		next, keys, ok := parseScan(reply)
-		if !ok {
-			return fmt.Errorf("goredis: %s: unexpected SCAN reply %v", op, reply)
-		}
-		for _, k := range keys {
-			key, ok := k.(string)
-			if !ok {
-				return fmt.Errorf("goredis: %s: unexpected key %T in SCAN reply", op, k)
-			}
-			if !yield(key, nil) {
-				return errStop
-			}
-		}
-		if next == "0" {
-			return nil
-		}
-		cursor = next
-	}
-}
-
-func parseScan(reply []any) (cursor string, keys []any, ok bool) {
-	if len(reply) != 2 {
-		return "", nil, false
-	}
-	cursor, ok = reply[0].(string)
-	if !ok {
-		return "", nil, false
-	}
-	keys, ok = reply[1].([]any)
-	return cursor, keys, ok
 }

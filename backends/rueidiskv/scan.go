@@ -95,8 +95,14 @@ func (s *Store) database(ctx context.Context) (int, error) {
 func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, error] {
 	return func(yield func(string, error) bool) {
 		op := "scan " + strconv.Quote(pattern)
-		if err := s.life.Check(ctx); err != nil {
-			yield("", fmt.Errorf("rueidiskv: %s: %w", op, err))
+		check := func() error {
+			if err := s.life.Check(ctx); err != nil {
+				return fmt.Errorf("rueidiskv: %s: %w", op, err)
+			}
+			return nil
+		}
+		if err := check(); err != nil {
+			yield("", err)
 			return
 		}
 		nodes, err := s.nodes(ctx)
@@ -104,41 +110,13 @@ func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, erro
 			yield("", wrapErr(ctx, op, err))
 			return
 		}
-		for _, n := range nodes {
-			if err := s.scanNode(ctx, n, pattern, yield); err != nil {
-				if err != errStop {
-					yield("", err)
-				}
-				return
+		redisproto.ScanNodes(len(nodes), check, func(i int, cursor uint64) ([]string, uint64, error) {
+			c := nodes[i].c
+			e, err := c.Do(ctx, c.B().Scan().Cursor(cursor).Match(pattern).Count(int64(s.opts.ScanCount)).Build()).AsScanEntry()
+			if err != nil {
+				return nil, 0, wrapErr(ctx, op, err)
 			}
-		}
-	}
-}
-
-// errStop reports that the consumer of a Scan stopped early.
-var errStop = errors.New("stop")
-
-// scanNode runs one SCAN iteration on n; it returns errStop when yield asks
-// to stop, or the error that ended the iteration.
-func (s *Store) scanNode(ctx context.Context, n *node, pattern string, yield func(string, error) bool) error {
-	op := "scan " + strconv.Quote(pattern)
-	var cursor uint64
-	for {
-		if err := s.life.Check(ctx); err != nil {
-			return fmt.Errorf("rueidiskv: %s: %w", op, err)
-		}
-		e, err := n.c.Do(ctx, n.c.B().Scan().Cursor(cursor).Match(pattern).Count(int64(s.opts.ScanCount)).Build()).AsScanEntry()
-		if err != nil {
-			return wrapErr(ctx, op, err)
-		}
-		for _, k := range e.Elements {
-			if !yield(k, nil) {
-				return errStop
-			}
-		}
-		if e.Cursor == 0 {
-			return nil
-		}
-		cursor = e.Cursor
+			return e.Elements, e.Cursor, nil
+		}, yield)
 	}
 }

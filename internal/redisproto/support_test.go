@@ -349,3 +349,55 @@ func TestLifecycle(t *testing.T) {
 		t.Errorf("StartWatch after Close = %v, want kv.ErrClosed", err)
 	}
 }
+
+func TestScanNodes(t *testing.T) {
+	// Two servers of two pages each; the cursor of a page is its number.
+	pages := [][][]string{{{"a", "b"}, {"c"}}, {{}, {"d"}}}
+	page := func(i int, cursor uint64) ([]string, uint64, error) {
+		next := cursor + 1
+		if int(next) == len(pages[i]) {
+			next = 0
+		}
+		return pages[i][cursor], next, nil
+	}
+	scan := func(check func() error, page func(int, uint64) ([]string, uint64, error), stopAfter int) ([]string, error) {
+		var keys []string
+		var err error
+		ScanNodes(len(pages), check, page, func(k string, e error) bool {
+			if e != nil {
+				err = e
+				return false
+			}
+			keys = append(keys, k)
+			return len(keys) != stopAfter
+		})
+		return keys, err
+	}
+	ok := func() error { return nil }
+	if keys, err := scan(ok, page, -1); err != nil || strings.Join(keys, "") != "abcd" {
+		t.Errorf("ScanNodes = %q, %v; want abcd", keys, err)
+	}
+	if keys, err := scan(ok, page, 2); err != nil || strings.Join(keys, "") != "ab" {
+		t.Errorf("ScanNodes stopped after 2 = %q, %v; want ab", keys, err)
+	}
+	boom := errors.New("boom")
+	checks := 0
+	failThird := func() error {
+		if checks++; checks == 3 {
+			return boom
+		}
+		return nil
+	}
+	if keys, err := scan(failThird, page, -1); err != boom || strings.Join(keys, "") != "abc" {
+		t.Errorf("ScanNodes with the third check failing = %q, %v; want abc, boom", keys, err)
+	}
+	failing := func(i int, cursor uint64) ([]string, uint64, error) {
+		if i == 1 {
+			return nil, 0, boom
+		}
+		return page(i, cursor)
+	}
+	if keys, err := scan(ok, failing, -1); err != boom || strings.Join(keys, "") != "abc" {
+		t.Errorf("ScanNodes with the second server failing = %q, %v; want abc, boom", keys, err)
+	}
+}

@@ -50,8 +50,7 @@ var basicCases = []testCase{
 		run: func(h *harness) {
 			k := h.key("k")
 			h.set(k, []byte("v"))
-			_, err := h.s.Delete(h.ctx, k)
-			h.must(err, "Delete(%q)", k)
+			h.del(k)
 			h.wantMissing(k, "after Delete")
 		},
 	},

@@ -90,8 +90,7 @@ var bulkCases = []testCase{
 		run: func(h *harness) {
 			plain, hist := h.key("plain"), h.key("hist")
 			h.set(plain, []byte("P"))
-			_, err := h.hi().Append(h.ctx, hist, []byte("H"))
-			h.must(err, "Append(%q)", hist)
+			h.append(hist, "H")
 			h.wantMulti([]string{hist, plain}, []kv.Value{{}, found("P")}, "of a history and a plain value")
 		},
 	},

@@ -166,6 +166,13 @@ func (h *harness) set(key string, value []byte) {
 	h.must(h.s.Set(h.ctx, key, value), "Set(%q, %s)", key, show(value))
 }
 
+// del deletes key, ending the case if the store refuses.
+func (h *harness) del(key string) {
+	h.t.Helper()
+	_, err := h.s.Delete(h.ctx, key)
+	h.must(err, "Delete(%q)", key)
+}
+
 // wantValue checks that Get(key) returns want; what says when.
 func (h *harness) wantValue(key string, want []byte, what string) {
 	h.t.Helper()

@@ -171,6 +171,14 @@ var historyCases = []testCase{
 	},
 }
 
+// append calls Append, ending the case if it fails.
+func (h *harness) append(key, value string) int64 {
+	h.t.Helper()
+	v, err := h.hi().Append(h.ctx, key, []byte(value))
+	h.must(err, "Append(%q, %q)", key, value)
+	return v
+}
+
 // appendAll Appends values to key in order.
 func (h *harness) appendAll(key string, values ...string) {
 	h.t.Helper()

@@ -35,8 +35,7 @@ var scanCases = []testCase{
 				k := h.key(fmt.Sprintf("k%03d", i))
 				h.set(k, []byte{byte(i)})
 				if i%5 == 0 {
-					_, err := h.s.Delete(h.ctx, k)
-					h.must(err, "Delete(%q)", k)
+					h.del(k)
 					continue
 				}
 				live = append(live, k)
@@ -55,8 +54,7 @@ var scanCases = []testCase{
 			}
 			gone := h.key("hullo")
 			h.set(gone, []byte("v"))
-			_, err := h.s.Delete(h.ctx, gone)
-			h.must(err, "Delete(%q)", gone)
+			h.del(gone)
 			for _, g := range globPatterns {
 				p := h.pattern(g)
 				h.wantScan(p, matching(p, keys), "of keys written with glob patterns in mind")

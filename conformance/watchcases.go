@@ -40,8 +40,7 @@ var watchCases = []testCase{
 			h.set(k, []byte("v"))
 			w := h.watch(h.pattern("*"))
 			w.expectResync()
-			_, err := h.s.Delete(h.ctx, k)
-			h.must(err, "Delete(%q)", k)
+			h.del(k)
 			w.expect("after Delete of an existing key", k, kv.OpDelete)
 		},
 	},
@@ -293,20 +292,4 @@ func (h *harness) writeMany(key string, n int) {
 		h.fatalf("%d Sets of %q while a watch was not read did not end within %v, and ignored their context: "+
 			"a watch must never block the store", n, key, h.cfg.slowBound)
 	}
-}
-
-// append calls Append, ending the case if it fails.
-func (h *harness) append(key, value string) int64 {
-	h.t.Helper()
-	v, err := h.hi().Append(h.ctx, key, []byte(value))
-	h.must(err, "Append(%q, %q)", key, value)
-	return v
-}
-
-// del calls Delete, ending the case if it fails.
-func (h *harness) del(key string) bool {
-	h.t.Helper()
-	removed, err := h.s.Delete(h.ctx, key)
-	h.must(err, "Delete(%q)", key)
-	return removed
 }

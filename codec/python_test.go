@@ -254,44 +254,39 @@ func TestPythonFixturesCurrent(t *testing.T) {
 	}
 }
 
-// encoded returns a function encoding v with the default codec.
-func encoded[T any](v T) func() ([]byte, error) {
-	return func() ([]byte, error) { return codec.JSON[T](nil).Encode(v) }
-}
-
 // goWrites are the values Go writes for make_fixtures.py check, by the
 // names of its CHECK_CASES.
 var goWrites = map[string]func() ([]byte, error){
-	"user":    encoded(pyUser{1, "Alice"}),
-	"users":   encoded([]pyUser{{1, "Alice"}, {2, "Bob"}}),
-	"profile": encoded(pyProfileValue()),
+	"user":    enc(pyUser{1, "Alice"}),
+	"users":   enc([]pyUser{{1, "Alice"}, {2, "Bob"}}),
+	"profile": enc(pyProfileValue()),
 	"profile_float_fields": func() ([]byte, error) {
 		p := pyProfileValue()
 		p.Score, p.Attrs = 100, map[string]any{"big": 1e16, "int": 7, "small": 1e-05}
 		return codec.JSON[pyProfile](nil).Encode(p)
 	},
-	"unicode_user": encoded(pyUser{3, pyUnicodeName}),
-	"events":       encoded(pyEvents()),
-	"dict": encoded(map[string]any{
+	"unicode_user": enc(pyUser{3, pyUnicodeName}),
+	"events":       enc(pyEvents()),
+	"dict": enc(map[string]any{
 		"a": []any{1, 2.5, "x", nil, true}, "b": 1, "c": map[string]any{}, "d": map[string]any{"e": [][]int{{}}},
 	}),
-	"string":              encoded("hello"),
-	"unicode_string":      encoded("zażółć \U0001F680"),
-	"bytes":               encoded([]byte("\x00\x01\xfe\xffraw")),
-	"int":                 encoded(5),
-	"negative_int":        encoded(int8(-17)),
-	"max_int64":           encoded(int64(math.MaxInt64)),
-	"float":               encoded(1.5),
-	"float_integral":      encoded(float32(100)),
-	"float_big":           encoded(1e16),
-	"float_small":         encoded(1e-05),
-	"float_negative_zero": encoded(math.Copysign(0, -1)),
-	"float_inf":           encoded(math.Inf(1)),
-	"float_nan":           encoded(math.NaN()),
-	"bool":                encoded(true),
-	"enum":                encoded(pyDarkBlue),
-	"naive_time":          encoded(ctime(2025, 1, 1, 0, 0, 0, 0, codec.Naive)),
-	"aware_time":          encoded(ctime(2025, 3, 4, 5, 6, 7, 890000000, plus0530)),
+	"string":              enc("hello"),
+	"unicode_string":      enc("zażółć \U0001F680"),
+	"bytes":               enc([]byte("\x00\x01\xfe\xffraw")),
+	"int":                 enc(5),
+	"negative_int":        enc(int8(-17)),
+	"max_int64":           enc(int64(math.MaxInt64)),
+	"float":               enc(1.5),
+	"float_integral":      enc(float32(100)),
+	"float_big":           enc(1e16),
+	"float_small":         enc(1e-05),
+	"float_negative_zero": enc(math.Copysign(0, -1)),
+	"float_inf":           enc(math.Inf(1)),
+	"float_nan":           enc(math.NaN()),
+	"bool":                enc(true),
+	"enum":                enc(pyDarkBlue),
+	"naive_time":          enc(ctime(2025, 1, 1, 0, 0, 0, 0, codec.Naive)),
+	"aware_time":          enc(ctime(2025, 3, 4, 5, 6, 7, 890000000, plus0530)),
 }
 
 // TestPythonReadsGo writes Go's values and has Python read them as the

@@ -47,9 +47,7 @@ func (h *harness) adopt(pattern string, ch <-chan kv.Event, cancel context.Cance
 
 func (w *watch) stop() {
 	w.cancel()
-	if !w.closed && !drain(w.ch, w.h.cfg.eventTimeout) {
-		w.h.errorf("Watch(%q): channel still open %v after the watch's context was cancelled", w.pattern, w.h.cfg.eventTimeout)
-	}
+	w.expectClosed("after the watch's context was cancelled")
 }
 
 // drain reads ch until it is closed, and reports whether that happened

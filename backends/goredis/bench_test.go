@@ -4,13 +4,12 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cledar/storekit/backends/goredis"
+	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/internal/redistest"
 )
 
@@ -57,31 +56,8 @@ func BenchmarkOverhead(b *testing.B) {
 	for _, par := range []int{1, 8, 64} {
 		for _, o := range ops {
 			b.Run(fmt.Sprintf("%s/par=%d", o.name, par), func(b *testing.B) {
-				parallel(b, par, o.op)
+				backendtest.Parallel(b, par, o.op)
 			})
 		}
 	}
-}
-
-// parallel runs op b.N times in all, from exactly par goroutines.
-func parallel(b *testing.B, par int, op func(i int) error) {
-	b.ReportAllocs()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	for range par {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= b.N {
-					return
-				}
-				if err := op(i); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
 }

@@ -2,7 +2,6 @@ package goredis_test
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"sync"
@@ -13,7 +12,6 @@ import (
 	"github.com/cledar/storekit/backends/goredis"
 	"github.com/cledar/storekit/conformance"
 	"github.com/cledar/storekit/internal/backendtest"
-	"github.com/cledar/storekit/internal/redisproto"
 	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
 )
@@ -37,18 +35,6 @@ func TestCluster(t *testing.T) {
 			return goredis.New(newCluster(t), nil)
 		})
 	})
-
-	// One key per master: master i serves the i-th third of the slots.
-	keyPerMaster := func(prefix string) []string {
-		keys := make([]string, len(cl.Servers))
-		for n := 0; slices.Contains(keys, ""); n++ {
-			k := fmt.Sprintf("%s%d", prefix, n)
-			if m := redisproto.Slot(k) * len(keys) / redisproto.SlotCount; keys[m] == "" {
-				keys[m] = k
-			}
-		}
-		return keys
-	}
 
 	t.Run("GetMultiOneMGETPerSlot", func(t *testing.T) {
 		c := newCluster(t)
@@ -83,7 +69,7 @@ func TestCluster(t *testing.T) {
 		defer s.Close()
 		ctx := testContext(t)
 		ch := backendtest.StartWatch(ctx, t, s, "wm:*")
-		for _, k := range keyPerMaster("wm:") {
+		for _, k := range backendtest.KeyPerMaster(len(cl.Servers), "wm:") {
 			backendtest.SetAndSee(ctx, t, s, ch, k)
 		}
 	})
@@ -92,7 +78,7 @@ func TestCluster(t *testing.T) {
 		s := goredis.New(newCluster(t), &goredis.Options{ScanCount: 1})
 		defer s.Close()
 		ctx := testContext(t)
-		keys := keyPerMaster("sm:")
+		keys := backendtest.KeyPerMaster(len(cl.Servers), "sm:")
 		for _, k := range keys {
 			if err := s.Set(ctx, k, nil); err != nil {
 				t.Fatal(err)

@@ -4,14 +4,13 @@ import (
 	"context"
 	"fmt"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/redis/rueidis"
 
 	"github.com/cledar/storekit/backends/rueidiskv"
+	"github.com/cledar/storekit/internal/backendtest"
 )
 
 // BenchmarkOverhead compares the store's Get and Set with the same calls
@@ -78,31 +77,8 @@ func BenchmarkOverhead(b *testing.B) {
 	for _, par := range []int{1, 8, 64} {
 		for _, o := range ops {
 			b.Run(fmt.Sprintf("%s/par=%d", o.name, par), func(b *testing.B) {
-				parallel(b, par, o.op)
+				backendtest.Parallel(b, par, o.op)
 			})
 		}
 	}
-}
-
-// parallel runs op b.N times in all, from exactly par goroutines.
-func parallel(b *testing.B, par int, op func(i int) error) {
-	b.ReportAllocs()
-	var next atomic.Int64
-	var wg sync.WaitGroup
-	b.ResetTimer()
-	for range par {
-		wg.Go(func() {
-			for {
-				i := int(next.Add(1) - 1)
-				if i >= b.N {
-					return
-				}
-				if err := op(i); err != nil {
-					b.Error(err)
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
 }

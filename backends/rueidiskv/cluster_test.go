@@ -13,7 +13,6 @@ import (
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/conformance"
 	"github.com/cledar/storekit/internal/backendtest"
-	"github.com/cledar/storekit/internal/redisproto"
 	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
 )
@@ -36,17 +35,6 @@ func TestCluster(t *testing.T) {
 		conformance.Run(t, func(t *testing.T) kv.Store { return newStore(t, nil) })
 	})
 
-	// One key per master: master i serves the i-th third of the slots.
-	keyPerMaster := func(prefix string) []string {
-		keys := make([]string, len(cl.Servers))
-		for n := 0; slices.Contains(keys, ""); n++ {
-			k := fmt.Sprintf("%s%d", prefix, n)
-			if m := redisproto.Slot(k) * len(keys) / redisproto.SlotCount; keys[m] == "" {
-				keys[m] = k
-			}
-		}
-		return keys
-	}
 	// calls returns how often the masters ran cmd.
 	calls := func(cmd string) int64 {
 		var n int64
@@ -98,7 +86,7 @@ func TestCluster(t *testing.T) {
 		s := newStore(t, nil)
 		ctx := testContext(t)
 		ch := backendtest.StartWatch(ctx, t, s, "wm:*")
-		for _, k := range keyPerMaster("wm:") {
+		for _, k := range backendtest.KeyPerMaster(len(cl.Servers), "wm:") {
 			backendtest.SetAndSee(ctx, t, s, ch, k)
 		}
 	})
@@ -106,7 +94,7 @@ func TestCluster(t *testing.T) {
 	t.Run("ScanEveryMaster", func(t *testing.T) {
 		s := newStore(t, &rueidiskv.Options{ScanCount: 1})
 		ctx := testContext(t)
-		keys := keyPerMaster("sm:")
+		keys := backendtest.KeyPerMaster(len(cl.Servers), "sm:")
 		for _, k := range keys {
 			if err := s.Set(ctx, k, nil); err != nil {
 				t.Fatal(err)
@@ -121,7 +109,7 @@ func TestCluster(t *testing.T) {
 	t.Run("InvalidationsFromEveryMaster", func(t *testing.T) {
 		s := newStore(t, nil)
 		ctx := testContext(t)
-		keys := keyPerMaster("inv:")
+		keys := backendtest.KeyPerMaster(len(cl.Servers), "inv:")
 		for i, k := range keys {
 			if err := s.Set(ctx, k, []byte("old")); err != nil {
 				t.Fatal(err)

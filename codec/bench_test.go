@@ -44,7 +44,8 @@ func bigDoc() benchDoc {
 	return d
 }
 
-// benchTyped runs a typed benchmark and its raw baseline for v.
+// benchTyped runs a typed benchmark and its raw baseline for v: op "get"
+// reads the key back, "set" writes it (raw with v's encoding, typed with v).
 func benchTyped[T any](b *testing.B, v T, op string) {
 	ctx := context.Background()
 	store := memory.New(nil)
@@ -57,36 +58,28 @@ func benchTyped[T any](b *testing.B, v T, op string) {
 	if err := store.Set(ctx, "k", data); err != nil {
 		b.Fatal(err)
 	}
-	b.Run("raw", func(b *testing.B) {
-		b.SetBytes(int64(len(data)))
-		b.ReportAllocs()
-		for b.Loop() {
-			var err error
-			if op == "get" {
-				_, err = store.Get(ctx, "k")
-			} else {
-				err = store.Set(ctx, "k", data)
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
+	raw := func() error { return store.Set(ctx, "k", data) }
+	typed := func() error { return s.Set(ctx, "k", v) }
+	if op == "get" {
+		raw = func() error { _, err := store.Get(ctx, "k"); return err }
+		typed = func() error { _, _, err := s.Get(ctx, "k"); return err }
+	}
+	b.Run("raw", func(b *testing.B) { benchLoop(b, len(data), raw) })
+	b.Run("typed", func(b *testing.B) { benchLoop(b, len(data), typed) })
+}
+
+// benchLoop runs call until the benchmark ends, reporting allocations, and
+// size bytes per call when size > 0.
+func benchLoop(b *testing.B, size int, call func() error) {
+	if size > 0 {
+		b.SetBytes(int64(size))
+	}
+	b.ReportAllocs()
+	for b.Loop() {
+		if err := call(); err != nil {
+			b.Fatal(err)
 		}
-	})
-	b.Run("typed", func(b *testing.B) {
-		b.SetBytes(int64(len(data)))
-		b.ReportAllocs()
-		for b.Loop() {
-			var err error
-			if op == "get" {
-				_, _, err = s.Get(ctx, "k")
-			} else {
-				err = s.Set(ctx, "k", v)
-			}
-			if err != nil {
-				b.Fatal(err)
-			}
-		}
-	})
+	}
 }
 
 func BenchmarkTypedGet(b *testing.B) {
@@ -115,20 +108,10 @@ func BenchmarkGetMulti(b *testing.B) {
 		}
 	}
 	b.Run("raw", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := kv.GetMulti(ctx, store, keys); err != nil {
-				b.Fatal(err)
-			}
-		}
+		benchLoop(b, 0, func() error { _, err := kv.GetMulti(ctx, store, keys); return err })
 	})
 	b.Run("typed", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := s.GetMulti(ctx, keys); err != nil {
-				b.Fatal(err)
-			}
-		}
+		benchLoop(b, 0, func() error { _, err := s.GetMulti(ctx, keys); return err })
 	})
 }
 
@@ -136,21 +119,11 @@ func BenchmarkGetMulti(b *testing.B) {
 // writes the compact form.
 func BenchmarkEncode(b *testing.B) {
 	doc := bigDoc()
+	c := codec.JSON[benchDoc](nil)
 	b.Run("codec", func(b *testing.B) {
-		c := codec.JSON[benchDoc](nil)
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := c.Encode(doc); err != nil {
-				b.Fatal(err)
-			}
-		}
+		benchLoop(b, 0, func() error { _, err := c.Encode(doc); return err })
 	})
 	b.Run("encoding-json", func(b *testing.B) {
-		b.ReportAllocs()
-		for b.Loop() {
-			if _, err := json.Marshal(doc); err != nil {
-				b.Fatal(err)
-			}
-		}
+		benchLoop(b, 0, func() error { _, err := json.Marshal(doc); return err })
 	})
 }

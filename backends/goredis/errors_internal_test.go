@@ -13,7 +13,6 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
-	"github.com/cledar/storekit/internal/redisproto"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -69,23 +68,5 @@ func TestClassify(t *testing.T) {
 		if !strings.HasPrefix(err.Error(), `goredis: get "k": `) {
 			t.Errorf("%s: error text %q", tt.name, err)
 		}
-	}
-}
-
-func TestDialErrorRedacts(t *testing.T) {
-	native := errors.New("auth failed for hunter2-pw")
-	cancelled, cancel := context.WithCancel(context.Background())
-	cancel()
-	err := redisproto.InitError(cancelled, "goredis", native, "hunter2-pw")
-	if strings.Contains(err.Error(), "hunter2-pw") {
-		t.Errorf("dialError text holds the password: %v", err)
-	}
-	for _, target := range []error{kv.ErrUnavailable, native, context.Canceled} {
-		if !errors.Is(err, target) {
-			t.Errorf("dialError %v does not wrap %v", err, target)
-		}
-	}
-	if !strings.HasPrefix(err.Error(), "goredis: could not initialize Redis client: ") {
-		t.Errorf("dialError text = %q", err)
 	}
 }

@@ -222,12 +222,8 @@ func (h *harness) scanAll(pattern string) []string {
 // exactly want, and that kv.Keys agrees.
 func (h *harness) wantScan(pattern string, want []string, what string) {
 	h.t.Helper()
-	want = slices.Clone(want)
-	slices.Sort(want)
-	want = slices.Compact(want)
-	got := slices.Clone(h.scanAll(pattern))
-	slices.Sort(got)
-	got = slices.Compact(got)
+	want = distinct(slices.Clone(want))
+	got := distinct(h.scanAll(pattern))
 	if !slices.Equal(got, want) {
 		extra, missing := setDiff(got, want)
 		h.errorf("Scan(%q) %s: yielded %d distinct keys, want %d; not wanted: %q; missing: %q",
@@ -239,6 +235,12 @@ func (h *harness) wantScan(pattern string, want []string, what string) {
 	if !slices.Equal(keys, want) {
 		h.errorf("kv.Keys(%q) %s = %q, want %q", pattern, what, keys, want)
 	}
+}
+
+// distinct sorts ss in place and returns it without duplicates.
+func distinct(ss []string) []string {
+	slices.Sort(ss)
+	return slices.Compact(ss)
 }
 
 // setDiff returns the elements of sorted a not in sorted b, and of b not in a.

@@ -82,12 +82,9 @@ func readReply(r *bufio.Reader) (any, error) {
 	case ':':
 		return strconv.ParseInt(body, 10, 64)
 	case '$':
-		n, err := strconv.Atoi(body)
-		if err != nil || n < -1 {
-			return nil, errProtocol
-		}
-		if n == -1 {
-			return nil, nil
+		n, err := length(body)
+		if n < 0 || err != nil {
+			return nil, err // a nil reply, or a malformed one
 		}
 		buf := make([]byte, n+2)
 		if _, err := io.ReadFull(r, buf); err != nil {
@@ -95,12 +92,9 @@ func readReply(r *bufio.Reader) (any, error) {
 		}
 		return string(buf[:n]), nil
 	case '*':
-		n, err := strconv.Atoi(body)
-		if err != nil || n < -1 {
-			return nil, errProtocol
-		}
-		if n == -1 {
-			return nil, nil
+		n, err := length(body)
+		if n < 0 || err != nil {
+			return nil, err // a nil reply, or a malformed one
 		}
 		arr := make([]any, n)
 		for i := range arr {
@@ -117,4 +111,14 @@ func readReply(r *bufio.Reader) (any, error) {
 		return arr, nil
 	}
 	return nil, errProtocol
+}
+
+// length parses the length of a bulk string or an array: -1 for a nil
+// reply, or errProtocol.
+func length(body string) (int, error) {
+	n, err := strconv.Atoi(body)
+	if err != nil || n < -1 {
+		return 0, errProtocol
+	}
+	return n, nil
 }

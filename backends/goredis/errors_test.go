@@ -173,39 +173,20 @@ func TestErrorsWrongPassword(t *testing.T) {
 
 // TestDialClosedPort: Dial fails at once when nothing listens.
 func TestDialClosedPort(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, port := backendtest.SplitHostPort(t, l.Addr().String())
-	l.Close()
-	s, err := goredis.Dial(testContext(t), goredis.Config{Host: host, Port: port, Password: "pw-not-shown"}, nil)
-	if s != nil {
-		s.Close()
-	}
-	backendtest.CheckDialError(t, "goredis", err, "pw-not-shown")
-	var nerr *net.OpError
-	if !errors.As(err, &nerr) {
-		t.Errorf("Dial error %v does not wrap the *net.OpError", err)
-	}
+	backendtest.CheckDialClosedPort(t, "goredis", func(host string, port int, password string) error {
+		s, err := goredis.Dial(testContext(t), goredis.Config{Host: host, Port: port, Password: password}, nil)
+		if s != nil {
+			s.Close()
+		}
+		return err
+	})
 }
 
 // TestDoneContext: a call with a done context returns the context's error
 // and sends nothing to the server.
 func TestDoneContext(t *testing.T) {
 	m := startMiniredis(t)
-	s := newStore(t, m.Addr(), nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	before := m.CommandCount()
-	for name, err := range backendtest.EachCall(ctx, s, "k") {
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("%s with a cancelled context: err = %v, want context.Canceled", name, err)
-		}
-	}
-	if n := m.CommandCount() - before; n != 0 {
-		t.Errorf("%d commands reached the server with a cancelled context, want 0", n)
-	}
+	backendtest.CheckDoneContext(t, newStore(t, m.Addr(), nil), m)
 }
 
 // TestClose: after Close every call fails with kv.ErrClosed; a caller's
@@ -216,18 +197,7 @@ func TestClose(t *testing.T) {
 	for _, closeClient := range []bool{false, true} {
 		client := newClient(t, &redis.Options{Addr: m.Addr()})
 		opts := &goredis.Options{CloseClient: closeClient}
-		s := goredis.New(client, opts)
-		if err := s.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Close(); err != nil {
-			t.Errorf("second Close: %v", err)
-		}
-		for name, err := range backendtest.EachCall(ctx, s, "k") {
-			if !errors.Is(err, kv.ErrClosed) {
-				t.Errorf("%s after Close: err = %v, want kv.ErrClosed", name, err)
-			}
-		}
+		backendtest.CheckClose(ctx, t, goredis.New(client, opts))
 		err := client.Ping(ctx).Err()
 		if closeClient != errors.Is(err, redis.ErrClosed) {
 			t.Errorf("CloseClient=%v: client Ping after Close = %v", closeClient, err)
@@ -242,21 +212,5 @@ func TestClose(t *testing.T) {
 // rounds sub-millisecond ones up.
 func TestTTLEdges(t *testing.T) {
 	m := startMiniredis(t)
-	s := newStore(t, m.Addr(), nil)
-	ctx := testContext(t)
-	for _, ttl := range []time.Duration{0, -time.Second} {
-		err := s.SetWithTTL(ctx, "k", []byte("v"), ttl)
-		if !errors.Is(err, kv.ErrInvalid) {
-			t.Errorf("SetWithTTL(ttl=%v): err = %v, want kv.ErrInvalid", ttl, err)
-		}
-	}
-	if m.Exists("k") {
-		t.Error("a rejected SetWithTTL wrote the key")
-	}
-	if err := s.SetWithTTL(ctx, "k", []byte("v"), time.Nanosecond); err != nil {
-		t.Fatal(err)
-	}
-	if got := m.TTL("k"); got <= 0 || got > time.Millisecond {
-		t.Errorf("SetWithTTL(1ns) left a TTL of %v, want 1ms", got)
-	}
+	backendtest.CheckTTLEdges(testContext(t), t, newStore(t, m.Addr(), nil), m)
 }

@@ -3,7 +3,6 @@ package rueidiskv_test
 import (
 	"context"
 	"errors"
-	"net"
 	"strings"
 	"testing"
 	"time"
@@ -187,27 +186,23 @@ func TestErrorsWrongPassword(t *testing.T) {
 	}
 }
 
-// TestDialClosedPort: Dial fails at once when nothing listens.
+// TestDialClosedPort: Dial fails at once when nothing listens, and before
+// dialling when its context is done.
 func TestDialClosedPort(t *testing.T) {
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, port := backendtest.SplitHostPort(t, l.Addr().String())
-	l.Close()
-	s, err := rueidiskv.Dial(testContext(t), rueidiskv.Config{Host: host, Port: port, Password: "pw-not-shown"}, nil)
-	if s != nil {
-		s.Close()
-	}
-	backendtest.CheckDialError(t, "rueidiskv", err, "pw-not-shown")
-	var nerr *net.OpError
-	if !errors.As(err, &nerr) {
-		t.Errorf("Dial error %v does not wrap the *net.OpError", err)
-	}
+	var host string
+	var port int
+	backendtest.CheckDialClosedPort(t, "rueidiskv", func(h string, p int, password string) error {
+		host, port = h, p
+		s, err := rueidiskv.Dial(testContext(t), rueidiskv.Config{Host: host, Port: port, Password: password}, nil)
+		if s != nil {
+			s.Close()
+		}
+		return err
+	})
 	// A context already done fails before dialling.
 	done, cancel := context.WithCancel(context.Background())
 	cancel()
-	_, err = rueidiskv.Dial(done, rueidiskv.Config{Host: host, Port: port}, nil)
+	_, err := rueidiskv.Dial(done, rueidiskv.Config{Host: host, Port: port}, nil)
 	if !errors.Is(err, context.Canceled) || !errors.Is(err, kv.ErrUnavailable) {
 		t.Errorf("Dial with a cancelled context: err = %v", err)
 	}
@@ -217,18 +212,7 @@ func TestDialClosedPort(t *testing.T) {
 // and sends nothing to the server.
 func TestDoneContext(t *testing.T) {
 	m := miniredis.RunT(t)
-	s := miniStore(t, m, nil)
-	ctx, cancel := context.WithCancel(context.Background())
-	cancel()
-	before := m.CommandCount()
-	for name, err := range backendtest.EachCall(ctx, s, "k") {
-		if !errors.Is(err, context.Canceled) {
-			t.Errorf("%s with a cancelled context: err = %v, want context.Canceled", name, err)
-		}
-	}
-	if n := m.CommandCount() - before; n != 0 {
-		t.Errorf("%d commands reached the server with a cancelled context, want 0", n)
-	}
+	backendtest.CheckDoneContext(t, miniStore(t, m, nil), m)
 }
 
 // TestClose: after Close every call fails with kv.ErrClosed; a caller's
@@ -239,18 +223,7 @@ func TestClose(t *testing.T) {
 	for _, closeClient := range []bool{false, true} {
 		client := newClient(t, miniOption(m))
 		opts := &rueidiskv.Options{CloseClient: closeClient}
-		s := rueidiskv.New(client, opts)
-		if err := s.Close(); err != nil {
-			t.Fatal(err)
-		}
-		if err := s.Close(); err != nil {
-			t.Errorf("second Close: %v", err)
-		}
-		for name, err := range backendtest.EachCall(ctx, s, "k") {
-			if !errors.Is(err, kv.ErrClosed) {
-				t.Errorf("%s after Close: err = %v, want kv.ErrClosed", name, err)
-			}
-		}
+		backendtest.CheckClose(ctx, t, rueidiskv.New(client, opts))
 		err := client.Do(ctx, client.B().Ping().Build()).Error()
 		if closeClient != errors.Is(err, rueidis.ErrClosing) {
 			t.Errorf("CloseClient=%v: client Ping after Close = %v", closeClient, err)
@@ -273,21 +246,5 @@ func TestClose(t *testing.T) {
 // rounds sub-millisecond ones up.
 func TestTTLEdges(t *testing.T) {
 	m := miniredis.RunT(t)
-	s := miniStore(t, m, nil)
-	ctx := testContext(t)
-	for _, ttl := range []time.Duration{0, -time.Second} {
-		err := s.SetWithTTL(ctx, "k", []byte("v"), ttl)
-		if !errors.Is(err, kv.ErrInvalid) {
-			t.Errorf("SetWithTTL(ttl=%v): err = %v, want kv.ErrInvalid", ttl, err)
-		}
-	}
-	if m.Exists("k") {
-		t.Error("a rejected SetWithTTL wrote the key")
-	}
-	if err := s.SetWithTTL(ctx, "k", []byte("v"), time.Nanosecond); err != nil {
-		t.Fatal(err)
-	}
-	if got := m.TTL("k"); got <= 0 || got > time.Millisecond {
-		t.Errorf("SetWithTTL(1ns) left a TTL of %v, want 1ms", got)
-	}
+	backendtest.CheckTTLEdges(testContext(t), t, miniStore(t, m, nil), m)
 }

@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/alicebob/miniredis/v2"
+
 	"github.com/cledar/storekit/kv"
 )
 
@@ -89,4 +91,80 @@ func SplitHostPort(t testing.TB, addr string) (string, int) {
 		t.Fatal(err)
 	}
 	return host, port
+}
+
+// CheckDialClosedPort checks that a backend's Dial fails at once when
+// nothing listens: its error is the one CheckDialError wants, and wraps the
+// *net.OpError. dial calls Dial with host, port and password and closes the
+// store if it gets one.
+func CheckDialClosedPort(t *testing.T, backend string, dial func(host string, port int, password string) error) {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	host, port := SplitHostPort(t, l.Addr().String())
+	l.Close()
+	err = dial(host, port, "pw-not-shown")
+	CheckDialError(t, backend, err, "pw-not-shown")
+	var nerr *net.OpError
+	if !errors.As(err, &nerr) {
+		t.Errorf("Dial error %v does not wrap the *net.OpError", err)
+	}
+}
+
+// CheckDoneContext checks that every call of s with a done context returns
+// the context's error and sends nothing to m, the server s uses.
+func CheckDoneContext(t *testing.T, s kv.Store, m *miniredis.Miniredis) {
+	t.Helper()
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	before := m.CommandCount()
+	for name, err := range EachCall(ctx, s, "k") {
+		if !errors.Is(err, context.Canceled) {
+			t.Errorf("%s with a cancelled context: err = %v, want context.Canceled", name, err)
+		}
+	}
+	if n := m.CommandCount() - before; n != 0 {
+		t.Errorf("%d commands reached the server with a cancelled context, want 0", n)
+	}
+}
+
+// CheckClose closes s twice, checking that both succeed and that every call
+// fails with kv.ErrClosed after.
+func CheckClose(ctx context.Context, t *testing.T, s kv.Store) {
+	t.Helper()
+	if err := s.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Close(); err != nil {
+		t.Errorf("second Close: %v", err)
+	}
+	for name, err := range EachCall(ctx, s, "k") {
+		if !errors.Is(err, kv.ErrClosed) {
+			t.Errorf("%s after Close: err = %v, want kv.ErrClosed", name, err)
+		}
+	}
+}
+
+// CheckTTLEdges checks that SetWithTTL rejects TTLs of zero or less without
+// writing, and rounds one below a millisecond up to one; m is the server s
+// uses.
+func CheckTTLEdges(ctx context.Context, t *testing.T, s kv.Expirer, m *miniredis.Miniredis) {
+	t.Helper()
+	for _, ttl := range []time.Duration{0, -time.Second} {
+		err := s.SetWithTTL(ctx, "k", []byte("v"), ttl)
+		if !errors.Is(err, kv.ErrInvalid) {
+			t.Errorf("SetWithTTL(ttl=%v): err = %v, want kv.ErrInvalid", ttl, err)
+		}
+	}
+	if m.Exists("k") {
+		t.Error("a rejected SetWithTTL wrote the key")
+	}
+	if err := s.SetWithTTL(ctx, "k", []byte("v"), time.Nanosecond); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.TTL("k"); got <= 0 || got > time.Millisecond {
+		t.Errorf("SetWithTTL(1ns) left a TTL of %v, want 1ms", got)
+	}
 }

@@ -1,7 +1,9 @@
 // Package backendtest holds the tests that every Redis backend of storekit
 // shares beyond the conformance suite: what a watch does when its
 // connection, its server or the server's notification settings change under
-// it. It is imported only by _test.go files.
+// it, what the calls return when the server is gone, the context is done or
+// the store is closed, and the helpers of the backends' own tests. It is
+// imported only by _test.go files.
 package backendtest
 
 import (

@@ -27,15 +27,30 @@ func do(ctx context.Context, addr, password string, args ...string) (any, error)
 		ctx, cancel = context.WithTimeout(ctx, 10*time.Second)
 		defer cancel()
 	}
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", addr)
+	conn, r, err := send(ctx, addr, password, args...)
 	if err != nil {
 		return nil, err
 	}
 	defer conn.Close()
+	return readReply(r)
+}
+
+// send dials addr, authenticates when password is set, and sends one
+// command. It returns the connection, whose deadline is ctx's, and a reader
+// at the command's reply; on an error the connection is closed.
+func send(ctx context.Context, addr, password string, args ...string) (net.Conn, *bufio.Reader, error) {
+	var d net.Dialer
+	conn, err := d.DialContext(ctx, "tcp", addr)
+	if err != nil {
+		return nil, nil, err
+	}
+	fail := func(err error) (net.Conn, *bufio.Reader, error) {
+		conn.Close()
+		return nil, nil, err
+	}
 	deadline, _ := ctx.Deadline()
 	if err := conn.SetDeadline(deadline); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	w := bufio.NewWriter(conn)
 	r := bufio.NewReader(conn)
@@ -44,14 +59,14 @@ func do(ctx context.Context, addr, password string, args ...string) (any, error)
 	}
 	writeCommand(w, args...)
 	if err := w.Flush(); err != nil {
-		return nil, err
+		return fail(err)
 	}
 	if password != "" {
 		if _, err := readReply(r); err != nil {
-			return nil, fmt.Errorf("AUTH: %w", err)
+			return fail(fmt.Errorf("AUTH: %w", err))
 		}
 	}
-	return readReply(r)
+	return conn, r, nil
 }
 
 func writeCommand(w *bufio.Writer, args ...string) {

@@ -21,26 +21,12 @@ func (s *Server) Subscribe(t testing.TB, pattern string) *Subscription {
 	t.Helper()
 	ctx, cancel := context.WithTimeout(context.Background(), readyTimeout)
 	defer cancel()
-	var d net.Dialer
-	conn, err := d.DialContext(ctx, "tcp", s.addr)
+	conn, r, err := send(ctx, s.addr, s.password, "PSUBSCRIBE", pattern)
 	if err != nil {
 		t.Fatalf("redistest: subscribe: %v", err)
 	}
 	t.Cleanup(func() { conn.Close() })
-	sub := &Subscription{conn: conn, r: bufio.NewReader(conn)}
-	w := bufio.NewWriter(conn)
-	if s.password != "" {
-		writeCommand(w, "AUTH", s.password)
-	}
-	writeCommand(w, "PSUBSCRIBE", pattern)
-	if err := w.Flush(); err != nil {
-		t.Fatalf("redistest: subscribe: %v", err)
-	}
-	if s.password != "" {
-		if _, err := sub.read(); err != nil {
-			t.Fatalf("redistest: subscribe: AUTH: %v", err)
-		}
-	}
+	sub := &Subscription{conn: conn, r: r}
 	if v, err := sub.read(); err != nil || len(v) < 1 || v[0] != "psubscribe" {
 		t.Fatalf("redistest: PSUBSCRIBE %q: got %v, %v", pattern, v, err)
 	}

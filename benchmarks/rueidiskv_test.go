@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"runtime"
 	"strconv"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -17,6 +15,7 @@ import (
 
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/conformance"
+	"github.com/cledar/storekit/internal/redisproto"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -120,24 +119,12 @@ func benchCacheMemory(b *testing.B, addr string) {
 
 // readAll reads every key through s from cacheReaders goroutines.
 func readAll(ctx context.Context, s kv.Store, keys []string) error {
-	var (
-		next     atomic.Int64
-		wg       sync.WaitGroup
-		once     sync.Once
-		firstErr error
-	)
-	for range cacheReaders {
-		wg.Go(func() {
-			for i := int(next.Add(1)) - 1; i < len(keys); i = int(next.Add(1)) - 1 {
-				if v, err := s.Get(ctx, keys[i]); err != nil || len(v) != cacheValueSize {
-					once.Do(func() { firstErr = fmt.Errorf("Get(%q) through the cache: %d bytes, err %v", keys[i], len(v), err) })
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	return firstErr
+	return redisproto.ForEach(ctx, len(keys), cacheReaders, func(ctx context.Context, i int) error {
+		if v, err := s.Get(ctx, keys[i]); err != nil || len(v) != cacheValueSize {
+			return fmt.Errorf("Get(%q) through the cache: %d bytes, err %v", keys[i], len(v), err)
+		}
+		return nil
+	})
 }
 
 // heapStats returns the memory statistics after a full collection.

@@ -31,6 +31,15 @@ func next(t *testing.T, ch <-chan kv.Event) kv.Event {
 	return kv.Event{}
 }
 
+// newManualStore returns a store whose clock is a ManualClock set to t0; the
+// store is closed when the test ends.
+func newManualStore(t *testing.T) (*Store, *ManualClock) {
+	clock := NewManualClock(t0)
+	s := New(&Options{Clock: clock})
+	t.Cleanup(func() { s.Close() })
+	return s, clock
+}
+
 func startWatch(t *testing.T, s *Store, pattern string) <-chan kv.Event {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
@@ -47,9 +56,7 @@ func startWatch(t *testing.T, s *Store, pattern string) <-chan kv.Event {
 
 func TestManualClockExpiresWithoutSleeping(t *testing.T) {
 	ctx := context.Background()
-	clock := NewManualClock(t0)
-	s := New(&Options{Clock: clock})
-	defer s.Close()
+	s, clock := newManualStore(t)
 	ch := startWatch(t, s, "*")
 
 	if err := s.SetWithTTL(ctx, "k", []byte("v"), time.Second); err != nil {
@@ -76,9 +83,7 @@ func TestManualClockExpiresWithoutSleeping(t *testing.T) {
 
 func TestExpiryFreesKeysNobodyReads(t *testing.T) {
 	ctx := context.Background()
-	clock := NewManualClock(t0)
-	s := New(&Options{Clock: clock})
-	defer s.Close()
+	s, clock := newManualStore(t)
 	ch := startWatch(t, s, "*")
 	for i := range 3 {
 		_ = s.SetWithTTL(ctx, fmt.Sprint(i), nil, time.Duration(i+1)*time.Second)
@@ -110,9 +115,7 @@ func TestExpiryFreesKeysNobodyReads(t *testing.T) {
 
 func TestRewriteCancelsExpiry(t *testing.T) {
 	ctx := context.Background()
-	clock := NewManualClock(t0)
-	s := New(&Options{Clock: clock})
-	defer s.Close()
+	s, clock := newManualStore(t)
 	_ = s.SetWithTTL(ctx, "k", []byte("old"), time.Second)
 	_ = s.Set(ctx, "k", []byte("new"))
 	clock.Advance(time.Hour)
@@ -127,9 +130,7 @@ func TestRewriteCancelsExpiry(t *testing.T) {
 
 func TestExpiryHeapStaysBounded(t *testing.T) {
 	ctx := context.Background()
-	clock := NewManualClock(t0)
-	s := New(&Options{Clock: clock})
-	defer s.Close()
+	s, _ := newManualStore(t)
 	for range 10 * minCompactAt {
 		_ = s.SetWithTTL(ctx, "same", nil, time.Hour)
 	}
@@ -143,9 +144,7 @@ func TestExpiryHeapStaysBounded(t *testing.T) {
 
 func TestDeleteOfExpiredKeyReportsExpiry(t *testing.T) {
 	ctx := context.Background()
-	clock := NewManualClock(t0)
-	s := New(&Options{Clock: clock})
-	defer s.Close()
+	s, clock := newManualStore(t)
 	ch := startWatch(t, s, "*")
 	_ = s.SetWithTTL(ctx, "k", nil, time.Second)
 	next(t, ch) // set
@@ -310,9 +309,7 @@ func TestPruneReportsOneSet(t *testing.T) {
 // history that has expired is not pruned but freed.
 func TestPruneKeepsExpiry(t *testing.T) {
 	ctx := context.Background()
-	clock := NewManualClock(t0)
-	s := New(&Options{Clock: clock})
-	defer s.Close()
+	s, clock := newManualStore(t)
 	// The kv API gives no history an expiry (Redis can: EXPIRE on the list).
 	exp := t0.Add(time.Minute).UnixNano()
 	s.data.Store("k", &entry{hist: [][]byte{[]byte("v1"), []byte("v2"), []byte("v3")}, exp: exp})

@@ -9,7 +9,6 @@ import (
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
-	"github.com/cledar/storekit/internal/eventq"
 	"github.com/cledar/storekit/internal/redisproto"
 	"github.com/cledar/storekit/kv"
 )
@@ -64,7 +63,7 @@ type Options struct {
 type Store struct {
 	c    redis.UniversalClient
 	log  *zap.Logger
-	opts Options // defaults applied
+	opts Options // defaults applied; eventq.New applies WatchBuffer's
 	life redisproto.Lifecycle
 }
 
@@ -84,9 +83,6 @@ func New(client redis.UniversalClient, opts *Options) *Store {
 	}
 	if s.opts.ScanCount <= 0 {
 		s.opts.ScanCount = DefaultScanCount
-	}
-	if s.opts.WatchBuffer <= 0 {
-		s.opts.WatchBuffer = eventq.DefaultLimit
 	}
 	return s
 }

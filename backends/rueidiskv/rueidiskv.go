@@ -12,7 +12,6 @@ import (
 	"github.com/redis/rueidis"
 	"go.uber.org/zap"
 
-	"github.com/cledar/storekit/internal/eventq"
 	"github.com/cledar/storekit/internal/redisproto"
 	"github.com/cledar/storekit/kv"
 )
@@ -97,7 +96,7 @@ type Options struct {
 type Store struct {
 	c       rueidis.Client
 	log     *zap.Logger
-	opts    Options // defaults applied
+	opts    Options // defaults applied; eventq.New applies WatchBuffer's
 	cache   *Cache  // nil: reads go to the server
 	cluster bool
 
@@ -131,9 +130,6 @@ func New(client rueidis.Client, opts *Options) *Store {
 	}
 	if s.opts.ScanCount <= 0 {
 		s.opts.ScanCount = DefaultScanCount
-	}
-	if s.opts.WatchBuffer <= 0 {
-		s.opts.WatchBuffer = eventq.DefaultLimit
 	}
 	if s.opts.CacheTTL <= 0 {
 		s.opts.CacheTTL = DefaultCacheTTL

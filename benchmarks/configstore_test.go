@@ -123,8 +123,7 @@ func newConfigTarget(tb testing.TB, impl string) *configTarget {
 	}
 
 	addr := redistest.New(tb).Addr()
-	w := redis.NewClient(&redis.Options{Addr: addr})
-	tb.Cleanup(func() { _ = w.Close() })
+	w := newGoredisClient(tb, addr)
 	tb.Cleanup(func() { // after the store: see below
 		ctx, cancel := context.WithTimeout(context.Background(), setupBound)
 		defer cancel()
@@ -178,7 +177,7 @@ func newConfigTarget(tb testing.TB, impl string) *configTarget {
 	defer cancel()
 	switch impl {
 	case "goredis":
-		tg.store = goredis.New(redis.NewClient(&redis.Options{Addr: addr}), &goredis.Options{CloseClient: true, Logger: logger})
+		tg.store = goredis.New(newGoredisClient(tb, addr), &goredis.Options{Logger: logger})
 	case "rueidiskv":
 		// Client-side caching on: rueidiskv.Open makes a Cache of the
 		// default size unless told not to.

@@ -47,9 +47,11 @@ func goredisContenders(addr string) []conformance.Contender {
 	}
 }
 
-func newGoredisClient(b *testing.B, addr string) *redis.Client {
+// newGoredisClient returns a go-redis client of addr with the default
+// options, closed when tb ends.
+func newGoredisClient(tb testing.TB, addr string) *redis.Client {
 	c := redis.NewClient(&redis.Options{Addr: addr})
-	b.Cleanup(func() { _ = c.Close() })
+	tb.Cleanup(func() { _ = c.Close() })
 	return c
 }
 

@@ -5,16 +5,14 @@ import (
 	"encoding/binary"
 	"errors"
 	"fmt"
-	"io"
 	"net"
 	"os"
-	"strings"
-	"syscall"
 	"testing"
 	"time"
 
 	"github.com/redis/rueidis"
 
+	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -47,51 +45,22 @@ func TestClassify(t *testing.T) {
 	passed, cancel2 := context.WithDeadline(live, time.Now().Add(-time.Second))
 	defer cancel2()
 	opErr := func(op string, err error) error { return &net.OpError{Op: op, Net: "tcp", Err: err} }
-	tests := []struct {
-		name string
-		ctx  context.Context
-		err  error
-		want error // nil: an operation error
-	}{
-		{"nil reply", live, rueidis.Nil, kv.ErrNotFound},
-		{"wrapped nil reply", live, fmt.Errorf("x: %w", rueidis.Nil), kv.ErrNotFound},
-		{"WRONGTYPE", live, replyError(t, "WRONGTYPE Operation against a key"), kv.ErrWrongType},
-		{"LOADING", live, replyError(t, "LOADING Redis is loading"), kv.ErrUnavailable},
-		{"WRONGPASS", live, replyError(t, "WRONGPASS invalid username-password pair"), kv.ErrUnavailable},
-		{"too many clients, ERR stripped", live, replyError(t, "ERR max number of clients reached"), kv.ErrUnavailable},
-		{"NOPERM", live, replyError(t, "NOPERM no permissions"), nil},
-		{"other reply", live, replyError(t, "ERR syntax error"), nil},
-		{"reply with a done context", cancelled, replyError(t, "ERR syntax error"), nil},
-		{"EOF", live, io.EOF, kv.ErrUnavailable},
-		{"unexpected EOF", live, io.ErrUnexpectedEOF, kv.ErrUnavailable},
-		{"refused", live, opErr("dial", os.NewSyscallError("connect", syscall.ECONNREFUSED)), kv.ErrUnavailable},
-		{"reset", live, opErr("read", os.NewSyscallError("read", syscall.ECONNRESET)), kv.ErrUnavailable},
-		{"broken pipe", live, opErr("write", os.NewSyscallError("write", syscall.EPIPE)), kv.ErrUnavailable},
-		{"timeout", live, opErr("read", os.ErrDeadlineExceeded), kv.ErrUnavailable},
-		{"closed client", live, rueidis.ErrClosing, kv.ErrUnavailable},
-		{"cached read aborted", live, rueidis.ErrDoCacheAborted, kv.ErrUnavailable},
-		{"no cache support", live, rueidis.ErrNoCache, kv.ErrUnavailable},
-		{"client's own timeout", live, context.DeadlineExceeded, kv.ErrUnavailable},
-		{"caller's cancellation", cancelled, context.Canceled, context.Canceled},
-		{"caller's deadline as a socket timeout", cancelled, opErr("read", os.ErrDeadlineExceeded), context.Canceled},
-		{"caller's passed deadline, not yet reported", passed, opErr("dial", os.ErrDeadlineExceeded), context.DeadlineExceeded},
-		{"protocol error", live, errors.New("unexpected reply"), nil},
-	}
-	for _, tt := range tests {
-		if got := classify(tt.ctx, tt.err); got != tt.want {
-			t.Errorf("%s: classify(%v) = %v, want %v", tt.name, tt.err, got, tt.want)
-		}
-		err := wrapErr(tt.ctx, `get "k"`, tt.err)
-		if !errors.Is(err, tt.err) {
-			t.Errorf("%s: %v does not wrap the native error", tt.name, err)
-		}
-		if tt.want != nil && !errors.Is(err, tt.want) {
-			t.Errorf("%s: %v does not wrap %v", tt.name, err, tt.want)
-		}
-		if !strings.HasPrefix(err.Error(), `rueidiskv: get "k": `) {
-			t.Errorf("%s: error text %q", tt.name, err)
-		}
-	}
+	backendtest.CheckClassify(t, "rueidiskv", append(backendtest.TransportCases(), []backendtest.ClassifyCase{
+		{Name: "nil reply", Ctx: live, Err: rueidis.Nil, Want: kv.ErrNotFound},
+		{Name: "wrapped nil reply", Ctx: live, Err: fmt.Errorf("x: %w", rueidis.Nil), Want: kv.ErrNotFound},
+		{Name: "WRONGTYPE", Ctx: live, Err: replyError(t, "WRONGTYPE Operation against a key"), Want: kv.ErrWrongType},
+		{Name: "LOADING", Ctx: live, Err: replyError(t, "LOADING Redis is loading"), Want: kv.ErrUnavailable},
+		{Name: "WRONGPASS", Ctx: live, Err: replyError(t, "WRONGPASS invalid username-password pair"), Want: kv.ErrUnavailable},
+		{Name: "too many clients, ERR stripped", Ctx: live, Err: replyError(t, "ERR max number of clients reached"), Want: kv.ErrUnavailable},
+		{Name: "NOPERM", Ctx: live, Err: replyError(t, "NOPERM no permissions")},
+		{Name: "other reply", Ctx: live, Err: replyError(t, "ERR syntax error")},
+		{Name: "reply with a done context", Ctx: cancelled, Err: replyError(t, "ERR syntax error")},
+		{Name: "closed client", Ctx: live, Err: rueidis.ErrClosing, Want: kv.ErrUnavailable},
+		{Name: "cached read aborted", Ctx: live, Err: rueidis.ErrDoCacheAborted, Want: kv.ErrUnavailable},
+		{Name: "no cache support", Ctx: live, Err: rueidis.ErrNoCache, Want: kv.ErrUnavailable},
+		{Name: "caller's passed deadline, not yet reported", Ctx: passed, Err: opErr("dial", os.ErrDeadlineExceeded), Want: context.DeadlineExceeded},
+		{Name: "protocol error", Ctx: live, Err: errors.New("unexpected reply")},
+	}...), classify, wrapErr)
 	if !isWrongType(replyError(t, "WRONGTYPE x")) || isWrongType(replyError(t, "ERR x")) || isWrongType(rueidis.Nil) {
 		t.Error("isWrongType misjudges a reply")
 	}

@@ -213,20 +213,15 @@ func (tg *configTarget) warnings() []string {
 	var out []string
 	for _, e := range tg.log.All() {
 		line := e.Message
+		fields := e.ContextMap()
 		for _, f := range e.Context {
 			if f.Key == "error" || f.Key == "key" {
-				line += fmt.Sprintf(" %s=%v", f.Key, fieldValue(f))
+				line += fmt.Sprintf(" %s=%v", f.Key, fields[f.Key])
 			}
 		}
 		out = append(out, line)
 	}
 	return out
-}
-
-func fieldValue(f zapcore.Field) any {
-	enc := zapcore.NewMapObjectEncoder()
-	f.AddTo(enc)
-	return enc.Fields[f.Key]
 }
 
 // An arrival is what a watcher callback received, and when.

@@ -302,36 +302,36 @@ def same(a: Any, b: Any) -> bool:
     return type(a) is type(b) and a == b
 
 
+def check_case(src: str, name: str, written: set) -> Optional[str]:
+    """Returns what is wrong with the value Go wrote for name, or None."""
+    if name not in CHECK_CASES:
+        return "Go wrote a case this script does not know"
+    if name not in written:
+        return "Go did not write this case"
+    want, load, exact = CHECK_CASES[name]
+    with open(os.path.join(src, name + ".value"), "rb") as f:
+        got = f.read()
+    try:
+        value = load(got)
+    except Exception as exc:  # noqa: BLE001 - report any failure to read
+        return "Python cannot read %r: %r" % (got, exc)
+    if not same(value, want):
+        return "read %r, want %r" % (value, want)
+    if exact and got != redis_value(want):
+        return "wrote %r, Python writes %r" % (got, redis_value(want))
+    return None
+
+
 def check(src: str) -> int:
     failed = 0
-    names = sorted(f[: -len(".value")] for f in os.listdir(src) if f.endswith(".value"))
-    for name in sorted(set(names) | set(CHECK_CASES)):
-        if name not in CHECK_CASES:
-            print("FAIL %s: Go wrote a case this script does not know" % name)
+    written = {f[: -len(".value")] for f in os.listdir(src) if f.endswith(".value")}
+    for name in sorted(written | set(CHECK_CASES)):
+        problem = check_case(src, name, written)
+        if problem:
+            print("FAIL %s: %s" % (name, problem))
             failed += 1
-            continue
-        if name not in names:
-            print("FAIL %s: Go did not write this case" % name)
-            failed += 1
-            continue
-        want, load, exact = CHECK_CASES[name]
-        with open(os.path.join(src, name + ".value"), "rb") as f:
-            got = f.read()
-        try:
-            value = load(got)
-        except Exception as exc:  # noqa: BLE001 - report any failure to read
-            print("FAIL %s: Python cannot read %r: %r" % (name, got, exc))
-            failed += 1
-            continue
-        if not same(value, want):
-            print("FAIL %s: read %r, want %r" % (name, value, want))
-            failed += 1
-            continue
-        if exact and got != redis_value(want):
-            print("FAIL %s: wrote %r, Python writes %r" % (name, got, redis_value(want)))
-            failed += 1
-            continue
-        print("ok   %s" % name)
+        else:
+            print("ok   %s" % name)
     print("python check: %d case(s) failed" % failed if failed else "python check: all cases ok")
     return 1 if failed else 0
 

@@ -17,6 +17,7 @@ import (
 	"github.com/cledar/storekit/backends/goredis"
 	"github.com/cledar/storekit/backends/memory"
 	"github.com/cledar/storekit/codec"
+	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
 )
@@ -425,7 +426,7 @@ var behaviours = []struct {
 func runBehaviours(t *testing.T, b *backend) {
 	for _, c := range behaviours {
 		t.Run(c.name, func(t *testing.T) {
-			h := &harness{ctx: testContext(t), kv: b.store(t), prefix: "codec-test:" + t.Name() + ":", b: b}
+			h := &harness{ctx: backendtest.Context(t), kv: b.store(t), prefix: "codec-test:" + t.Name() + ":", b: b}
 			t.Cleanup(func() { deletePrefix(t, h.kv, h.pattern("*")) })
 			c.run(t, h)
 		})
@@ -434,7 +435,7 @@ func runBehaviours(t *testing.T, b *backend) {
 
 // deletePrefix deletes the keys matching pattern; the server may be shared.
 func deletePrefix(t *testing.T, s kv.Store, pattern string) {
-	ctx := testContext(t)
+	ctx := backendtest.Context(t)
 	keys, err := kv.Keys(ctx, s, pattern)
 	if err != nil {
 		t.Errorf("cleanup: %v", err)
@@ -451,7 +452,7 @@ func deletePrefix(t *testing.T, s kv.Store, pattern string) {
 func historyList(s kv.Store) func(t *testing.T, key string) {
 	return func(t *testing.T, key string) {
 		t.Helper()
-		if _, err := s.(kv.Historian).Append(testContext(t), key, []byte("x")); err != nil {
+		if _, err := s.(kv.Historian).Append(backendtest.Context(t), key, []byte("x")); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -508,7 +509,7 @@ func TestGoredisServerDown(t *testing.T) {
 // serverDown kills srv and checks the errors of calls through s.
 func serverDown(t *testing.T, srv *redistest.Server, s kv.Store) {
 	t.Helper()
-	ctx := testContext(t)
+	ctx := backendtest.Context(t)
 	us := codec.New(s, &codec.Options[pyUser]{Host: "localhost"})
 	mustNil(t, us.Set(ctx, "k", pyUser{1, "a"}))
 	if !us.IsAlive(ctx) {
@@ -548,7 +549,7 @@ func TestClosedStore(t *testing.T) {
 // closedStore closes a store made by open and checks the errors of calls
 // through it.
 func closedStore(t *testing.T, open func(t *testing.T) kv.Store) {
-	ctx := testContext(t)
+	ctx := backendtest.Context(t)
 	s := open(t)
 	mustNil(t, s.Close())
 	us := codec.New[pyUser](s, nil)

@@ -19,17 +19,6 @@ func TestMain(m *testing.M) {
 	goleak.VerifyTestMain(m)
 }
 
-// testTimeout bounds every test's context: a hang bound, not a timing
-// assertion.
-const testTimeout = 30 * time.Second
-
-func testContext(t testing.TB) context.Context {
-	t.Helper()
-	ctx, cancel := context.WithTimeout(context.Background(), testTimeout)
-	t.Cleanup(cancel)
-	return ctx
-}
-
 // newMemory returns a memory store closed when t ends.
 func newMemory(t testing.TB) *memory.Store {
 	t.Helper()

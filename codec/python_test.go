@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/cledar/storekit/codec"
+	"github.com/cledar/storekit/internal/backendtest"
 )
 
 // The fixtures written by testdata/python/make_fixtures.py: the bytes Redis
@@ -28,7 +29,7 @@ const (
 // with a Store, as a Go service reads a key a Python service wrote.
 func readAs[T any](t *testing.T, data []byte) (T, bool, error) {
 	t.Helper()
-	ctx := testContext(t)
+	ctx := backendtest.Context(t)
 	s := newMemory(t)
 	if err := s.Set(ctx, "k", data); err != nil {
 		t.Fatal(err)

@@ -6,6 +6,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/cledar/storekit/backends/rueidiskv"
+	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
 )
@@ -14,7 +15,7 @@ import (
 // disabled, over a new client of srv; it is closed when t ends.
 func openRueidis(t *testing.T, srv *redistest.Server, opts *rueidiskv.Options) *rueidiskv.Store {
 	t.Helper()
-	s, err := rueidiskv.Open(testContext(t), rueidis.ClientOption{InitAddress: []string{srv.Addr()}}, opts)
+	s, err := rueidiskv.Open(backendtest.Context(t), rueidis.ClientOption{InitAddress: []string{srv.Addr()}}, opts)
 	if err != nil {
 		t.Fatalf("rueidiskv.Open: %v", err)
 	}

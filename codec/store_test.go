@@ -12,6 +12,7 @@ import (
 	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/cledar/storekit/codec"
+	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -21,7 +22,7 @@ func TestGetMultiEmptyCallsNothing(t *testing.T) {
 	cs := &countingStore{Store: newMemory(t)}
 	s := codec.New[pyUser](cs, nil)
 	for _, keys := range [][]string{nil, {}} {
-		res, err := s.GetMulti(testContext(t), keys)
+		res, err := s.GetMulti(backendtest.Context(t), keys)
 		if err != nil || res == nil || len(res) != 0 {
 			t.Errorf("GetMulti(%#v) = %#v, %v; want an empty list", keys, res, err)
 		}
@@ -34,7 +35,7 @@ func TestGetMultiEmptyCallsNothing(t *testing.T) {
 // TestInvalidArguments checks that empty keys and patterns, and a
 // non-positive TTL, are rejected before the store is called.
 func TestInvalidArguments(t *testing.T) {
-	ctx := testContext(t)
+	ctx := backendtest.Context(t)
 	cs := &countingStore{Store: newMemory(t)}
 	s := codec.New[pyUser](cs, nil)
 	_, _, errGet := s.Get(ctx, "")
@@ -96,7 +97,7 @@ func TestErrorMapping(t *testing.T) {
 	}
 	for _, c := range calls {
 		t.Run(c.name, func(t *testing.T) {
-			ctx := testContext(t)
+			ctx := backendtest.Context(t)
 			cs := &countingStore{Store: newMemory(t)}
 			s := codec.New(cs, &codec.Options[pyUser]{Host: "h"})
 
@@ -122,7 +123,7 @@ func TestErrorMapping(t *testing.T) {
 // TestNotSupported checks the errors of calls that need a capability the
 // store lacks: an operation error wrapping kv.ErrNotSupported.
 func TestNotSupported(t *testing.T) {
-	ctx := testContext(t)
+	ctx := backendtest.Context(t)
 	cs := &countingStore{Store: newMemory(t)} // only kv.Store
 	s := codec.New[pyUser](cs, nil)
 	err := s.SetWithTTL(ctx, "k", pyUser{}, time.Second)
@@ -152,7 +153,7 @@ func TestNotSupported(t *testing.T) {
 
 // TestGetMultiFallback checks GetMulti on a store without kv.MultiGetter.
 func TestGetMultiFallback(t *testing.T) {
-	ctx := testContext(t)
+	ctx := backendtest.Context(t)
 	cs := &countingStore{Store: newMemory(t)}
 	s := codec.New[pyUser](cs, nil)
 	mustNil(t, s.Set(ctx, "a", pyUser{1, "a"}))
@@ -171,14 +172,14 @@ func (brokenMulti) GetMulti(context.Context, []string) ([]kv.Value, error) {
 }
 
 func TestGetMultiWrongLength(t *testing.T) {
-	_, err := codec.New[pyUser](brokenMulti{newMemory(t)}, nil).GetMulti(testContext(t), []string{"a", "b"})
+	_, err := codec.New[pyUser](brokenMulti{newMemory(t)}, nil).GetMulti(backendtest.Context(t), []string{"a", "b"})
 	asError[*codec.OperationError](t, err)
 }
 
 // TestPingFallback checks Ping on a store without a Ping method: a read of a
 // reserved key, whose absence, value or type all count as alive.
 func TestPingFallback(t *testing.T) {
-	ctx := testContext(t)
+	ctx := backendtest.Context(t)
 	m := newMemory(t)
 	cs := &countingStore{Store: m}
 	s := codec.New[pyUser](cs, nil)
@@ -214,14 +215,14 @@ func TestContextEnded(t *testing.T) {
 func TestDefaultHost(t *testing.T) {
 	m := newMemory(t)
 	mustNil(t, m.Close())
-	err := codec.New[pyUser](m, nil).Ping(testContext(t))
+	err := codec.New[pyUser](m, nil).Ping(backendtest.Context(t))
 	if want := "Error connecting to Redis host *memory.Store: "; !strings.HasPrefix(fmt.Sprint(err), want) {
 		t.Errorf("%v, want it to start with %q", err, want)
 	}
 }
 
 func TestModelName(t *testing.T) {
-	ctx := testContext(t)
+	ctx := backendtest.Context(t)
 	m := newMemory(t)
 	mustNil(t, m.Set(ctx, "k", []byte("{")))
 	model := func(err error) string { return asError[*codec.DeserializationError](t, err).Model }
@@ -246,7 +247,7 @@ func TestNewNilStore(t *testing.T) {
 
 // TestScanStopsEarly checks that Scan stops when the loop breaks.
 func TestScanStopsEarly(t *testing.T) {
-	ctx := testContext(t)
+	ctx := backendtest.Context(t)
 	s := codec.New[string](newMemory(t), nil)
 	for i := range 5 {
 		mustNil(t, s.Set(ctx, fmt.Sprint("k", i), "v"))
@@ -265,7 +266,7 @@ func TestScanStopsEarly(t *testing.T) {
 // TestCustomCodec checks that Options.Codec is used, and that its own
 // validation errors are reported as such.
 func TestCustomCodec(t *testing.T) {
-	ctx := testContext(t)
+	ctx := backendtest.Context(t)
 	s := codec.New(newMemory(t), &codec.Options[string]{Codec: upperCodec{}})
 	mustNil(t, s.Set(ctx, "k", "abc"))
 	if b, _, _ := s.GetRaw(ctx, "k"); string(b) != "ABC" {
@@ -296,7 +297,7 @@ func (upperCodec) Decode(b []byte) (string, error) {
 // TestLogging checks that failures are logged with their key, and values
 // never.
 func TestLogging(t *testing.T) {
-	ctx := testContext(t)
+	ctx := backendtest.Context(t)
 	core, logs := observer.New(zap.DebugLevel)
 	m := newMemory(t)
 	s := codec.New(m, &codec.Options[pyUser]{Logger: zap.New(core), Host: "h"})

@@ -25,8 +25,8 @@ func classify(ctx context.Context, err error) error {
 		return redisproto.ReplySentinel(rerr.Error())
 	}
 	// The caller's deadline or cancellation, whatever form it took on the
-	// way (a context error, or a socket deadline set from ctx).
-	if cerr := ctx.Err(); cerr != nil {
+	// way.
+	if cerr := redisproto.ContextError(ctx); cerr != nil {
 		return cerr
 	}
 	if isConnError(err) {

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
-	"time"
 
 	"github.com/redis/rueidis"
 
@@ -28,13 +27,9 @@ func classify(ctx context.Context, err error) error {
 		return redisproto.ReplySentinel(rerr.Error())
 	}
 	// The caller's deadline or cancellation, whatever form it took on the
-	// way (a context error, or a socket deadline set from ctx, which may
-	// fire a moment before ctx itself reports it).
-	if cerr := ctx.Err(); cerr != nil {
+	// way.
+	if cerr := redisproto.ContextError(ctx); cerr != nil {
 		return cerr
-	}
-	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
-		return context.DeadlineExceeded
 	}
 	if isConnError(err) {
 		return kv.ErrUnavailable

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/cledar/storekit/kv"
 )
@@ -73,4 +74,19 @@ func IsTransportError(err error) bool {
 	}
 	var nerr net.Error
 	return errors.As(err, &nerr)
+}
+
+// ContextError returns the error of the caller's context when a failed call
+// stands for it: ctx's own error, or context.DeadlineExceeded once ctx's
+// deadline has passed, because a client sets its socket deadlines from ctx
+// and its timeout may fire a moment before ctx reports it. It returns nil
+// when ctx is still live.
+func ContextError(ctx context.Context) error {
+	if err := ctx.Err(); err != nil {
+		return err
+	}
+	if d, ok := ctx.Deadline(); ok && !time.Now().Before(d) {
+		return context.DeadlineExceeded
+	}
+	return nil
 }

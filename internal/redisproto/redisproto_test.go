@@ -11,6 +11,7 @@ import (
 	"strings"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/cledar/storekit/kv"
 )
@@ -287,6 +288,32 @@ func TestIsTransportError(t *testing.T) {
 	} {
 		if got := IsTransportError(tt.err); got != tt.want {
 			t.Errorf("IsTransportError(%v) = %v, want %v", tt.err, got, tt.want)
+		}
+	}
+}
+
+// lateContext has a deadline in the past but does not report it yet, as a
+// context may for a moment after a socket deadline set from it fired.
+type lateContext struct{ context.Context }
+
+func (lateContext) Deadline() (time.Time, bool) { return time.Now().Add(-time.Millisecond), true }
+
+func TestContextError(t *testing.T) {
+	cancelled, cancel := context.WithCancel(context.Background())
+	cancel()
+	later, cancelLater := context.WithTimeout(context.Background(), time.Hour)
+	defer cancelLater()
+	for name, tc := range map[string]struct {
+		ctx  context.Context
+		want error
+	}{
+		"live":             {context.Background(), nil},
+		"cancelled":        {cancelled, context.Canceled},
+		"deadline passed":  {lateContext{context.Background()}, context.DeadlineExceeded},
+		"deadline not yet": {later, nil},
+	} {
+		if got := ContextError(tc.ctx); got != tc.want {
+			t.Errorf("%s: ContextError = %v, want %v", name, got, tc.want)
 		}
 	}
 }

@@ -77,6 +77,8 @@ var brokenStores = []brokenStore{
 		[]string{"Watch/SlowConsumer"}, func(s fullStore) kv.Store { return &watchBlocksStore{fullStore: s} }},
 	{"SilentOverflow", "a consumer that fell behind is told with an OpResync",
 		[]string{"Watch/SlowConsumer"}, func(s fullStore) kv.Store { return silentOverflow{s} }},
+	{"CacheLagsEvents", "a read after a watcher's event sees that change",
+		[]string{"Watch/ReadSeesEvent", "Watch/ReadAfterLastEvent"}, func(s fullStore) kv.Store { return newCacheLagsEvents(s) }},
 	{"HistoryOffByOne", "versions count from 1",
 		[]string{"History/AppendVersions", "History/At", "History/Latest"}, func(s fullStore) kv.Store { return historyOffByOne{s} }},
 	{"HistoryNewestFirst", "History returns the oldest entry first",
@@ -526,6 +528,119 @@ func (s silentOverflow) Watch(ctx context.Context, pattern string) (<-chan kv.Ev
 		}
 	}()
 	return out, nil
+}
+
+// cacheLagsEvents serves Get from a cache of its own that a write clears
+// only a moment after the store below made it, as a client-side cache does
+// whose invalidations come after the change notifications: a write's
+// watchers hear of it while Get still serves the value it replaced. The
+// moment lasts until the next Get of the key (at most lagMax), and comes
+// only for a key that was read during or since its previous write, so that a
+// store written without reads runs at full speed. Every write clears the key
+// before it returns, so a Get that follows a write in the same goroutine
+// sees it. Only keys last written with Set are cached, so expiry is never
+// served stale.
+type cacheLagsEvents struct {
+	fullStore
+	mu    sync.Mutex
+	cache map[string]lagEntry
+	gen   map[string]uint64        // bumped when a write of the key begins
+	plain map[string]bool          // the key's last write was Set
+	read  map[string]bool          // the key was read since its last write began
+	wait  map[string]chan struct{} // closed by the next Get of the key
+}
+
+// A lagEntry is a cached value and the key's gen when its read began.
+type lagEntry struct {
+	val []byte
+	gen uint64
+}
+
+// lagMax bounds how long a write waits for a Get before it clears the key.
+const lagMax = 50 * time.Millisecond
+
+func newCacheLagsEvents(s fullStore) *cacheLagsEvents {
+	return &cacheLagsEvents{fullStore: s, cache: map[string]lagEntry{}, gen: map[string]uint64{},
+		plain: map[string]bool{}, read: map[string]bool{}, wait: map[string]chan struct{}{}}
+}
+
+func (s *cacheLagsEvents) Get(ctx context.Context, key string) ([]byte, error) {
+	s.mu.Lock()
+	e, hit := s.cache[key]
+	g, plain := s.gen[key], s.plain[key]
+	s.read[key] = true
+	if ch := s.wait[key]; ch != nil {
+		close(ch)
+		delete(s.wait, key)
+	}
+	s.mu.Unlock()
+	if hit {
+		return bytes.Clone(e.val), nil
+	}
+	v, err := s.fullStore.Get(ctx, key)
+	if err == nil && plain {
+		s.mu.Lock()
+		s.cache[key] = lagEntry{bytes.Clone(v), g}
+		s.mu.Unlock()
+	}
+	return v, err
+}
+
+// write runs w, a write of key; then, if the key was read during or since
+// its previous write, waits for the next Get of it; then clears what was
+// cached before the write began.
+func (s *cacheLagsEvents) write(key string, plain bool, w func() error) {
+	s.mu.Lock()
+	s.gen[key]++
+	g := s.gen[key]
+	lag := s.read[key]
+	s.read[key] = false
+	next := make(chan struct{})
+	if lag {
+		s.wait[key] = next
+	}
+	s.mu.Unlock()
+	err := w()
+	if lag {
+		select {
+		case <-next:
+		case <-time.After(lagMax):
+		}
+	}
+	s.mu.Lock()
+	if s.wait[key] == next {
+		delete(s.wait, key)
+	}
+	if e, ok := s.cache[key]; ok && e.gen < g {
+		delete(s.cache, key)
+	}
+	s.plain[key] = plain && err == nil
+	s.mu.Unlock()
+}
+
+func (s *cacheLagsEvents) Set(ctx context.Context, key string, value []byte) (err error) {
+	s.write(key, true, func() error { err = s.fullStore.Set(ctx, key, value); return err })
+	return err
+}
+
+func (s *cacheLagsEvents) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) (err error) {
+	s.write(key, false, func() error { err = s.fullStore.SetWithTTL(ctx, key, value, ttl); return err })
+	return err
+}
+
+func (s *cacheLagsEvents) Delete(ctx context.Context, key string) (ok bool, err error) {
+	s.write(key, false, func() error { ok, err = s.fullStore.Delete(ctx, key); return err })
+	return ok, err
+}
+
+func (s *cacheLagsEvents) Append(ctx context.Context, key string, value []byte) (v int64, err error) {
+	s.write(key, false, func() error { v, err = s.fullStore.Append(ctx, key, value); return err })
+	return v, err
+}
+
+func (s *cacheLagsEvents) Prune(ctx context.Context, key string, before int64) (n int, err error) {
+	s.write(key, false, func() error { n, err = s.fullStore.Prune(ctx, key, before); return err })
+	return n, err
 }
 
 // History.

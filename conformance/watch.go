@@ -95,6 +95,18 @@ func (w *watch) recv(d time.Duration) (ev kv.Event, ok, closed bool) {
 // failure, saying what it waited for, and returns false.
 func (w *watch) next(d time.Duration, waitingFor string) (kv.Event, bool) {
 	w.h.t.Helper()
+	return w.nextEvent(d, waitingFor, false)
+}
+
+// nextOrResync is next with the suite's event bound, returning an OpResync
+// with a nil Err too, for cases that re-read on it.
+func (w *watch) nextOrResync(waitingFor string) (kv.Event, bool) {
+	w.h.t.Helper()
+	return w.nextEvent(w.h.cfg.eventTimeout, waitingFor, true)
+}
+
+func (w *watch) nextEvent(d time.Duration, waitingFor string, resyncs bool) (kv.Event, bool) {
+	w.h.t.Helper()
 	deadline := time.Now().Add(d)
 	for {
 		ev, ok, closed := w.recv(time.Until(deadline))
@@ -107,6 +119,8 @@ func (w *watch) next(d time.Duration, waitingFor string) (kv.Event, bool) {
 			return ev, false
 		case ev.Op == kv.OpResync && ev.Err != nil:
 			w.h.fatalf("Watch(%q) sent %v while waiting for %s: the watch cannot deliver events", w.pattern, ev, waitingFor)
+		case ev.Op == kv.OpResync && resyncs:
+			return ev, true
 		case ev.Op == kv.OpResync:
 			w.h.t.Logf("Watch(%q): ignoring a later %v", w.pattern, ev)
 		case strings.HasPrefix(ev.Key, w.h.prefix):

@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"strings"
@@ -186,6 +187,19 @@ var watchCases = []testCase{
 		},
 	},
 	{
+		name: "Watch/ReadSeesEvent",
+		rule: "once a watcher has received the event for a change, a read through the same store " +
+			"returns that change or a newer one",
+		needs: []capability{watcher},
+		run:   runReadSeesEvent,
+	},
+	{
+		name:  "Watch/ReadAfterLastEvent",
+		rule:  "a consumer that re-reads a key on each of its events (and on OpResync) ends at the key's final value",
+		needs: []capability{watcher},
+		run:   runReadAfterLastEvent,
+	},
+	{
 		name: "Watch/SlowConsumer",
 		rule: "a watch that is not read never blocks the store, and when events are dropped the " +
 			"consumer is told with an OpResync: it receives every event or a later OpResync",
@@ -286,4 +300,99 @@ func (h *harness) writeMany(key string, n int) {
 		h.fatalf("%d Sets of %q while a watch was not read did not end within %v, and ignored their context: "+
 			"a watch must never block the store", n, key, h.cfg.slowBound)
 	}
+}
+
+// eventReads is how many changes the re-read cases make.
+const eventReads = 200
+
+// runReadSeesEvent Sets a key to 1, 2, ... one Set at a time, each from
+// a goroutine of its own, and on the OpSet of the n-th Set, which may come
+// before that Set returns, reads the key: it must hold n. A store whose
+// cache hears of a change after its watchers do serves the value from
+// before the change.
+func runReadSeesEvent(h *harness) {
+	k := h.key("k")
+	h.set(k, []byte("0"))
+	w := h.watch(h.pattern("*"))
+	w.expectResync()
+	for n := 1; n <= eventReads; n++ {
+		wrote := make(chan error, 1)
+		go func() { wrote <- h.s.Set(h.ctx, k, strconv.AppendInt(nil, int64(n), 10)) }()
+		ev, ok := w.nextOrResync(fmt.Sprintf("the OpSet of Set #%d of %q", n, k))
+		switch {
+		case !ok:
+			return
+		case ev.Op == kv.OpResync:
+			h.t.Logf("Watch(%q): %v after %d events; the rest is not counted", w.pattern, ev, n-1)
+			return
+		case ev.Key != k || ev.Op != kv.OpSet:
+			h.errorf("Watch(%q): unexpected event %v while Setting %q", w.pattern, ev, k)
+			return
+		}
+		if got := h.readCount(k); got != n {
+			h.errorf("Get(%q) right after the watch delivered the OpSet of Set #%d returned %d: "+
+				"the read missed a change its watcher had already been told of", k, n, got)
+			return
+		}
+		h.must(<-wrote, "Set #%d of %q", n, k)
+	}
+}
+
+// runReadAfterLastEvent Sets a key many times from one goroutine, then to a
+// final value, while the case re-reads the key on each of its events and on
+// every OpResync. The re-reads must reach the final value; once the events
+// stop with an older value read, the consumer would hold it for good.
+func runReadAfterLastEvent(h *harness) {
+	k := h.key("k")
+	w := h.watch(h.pattern("*"))
+	w.expectResync()
+	wrote := h.writeCounting(k, eventReads)
+	final := strconv.Itoa(eventReads)
+	last := ""
+	for last != final {
+		ev, ok := w.nextOrResync(fmt.Sprintf("an event after which %q reads %s (last read: %q)", k, final, last))
+		if !ok {
+			return
+		}
+		if ev.Op != kv.OpResync && ev.Key != k {
+			continue
+		}
+		v, err := h.s.Get(h.ctx, k)
+		switch {
+		case errors.Is(err, kv.ErrNotFound):
+			last = "(missing)"
+		case err != nil:
+			h.fatalf("Get(%q) on %v: %v", k, ev, err)
+		default:
+			last = string(v)
+		}
+	}
+	h.must(<-wrote, "Setting %q %d times", k, eventReads)
+}
+
+// writeCounting Sets key to 1, 2, ... n from a goroutine of its own, and
+// returns a channel that yields nil once the n-th Set returned, or the first
+// error.
+func (h *harness) writeCounting(key string, n int) <-chan error {
+	done := make(chan error, 1)
+	go func() {
+		for i := 1; i <= n; i++ {
+			if err := h.s.Set(h.ctx, key, strconv.AppendInt(nil, int64(i), 10)); err != nil {
+				done <- fmt.Errorf("Set #%d: %w", i, err)
+				return
+			}
+		}
+		done <- nil
+	}()
+	return done
+}
+
+// readCount reads key, which holds a number written by writeCounting.
+func (h *harness) readCount(key string) int {
+	h.t.Helper()
+	v, err := h.s.Get(h.ctx, key)
+	h.must(err, "Get(%q)", key)
+	n, err := strconv.Atoi(string(v))
+	h.must(err, "Get(%q) = %s, not a number written by the case", key, show(v))
+	return n
 }

@@ -64,6 +64,11 @@
 //     Append that converts a plain value as OpDelete then one OpAppend;
 //   - events for one key arrive in order; a key that does not match the
 //     pattern is not reported, and an escaped pattern reports only its key;
+//   - once a watcher has received the event for a change, a read through
+//     the same store returns that change or a newer one (a client-side cache
+//     must not lag its own store's notifications), so a consumer that
+//     re-reads a key on each of its events, and everything on OpResync, ends
+//     at the key's final value;
 //   - a slow consumer never blocks the store and is told with an OpResync
 //     when events were dropped;
 //   - the channel is closed when the watch's context ends or the store is

@@ -109,6 +109,11 @@ type Watcher interface {
 	// fell behind and overflowed the buffer) an OpResync event is sent, and
 	// the consumer must re-read every key it holds.
 	//
+	// Once the consumer has received the event for a change, a read of the
+	// key through the same store returns that change or a newer one, even
+	// if the write that made it has not returned yet: re-reading on an
+	// event never yields the value the event replaced.
+	//
 	// When a consumer falls behind, the OpResync that replaces the dropped
 	// events may stand in for the first one too: a consumer that re-reads on
 	// every OpResync needs no special case.

@@ -629,3 +629,55 @@ func TestDeadlineStorm(t *testing.T) {
 		})
 	}
 }
+
+// TestReadAfterOutsideEvent: another client writes a key the store has
+// cached; once the store's watch delivers the change, a read through the
+// store returns it, though the server's invalidation for the cache may
+// still be on its way. Each write waits for its event and its re-read, as
+// a consumer that re-reads on every event does.
+func TestReadAfterOutsideEvent(t *testing.T) {
+	srv := realRedis(t)
+	s := openStore(t, srv.Addr(), nil)
+	ctx := testContext(t)
+	other := newClient(t, rueidis.ClientOption{InitAddress: []string{srv.Addr()}, DisableCache: true})
+	key := fmt.Sprintf("event-read:%d", time.Now().UnixNano())
+	t.Cleanup(func() { _, _ = s.Delete(context.Background(), key) })
+	if err := s.Set(ctx, key, []byte("0")); err != nil {
+		t.Fatal(err)
+	}
+	events, err := s.Watch(ctx, kv.EscapePattern(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if ev := <-events; ev.Op != kv.OpResync {
+		t.Fatalf("first event %v, want OpResync", ev)
+	}
+	const writes = 300
+	stale := 0
+	for i := 1; i <= writes; i++ {
+		if _, err := s.Get(ctx, key); err != nil { // cache the current value
+			t.Fatal(err)
+		}
+		want := strconv.Itoa(i)
+		if err := other.Do(ctx, other.B().Set().Key(key).Value(want).Build()).Error(); err != nil {
+			t.Fatal(err)
+		}
+		select {
+		case ev := <-events:
+			if ev.Op != kv.OpSet || ev.Key != key {
+				t.Fatalf("write %d: event %v, want OpSet of %q", i, ev, key)
+			}
+		case <-ctx.Done():
+			t.Fatalf("write %d: no event: %v", i, ctx.Err())
+		}
+		v, err := s.Get(ctx, key)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if string(v) != want {
+			stale++
+			t.Errorf("write %d: Get after the OpSet = %q, want %q", i, v, want)
+		}
+	}
+	t.Logf("%d outside writes, %d stale reads after their events", writes, stale)
+}

@@ -306,11 +306,23 @@ func arg(ctx context.Context, value []byte) string {
 	return string(value)
 }
 
-// wrote drops what the cache holds for key after a write of key returned:
-// a read that starts now does not see a value the write replaced.
+// wrote drops what the cache holds for key after a write of key returned,
+// or when a watch hears that key changed: a read that starts now does not
+// see a value the change replaced. A watch's notification can come before
+// the write's own reply and before the server's invalidation, so the watch
+// drops the key before its consumer hears of the change.
 func (s *Store) wrote(key string) {
 	if s.cache != nil {
 		s.cache.invalidate(key)
+	}
+}
+
+// missedChanges empties the cache when a watch may have missed changes (it
+// subscribed again): the consumer re-reads on the OpResync that follows, and
+// must not be served an entry whose invalidation is still on its way.
+func (s *Store) missedChanges() {
+	if s.cache != nil {
+		s.cache.flush()
 	}
 }
 

@@ -176,6 +176,7 @@ func (w *nodeWatch) run(ctx context.Context, ready chan<- error) {
 			}
 			w.log.Info("rueidiskv: watch resubscribed")
 			pause = 0
+			w.s.missedChanges()
 			r.Verify(ctx, true)
 		})
 		if ctx.Err() != nil {
@@ -227,10 +228,12 @@ func (w *nodeWatch) subscribe(ctx context.Context, r *redisproto.Resyncer, subsc
 	}
 }
 
-// forward turns a notification into an event. It runs on the connection's
-// reading goroutine and never blocks.
+// forward turns a notification into an event, dropping the key from the
+// cache first so that a consumer's re-read sees the change. It runs on the
+// connection's reading goroutine and never blocks.
 func (w *nodeWatch) forward(m rueidis.PubSubMessage) {
 	if e, ok := redisproto.KeyspaceEvent(w.pattern, m.Channel, m.Message); ok {
+		w.s.wrote(e.Key)
 		w.q.Push(e)
 	}
 }

@@ -9,7 +9,7 @@
 //
 //	func TestConformance(t *testing.T) {
 //		conformance.Run(t, func(t *testing.T) kv.Store {
-//			client := redis.NewClient(&redis.Options{Addr: testAddr})
+//			client := redis.NewClient(&redis.Options{Addr: testAddr, ContextTimeoutEnabled: true})
 //			t.Cleanup(func() { client.Close() })
 //			return mybackend.New(client, nil)
 //		})

@@ -2,7 +2,7 @@
 // (github.com/redis/go-redis/v9): a [kv.Store] with every optional
 // capability of package kv.
 //
-//	client := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+//	client := redis.NewClient(&redis.Options{Addr: "localhost:6379", ContextTimeoutEnabled: true})
 //	store := goredis.New(client, nil) // the caller keeps owning client
 //	defer store.Close()
 //
@@ -29,6 +29,14 @@
 // Every method checks, before it sends anything, that the store is open and
 // the context is not done, so a call with a cancelled context writes
 // nothing. Get, Set and Delete add no work beyond that to go-redis's own.
+//
+// Every call returns by its context's deadline only if the client was built
+// with ContextTimeoutEnabled: without it, go-redis waits for a paused or
+// unreachable server until its own ReadTimeout and WriteTimeout (seconds by
+// default), whatever the deadline. Dial sets it; build your own clients with
+// it, as [New] warns when it is off:
+//
+//	client := redis.NewClient(&redis.Options{Addr: "localhost:6379", ContextTimeoutEnabled: true})
 //
 // # Options
 //

@@ -9,6 +9,8 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"go.uber.org/zap"
+	"go.uber.org/zap/zaptest/observer"
 
 	"github.com/cledar/storekit/backends/goredis"
 	"github.com/cledar/storekit/internal/backendtest"
@@ -213,4 +215,38 @@ func TestClose(t *testing.T) {
 func TestTTLEdges(t *testing.T) {
 	m := startMiniredis(t)
 	backendtest.CheckTTLEdges(testContext(t), t, newStore(t, m.Addr(), nil), m)
+}
+
+// TestDeadlines: every call returns by its deadline while the server does
+// not answer, on a store made by Dial and on one over a caller's client
+// built with ContextTimeoutEnabled.
+func TestDeadlines(t *testing.T) {
+	t.Run("Dial", func(t *testing.T) {
+		backendtest.RunDeadlines(t, func(t *testing.T, addr string) kv.Store {
+			host, port := backendtest.SplitHostPort(t, addr)
+			s, err := goredis.Dial(testContext(t), goredis.Config{Host: host, Port: port}, nil)
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		})
+	})
+	t.Run("New", func(t *testing.T) {
+		backendtest.RunDeadlines(t, func(t *testing.T, addr string) kv.Store { return newStore(t, addr, nil) })
+	})
+}
+
+// TestNewWarnsWithoutContextTimeout: New warns about a client that does not
+// bound its calls by their context, and not about one that does.
+func TestNewWarnsWithoutContextTimeout(t *testing.T) {
+	for _, enabled := range []bool{false, true} {
+		core, logs := observer.New(zap.WarnLevel)
+		c := newClient(t, &redis.Options{Addr: "127.0.0.1:1", ContextTimeoutEnabled: enabled})
+		_ = goredis.New(c, &goredis.Options{Logger: zap.New(core)})
+		warned := logs.FilterMessageSnippet("ContextTimeoutEnabled").Len() > 0
+		if warned == enabled {
+			t.Errorf("ContextTimeoutEnabled %v: warned %v", enabled, warned)
+		}
+	}
 }

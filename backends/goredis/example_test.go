@@ -15,7 +15,7 @@ import (
 
 // New wraps a client the caller already has; the caller closes it.
 func ExampleNew() {
-	client := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+	client := redis.NewClient(&redis.Options{Addr: "localhost:6379", ContextTimeoutEnabled: true})
 	defer client.Close()
 	store := goredis.New(client, nil)
 	defer store.Close()
@@ -66,7 +66,7 @@ func ExampleDial() {
 
 // Watch reports changes; re-read everything on OpResync.
 func ExampleStore_Watch() {
-	client := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+	client := redis.NewClient(&redis.Options{Addr: "localhost:6379", ContextTimeoutEnabled: true})
 	store := goredis.New(client, &goredis.Options{CloseClient: true})
 	defer store.Close()
 
@@ -95,7 +95,7 @@ func ExampleStore_Watch() {
 
 // Keys lists keys by pattern with SCAN, never KEYS.
 func ExampleStore_Scan() {
-	client := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+	client := redis.NewClient(&redis.Options{Addr: "localhost:6379", ContextTimeoutEnabled: true})
 	store := goredis.New(client, &goredis.Options{CloseClient: true, ScanCount: 500})
 	defer store.Close()
 
@@ -109,7 +109,7 @@ func ExampleStore_Scan() {
 
 // A history keeps every version of a key.
 func ExampleStore_Append() {
-	client := redis.NewClient(&redis.Options{Addr: "localhost:6379"})
+	client := redis.NewClient(&redis.Options{Addr: "localhost:6379", ContextTimeoutEnabled: true})
 	store := goredis.New(client, &goredis.Options{CloseClient: true})
 	defer store.Close()
 

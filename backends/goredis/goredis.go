@@ -71,6 +71,12 @@ type Store struct {
 // or sentinel failover), a *redis.ClusterClient or a *redis.Ring. opts may be
 // nil; New keeps a copy of it. Unless opts.CloseClient is set, Close leaves
 // client open.
+//
+// Build client with ContextTimeoutEnabled set in its options: without it,
+// go-redis bounds a call's network reads and writes by its ReadTimeout and
+// WriteTimeout instead of the call's context, so a call against a paused or
+// unreachable server runs past its deadline. New logs a warning for such a
+// client.
 func New(client redis.UniversalClient, opts *Options) *Store {
 	s := &Store{c: client}
 	s.life.Init()
@@ -84,7 +90,27 @@ func New(client redis.UniversalClient, opts *Options) *Store {
 	if s.opts.ScanCount <= 0 {
 		s.opts.ScanCount = DefaultScanCount
 	}
+	if !honoursDeadlines(client) {
+		s.log.Warn("goredis: the client was built without ContextTimeoutEnabled, so a call may run past its " +
+			"context's deadline, up to the client's ReadTimeout and WriteTimeout (seconds by default): " +
+			"set ContextTimeoutEnabled in the client's options")
+	}
 	return s
+}
+
+// honoursDeadlines reports whether client bounds its network reads and
+// writes by a call's context (ContextTimeoutEnabled). A client of a type
+// this package does not know is assumed to.
+func honoursDeadlines(client redis.UniversalClient) bool {
+	switch c := client.(type) {
+	case *redis.Client:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.ClusterClient:
+		return c.Options().ContextTimeoutEnabled
+	case *redis.Ring:
+		return c.Options().ContextTimeoutEnabled
+	}
+	return true
 }
 
 // Config says how [Dial] reaches a Redis server: the fields of the Python
@@ -113,8 +139,9 @@ func (c Config) String() string {
 // GoString is String, so that %#v does not print the password either.
 func (c Config) GoString() string { return "goredis.Config(" + c.String() + ")" }
 
-// Dial builds a *redis.Client from cfg, checks with PING that the server
-// answers and accepts the credentials, and returns a store that owns the
+// Dial builds a *redis.Client from cfg (with ContextTimeoutEnabled, so that
+// every call honours its context's deadline), checks with PING that the
+// server answers and accepts the credentials, and returns a store that owns the
 // client (Close closes it; opts.CloseClient is ignored). If the server
 // cannot be used Dial fails at once, with an error that starts with
 // "goredis: could not initialize Redis client" and wraps [kv.ErrUnavailable]
@@ -131,11 +158,12 @@ func Dial(ctx context.Context, cfg Config, opts *Options) (*Store, error) {
 	}
 	addr := redisproto.Addr(cfg.Host, cfg.Port)
 	client := redis.NewClient(&redis.Options{
-		Addr:      addr,
-		DB:        cfg.DB,
-		Username:  cfg.Username,
-		Password:  cfg.Password,
-		TLSConfig: cfg.TLS,
+		Addr:                  addr,
+		DB:                    cfg.DB,
+		Username:              cfg.Username,
+		Password:              cfg.Password,
+		TLSConfig:             cfg.TLS,
+		ContextTimeoutEnabled: true,
 	})
 	log.Info("goredis: Redis client initialized", zap.String("addr", addr), zap.Int("db", cfg.DB))
 	if err := client.Ping(ctx).Err(); err != nil {

@@ -43,7 +43,7 @@ func newStore(t *testing.T, addr string, opts *goredis.Options) *goredis.Store {
 		o = *opts
 	}
 	o.CloseClient = true
-	s := goredis.New(redis.NewClient(&redis.Options{Addr: addr}), &o)
+	s := goredis.New(redis.NewClient(&redis.Options{Addr: addr, ContextTimeoutEnabled: true}), &o)
 	t.Cleanup(func() { _ = s.Close() })
 	return s
 }
@@ -80,7 +80,7 @@ func startMiniredis(t *testing.T) *miniredis.Miniredis {
 // against a stopped server fail in milliseconds instead of after go-redis's
 // default dial retries (about 1.7 s per call).
 func fastFail(addr string) *redis.Options {
-	return &redis.Options{Addr: addr, MaxRetries: -1, DialerRetries: 1}
+	return &redis.Options{Addr: addr, MaxRetries: -1, DialerRetries: 1, ContextTimeoutEnabled: true}
 }
 
 // miniStore adapts a store over miniredis for the conformance suite:

@@ -3,6 +3,7 @@ package rueidiskv_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"strings"
 	"testing"
 	"time"
@@ -247,4 +248,16 @@ func TestClose(t *testing.T) {
 func TestTTLEdges(t *testing.T) {
 	m := miniredis.RunT(t)
 	backendtest.CheckTTLEdges(testContext(t), t, miniStore(t, m, nil), m)
+}
+
+// TestDeadlines: every call returns by its deadline while the server does
+// not answer, cached and uncached.
+func TestDeadlines(t *testing.T) {
+	for _, cached := range []bool{true, false} {
+		t.Run(fmt.Sprintf("cached=%v", cached), func(t *testing.T) {
+			backendtest.RunDeadlines(t, func(t *testing.T, addr string) kv.Store {
+				return openStore(t, addr, &rueidiskv.Options{DisableCache: !cached})
+			})
+		})
+	}
 }

@@ -120,7 +120,7 @@ func openOutsideWriter(ctx context.Context, cfg backendConfig, store kv.Store) (
 	}
 	client := redis.NewClient(&redis.Options{
 		Addr: net.JoinHostPort(host, strconv.Itoa(port)), DB: cfg.db,
-		Username: cfg.username, Password: cfg.password,
+		Username: cfg.username, Password: cfg.password, ContextTimeoutEnabled: true,
 	})
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()

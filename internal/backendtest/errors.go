@@ -24,40 +24,52 @@ type Pinger interface {
 // out.
 func EachCall(ctx context.Context, s kv.Store, key string) map[string]error {
 	errs := make(map[string]error)
-	_, errs["Get"] = s.Get(ctx, key)
-	errs["Set"] = s.Set(ctx, key, []byte("v"))
-	_, errs["Delete"] = s.Delete(ctx, key)
+	ForEachCall(s, key, func(name string, call func(ctx context.Context) error) {
+		errs[name] = call(ctx)
+	})
+	return errs
+}
+
+// ForEachCall calls run with the name of every method of s that talks to
+// the server and a function that calls it on key with a context of run's
+// choosing. Optional interfaces s lacks are left out.
+func ForEachCall(s kv.Store, key string, run func(name string, call func(ctx context.Context) error)) {
+	value := []byte("v")
+	run("Get", func(ctx context.Context) error { _, err := s.Get(ctx, key); return err })
+	run("Set", func(ctx context.Context) error { return s.Set(ctx, key, value) })
+	run("Delete", func(ctx context.Context) error { _, err := s.Delete(ctx, key); return err })
 	if e, ok := s.(kv.Expirer); ok {
-		errs["SetWithTTL"] = e.SetWithTTL(ctx, key, []byte("v"), time.Second)
-		_, errs["TTL"] = e.TTL(ctx, key)
+		run("SetWithTTL", func(ctx context.Context) error { return e.SetWithTTL(ctx, key, value, time.Second) })
+		run("TTL", func(ctx context.Context) error { _, err := e.TTL(ctx, key); return err })
 	}
 	if m, ok := s.(kv.MultiGetter); ok {
-		_, errs["GetMulti"] = m.GetMulti(ctx, []string{key, key + "2"})
+		run("GetMulti", func(ctx context.Context) error { _, err := m.GetMulti(ctx, []string{key, key + "2"}); return err })
 	}
 	if sc, ok := s.(kv.Scanner); ok {
-		for _, err := range sc.Scan(ctx, "*") {
-			if err != nil {
-				errs["Scan"] = err
-				break
+		run("Scan", func(ctx context.Context) error {
+			for _, err := range sc.Scan(ctx, "*") {
+				if err != nil {
+					return err
+				}
 			}
-		}
+			return nil
+		})
 	}
 	if h, ok := s.(kv.Historian); ok {
-		_, errs["Append"] = h.Append(ctx, key, []byte("v"))
-		_, _, errs["Latest"] = h.Latest(ctx, key)
-		_, errs["At"] = h.At(ctx, key, 1)
-		_, errs["History"] = h.History(ctx, key)
+		run("Append", func(ctx context.Context) error { _, err := h.Append(ctx, key, value); return err })
+		run("Latest", func(ctx context.Context) error { _, _, err := h.Latest(ctx, key); return err })
+		run("At", func(ctx context.Context) error { _, err := h.At(ctx, key, 1); return err })
+		run("History", func(ctx context.Context) error { _, err := h.History(ctx, key); return err })
 	}
 	if p, ok := s.(kv.Pruner); ok {
-		_, errs["Prune"] = p.Prune(ctx, key, 2)
+		run("Prune", func(ctx context.Context) error { _, err := p.Prune(ctx, key, 2); return err })
 	}
 	if w, ok := s.(kv.Watcher); ok {
-		_, errs["Watch"] = w.Watch(ctx, key)
+		run("Watch", func(ctx context.Context) error { _, err := w.Watch(ctx, key); return err })
 	}
 	if p, ok := s.(Pinger); ok {
-		errs["Ping"] = p.Ping(ctx)
+		run("Ping", p.Ping)
 	}
-	return errs
 }
 
 // CheckDialError checks the error of a backend's Dial that could not reach

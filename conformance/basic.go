@@ -4,7 +4,13 @@ import (
 	"bytes"
 	"fmt"
 	"math/rand/v2"
+	"strings"
+
+	"github.com/cledar/storekit/kv"
 )
+
+// maxErrorText bounds the text of an error about a long key.
+const maxErrorText = 1024
 
 var basicCases = []testCase{
 	{
@@ -12,6 +18,18 @@ var basicCases = []testCase{
 		rule: "Get of a missing key returns an error wrapping kv.ErrNotFound",
 		run: func(h *harness) {
 			h.wantMissing(h.missingKey("k"), "of a key never written")
+		},
+	},
+	{
+		name: "Basic/LongKeyError",
+		rule: "an error's text quotes at most a few hundred bytes of a key, however long the key",
+		run: func(h *harness) {
+			k := h.missingKey("long:" + strings.Repeat("k", 1<<20))
+			_, err := h.s.Get(h.ctx, k)
+			if h.wantErr(err, kv.ErrNotFound, "Get of a missing key of %d bytes", len(k)) && len(err.Error()) > maxErrorText {
+				h.errorf("Get of a missing key of %d bytes: the error's text is %d bytes long, more than %d: %.200s...",
+					len(k), len(err.Error()), maxErrorText, err)
+			}
 		},
 	},
 	{

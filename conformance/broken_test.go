@@ -29,6 +29,8 @@ type brokenStore struct {
 var brokenStores = []brokenStore{
 	{"NotFoundUnwrapped", "Get of a missing key wraps kv.ErrNotFound",
 		[]string{"Basic/GetMissing"}, func(s fullStore) kv.Store { return notFoundUnwrapped{s} }},
+	{"QuotesWholeKey", "an error's text quotes a bounded part of the key",
+		[]string{"Basic/LongKeyError"}, func(s fullStore) kv.Store { return quotesWholeKey{s} }},
 	{"LiesAboutDelete", "Delete reports whether it removed a key",
 		[]string{"Basic/Delete"}, func(s fullStore) kv.Store { return liesAboutDelete{s} }},
 	{"SharedSlices", "values are copied in and out",
@@ -121,6 +123,17 @@ func (s notFoundUnwrapped) Get(ctx context.Context, key string) ([]byte, error) 
 	v, err := s.fullStore.Get(ctx, key)
 	if errors.Is(err, kv.ErrNotFound) {
 		err = errors.New("not found")
+	}
+	return v, err
+}
+
+// quotesWholeKey quotes the whole key in Get's errors.
+type quotesWholeKey struct{ fullStore }
+
+func (s quotesWholeKey) Get(ctx context.Context, key string) ([]byte, error) {
+	v, err := s.fullStore.Get(ctx, key)
+	if err != nil {
+		err = fmt.Errorf("get %q: %w", key, err)
 	}
 	return v, err
 }

@@ -104,9 +104,9 @@ func (s *refStore) Get(ctx context.Context, key string) ([]byte, error) {
 	e := s.live(key)
 	switch {
 	case e == nil:
-		return nil, fmt.Errorf("ref: %q: %w", key, kv.ErrNotFound)
+		return nil, fmt.Errorf("ref: %s: %w", kv.QuoteKey(key), kv.ErrNotFound)
 	case e.hist != nil:
-		return nil, fmt.Errorf("ref: %q: %w", key, kv.ErrWrongType)
+		return nil, fmt.Errorf("ref: %s: %w", kv.QuoteKey(key), kv.ErrWrongType)
 	}
 	return slices.Clone(e.value), nil
 }
@@ -217,7 +217,7 @@ func (s *refStore) TTL(ctx context.Context, key string) (time.Duration, error) {
 	e := s.live(key)
 	switch {
 	case e == nil:
-		return 0, fmt.Errorf("ref: %q: %w", key, kv.ErrNotFound)
+		return 0, fmt.Errorf("ref: %s: %w", kv.QuoteKey(key), kv.ErrNotFound)
 	case e.expires.IsZero():
 		return kv.NoExpiry, nil
 	}
@@ -266,7 +266,7 @@ func (s *refStore) entries(key string) ([][]byte, error) {
 	e := s.live(key)
 	switch {
 	case e == nil:
-		return nil, fmt.Errorf("ref: %q: %w", key, kv.ErrNotFound)
+		return nil, fmt.Errorf("ref: %s: %w", kv.QuoteKey(key), kv.ErrNotFound)
 	case e.hist == nil:
 		return [][]byte{e.value}, nil
 	}
@@ -298,7 +298,7 @@ func (s *refStore) At(ctx context.Context, key string, version int64) ([]byte, e
 		return nil, err
 	}
 	if version > int64(len(h)) {
-		return nil, fmt.Errorf("ref: %q version %d: %w", key, version, kv.ErrNotFound)
+		return nil, fmt.Errorf("ref: %s version %d: %w", kv.QuoteKey(key), version, kv.ErrNotFound)
 	}
 	return slices.Clone(h[version-1]), nil
 }

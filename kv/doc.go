@@ -24,7 +24,8 @@
 // them against any store: run conformance.Run from a backend's tests.
 //
 // Basics:
-//   - Get of a missing key returns an error wrapping [ErrNotFound].
+//   - Get of a missing key returns an error wrapping [ErrNotFound]; its text
+//     quotes at most a few hundred bytes of the key, however long the key.
 //   - Set then Get returns the value; a second Set replaces it.
 //   - Delete reports true when it removed a key and false when the key was
 //     missing; after it, Get reports ErrNotFound.
@@ -102,11 +103,16 @@
 // # Errors
 //
 // Errors are tested with [errors.Is] against the sentinels [ErrNotFound],
-// [ErrUnavailable], [ErrClosed], [ErrNotSupported], [ErrConflict],
-// [ErrWrongType] and [ErrInvalid]. A backend wraps its native error too, so
-// [errors.As] reaches it. An error that matches no sentinel is an operation
-// error: the backend rejected the request. Errors never hold values or
-// passwords; they may hold keys.
+// [ErrUnavailable], [ErrPermission], [ErrFull], [ErrClosed],
+// [ErrNotSupported], [ErrConflict], [ErrWrongType] and [ErrInvalid]. A
+// backend wraps its native error too, so [errors.As] reaches it. An error
+// that matches no sentinel is an operation error: the backend rejected the
+// request. [Retryable] tells the errors that a later retry may cure
+// (unavailable, full) from those that need a change first.
+//
+// Errors never hold values or passwords. They may hold keys, quoted with
+// [QuoteKey], which cuts a long key: an error's text stays short whatever
+// the key.
 //
 // # Writing a backend
 //

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 )
 
 // GetMulti reads many keys at once. It uses s's [MultiGetter] when s has one;
@@ -56,4 +57,19 @@ func Keys(ctx context.Context, s Store, pattern string) ([]string, error) {
 	}
 	slices.Sort(keys)
 	return keys, nil
+}
+
+// MaxQuotedKey is how many bytes of a key [QuoteKey] quotes.
+const MaxQuotedKey = 128
+
+// QuoteKey returns key quoted as Go quotes strings (strconv.Quote), for an
+// error's text; a key longer than MaxQuotedKey bytes is cut there, and the
+// quote is followed by the key's length, such as
+// "user:aaaa..."... (1048576 bytes). Backends quote keys with it so that an
+// error's text stays short whatever the key.
+func QuoteKey(key string) string {
+	if len(key) <= MaxQuotedKey {
+		return strconv.Quote(key)
+	}
+	return strconv.Quote(key[:MaxQuotedKey]) + "... (" + strconv.Itoa(len(key)) + " bytes)"
 }

@@ -3,6 +3,7 @@ package kv_test
 import (
 	"context"
 	"errors"
+	"fmt"
 	"iter"
 	"slices"
 	"testing"
@@ -118,6 +119,31 @@ func TestEventString(t *testing.T) {
 	for _, tt := range tests {
 		if got := tt.e.String(); got != tt.want {
 			t.Errorf("%#v.String() = %q, want %q", tt.e, got, tt.want)
+		}
+	}
+}
+
+func TestRetryable(t *testing.T) {
+	for _, tt := range []struct {
+		err  error
+		want bool
+	}{
+		{kv.ErrUnavailable, true},
+		{fmt.Errorf("backend: get %q: %w: %w", "k", kv.ErrFull, errors.New("OOM")), true},
+		{fmt.Errorf("x: %w", kv.ErrUnavailable), true},
+		{kv.ErrPermission, false},
+		{kv.ErrNotFound, false},
+		{kv.ErrConflict, false},
+		{kv.ErrWrongType, false},
+		{kv.ErrInvalid, false},
+		{kv.ErrNotSupported, false},
+		{kv.ErrClosed, false},
+		{context.DeadlineExceeded, false},
+		{errors.New("other"), false},
+		{nil, false},
+	} {
+		if got := kv.Retryable(tt.err); got != tt.want {
+			t.Errorf("Retryable(%v) = %v, want %v", tt.err, got, tt.want)
 		}
 	}
 }

@@ -40,7 +40,8 @@
 //
 // # Options
 //
-// [Options] holds the logger (zap; values and passwords are never logged),
+// [Options] holds the logger (zap; values and passwords are never logged;
+// [RouteClientLogs] sends go-redis's own messages to a zap logger too),
 // whether Close closes the client (CloseClient; off by default, since the
 // caller owns the client), the SCAN COUNT hint (ScanCount, default 1000),
 // whether Watch may turn keyspace notifications on (EnableKeyspaceEvents),
@@ -59,13 +60,22 @@
 //	dial failure, EOF, connection reset or refused,     kv.ErrUnavailable
 //	broken pipe, network timeout, pool timeout,
 //	closed client
-//	error replies NOAUTH, WRONGPASS, LOADING, BUSY,     kv.ErrUnavailable
-//	MASTERDOWN, CLUSTERDOWN, TRYAGAIN, READONLY,
-//	NOREPLICAS, "max number of clients reached"
+//	error replies LOADING, BUSY, MASTERDOWN,            kv.ErrUnavailable
+//	CLUSTERDOWN, TRYAGAIN, READONLY, NOREPLICAS,
+//	"max number of clients reached"
+//	error replies NOPERM (an ACL denial), NOAUTH,       kv.ErrPermission
+//	WRONGPASS
+//	error reply OOM (maxmemory reached)                 kv.ErrFull
 //	error reply WRONGTYPE                               kv.ErrWrongType
 //	the caller's context ended                          context.Canceled or context.DeadlineExceeded
-//	any other error reply (NOPERM included)             an operation error: only the redis.Error
+//	any other error reply                               an operation error: only the redis.Error
 //	after Close                                         kv.ErrClosed
+//
+// [kv.Retryable] is true for kv.ErrUnavailable and kv.ErrFull only. A Dial
+// that the server refuses says what to do: a user whose ACL lacks PING is
+// told the ACL SETUSER that grants it, a refused password to check the
+// credentials. Keys are quoted in error texts with [kv.QuoteKey], which cuts
+// a long key.
 //
 // go-redis retries a failed command (3 times by default, each with up to 5
 // dial attempts), so a call against a server that is down fails with

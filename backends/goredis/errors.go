@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/redis/go-redis/v9"
 
@@ -55,7 +54,7 @@ func wrapErr(ctx context.Context, op string, err error) error {
 
 // keyErr is wrapErr for an operation on one key.
 func keyErr(ctx context.Context, op, key string, err error) error {
-	return wrapErr(ctx, op+" "+strconv.Quote(key), err)
+	return wrapErr(ctx, op+" "+kv.QuoteKey(key), err)
 }
 
 // isWrongType reports whether err is a WRONGTYPE error reply.

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/redis/go-redis/v9"
+	"github.com/redis/go-redis/v9/logging"
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
@@ -100,7 +101,8 @@ func TestErrorsReplies(t *testing.T) {
 	}{
 		{"LOADING Redis is loading the dataset in memory", kv.ErrUnavailable},
 		{"MASTERDOWN Link with MASTER is down", kv.ErrUnavailable},
-		{"NOPERM this user has no permissions", nil},
+		{"NOPERM this user has no permissions", kv.ErrPermission},
+		{"OOM command not allowed when used memory > 'maxmemory'.", kv.ErrFull},
 		{"ERR something else", nil},
 	} {
 		m.SetError(tt.reply)
@@ -110,7 +112,7 @@ func TestErrorsReplies(t *testing.T) {
 		if !errors.As(err, &rerr) {
 			t.Errorf("Get answered %q: err = %v does not wrap a redis.Error", tt.reply, err)
 		}
-		for _, sentinel := range []error{kv.ErrUnavailable, kv.ErrNotFound, kv.ErrWrongType} {
+		for _, sentinel := range []error{kv.ErrUnavailable, kv.ErrNotFound, kv.ErrWrongType, kv.ErrPermission, kv.ErrFull} {
 			if errors.Is(err, sentinel) != (sentinel == tt.want) {
 				t.Errorf("Get answered %q: err = %v; errors.Is(_, %v) = %v", tt.reply, err, sentinel, !(sentinel == tt.want))
 			}
@@ -118,7 +120,7 @@ func TestErrorsReplies(t *testing.T) {
 	}
 }
 
-// TestErrorsWrongPassword: an authentication failure is kv.ErrUnavailable,
+// TestErrorsWrongPassword: an authentication failure is kv.ErrPermission,
 // and the password never appears in error texts.
 func TestErrorsWrongPassword(t *testing.T) {
 	const password, wrong = "correct-horse-battery", "wrong-staple-9f3a"
@@ -129,8 +131,8 @@ func TestErrorsWrongPassword(t *testing.T) {
 	s := goredis.New(newClient(t, opts), nil)
 	defer s.Close()
 	for name, err := range backendtest.EachCall(ctx, s, "k") {
-		if !errors.Is(err, kv.ErrUnavailable) {
-			t.Errorf("%s with a wrong password: err = %v, want kv.ErrUnavailable", name, err)
+		if !errors.Is(err, kv.ErrPermission) || kv.Retryable(err) {
+			t.Errorf("%s with a wrong password: err = %v, want kv.ErrPermission", name, err)
 		}
 		if err != nil && strings.Contains(err.Error(), wrong) {
 			t.Errorf("%s: the error text holds the password: %v", name, err)
@@ -139,7 +141,7 @@ func TestErrorsWrongPassword(t *testing.T) {
 
 	host, port := backendtest.SplitHostPort(t, srv.Addr())
 	_, err := goredis.Dial(ctx, goredis.Config{Host: host, Port: port, Password: wrong}, nil)
-	backendtest.CheckDialError(t, "goredis", err, wrong)
+	backendtest.CheckDialError(t, "goredis", err, kv.ErrPermission, wrong)
 
 	ds, err := goredis.Dial(ctx, goredis.Config{Host: host, Port: port, Password: password}, nil)
 	if err != nil {
@@ -150,7 +152,7 @@ func TestErrorsWrongPassword(t *testing.T) {
 		t.Errorf("Set through a dialled store: %v", err)
 	}
 	// An ACL user: Username is sent, and a user without the right to a
-	// command gets an operation error, not kv.ErrUnavailable.
+	// command gets kv.ErrPermission, not kv.ErrUnavailable.
 	srv.MustDo("ACL", "SETUSER", "alice", "on", ">alice-pw-1", "~*", "+@all", "-get")
 	as, err := goredis.Dial(ctx, goredis.Config{Host: host, Port: port, Username: "alice", Password: "alice-pw-1"}, nil)
 	if err != nil {
@@ -159,11 +161,12 @@ func TestErrorsWrongPassword(t *testing.T) {
 	defer as.Close()
 	_, err = as.Get(ctx, "k")
 	var rerr redis.Error
-	if !errors.As(err, &rerr) || !strings.HasPrefix(rerr.Error(), "NOPERM") || errors.Is(err, kv.ErrUnavailable) {
-		t.Errorf("Get by a user without +get: err = %v, want an operation error wrapping NOPERM", err)
+	if !errors.As(err, &rerr) || !strings.HasPrefix(rerr.Error(), "NOPERM") || !errors.Is(err, kv.ErrPermission) ||
+		errors.Is(err, kv.ErrUnavailable) {
+		t.Errorf("Get by a user without +get: err = %v, want kv.ErrPermission wrapping NOPERM", err)
 	}
 	_, err = goredis.Dial(ctx, goredis.Config{Host: host, Port: port, Username: "alice", Password: wrong}, nil)
-	backendtest.CheckDialError(t, "goredis", err, wrong)
+	backendtest.CheckDialError(t, "goredis", err, kv.ErrPermission, wrong)
 
 	cfg := goredis.Config{Host: host, Port: port, Password: password}
 	for _, s := range []string{cfg.String(), cfg.GoString()} {
@@ -249,4 +252,56 @@ func TestNewWarnsWithoutContextTimeout(t *testing.T) {
 			t.Errorf("ContextTimeoutEnabled %v: warned %v", enabled, warned)
 		}
 	}
+}
+
+// TestReadsWhenFull: a server over its maxmemory with noeviction refuses
+// writes but serves reads; so does the store.
+func TestReadsWhenFull(t *testing.T) {
+	srv := redistest.Start(t, nil)
+	backendtest.CheckReadsWhenFull(t, newStore(t, srv.Addr(), nil), srv)
+}
+
+// TestACL: a user without +ping cannot Dial, and is told what to grant;
+// once granted, a denied key is kv.ErrPermission.
+func TestACL(t *testing.T) {
+	backendtest.RunACL(t, func(ctx context.Context, addr, user, password string) (kv.Store, error) {
+		host, port := backendtest.SplitHostPort(t, addr)
+		return goredis.Dial(ctx, goredis.Config{Host: host, Port: port, Username: user, Password: password}, nil)
+	}, "ping", "+ping")
+}
+
+// TestRouteClientLogs: go-redis's own messages, which it writes to standard
+// error by default, reach the logger given to RouteClientLogs.
+func TestRouteClientLogs(t *testing.T) {
+	core, logs := observer.New(zap.WarnLevel)
+	goredis.RouteClientLogs(zap.New(core))
+	t.Cleanup(logging.Enable) // go-redis's default: standard error
+	addr := closedAddr(t)
+	c := newClient(t, &redis.Options{Addr: addr, MaxRetries: -1, DialerRetries: 2, ContextTimeoutEnabled: true})
+	if err := c.Ping(testContext(t)).Err(); err == nil {
+		t.Fatal("Ping of a closed port succeeded")
+	}
+	backendtest.Eventually(t, "go-redis's dial failure logged", func() error {
+		if logs.FilterMessageSnippet("failed to dial").Len() == 0 {
+			return errors.New("no message from go-redis yet")
+		}
+		return nil
+	})
+	for _, e := range logs.All() {
+		if !strings.HasPrefix(e.Message, "go-redis: ") || strings.Contains(e.Message, "redis: redis:") {
+			t.Errorf("message %q", e.Message)
+		}
+	}
+}
+
+// closedAddr returns a loopback address where nothing listens.
+func closedAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	addr := l.Addr().String()
+	l.Close()
+	return addr
 }

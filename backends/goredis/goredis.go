@@ -34,7 +34,9 @@ type Options struct {
 	// Logger receives warnings (such as a server whose CONFIG command is
 	// unavailable) and informational messages (watch resubscriptions). The
 	// store never logs values or passwords; it may log patterns and server
-	// addresses. Defaults to a no-op logger.
+	// addresses. Defaults to a no-op logger. go-redis's own messages go to
+	// its process-wide logger (standard error by default); send them here
+	// too with [RouteClientLogs].
 	Logger *zap.Logger
 
 	// CloseClient makes Close close the client given to [New]. By default a
@@ -170,7 +172,7 @@ func Dial(ctx context.Context, cfg Config, opts *Options) (*Store, error) {
 		_ = client.Close()
 		log.Warn("goredis: could not initialize Redis client", zap.String("addr", addr), zap.Int("db", cfg.DB),
 			zap.String("error", redisproto.Redact(err.Error(), cfg.Password)))
-		return nil, redisproto.InitError(ctx, "goredis", err, cfg.Password)
+		return nil, redisproto.InitError(ctx, "goredis", classify(ctx, err), err, cfg.Username, cfg.Password)
 	}
 	log.Info("goredis: Redis client pinged successfully", zap.String("addr", addr))
 	return New(client, &o), nil
@@ -181,7 +183,7 @@ func (s *Store) Client() redis.UniversalClient { return s.c }
 
 // failKey formats an error of check for an operation on key.
 func failKey(op, key string, err error) error {
-	return fmt.Errorf("goredis: %s %q: %w", op, key, err)
+	return fmt.Errorf("goredis: %s %s: %w", op, kv.QuoteKey(key), err)
 }
 
 // Ping checks with PING that the server answers and accepts the client's
@@ -245,7 +247,7 @@ func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl ti
 		return failKey("set", key, err)
 	}
 	if ttl <= 0 {
-		return fmt.Errorf("goredis: set %q: ttl %v is not positive: %w", key, ttl, kv.ErrInvalid)
+		return fmt.Errorf("goredis: set %s: ttl %v is not positive: %w", kv.QuoteKey(key), ttl, kv.ErrInvalid)
 	}
 	ms := (ttl + time.Millisecond - 1) / time.Millisecond
 	if err := s.c.Set(ctx, key, value, ms*time.Millisecond).Err(); err != nil {
@@ -266,7 +268,7 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 	}
 	switch {
 	case d == -2:
-		return 0, fmt.Errorf("goredis: ttl %q: %w", key, kv.ErrNotFound)
+		return 0, fmt.Errorf("goredis: ttl %s: %w", kv.QuoteKey(key), kv.ErrNotFound)
 	case d == -1:
 		return kv.NoExpiry, nil
 	case d < time.Millisecond:

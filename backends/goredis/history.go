@@ -45,7 +45,7 @@ func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error
 		return 0, failKey("prune", key, err)
 	}
 	if before < 1 {
-		return 0, fmt.Errorf("goredis: prune %q: before %d is below 1: %w", key, before, kv.ErrInvalid)
+		return 0, fmt.Errorf("goredis: prune %s: before %d is below 1: %w", kv.QuoteKey(key), before, kv.ErrInvalid)
 	}
 	n, err := pruneScript.Run(ctx, s.c, []string{key}, before).Int64()
 	if err != nil {
@@ -76,7 +76,7 @@ func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
 		value, ok = reply[1].(string)
 	}
 	if !ok {
-		return nil, 0, fmt.Errorf("goredis: latest %q: unexpected script reply %v", key, reply)
+		return nil, 0, fmt.Errorf("goredis: latest %s: unexpected script reply %v", kv.QuoteKey(key), reply)
 	}
 	return []byte(value), version, nil
 }
@@ -89,7 +89,7 @@ func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, erro
 		return nil, failKey("at", key, err)
 	}
 	if version < 1 {
-		return nil, fmt.Errorf("goredis: at %q: version %d is below 1: %w", key, version, kv.ErrInvalid)
+		return nil, fmt.Errorf("goredis: at %s: version %d is below 1: %w", kv.QuoteKey(key), version, kv.ErrInvalid)
 	}
 	var v []byte
 	err := s.readHistory(ctx, "at", key, func() error {
@@ -98,7 +98,7 @@ func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, erro
 		return err
 	}, func(plain []byte) error {
 		if version != 1 {
-			return fmt.Errorf("goredis: at %q: version %d is beyond a plain value (version 1): %w", key, version, kv.ErrNotFound)
+			return fmt.Errorf("goredis: at %s: version %d is beyond a plain value (version 1): %w", kv.QuoteKey(key), version, kv.ErrNotFound)
 		}
 		v = plain
 		return nil
@@ -183,5 +183,5 @@ func (s *Store) readHistory(ctx context.Context, op, key string, readList func()
 		}
 		return keyErr(ctx, op, key, err) // another Redis type: WRONGTYPE
 	}
-	return fmt.Errorf("goredis: %s %q: the key kept changing type: %w: %w", op, key, kv.ErrConflict, err)
+	return fmt.Errorf("goredis: %s %s: the key kept changing type: %w: %w", op, kv.QuoteKey(key), kv.ErrConflict, err)
 }

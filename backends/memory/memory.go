@@ -138,7 +138,7 @@ func (s *Store) check(ctx context.Context, op, key string) error {
 }
 
 func opError(op, key string, err error) error {
-	return fmt.Errorf("memory: %s %q: %w", op, key, err)
+	return fmt.Errorf("memory: %s %s: %w", op, kv.QuoteKey(key), err)
 }
 
 func clone(b []byte) []byte {

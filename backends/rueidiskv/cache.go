@@ -380,6 +380,14 @@ func (sh *shard) begin(key string, now int64, single bool) (val string, st state
 	return "", 0, f, true
 }
 
+// poison keeps the fetch f, of a key of sh, from being cached or shared
+// with later reads.
+func (sh *shard) poison(f *flight) {
+	sh.mu.Lock()
+	f.poisoned = true
+	sh.mu.Unlock()
+}
+
 // finish ends the fetch f of key with its outcome and wakes the reads that
 // share it. The reply is cached, until exp, if it is not an error, no write
 // or invalidation of key poisoned f since it began, and the client confirmed

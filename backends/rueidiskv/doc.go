@@ -135,13 +135,31 @@
 //	broken pipe, network timeout, closed client
 //	(rueidis.ErrClosing), cached read aborted by a
 //	lost connection (rueidis.ErrDoCacheAborted)
-//	error replies NOAUTH, WRONGPASS, LOADING, BUSY,     kv.ErrUnavailable
-//	MASTERDOWN, CLUSTERDOWN, TRYAGAIN, READONLY,
-//	NOREPLICAS, "max number of clients reached"
+//	error replies LOADING, BUSY, MASTERDOWN,            kv.ErrUnavailable
+//	CLUSTERDOWN, TRYAGAIN, READONLY, NOREPLICAS,
+//	"max number of clients reached"
+//	error replies NOPERM (an ACL denial), NOAUTH,       kv.ErrPermission
+//	WRONGPASS; CLIENT TRACKING refused by the ACL
+//	error reply OOM (maxmemory reached)                 kv.ErrFull
+//	CLIENT TRACKING unknown to the server               kv.ErrNotSupported (set DisableCache)
+//	(rueidis.ErrNoCache)
 //	error reply WRONGTYPE                               kv.ErrWrongType
 //	the caller's context ended                          context.Canceled or context.DeadlineExceeded
-//	any other error reply (NOPERM included)             an operation error: only the *rueidis.RedisError
+//	any other error reply                               an operation error: only the *rueidis.RedisError
 //	after Close                                         kv.ErrClosed
+//
+// [kv.Retryable] is true for kv.ErrUnavailable and kv.ErrFull only. A Dial
+// that the server refuses says what to do: a user whose ACL lacks CLIENT
+// TRACKING is told the ACL SETUSER that grants it, or to set DisableCache; a
+// refused password to check the credentials. Keys are quoted in error texts
+// with [kv.QuoteKey], which cuts a long key.
+//
+// A tracked read is sent in a transaction (CLIENT CACHING YES, MULTI, PTTL,
+// GET, EXEC). A server over its maxmemory refuses to queue commands in a
+// transaction, and a user's ACL may forbid MULTI, EXEC or PTTL though it
+// allows GET; a read refused so is made again without tracking and is not
+// cached, so reads keep working wherever the server serves them (the first
+// such refusal is logged).
 //
 // rueidis retries read-only commands that fail on the network until the
 // context ends, by default forever for a context without a deadline. The

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/redis/rueidis"
 
@@ -26,6 +25,14 @@ func classify(ctx context.Context, err error) error {
 		}
 		return redisproto.ReplySentinel(rerr.Error())
 	}
+	if errors.Is(err, rueidis.ErrNoCache) {
+		// The server refused the CLIENT TRACKING of a new connection; the
+		// reply is in the text only.
+		if s := redisproto.ReplySentinel(err.Error()); s != nil {
+			return s
+		}
+		return kv.ErrNotSupported
+	}
 	// The caller's deadline or cancellation, whatever form it took on the
 	// way.
 	if cerr := redisproto.ContextError(ctx); cerr != nil {
@@ -42,8 +49,7 @@ func classify(ctx context.Context, err error) error {
 // aborted by a lost connection, or a closed client.
 func isConnError(err error) bool {
 	return errors.Is(err, rueidis.ErrClosing) || errors.Is(err, rueidis.ErrDoCacheAborted) ||
-		errors.Is(err, rueidis.ErrNoAddr) || errors.Is(err, rueidis.ErrNoCache) ||
-		redisproto.IsTransportError(err)
+		errors.Is(err, rueidis.ErrNoAddr) || redisproto.IsTransportError(err)
 }
 
 // wrapErr turns err from the client into the store's error for op (such as
@@ -58,12 +64,12 @@ func wrapErr(ctx context.Context, op string, err error) error {
 
 // keyErr is wrapErr for an operation on one key.
 func keyErr(ctx context.Context, op, key string, err error) error {
-	return wrapErr(ctx, op+" "+strconv.Quote(key), err)
+	return wrapErr(ctx, op+" "+kv.QuoteKey(key), err)
 }
 
 // failKey formats an error of check for an operation on key.
 func failKey(op, key string, err error) error {
-	return fmt.Errorf("rueidiskv: %s %q: %w", op, key, err)
+	return fmt.Errorf("rueidiskv: %s %s: %w", op, kv.QuoteKey(key), err)
 }
 
 // isWrongType reports whether err is a WRONGTYPE error reply.

@@ -120,7 +120,8 @@ func TestErrorsReplies(t *testing.T) {
 		{"LOADING Redis is loading the dataset in memory", kv.ErrUnavailable},
 		{"MASTERDOWN Link with MASTER is down", kv.ErrUnavailable},
 		{"ERR max number of clients reached", kv.ErrUnavailable},
-		{"NOPERM this user has no permissions", nil},
+		{"NOPERM this user has no permissions", kv.ErrPermission},
+		{"OOM command not allowed when used memory > 'maxmemory'.", kv.ErrFull},
 		{"ERR something else", nil},
 	} {
 		m.SetError(tt.reply)
@@ -132,7 +133,7 @@ func TestErrorsReplies(t *testing.T) {
 		if !errors.As(err, &rerr) {
 			t.Errorf("Get answered %q: err = %v does not wrap a *rueidis.RedisError", tt.reply, err)
 		}
-		for _, sentinel := range []error{kv.ErrUnavailable, kv.ErrNotFound, kv.ErrWrongType} {
+		for _, sentinel := range []error{kv.ErrUnavailable, kv.ErrNotFound, kv.ErrWrongType, kv.ErrPermission, kv.ErrFull} {
 			if errors.Is(err, sentinel) != (sentinel == tt.want) {
 				t.Errorf("Get answered %q: err = %v; errors.Is(_, %v) = %v", tt.reply, err, sentinel, !(sentinel == tt.want))
 			}
@@ -141,8 +142,8 @@ func TestErrorsReplies(t *testing.T) {
 }
 
 // TestErrorsWrongPassword: an authentication failure makes Dial fail with
-// kv.ErrUnavailable, and the password never appears in error texts; an ACL
-// user lacking a command gets an operation error.
+// kv.ErrPermission, and the password never appears in error texts; an ACL
+// user lacking a command gets kv.ErrPermission.
 func TestErrorsWrongPassword(t *testing.T) {
 	const password, wrong = "correct-horse-battery", "wrong-staple-9f3a"
 	srv := redistest.Start(t, &redistest.Options{Password: password})
@@ -150,7 +151,7 @@ func TestErrorsWrongPassword(t *testing.T) {
 	host, port := backendtest.SplitHostPort(t, srv.Addr())
 
 	_, err := rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port, Password: wrong}, nil)
-	backendtest.CheckDialError(t, "rueidiskv", err, wrong)
+	backendtest.CheckDialError(t, "rueidiskv", err, kv.ErrPermission, wrong)
 
 	ds, err := rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port, Password: password}, nil)
 	if err != nil {
@@ -164,7 +165,7 @@ func TestErrorsWrongPassword(t *testing.T) {
 		t.Errorf("Get through a dialled store = %q, %v", v, err)
 	}
 	// An ACL user: Username is sent, and a user without the right to a
-	// command gets an operation error, not kv.ErrUnavailable.
+	// command gets kv.ErrPermission, not kv.ErrUnavailable.
 	srv.MustDo("ACL", "SETUSER", "alice", "on", ">alice-pw-1", "~*", "+@all", "-get")
 	as, err := rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port, Username: "alice", Password: "alice-pw-1"}, nil)
 	if err != nil {
@@ -173,11 +174,12 @@ func TestErrorsWrongPassword(t *testing.T) {
 	defer as.Close()
 	_, err = as.Get(ctx, "k")
 	var rerr *rueidis.RedisError
-	if !errors.As(err, &rerr) || !strings.HasPrefix(rerr.Error(), "NOPERM") || errors.Is(err, kv.ErrUnavailable) {
-		t.Errorf("Get by a user without +get: err = %v, want an operation error wrapping NOPERM", err)
+	if !errors.As(err, &rerr) || !strings.HasPrefix(rerr.Error(), "NOPERM") || !errors.Is(err, kv.ErrPermission) ||
+		errors.Is(err, kv.ErrUnavailable) {
+		t.Errorf("Get by a user without +get: err = %v, want kv.ErrPermission wrapping NOPERM", err)
 	}
 	_, err = rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port, Username: "alice", Password: wrong}, nil)
-	backendtest.CheckDialError(t, "rueidiskv", err, wrong)
+	backendtest.CheckDialError(t, "rueidiskv", err, kv.ErrPermission, wrong)
 
 	cfg := rueidiskv.Config{Host: host, Port: port, Password: password}
 	for _, s := range []string{cfg.String(), cfg.GoString()} {
@@ -260,4 +262,29 @@ func TestDeadlines(t *testing.T) {
 			})
 		})
 	}
+}
+
+// TestReadsWhenFull: a server over its maxmemory with noeviction refuses
+// writes but serves reads; so does the store, cached and uncached, for keys
+// not cached yet. The writes fail with an error that says the server is
+// full.
+func TestReadsWhenFull(t *testing.T) {
+	for _, cached := range []bool{true, false} {
+		t.Run(fmt.Sprintf("cached=%v", cached), func(t *testing.T) {
+			srv := redistest.Start(t, nil)
+			s := openStore(t, srv.Addr(), &rueidiskv.Options{DisableCache: !cached})
+			backendtest.CheckReadsWhenFull(t, s, srv)
+		})
+	}
+}
+
+// TestACL: a user without CLIENT TRACKING cannot Dial with caching on, and
+// is told what to grant or turn off; once granted, a denied key is
+// kv.ErrPermission, and cached reads work though the user may not run
+// MULTI and EXEC, in which tracked reads are sent.
+func TestACL(t *testing.T) {
+	backendtest.RunACL(t, func(ctx context.Context, addr, user, password string) (kv.Store, error) {
+		host, port := backendtest.SplitHostPort(t, addr)
+		return rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port, Username: user, Password: password}, nil)
+	}, "client|tracking", "+ping", "+client|tracking", "+client|caching")
 }

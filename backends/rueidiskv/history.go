@@ -47,7 +47,7 @@ func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error
 		return 0, failKey("prune", key, err)
 	}
 	if before < 1 {
-		return 0, fmt.Errorf("rueidiskv: prune %q: before %d is below 1: %w", key, before, kv.ErrInvalid)
+		return 0, fmt.Errorf("rueidiskv: prune %s: before %d is below 1: %w", kv.QuoteKey(key), before, kv.ErrInvalid)
 	}
 	n, err := pruneScript.Exec(ctx, s.c, []string{key}, []string{strconv.FormatInt(before, 10)}).AsInt64()
 	s.wrote(key)
@@ -79,7 +79,7 @@ func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
 		err = fmt.Errorf("%d elements", len(reply))
 	}
 	if err != nil {
-		return nil, 0, fmt.Errorf("rueidiskv: latest %q: unexpected script reply: %w", key, err)
+		return nil, 0, fmt.Errorf("rueidiskv: latest %s: unexpected script reply: %w", kv.QuoteKey(key), err)
 	}
 	if value == nil {
 		value = []byte{}
@@ -95,7 +95,7 @@ func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, erro
 		return nil, failKey("at", key, err)
 	}
 	if version < 1 {
-		return nil, fmt.Errorf("rueidiskv: at %q: version %d is below 1: %w", key, version, kv.ErrInvalid)
+		return nil, fmt.Errorf("rueidiskv: at %s: version %d is below 1: %w", kv.QuoteKey(key), version, kv.ErrInvalid)
 	}
 	var v []byte
 	err := s.readHistory(ctx, "at", key, func() error {
@@ -104,7 +104,7 @@ func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, erro
 		return err
 	}, func(plain []byte) error {
 		if version != 1 {
-			return fmt.Errorf("rueidiskv: at %q: version %d is beyond a plain value (version 1): %w", key, version, kv.ErrNotFound)
+			return fmt.Errorf("rueidiskv: at %s: version %d is beyond a plain value (version 1): %w", kv.QuoteKey(key), version, kv.ErrNotFound)
 		}
 		v = plain
 		return nil
@@ -197,5 +197,5 @@ func (s *Store) readHistory(ctx context.Context, op, key string, readList func()
 		}
 		return keyErr(ctx, op, key, err) // another Redis type: WRONGTYPE
 	}
-	return fmt.Errorf("rueidiskv: %s %q: the key kept changing type: %w: %w", op, key, kv.ErrConflict, err)
+	return fmt.Errorf("rueidiskv: %s %s: the key kept changing type: %w: %w", op, kv.QuoteKey(key), kv.ErrConflict, err)
 }

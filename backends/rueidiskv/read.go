@@ -2,10 +2,12 @@ package rueidiskv
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/redis/rueidis"
+	"go.uber.org/zap"
 
 	"github.com/cledar/storekit/internal/redisproto"
 	"github.com/cledar/storekit/kv"
@@ -93,6 +95,11 @@ func (s *Store) cachedGet(ctx context.Context, key string) ([]byte, error) {
 func (s *Store) fetch(ctx context.Context, sh *shard, key string, f *flight) ([]byte, error) {
 	t0 := time.Now()
 	msg, err := s.c.DoCache(ctx, s.c.B().Get().Key(key).Cache(), s.opts.CacheTTL).ToMessage()
+	if s.trackedReadRefused(ctx, err) {
+		// Read without tracking, and cache nothing.
+		sh.poison(f)
+		msg, err = s.c.Do(ctx, s.c.B().Get().Key(key).Build()).ToMessage()
+	}
 	val, st := "", stateMissing
 	switch {
 	case err == nil:
@@ -123,6 +130,31 @@ func (s *Store) expiry(t0, t1 time.Time, msg *rueidis.RedisMessage) int64 {
 		exp = min(exp, mono(t0)+pxat*int64(time.Millisecond)-t1.UnixNano())
 	}
 	return exp
+}
+
+// trackedReadRefused reports whether err, the outcome of a tracked read
+// made with ctx, is a refusal that a plain read need not meet: the server
+// refused the commands a tracked read is sent in (CLIENT CACHING YES, MULTI,
+// PTTL, EXEC), because it is over its maxmemory (it refuses to queue any
+// command in a MULTI then) or because the user's ACL forbids one of them. The
+// read is then made again without tracking; the first such refusal is
+// logged.
+func (s *Store) trackedReadRefused(ctx context.Context, err error) bool {
+	if err == nil || rueidis.IsRedisNil(err) || ctx.Err() != nil {
+		return false
+	}
+	switch classify(ctx, err) {
+	case kv.ErrFull, kv.ErrPermission:
+		if s.refusedWarned.CompareAndSwap(false, true) {
+			s.log.Warn("rueidiskv: the server refused a tracked read, so such reads go to the server uncached; "+
+				"on a server over its maxmemory this lasts until it has room, for a user without +multi, "+
+				"+exec, +pttl or +client|caching until the ACL allows them (or set DisableCache)", zap.Error(err))
+		}
+		return true
+	}
+	// EXEC aborted for a reason rueidis does not pass on (or the
+	// connection was lost, and the plain read fails too).
+	return errors.Is(err, rueidis.ErrDoCacheAborted)
 }
 
 // warnUnconfirmed logs, once per cache, that the client did not confirm a
@@ -338,6 +370,13 @@ func (s *Store) fetchMulti(ctx context.Context, keys []string, flights []*flight
 		g := groups[gi]
 		t0 := time.Now()
 		elems, err := s.c.DoCache(ctx, s.c.B().Mget().Key(g.Keys...).Cache(), s.opts.CacheTTL).ToArray()
+		if s.trackedReadRefused(ctx, err) {
+			// Read without tracking, and cache nothing.
+			for j, k := range g.Keys {
+				s.cache.shard(k).poison(flights[g.Pos[j]])
+			}
+			elems, err = s.c.Do(ctx, s.c.B().Mget().Key(g.Keys...).Build()).ToArray()
+		}
 		t1 := time.Now()
 		if err == nil && len(elems) != len(g.Keys) {
 			err = fmt.Errorf("MGET returned %d values for %d keys", len(elems), len(g.Keys))

@@ -7,6 +7,7 @@ import (
 	"net"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
@@ -103,6 +104,8 @@ type Store struct {
 	dbMu    sync.Mutex
 	db      int  // the database of the client's connections
 	dbKnown bool // db was given or read
+
+	refusedWarned atomic.Bool // the warning of trackedReadRefused was logged
 
 	life redisproto.Lifecycle
 }
@@ -217,7 +220,7 @@ func Open(ctx context.Context, opt rueidis.ClientOption, opts *Options) (*Store,
 	fail := func(err error) (*Store, error) {
 		log.Warn("rueidiskv: could not initialize Redis client", zap.String("addr", addr), zap.Int("db", opt.SelectDB),
 			zap.String("error", redisproto.Redact(err.Error(), opt.Password)))
-		return nil, redisproto.InitError(ctx, "rueidiskv", err, opt.Password)
+		return nil, redisproto.InitError(ctx, "rueidiskv", classify(ctx, err), err, opt.Username, opt.Password)
 	}
 	if err := ctx.Err(); err != nil {
 		return fail(err)
@@ -385,7 +388,7 @@ func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl ti
 		return failKey("set", key, err)
 	}
 	if ttl <= 0 {
-		return fmt.Errorf("rueidiskv: set %q: ttl %v is not positive: %w", key, ttl, kv.ErrInvalid)
+		return fmt.Errorf("rueidiskv: set %s: ttl %v is not positive: %w", kv.QuoteKey(key), ttl, kv.ErrInvalid)
 	}
 	ms := int64((ttl + time.Millisecond - 1) / time.Millisecond)
 	err := s.c.Do(ctx, s.c.B().Set().Key(key).Value(arg(ctx, value)).PxMilliseconds(ms).Build()).Error()
@@ -408,7 +411,7 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 	}
 	switch {
 	case ms == -2:
-		return 0, fmt.Errorf("rueidiskv: ttl %q: %w", key, kv.ErrNotFound)
+		return 0, fmt.Errorf("rueidiskv: ttl %s: %w", kv.QuoteKey(key), kv.ErrNotFound)
 	case ms == -1:
 		return kv.NoExpiry, nil
 	case ms < 1:

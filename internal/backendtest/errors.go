@@ -74,8 +74,9 @@ func ForEachCall(s kv.Store, key string, run func(name string, call func(ctx con
 
 // CheckDialError checks the error of a backend's Dial that could not reach
 // its server: it starts with "<backend>: could not initialize Redis client:
-// ", wraps kv.ErrUnavailable and does not hold password.
-func CheckDialError(t testing.TB, backend string, err error, password string) {
+// ", wraps want (kv.ErrUnavailable for a server that cannot be reached,
+// kv.ErrPermission for credentials it refused) and does not hold password.
+func CheckDialError(t testing.TB, backend string, err, want error, password string) {
 	t.Helper()
 	if err == nil {
 		t.Fatal("Dial succeeded, want an error")
@@ -83,8 +84,8 @@ func CheckDialError(t testing.TB, backend string, err error, password string) {
 	if !strings.HasPrefix(err.Error(), backend+": could not initialize Redis client: ") {
 		t.Errorf("Dial error %q does not start with the documented text", err)
 	}
-	if !errors.Is(err, kv.ErrUnavailable) {
-		t.Errorf("Dial error %v does not wrap kv.ErrUnavailable", err)
+	if !errors.Is(err, want) {
+		t.Errorf("Dial error %v does not wrap %v", err, want)
 	}
 	if strings.Contains(err.Error(), password) {
 		t.Errorf("Dial error holds the password: %v", err)
@@ -118,7 +119,7 @@ func CheckDialClosedPort(t *testing.T, backend string, dial func(host string, po
 	host, port := SplitHostPort(t, l.Addr().String())
 	l.Close()
 	err = dial(host, port, "pw-not-shown")
-	CheckDialError(t, backend, err, "pw-not-shown")
+	CheckDialError(t, backend, err, kv.ErrUnavailable, "pw-not-shown")
 	var nerr *net.OpError
 	if !errors.As(err, &nerr) {
 		t.Errorf("Dial error %v does not wrap the *net.OpError", err)

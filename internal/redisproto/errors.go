@@ -24,17 +24,15 @@ import (
 // counts as the ERR reply.
 //
 //	WRONGTYPE                                   kv.ErrWrongType
-//	NOAUTH WRONGPASS                            kv.ErrUnavailable (authentication failed)
+//	NOPERM NOAUTH WRONGPASS                     kv.ErrPermission (an ACL denial, or credentials refused)
+//	OOM                                         kv.ErrFull (maxmemory reached; reads still work)
 //	LOADING BUSY MASTERDOWN CLUSTERDOWN         kv.ErrUnavailable (retrying later may succeed)
 //	TRYAGAIN READONLY NOREPLICAS
 //	ERR max number of clients reached           kv.ErrUnavailable
-//	anything else, NOPERM included              nil: an operation error
+//	anything else                               nil: an operation error
 //
-// NOPERM is an operation error, not unavailability: the client is
-// authenticated and the server is up, but the user's ACL forbids this command
-// or key. Retrying cannot help and other calls may well succeed, which is
-// what an operation error means; a failed login (NOAUTH, WRONGPASS) makes
-// every call fail, so it counts as unavailable.
+// A denial is never unavailability: the server is up, and retrying cannot
+// help until the user's rights or the credentials change.
 func ReplySentinel(msg string) error {
 	const tooManyClients = "max number of clients reached"
 	if strings.HasPrefix(msg, tooManyClients) {
@@ -50,8 +48,11 @@ func ReplySentinel(msg string) error {
 	switch code {
 	case "WRONGTYPE":
 		return kv.ErrWrongType
-	case "NOAUTH", "WRONGPASS",
-		"LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY", "NOREPLICAS":
+	case "NOPERM", "NOAUTH", "WRONGPASS":
+		return kv.ErrPermission
+	case "OOM":
+		return kv.ErrFull
+	case "LOADING", "BUSY", "MASTERDOWN", "CLUSTERDOWN", "TRYAGAIN", "READONLY", "NOREPLICAS":
 		return kv.ErrUnavailable
 	}
 	return nil

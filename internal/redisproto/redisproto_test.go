@@ -152,8 +152,8 @@ func TestReplySentinel(t *testing.T) {
 	}{
 		{"WRONGTYPE Operation against a key holding the wrong kind of value", kv.ErrWrongType},
 		{"ERR WRONGTYPE Operation against a key", kv.ErrWrongType},
-		{"NOAUTH Authentication required.", kv.ErrUnavailable},
-		{"WRONGPASS invalid username-password pair or user is disabled.", kv.ErrUnavailable},
+		{"NOAUTH Authentication required.", kv.ErrPermission},
+		{"WRONGPASS invalid username-password pair or user is disabled.", kv.ErrPermission},
 		{"LOADING Redis is loading the dataset in memory", kv.ErrUnavailable},
 		{"BUSY Redis is busy running a script.", kv.ErrUnavailable},
 		{"MASTERDOWN Link with MASTER is down", kv.ErrUnavailable},
@@ -163,7 +163,9 @@ func TestReplySentinel(t *testing.T) {
 		{"NOREPLICAS Not enough good replicas to write.", kv.ErrUnavailable},
 		{"ERR max number of clients reached", kv.ErrUnavailable},
 		{"max number of clients reached", kv.ErrUnavailable}, // with the ERR stripped by the client
-		{"NOPERM User u has no permissions to run the 'get' command", nil},
+		{"NOPERM User u has no permissions to run the 'get' command", kv.ErrPermission},
+		{"OOM command not allowed when used memory > 'maxmemory'.", kv.ErrFull},
+		{"ERR OOM command not allowed", kv.ErrFull},
 		{"BUSYKEY Target key name already exists.", nil},
 		{"BUSYGROUP Consumer Group name already exists", nil},
 		{"ERR unknown command 'config'", nil},

@@ -50,7 +50,7 @@ func TestInitError(t *testing.T) {
 	native := errors.New("auth failed for hunter2-pw")
 	cancelled, cancel := context.WithCancel(context.Background())
 	cancel()
-	err := InitError(cancelled, "somebackend", native, "hunter2-pw")
+	err := InitError(cancelled, "somebackend", nil, native, "", "hunter2-pw")
 	if strings.Contains(err.Error(), "hunter2-pw") {
 		t.Errorf("InitError text holds the password: %v", err)
 	}
@@ -63,9 +63,40 @@ func TestInitError(t *testing.T) {
 		t.Errorf("InitError text = %q", err)
 	}
 	// The context's error is not repeated when the native error holds it.
-	err = InitError(cancelled, "b", context.Canceled, "")
-	if strings.Count(err.Error(), "context canceled") != 1 {
-		t.Errorf("InitError text = %q, want the context error once", err)
+	err = InitError(cancelled, "b", context.Canceled, context.Canceled, "", "")
+	if strings.Count(err.Error(), "context canceled") != 1 || !errors.Is(err, kv.ErrUnavailable) {
+		t.Errorf("InitError text = %q, want the context error once and kv.ErrUnavailable", err)
+	}
+	// A denial wraps kv.ErrPermission, says what to grant, and keeps only
+	// the first line of the native text.
+	native = errors.New("NOPERM this user has no permissions to run the 'client|tracking' command: [CLIENT TRACKING ON OPTIN]\nset DisableCache")
+	err = InitError(context.Background(), "b", kv.ErrPermission, native, "app", "")
+	want := `b: could not initialize Redis client: kv: permission denied: the ACL user "app" may not run CLIENT TRACKING, ` +
+		"which the store needs: grant it with ACL SETUSER app +client|tracking (client-side caching needs " +
+		"+client|tracking and +client|caching), or set DisableCache: NOPERM this user has no permissions to run " +
+		"the 'client|tracking' command: [CLIENT TRACKING ON OPTIN]"
+	if err.Error() != want || !errors.Is(err, kv.ErrPermission) || errors.Is(err, kv.ErrUnavailable) || !errors.Is(err, native) {
+		t.Errorf("InitError of a denial = %q\nwant %q, wrapping kv.ErrPermission and the native error only", err, want)
+	}
+}
+
+func TestInitHint(t *testing.T) {
+	for _, tt := range []struct{ msg, user, want string }{
+		{"WRONGPASS invalid username-password pair or user is disabled.", "u",
+			"the server refused the user name and password: check Username and Password"},
+		{"NOAUTH Authentication required.", "", "the server requires a password: set Password"},
+		{"NOPERM this user has no permissions to run the 'ping' command", "",
+			`the ACL user "default" may not run PING, which the store needs: grant it with ACL SETUSER default +ping`},
+		{"NOPERM User app has no permissions to run the 'config|get' command", "app",
+			`the ACL user "app" may not run CONFIG GET, which the store needs: grant it with ACL SETUSER app +config|get`},
+		{"NOPERM no permissions", "app",
+			`the ACL user "app" may not run a command the store needs: grant it with ACL SETUSER app`},
+		{"ERR something else", "app", ""},
+		{"dial tcp: connection refused", "", ""},
+	} {
+		if got := InitHint(tt.msg, tt.user); got != tt.want {
+			t.Errorf("InitHint(%q, %q) = %q, want %q", tt.msg, tt.user, got, tt.want)
+		}
 	}
 }
 

@@ -149,40 +149,6 @@ func (c *Cache) ClientOption(opt rueidis.ClientOption) rueidis.ClientOption {
 	return opt
 }
 
-// A dialFunc is a rueidis.ClientOption's DialCtxFn.
-type dialFunc = func(ctx context.Context, addr string, d *net.Dialer, cfg *tls.Config) (net.Conn, error)
-
-// dialerOf returns how a client built from opt dials: its DialCtxFn, its
-// DialFn, or as rueidis does by default.
-func dialerOf(opt rueidis.ClientOption) dialFunc {
-	switch {
-	case opt.DialCtxFn != nil:
-		return opt.DialCtxFn
-	case opt.DialFn != nil:
-		dialFn := opt.DialFn
-		return func(_ context.Context, addr string, d *net.Dialer, cfg *tls.Config) (net.Conn, error) {
-			return dialFn(addr, d, cfg)
-		}
-	}
-	noDelayOff := opt.DisableTCPNoDelay
-	return func(ctx context.Context, addr string, d *net.Dialer, cfg *tls.Config) (net.Conn, error) {
-		var (
-			conn net.Conn
-			err  error
-		)
-		if cfg != nil {
-			td := tls.Dialer{NetDialer: d, Config: cfg}
-			conn, err = td.DialContext(ctx, "tcp", addr)
-		} else {
-			conn, err = d.DialContext(ctx, "tcp", addr)
-		}
-		if tc, ok := conn.(*net.TCPConn); ok && noDelayOff {
-			_ = tc.SetNoDelay(false)
-		}
-		return conn, err
-	}
-}
-
 // NewStore is a rueidis.NewCacheStoreFn that makes the client report to c.
 // [Cache.ClientOption] installs it, and more; set it alone only if the
 // client's connections cannot be wrapped. The rueidis.CacheStoreOption is

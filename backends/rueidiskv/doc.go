@@ -169,8 +169,11 @@
 // are never retried, so the first write after a server restart may fail
 // with kv.ErrUnavailable on a connection the client has not yet found
 // closed. rueidis dials lazily, with the context of the call that needs the
-// connection, and concurrent calls share that dial: a call may fail with
-// kv.ErrUnavailable because another call's deadline ended the shared dial.
+// connection, and concurrent calls share that dial. In a store made by Open
+// or Dial, a call whose shared dial was ended by another call's deadline is
+// made again (it had sent nothing), so it fails only by its own deadline or
+// the server's fault; over a client of your own, given to New, it fails
+// with kv.ErrUnavailable.
 //
 // # Keyspace notifications
 //

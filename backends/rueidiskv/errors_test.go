@@ -2,9 +2,12 @@ package rueidiskv_test
 
 import (
 	"context"
+	"crypto/tls"
 	"errors"
 	"fmt"
+	"net"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -287,4 +290,50 @@ func TestACL(t *testing.T) {
 		host, port := backendtest.SplitHostPort(t, addr)
 		return rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port, Username: user, Password: password}, nil)
 	}, "client|tracking", "+ping", "+client|tracking", "+client|caching")
+}
+
+// TestSharedDialAbandoned: rueidis dials a connection with the context of
+// the first call that needs it and gives the outcome to every call that
+// waited for it. A call whose own context is live is made again when the
+// call that dialled gave up, instead of failing for another call's deadline.
+func TestSharedDialAbandoned(t *testing.T) {
+	srv := realRedis(t)
+	var slow atomic.Bool
+	dialling := make(chan struct{}, 10)
+	opt := rueidis.ClientOption{
+		InitAddress:       []string{srv.Addr()},
+		PipelineMultiplex: -1, // one connection, which every call waits for
+		DialCtxFn: func(ctx context.Context, addr string, d *net.Dialer, _ *tls.Config) (net.Conn, error) {
+			if slow.Load() {
+				dialling <- struct{}{}
+				select {
+				case <-time.After(300 * time.Millisecond):
+				case <-ctx.Done():
+					return nil, ctx.Err()
+				}
+			}
+			return d.DialContext(ctx, "tcp", addr)
+		},
+	}
+	s := openStoreWith(t, opt, &rueidiskv.Options{DisableCache: true})
+	ctx := testContext(t)
+	if err := s.Set(ctx, "shared-dial", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	// Drop the store's connection. The next call, a read, finds it gone
+	// and dials again after rueidis's retry pause, with its own short
+	// deadline; a write made meanwhile waits for that dial.
+	slow.Store(true)
+	srv.MustDo("CLIENT", "KILL", "TYPE", "normal")
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	first := make(chan error, 1)
+	go func() { _, err := s.Get(short, "shared-dial"); first <- err }()
+	<-dialling
+	if err := s.Set(ctx, "shared-dial", []byte("long")); err != nil {
+		t.Errorf("Set with a live context, while a call with a short deadline dialled: %v", err)
+	}
+	if err := <-first; !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Get with a 100 ms deadline during a 300 ms dial: %v, want the deadline", err)
+	}
 }

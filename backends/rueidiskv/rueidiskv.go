@@ -4,7 +4,6 @@ import (
 	"context"
 	"crypto/tls"
 	"fmt"
-	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -95,7 +94,7 @@ type Options struct {
 // capability of package kv and a client-side cache. It is safe for
 // concurrent use. Create it with [New], [Open] or [Dial].
 type Store struct {
-	c       rueidis.Client
+	c       redialClient
 	log     *zap.Logger
 	opts    Options // defaults applied; eventq.New applies WatchBuffer's
 	cache   *Cache  // nil: reads go to the server
@@ -122,7 +121,7 @@ type Store struct {
 // makes; if your code makes them, set CacheSizeEachConn yourself, since
 // rueidis's default is 128 MiB on each connection (4 by default).
 func New(client rueidis.Client, opts *Options) *Store {
-	s := &Store{c: client, cluster: client.Mode() == rueidis.ClientModeCluster}
+	s := &Store{c: redialClient{client}, cluster: client.Mode() == rueidis.ClientModeCluster}
 	s.life.Init()
 	if opts != nil {
 		s.opts = *opts
@@ -240,6 +239,7 @@ func Open(ctx context.Context, opt rueidis.ClientOption, opts *Options) (*Store,
 		// with opt for reconnects.
 		opt.DialCtxFn = firstDialBy(d, opt)
 	}
+	opt.DialCtxFn = markAbandoned(dialerOf(opt))
 	client, err := rueidis.NewClient(opt)
 	if err != nil {
 		return fail(err)
@@ -272,22 +272,8 @@ func retryDelay(attempts int, _ rueidis.Completed, _ error) time.Duration {
 	return retryBase << (attempts - 1)
 }
 
-// firstDialBy returns a DialCtxFn that dials as opt says and, until
-// deadline, gives up at deadline.
-func firstDialBy(deadline time.Time, opt rueidis.ClientOption) dialFunc {
-	next := dialerOf(opt)
-	return func(ctx context.Context, addr string, d *net.Dialer, cfg *tls.Config) (net.Conn, error) {
-		if time.Now().Before(deadline) {
-			var cancel context.CancelFunc
-			ctx, cancel = context.WithDeadline(ctx, deadline)
-			defer cancel()
-		}
-		return next(ctx, addr, d, cfg)
-	}
-}
-
 // Client returns the client the store uses.
-func (s *Store) Client() rueidis.Client { return s.c }
+func (s *Store) Client() rueidis.Client { return s.c.Client }
 
 // Stats returns the counters of the store's cache (shared by every store
 // that uses the same [Cache]), or zero counters when reads are not cached.

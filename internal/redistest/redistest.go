@@ -91,6 +91,11 @@ type Options struct {
 	// Password, when set, is the server's requirepass; [Server.Do]
 	// authenticates with it.
 	Password string
+
+	// clusterPort adds --cluster-port with a free port of its own: the
+	// default, the port plus 10000, does not exist for ports above 55535,
+	// which the kernel hands out.
+	clusterPort bool
 }
 
 // New returns a Redis server for t (see the package documentation for where
@@ -156,6 +161,13 @@ func (s *Server) Do(args ...string) (any, error) {
 	return do(context.Background(), s.addr, s.password, args...)
 }
 
+// DoContext is [Server.Do] bounded by ctx: dialing, sending and reading
+// the reply give up at ctx's deadline with a timeout error. Without a
+// deadline, Do's default of 10 seconds applies.
+func (s *Server) DoContext(ctx context.Context, args ...string) (any, error) {
+	return do(ctx, s.addr, s.password, args...)
+}
+
 // MustDo is [Server.Do] that fails the test on any error.
 func (s *Server) MustDo(args ...string) any {
 	s.t.Helper()
@@ -183,6 +195,28 @@ func start(t testing.TB, bin string, opts *Options) *Server {
 	if opts == nil {
 		opts = &Options{}
 	}
+	return startProcess(t, bin, opts.Password, func(dir string, port int) ([]string, error) {
+		args := append([]string{"--port", strconv.Itoa(port), "--dir", dir, "--bind", "127.0.0.1"}, serverArgs...)
+		if opts.clusterPort {
+			bus, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, "--cluster-port", strconv.Itoa(bus))
+		}
+		args = append(args, opts.Args...)
+		if opts.Password != "" {
+			args = append(args, "--requirepass", opts.Password)
+		}
+		return args, nil
+	})
+}
+
+// startProcess runs bin in a new temporary directory with the arguments
+// that mkArgs returns for that directory and a free port, retrying with
+// another port on a collision, and stops the process when t ends.
+func startProcess(t testing.TB, bin, password string, mkArgs func(dir string, port int) ([]string, error)) *Server {
+	t.Helper()
 	dir := t.TempDir()
 	var lastErr error
 	for range startTries {
@@ -190,16 +224,15 @@ func start(t testing.TB, bin string, opts *Options) *Server {
 		if err != nil {
 			t.Fatalf("redistest: pick a port: %v", err)
 		}
-		args := append([]string{"--port", strconv.Itoa(port), "--dir", dir, "--bind", "127.0.0.1"}, serverArgs...)
-		args = append(args, opts.Args...)
-		if opts.Password != "" {
-			args = append(args, "--requirepass", opts.Password)
+		args, err := mkArgs(dir, port)
+		if err != nil {
+			t.Fatalf("redistest: %v", err)
 		}
 		s := &Server{
 			t:        t,
 			addr:     net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
 			owned:    true,
-			password: opts.Password,
+			password: password,
 			bin:      bin,
 			dir:      dir,
 			args:     args,
@@ -214,7 +247,7 @@ func start(t testing.TB, bin string, opts *Options) *Server {
 			break
 		}
 	}
-	t.Fatalf("redistest: start redis-server: %v", lastErr)
+	t.Fatalf("redistest: start %s: %v", filepath.Base(bin), lastErr)
 	return nil
 }
 

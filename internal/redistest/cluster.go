@@ -69,11 +69,7 @@ type Cluster struct {
 // Addrs returns the addresses of the masters as started. They serve as a
 // client's seed addresses, even after a failover.
 func (c *Cluster) Addrs() []string {
-	addrs := make([]string, len(c.Servers))
-	for i, s := range c.Servers {
-		addrs[i] = s.Addr()
-	}
-	return addrs
+	return addrs(c.Servers)
 }
 
 // All returns every node as started: the masters, then the replicas.
@@ -133,6 +129,7 @@ func StartClusterWith(t testing.TB, opts *ClusterOptions) *Cluster {
 		"--repl-diskless-sync-delay", "0",
 		"--repl-ping-replica-period", "1",
 	}, opts.Args...)
+	start := time.Now()
 	c := &Cluster{t: t, nodeTimeout: nodeTimeout, ids: make(map[*Server]string)}
 	for range opts.Masters {
 		c.Servers = append(c.Servers, Start(t, &Options{Args: args, clusterPort: true}))
@@ -185,6 +182,7 @@ func StartClusterWith(t testing.TB, opts *ClusterOptions) *Cluster {
 	if err != nil {
 		t.Fatalf("redistest: cluster on %v not ready within %v: %v", c.Addrs(), clusterReadyTimeout, err)
 	}
+	t.Logf("redistest: cluster of %d masters and %d replicas ready after %v", len(c.Servers), len(c.Replicas), time.Since(start).Round(time.Millisecond))
 	return c
 }
 

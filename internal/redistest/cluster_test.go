@@ -21,7 +21,7 @@ func TestClusterWithReplicas(t *testing.T) {
 		t.Fatalf("Servers=%d Replicas=%d All=%d, want 3, 3 and 6", len(c.Servers), len(c.Replicas), len(c.All()))
 	}
 	if got := c.Masters(); !slices.Equal(got, c.Servers) {
-		t.Errorf("Masters = %v, want the masters as started %v", addrsOf(got), c.Addrs())
+		t.Errorf("Masters = %v, want the masters as started %v", addrs(got), c.Addrs())
 	}
 	nodes := c.Nodes()
 	if len(nodes) != 6 {
@@ -37,7 +37,7 @@ func TestClusterWithReplicas(t *testing.T) {
 	}
 	for i, m := range c.Servers {
 		if got := c.ReplicasOf(m); !slices.Equal(got, c.Replicas[i:i+1]) {
-			t.Errorf("ReplicasOf(%s) = %v, want [%s]", m.Addr(), addrsOf(got), c.Replicas[i].Addr())
+			t.Errorf("ReplicasOf(%s) = %v, want [%s]", m.Addr(), addrs(got), c.Replicas[i].Addr())
 		}
 		if got := c.MasterOfSlot(i * clusterSlots / 3); got != m {
 			t.Errorf("MasterOfSlot(%d) = %s, want %s", i*clusterSlots/3, got.Addr(), m.Addr())
@@ -63,7 +63,7 @@ func TestClusterWithReplicas(t *testing.T) {
 		t.Errorf("after Failover(%s): MasterOf(foo) = %s", r.Addr(), got.Addr())
 	}
 	if got := c.ReplicasOf(r); !slices.Equal(got, []*Server{m}) {
-		t.Errorf("after Failover(%s): ReplicasOf = %v, want the old master %s", r.Addr(), addrsOf(got), m.Addr())
+		t.Errorf("after Failover(%s): ReplicasOf = %v, want the old master %s", r.Addr(), addrs(got), m.Addr())
 	}
 	if got := r.MustDo("GET", "foo"); got != "1" {
 		t.Errorf("GET foo on the new master = %v, want 1", got)
@@ -117,18 +117,10 @@ func TestClusterKillMaster(t *testing.T) {
 	// and can take over again.
 	c.Rejoin(old)
 	if got := c.ReplicasOf(promoted); !slices.Equal(got, []*Server{old}) {
-		t.Errorf("after Rejoin: ReplicasOf(%s) = %v, want [%s]", promoted.Addr(), addrsOf(got), old.Addr())
+		t.Errorf("after Rejoin: ReplicasOf(%s) = %v, want [%s]", promoted.Addr(), addrs(got), old.Addr())
 	}
 	c.Failover(old)
 	if got := old.MustDo("GET", "foo"); got != "2" {
 		t.Errorf("GET foo on the old master back in charge = %v, want 2", got)
 	}
-}
-
-func addrsOf(servers []*Server) []string {
-	addrs := make([]string, len(servers))
-	for i, s := range servers {
-		addrs[i] = s.Addr()
-	}
-	return addrs
 }

@@ -14,7 +14,26 @@
 //     environment variable STOREKIT_REQUIRE_REDIS is set to 1.
 //
 // [Start] always starts its own redis-server, for tests that kill, restart or
-// reconfigure it, and [StartCluster] starts a local Redis Cluster.
+// reconfigure it. For failover tests:
+//
+//   - [StartCluster] starts a local Redis Cluster of masters, and
+//     [StartClusterWith] one with replicas; a [Cluster] kills a master and
+//     waits until a replica has taken over ([Cluster.KillMaster]), fails
+//     over gracefully ([Cluster.Failover]) and brings a killed node back
+//     ([Cluster.Rejoin]).
+//   - [StartSentinel] starts a master, its replicas and Redis Sentinel
+//     processes watching them; a [Sentinel] reports the current master,
+//     fails over ([Sentinel.Failover]), kills the master and waits for the
+//     sentinels to promote a replica ([Sentinel.KillMaster]), and brings a
+//     killed server back as a replica ([Sentinel.Rejoin]).
+//   - [StartProxy] puts a TCP [Proxy] in front of a server that forwards
+//     until told to black-hole every connection, as a network partition
+//     would, or to reset them.
+//
+// Every wait is bounded generously (tens of seconds), so that a hang fails
+// the test while a slow machine does not; none measures speed. Every
+// process and goroutine started here stops when the test ends.
+//
 // [Server.Do] and [Server.Subscribe] talk to a server with a minimal RESP
 // client of their own, so the harness depends on no Redis client library.
 package redistest

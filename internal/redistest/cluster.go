@@ -109,7 +109,7 @@ func StartCluster(t testing.TB, masters int) *Cluster {
 // Timings on a local machine: a cluster with a node timeout of 2 seconds
 // forms in about 3 seconds (a master waits one node timeout, at most 5
 // seconds, after joining before it reports cluster_state:ok); a killed
-// master is replaced about 2 to 4 seconds after its node timeout; a
+// master is replaced about 1 to 3 seconds after its node timeout; a
 // graceful [Cluster.Failover] takes well under a second.
 func StartClusterWith(t testing.TB, opts *ClusterOptions) *Cluster {
 	t.Helper()

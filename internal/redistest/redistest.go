@@ -6,8 +6,9 @@
 //  1. the address in the environment variable STOREKIT_REDIS_ADDR, used as
 //     is (the tests never flush it, so they must keep to their own keys);
 //  2. a redis-server binary on PATH, started on a free loopback port in a
-//     temporary directory with --save "" --appendonly no
-//     --notify-keyspace-events KEA, and stopped when the test ends;
+//     temporary directory (on tmpfs when there is one, see [Start]) with
+//     --save "" --appendonly no --notify-keyspace-events KEA, and stopped
+//     when the test ends;
 //  3. a container of the official image through testcontainers-go, when a
 //     Docker engine answers;
 //  4. none: the test is skipped with the reason, or fails when the
@@ -140,7 +141,8 @@ func New(t testing.TB) *Server {
 }
 
 // Start starts a redis-server of its own for t, with the default arguments
-// followed by opts.Args, and stops it when t ends. It skips t (or fails it,
+// followed by opts.Args, and stops it when t ends. Its directory, of its
+// own, is on tmpfs (/dev/shm) when there is one, else t.TempDir. It skips t (or fails it,
 // with STOREKIT_REQUIRE_REDIS=1) when no redis-server binary is on PATH.
 // opts may be nil.
 func Start(t testing.TB, opts *Options) *Server {
@@ -236,7 +238,7 @@ func start(t testing.TB, bin string, opts *Options) *Server {
 // another port on a collision, and stops the process when t ends.
 func startProcess(t testing.TB, bin, password string, mkArgs func(dir string, port int) ([]string, error)) *Server {
 	t.Helper()
-	dir := t.TempDir()
+	dir := tempDir(t)
 	var lastErr error
 	for range startTries {
 		port, err := freePort()
@@ -268,6 +270,26 @@ func startProcess(t testing.TB, bin, password string, mkArgs func(dir string, po
 	}
 	t.Fatalf("redistest: start %s: %v", filepath.Base(bin), lastErr)
 	return nil
+}
+
+// shmDir is where tempDir makes directories when it can: tmpfs on Linux.
+const shmDir = "/dev/shm"
+
+// tempDir returns a new directory for one process, removed when t ends. It
+// is on tmpfs when there is one: a cluster node fsyncs its nodes.conf and a
+// sentinel its sentinel.conf on every change, and on a busy disk an fsync
+// can block the process for seconds, long enough for the other nodes to
+// flag it as failing or for the sentinel to enter TILT mode and stop
+// acting for a while.
+func tempDir(t testing.TB) string {
+	t.Helper()
+	if st, err := os.Stat(shmDir); err == nil && st.IsDir() {
+		if dir, err := os.MkdirTemp(shmDir, "redistest-"); err == nil {
+			t.Cleanup(func() { os.RemoveAll(dir) })
+			return dir
+		}
+	}
+	return t.TempDir()
 }
 
 // freePort returns a loopback port that was free a moment ago.

@@ -25,6 +25,14 @@ const (
 	sentinelReadyTimeout = 30 * time.Second
 )
 
+// sentinelTimings are the SENTINEL DEBUG settings of every sentinel
+// started here, in milliseconds (see StartSentinel for why).
+var sentinelTimings = []string{
+	"info-period", "1000",
+	"publish-period", "1000",
+	"tilt-period", "5000",
+}
+
 // SentinelOptions configure a deployment started by [StartSentinel]. The
 // zero value is a master with one replica watched by three sentinels.
 type SentinelOptions struct {
@@ -62,7 +70,9 @@ type Sentinel struct {
 	// Servers are the data servers as started: Servers[0] the first
 	// master, the others its replicas.
 	Servers []*Server
-	// Sentinels are the sentinel processes.
+	// Sentinels are the sentinel processes. One restarted with
+	// [Server.Restart] keeps its configuration file but runs with Redis's
+	// default internal timings, not those StartSentinel sets.
 	Sentinels []*Server
 
 	t               testing.TB
@@ -84,12 +94,23 @@ type Sentinel struct {
 // sentinels first. It skips t like Start when redis-server is missing. opts
 // may be nil.
 //
+// Each sentinel's internal timings are shortened with SENTINEL DEBUG, as
+// Redis's own sentinel tests do: info-period 1 s (default 10 s), so that a
+// sentinel never picks a replica to promote on stale INFO or declares none
+// good, and sees a converted old master within a second; publish-period
+// 1 s (default 2 s), which halves the time sentinels take to find each
+// other and the 4 publish periods they wait before they turn an old master
+// into a replica; and tilt-period 5 s (default 30 s), how long a sentinel
+// stops acting after its timer ran more than 2 s late, as it does on a
+// machine that stalls. Their directories are on tmpfs when there is one
+// (see [Start]), since a sentinel fsyncs its configuration on every change
+// and a slow fsync alone stalls it into TILT mode.
+//
 // Timings on a local machine, with the defaults: the deployment is ready in
-// about 3 to 5 seconds (sentinels find each other through hello messages
-// sent every 2 seconds); [Sentinel.KillMaster] sees a new master about 2 to
-// 4 seconds after DownAfter, longer when the sentinels' first election
-// fails and they wait two failover timeouts to try again;
-// [Sentinel.Failover] takes a second or two.
+// one to two seconds; [Sentinel.KillMaster] sees a new master about 1 to 2
+// seconds after DownAfter, longer when the sentinels' first election fails
+// and they wait two failover timeouts to try again; [Sentinel.Failover]
+// takes about a second, and [Sentinel.Settle] after it about 5 more.
 func StartSentinel(t testing.TB, opts *SentinelOptions) *Sentinel {
 	t.Helper()
 	var o SentinelOptions
@@ -121,7 +142,7 @@ func StartSentinel(t testing.TB, opts *SentinelOptions) *Sentinel {
 		sn.Servers = append(sn.Servers, Start(t, &Options{Args: args}))
 	}
 	// The sentinels learn of the replicas from the master's INFO, asked for
-	// when they connect and then every 10 seconds: have them listed by then.
+	// when they connect: have them listed by then.
 	err = waitUntil(sentinelReadyTimeout, func() error { return sn.replicating(master) })
 	if err != nil {
 		t.Fatalf("redistest: replicas of %s not in sync within %v: %v", master.Addr(), sentinelReadyTimeout, err)
@@ -141,6 +162,7 @@ sentinel parallel-syncs %[3]s 1
 `, p, dir, o.MasterName, host, port, o.Quorum, o.DownAfter.Milliseconds(), o.FailoverTimeout.Milliseconds())
 			return []string{conf, "--sentinel"}, os.WriteFile(conf, []byte(text), 0o600)
 		})
+		s.MustDo(append([]string{"SENTINEL", "DEBUG"}, sentinelTimings...)...)
 		sn.Sentinels = append(sn.Sentinels, s)
 	}
 	if err := waitUntil(sentinelReadyTimeout, func() error { return sn.settled(master) }); err != nil {
@@ -193,9 +215,8 @@ func (sn *Sentinel) Replicas() []*Server {
 // an operator would, and waits until every running sentinel reports
 // another master and that server answers ROLE as a master; it returns the
 // new master. The old master stays a master until the sentinels turn it
-// into a replica of the new one, about 10 seconds later, and every sentinel
-// has seen it so up to 10 seconds after that ([Sentinel.Settle] waits for
-// both). It fails the test if no failover completes within 45
+// into a replica of the new one, about 5 seconds later ([Sentinel.Settle]
+// waits for that). It fails the test if no failover completes within 45
 // seconds (longer for a long DownAfter or FailoverTimeout).
 func (sn *Sentinel) Failover() *Server {
 	sn.t.Helper()
@@ -280,11 +301,10 @@ func withoutArg(args []string, name string, n int) []string {
 // reports the same master, which answers ROLE as master; every other
 // running data server replicates it with its link up, and every sentinel
 // lists it so, as a healthy replica; and every sentinel knows every other
-// running sentinel. After [Sentinel.Failover] that takes 10 to 20
-// seconds: the sentinels wait about 10 seconds before they turn the old
-// master into a replica, and each sees the change at its next INFO of it,
-// sent every 10 seconds. It fails the test if that does not happen within
-// 30 seconds.
+// running sentinel. After [Sentinel.Failover] that takes about 5 seconds,
+// which the sentinels wait before they turn the old master into a replica
+// (4 publish periods and an INFO period, see StartSentinel). It fails the
+// test if that does not happen within 30 seconds.
 func (sn *Sentinel) Settle() {
 	sn.t.Helper()
 	start := time.Now()
@@ -327,9 +347,19 @@ func (sn *Sentinel) waitNewMaster(old *Server, start time.Time, wait time.Durati
 		return nil
 	})
 	if err != nil {
-		sn.t.Fatalf("redistest: no new master for %s within %v of the failover's start: %v", sn.name, wait, err)
+		sn.t.Fatalf("redistest: no new master for %s within %v of the failover's start: %v\n%s", sn.name, wait, err, sn.logs())
 	}
 	return m
+}
+
+// logs returns the end of every sentinel's log, to explain a failover that
+// did not happen.
+func (sn *Sentinel) logs() string {
+	var b strings.Builder
+	for _, s := range sn.Sentinels {
+		fmt.Fprintf(&b, "sentinel %s %s\n", s.Addr(), logTail(filepath.Join(s.dir, "redis.log")))
+	}
+	return b.String()
 }
 
 // running returns the running sentinels.

@@ -3,7 +3,6 @@ package redistest
 import (
 	"fmt"
 	"net"
-	"os"
 	"slices"
 	"testing"
 	"time"
@@ -81,10 +80,6 @@ func TestSentinelFailover(t *testing.T) {
 		t.Errorf("SET on the new master = %v, want OK", got)
 	}
 	// The sentinels turn the old master into a replica of the new one.
-	if testing.Short() && os.Getenv(EnvRequire) != "1" {
-		t.Log("-short: not waiting 10 to 20 s for the sentinels to turn the old master into a replica")
-		return
-	}
 	sn.Settle()
 	if got := sn.Replicas(); len(got) != 2 || !slices.Contains(got, old) {
 		t.Errorf("Replicas after Settle = %v, want 2 with the old master %s", addrs(got), old.Addr())

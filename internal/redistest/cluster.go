@@ -180,7 +180,7 @@ func StartClusterWith(t testing.TB, opts *ClusterOptions) *Cluster {
 		return c.complete(opts.Replicas)
 	})
 	if err != nil {
-		t.Fatalf("redistest: cluster on %v not ready within %v: %v", c.Addrs(), clusterReadyTimeout, err)
+		t.Fatalf("redistest: cluster on %v not ready within %v: %v\n%s", c.Addrs(), clusterReadyTimeout, err, logs(c.All()))
 	}
 	t.Logf("redistest: cluster of %d masters and %d replicas ready after %v", len(c.Servers), len(c.Replicas), time.Since(start).Round(time.Millisecond))
 	return c
@@ -345,7 +345,7 @@ func (c *Cluster) KillMaster(master *Server) *Server {
 		return c.healthy()
 	})
 	if err != nil {
-		c.t.Fatalf("redistest: master %s killed, no replica took over within %v: %v", master.Addr(), wait, err)
+		c.t.Fatalf("redistest: master %s killed, no replica took over within %v: %v\n%s", master.Addr(), wait, err, logs(c.All()))
 	}
 	c.t.Logf("redistest: master %s killed; replica %s took over and the cluster is ok after %v",
 		master.Addr(), promoted.Addr(), time.Since(start).Round(time.Millisecond))
@@ -386,7 +386,7 @@ func (c *Cluster) Failover(replica *Server) {
 		return c.healthy()
 	})
 	if err != nil {
-		c.t.Fatalf("redistest: CLUSTER FAILOVER of %s not complete within %v: %v", replica.Addr(), wait, err)
+		c.t.Fatalf("redistest: CLUSTER FAILOVER of %s not complete within %v: %v\n%s", replica.Addr(), wait, err, logs(c.All()))
 	}
 	c.t.Logf("redistest: CLUSTER FAILOVER: %s took over and the cluster is ok after %v",
 		replica.Addr(), time.Since(start).Round(time.Millisecond))
@@ -401,7 +401,7 @@ func (c *Cluster) Rejoin(s *Server) {
 	c.t.Helper()
 	s.Restart()
 	if err := c.WaitHealthy(clusterReadyTimeout); err != nil {
-		c.t.Fatalf("redistest: cluster not healthy within %v of restarting %s: %v", clusterReadyTimeout, s.Addr(), err)
+		c.t.Fatalf("redistest: cluster not healthy within %v of restarting %s: %v\n%s", clusterReadyTimeout, s.Addr(), err, logs(c.All()))
 	}
 }
 

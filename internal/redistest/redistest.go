@@ -348,6 +348,18 @@ func (s *Server) launch() error {
 	}
 }
 
+// logs returns the end of the log of each of servers, to explain a
+// failover that did not happen.
+func logs(servers []*Server) string {
+	var b strings.Builder
+	for _, s := range servers {
+		if s.dir != "" {
+			fmt.Fprintf(&b, "%s %s\n", s.addr, logTail(filepath.Join(s.dir, "redis.log")))
+		}
+	}
+	return b.String()
+}
+
 func logTail(path string) string {
 	b, _ := os.ReadFile(path)
 	if len(b) > 2000 {

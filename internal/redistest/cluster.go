@@ -106,11 +106,10 @@ func StartCluster(t testing.TB, masters int) *Cluster {
 // soon has a nonzero replication offset: CLUSTER SLOTS leaves out replicas
 // whose offset is still 0, which would otherwise last up to 10 seconds.
 //
-// Timings on a local machine: a cluster with a node timeout of 2 seconds
-// forms in about 3 seconds (a master waits one node timeout, at most 5
-// seconds, after joining before it reports cluster_state:ok); a killed
-// master is replaced about 1 to 3 seconds after its node timeout; a
-// graceful [Cluster.Failover] takes well under a second.
+// Timings on a local machine: a cluster forms in 2 to 4 seconds (a master
+// reports cluster_state:ok no sooner than 2 seconds after it starts); a
+// killed master is replaced about 1 to 3 seconds after its node timeout; a
+// graceful [Cluster.Failover] takes about a second.
 func StartClusterWith(t testing.TB, opts *ClusterOptions) *Cluster {
 	t.Helper()
 	if opts == nil || opts.Masters < 1 || opts.Replicas < 0 {

@@ -334,7 +334,7 @@ func (c *Cluster) KillMaster(master *Server) *Server {
 	err := waitUntil(wait, func() error {
 		promoted = nil
 		for _, r := range replicas {
-			if role, _ := role(r); role == "master" {
+			if got, _ := role(r); got == "master" {
 				promoted = r
 			}
 		}

@@ -6,15 +6,35 @@
 //  1. the address in the environment variable STOREKIT_REDIS_ADDR, used as
 //     is (the tests never flush it, so they must keep to their own keys);
 //  2. a redis-server binary on PATH, started on a free loopback port in a
-//     temporary directory with --save "" --appendonly no
-//     --notify-keyspace-events KEA, and stopped when the test ends;
+//     temporary directory (on tmpfs when there is one, see [Start]) with
+//     --save "" --appendonly no --notify-keyspace-events KEA, and stopped
+//     when the test ends;
 //  3. a container of the official image through testcontainers-go, when a
 //     Docker engine answers;
 //  4. none: the test is skipped with the reason, or fails when the
 //     environment variable STOREKIT_REQUIRE_REDIS is set to 1.
 //
 // [Start] always starts its own redis-server, for tests that kill, restart or
-// reconfigure it, and [StartCluster] starts a local Redis Cluster.
+// reconfigure it. For failover tests:
+//
+//   - [StartCluster] starts a local Redis Cluster of masters, and
+//     [StartClusterWith] one with replicas; a [Cluster] kills a master and
+//     waits until a replica has taken over ([Cluster.KillMaster]), fails
+//     over gracefully ([Cluster.Failover]) and brings a killed node back
+//     ([Cluster.Rejoin]).
+//   - [StartSentinel] starts a master, its replicas and Redis Sentinel
+//     processes watching them; a [Sentinel] reports the current master,
+//     fails over ([Sentinel.Failover]), kills the master and waits for the
+//     sentinels to promote a replica ([Sentinel.KillMaster]), and brings a
+//     killed server back as a replica ([Sentinel.Rejoin]).
+//   - [StartProxy] puts a TCP [Proxy] in front of a server that forwards
+//     until told to black-hole every connection, as a network partition
+//     would, or to reset them.
+//
+// Every wait is bounded generously (tens of seconds), so that a hang fails
+// the test while a slow machine does not; none measures speed. Every
+// process and goroutine started here stops when the test ends.
+//
 // [Server.Do] and [Server.Subscribe] talk to a server with a minimal RESP
 // client of their own, so the harness depends on no Redis client library.
 package redistest
@@ -91,6 +111,11 @@ type Options struct {
 	// Password, when set, is the server's requirepass; [Server.Do]
 	// authenticates with it.
 	Password string
+
+	// clusterPort adds --cluster-port with a free port of its own: the
+	// default, the port plus 10000, does not exist for ports above 55535,
+	// which the kernel hands out.
+	clusterPort bool
 }
 
 // New returns a Redis server for t (see the package documentation for where
@@ -116,7 +141,8 @@ func New(t testing.TB) *Server {
 }
 
 // Start starts a redis-server of its own for t, with the default arguments
-// followed by opts.Args, and stops it when t ends. It skips t (or fails it,
+// followed by opts.Args, and stops it when t ends. Its directory, of its
+// own, is on tmpfs (/dev/shm) when there is one, else t.TempDir. It skips t (or fails it,
 // with STOREKIT_REQUIRE_REDIS=1) when no redis-server binary is on PATH.
 // opts may be nil.
 func Start(t testing.TB, opts *Options) *Server {
@@ -156,6 +182,13 @@ func (s *Server) Do(args ...string) (any, error) {
 	return do(context.Background(), s.addr, s.password, args...)
 }
 
+// DoContext is [Server.Do] bounded by ctx: dialing, sending and reading
+// the reply give up at ctx's deadline with a timeout error. Without a
+// deadline, Do's default of 10 seconds applies.
+func (s *Server) DoContext(ctx context.Context, args ...string) (any, error) {
+	return do(ctx, s.addr, s.password, args...)
+}
+
 // MustDo is [Server.Do] that fails the test on any error.
 func (s *Server) MustDo(args ...string) any {
 	s.t.Helper()
@@ -183,23 +216,44 @@ func start(t testing.TB, bin string, opts *Options) *Server {
 	if opts == nil {
 		opts = &Options{}
 	}
-	dir := t.TempDir()
+	return startProcess(t, bin, opts.Password, func(dir string, port int) ([]string, error) {
+		args := append([]string{"--port", strconv.Itoa(port), "--dir", dir, "--bind", "127.0.0.1"}, serverArgs...)
+		if opts.clusterPort {
+			bus, err := freePort()
+			if err != nil {
+				return nil, err
+			}
+			args = append(args, "--cluster-port", strconv.Itoa(bus))
+		}
+		args = append(args, opts.Args...)
+		if opts.Password != "" {
+			args = append(args, "--requirepass", opts.Password)
+		}
+		return args, nil
+	})
+}
+
+// startProcess runs bin in a new temporary directory with the arguments
+// that mkArgs returns for that directory and a free port, retrying with
+// another port on a collision, and stops the process when t ends.
+func startProcess(t testing.TB, bin, password string, mkArgs func(dir string, port int) ([]string, error)) *Server {
+	t.Helper()
+	dir := tempDir(t)
 	var lastErr error
 	for range startTries {
 		port, err := freePort()
 		if err != nil {
 			t.Fatalf("redistest: pick a port: %v", err)
 		}
-		args := append([]string{"--port", strconv.Itoa(port), "--dir", dir, "--bind", "127.0.0.1"}, serverArgs...)
-		args = append(args, opts.Args...)
-		if opts.Password != "" {
-			args = append(args, "--requirepass", opts.Password)
+		args, err := mkArgs(dir, port)
+		if err != nil {
+			t.Fatalf("redistest: %v", err)
 		}
 		s := &Server{
 			t:        t,
 			addr:     net.JoinHostPort("127.0.0.1", strconv.Itoa(port)),
 			owned:    true,
-			password: opts.Password,
+			password: password,
 			bin:      bin,
 			dir:      dir,
 			args:     args,
@@ -214,8 +268,28 @@ func start(t testing.TB, bin string, opts *Options) *Server {
 			break
 		}
 	}
-	t.Fatalf("redistest: start redis-server: %v", lastErr)
+	t.Fatalf("redistest: start %s: %v", filepath.Base(bin), lastErr)
 	return nil
+}
+
+// shmDir is where tempDir makes directories when it can: tmpfs on Linux.
+const shmDir = "/dev/shm"
+
+// tempDir returns a new directory for one process, removed when t ends. It
+// is on tmpfs when there is one: a cluster node fsyncs its nodes.conf and a
+// sentinel its sentinel.conf on every change, and on a busy disk an fsync
+// can block the process for seconds, long enough for the other nodes to
+// flag it as failing or for the sentinel to enter TILT mode and stop
+// acting for a while.
+func tempDir(t testing.TB) string {
+	t.Helper()
+	if st, err := os.Stat(shmDir); err == nil && st.IsDir() {
+		if dir, err := os.MkdirTemp(shmDir, "redistest-"); err == nil {
+			t.Cleanup(func() { os.RemoveAll(dir) })
+			return dir
+		}
+	}
+	return t.TempDir()
 }
 
 // freePort returns a loopback port that was free a moment ago.
@@ -272,6 +346,18 @@ func (s *Server) launch() error {
 				s.addr, readyTimeout, err, logTail(logPath))
 		}
 	}
+}
+
+// logs returns the end of the log of each of servers, to explain a
+// failover that did not happen.
+func logs(servers []*Server) string {
+	var b strings.Builder
+	for _, s := range servers {
+		if s.dir != "" {
+			fmt.Fprintf(&b, "%s %s\n", s.addr, logTail(filepath.Join(s.dir, "redis.log")))
+		}
+	}
+	return b.String()
 }
 
 func logTail(path string) string {

@@ -29,7 +29,9 @@ const (
 )
 
 // RunDeadlines checks that every call of a store returns by its context's
-// deadline while its server does not answer: paused with CLIENT PAUSE ALL.
+// deadline while its server does not answer: paused with CLIENT PAUSE ALL,
+// or behind a proxy that black-holes the connections (as a network
+// partition does).
 // newStore returns a store over a client of the server at addr; the test
 // closes it.
 func RunDeadlines(t *testing.T, newStore func(t *testing.T, addr string) kv.Store) {
@@ -38,6 +40,14 @@ func RunDeadlines(t *testing.T, newStore func(t *testing.T, addr string) kv.Stor
 		s := newStore(t, srv.Addr())
 		warmUp(t, s)
 		srv.MustDo("CLIENT", "PAUSE", fmt.Sprint(pauseFor.Milliseconds()), "ALL")
+		CheckCallsWithin(t, s)
+	})
+	t.Run("Blackhole", func(t *testing.T) {
+		srv := redistest.Start(t, nil)
+		proxy := redistest.StartProxy(t, srv.Addr())
+		s := newStore(t, proxy.Addr())
+		warmUp(t, s)
+		proxy.Blackhole()
 		CheckCallsWithin(t, s)
 	})
 }

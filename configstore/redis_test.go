@@ -23,8 +23,8 @@ import (
 	"github.com/cledar/storekit/codec"
 	"github.com/cledar/storekit/configstore"
 	"github.com/cledar/storekit/internal/backendtest"
-	"github.com/cledar/storekit/internal/redisproto"
 	"github.com/cledar/storekit/internal/redistest"
+	"github.com/cledar/storekit/internal/rediswatch"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -467,7 +467,7 @@ func testRedisNotifyConfig(t *testing.T, kind redisKind) {
 	if !errors.Is(err, kv.ErrNotSupported) {
 		t.Errorf("New: %v; want an error wrapping kv.ErrNotSupported", err)
 	}
-	var nce *redisproto.NotifyConfigError
+	var nce *rediswatch.NotifyConfigError
 	if !errors.As(err, &nce) || nce.Missing != "Kg$l" {
 		t.Errorf("New: %v; want a NotifyConfigError missing Kg$l", err)
 	}
@@ -482,8 +482,8 @@ func testRedisNotifyConfig(t *testing.T, kind redisKind) {
 
 	// Opting in: New turns the missing classes on, and changes flow.
 	c = open(t, kind.open(t, srv, redisOptions{enableKeyspaceEvents: true}), nil)
-	if got := notifySetting(); redisproto.MissingNotifyClasses(got) != "" {
-		t.Errorf("notify-keyspace-events = %q with EnableKeyspaceEvents, missing %q", got, redisproto.MissingNotifyClasses(got))
+	if got := notifySetting(); rediswatch.MissingNotifyClasses(got) != "" {
+		t.Errorf("notify-keyspace-events = %q with EnableKeyspaceEvents, missing %q", got, rediswatch.MissingNotifyClasses(got))
 	}
 	r := newRecorder()
 	watch(t, c, "cfg", r)

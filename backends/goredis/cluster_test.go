@@ -119,3 +119,23 @@ func (h *mgetCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 func (h *mgetCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
 	return next
 }
+
+// TestFailover fails over a cluster master and a Sentinel master, by a kill
+// and gracefully, under load: calls keep their deadlines, the store serves
+// every key again, and the watch follows the new master.
+func TestFailover(t *testing.T) {
+	backendtest.RunFailover(t, backendtest.FailoverBackend{
+		NewCluster: func(t *testing.T, addrs []string) kv.Store {
+			s := goredis.New(redis.NewClusterClient(&redis.ClusterOptions{Addrs: addrs, ContextTimeoutEnabled: true}),
+				&goredis.Options{CloseClient: true, TopologyInterval: backendtest.FailoverInterval})
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		},
+		NewSentinel: func(t *testing.T, master string, addrs []string) kv.Store {
+			s := goredis.New(redis.NewFailoverClient(&redis.FailoverOptions{MasterName: master, SentinelAddrs: addrs,
+				ContextTimeoutEnabled: true}), &goredis.Options{CloseClient: true, TopologyInterval: backendtest.FailoverInterval})
+			t.Cleanup(func() { _ = s.Close() })
+			return s
+		},
+	})
+}

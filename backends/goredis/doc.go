@@ -121,12 +121,27 @@
 // same holds for every shard, and GetMulti pipelines GETs, which the ring
 // splits by shard.
 //
-// The masters (or shards) are those the client knows when Scan or Watch is
-// called. A watch does not follow later topology changes: a failover, a
-// resharding or a new master leaves it subscribed to the nodes it started
-// with (each subscription reconnects to its own address). Start a new watch
-// after a topology change. Keys that migrate between masters during a Scan
-// may be missed or yielded twice.
+// A Scan covers the masters (or shards) the client knows when it is
+// called; keys that migrate between masters during a Scan may be missed or
+// yielded twice. A watch follows the topology: every
+// [Options.TopologyInterval] (a second by default) it asks the cluster
+// client to read the topology again (ReloadState) and compares the masters;
+// a master it does not watch yet (a replica promoted by a failover, a new
+// master) gets a subscription, one that is gone loses it, and an OpResync
+// follows once the new subscription is live. On a Sentinel failover client
+// the master is known by the run_id that INFO server reports through the
+// client, which changes with a failover, graceful or not; the watch then
+// subscribes again through the client, which reaches the new master. A
+// watch thus resyncs within about a TopologyInterval of the new master
+// serving (measured on a 2-core machine: 0.1 to 0.7 s with a 100 ms
+// interval), without waiting for the old master to drop its subscribers.
+// A user whose ACL forbids INFO (or CLUSTER SLOTS on a cluster) gets no
+// such following: the watch then resyncs only when the old connection
+// drops.
+//
+// go-redis's data path follows a failover on its own: a cluster client
+// reloads its topology when a command fails or is redirected, and a
+// failover client when the sentinels announce a new master.
 //
 // A client of another type (such as a *redis.AutoPipeliner) is taken as one
 // server on database 0.

@@ -2,16 +2,14 @@ package goredis
 
 import (
 	"context"
+	"errors"
 	"fmt"
-	"strconv"
-	"sync"
+	"strings"
 	"time"
 
 	"github.com/redis/go-redis/v9"
-	"go.uber.org/zap"
 
-	"github.com/cledar/storekit/internal/eventq"
-	"github.com/cledar/storekit/internal/redisproto"
+	"github.com/cledar/storekit/internal/rediswatch"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -20,7 +18,7 @@ import (
 // missing classes. Watch returns it wrapped, and an OpResync carries it in
 // Err when a resubscription finds the classes gone. It wraps
 // [kv.ErrNotSupported].
-type NotifyConfigError = redisproto.NotifyConfigError
+type NotifyConfigError = rediswatch.NotifyConfigError
 
 // Timings of the watch machinery.
 const (
@@ -32,6 +30,10 @@ const (
 	pubsubBuffer = 1000
 )
 
+// errSubscriptionClosed reports a subscription whose message channel the
+// client closed.
+var errSubscriptionClosed = errors.New("subscription closed")
+
 // Watch implements [kv.Watcher] with keyspace notifications.
 //
 // It checks the server's notify-keyspace-events setting (see the package
@@ -40,73 +42,140 @@ const (
 // is reported. Keys are filtered with [kv.Match], so a watch reports exactly
 // the keys Scan would (the server's channel matching differs for the empty
 // key). On a cluster it subscribes on every master, and on a ring on
-// every shard, as the masters and shards are when Watch is called.
+// every shard.
 //
-// When the client reconnects and subscribes again, for example after a
-// server restart or a killed connection, the watch checks the setting again
-// and sends an OpResync: with a nil Err when events flow again, or with Err
-// set when the needed classes are now missing (they are turned on again if
+// The watch follows the servers: it reads the topology every
+// [Options.TopologyInterval] (a second by default), and
+// when a cluster master or a Sentinel's master changes (a failover, graceful
+// or not), it subscribes on the new master, leaves the old one and sends an
+// OpResync once the new subscription is live. When the client reconnects and
+// subscribes again, for example after a server restart or a killed
+// connection, the watch checks the setting again and sends an OpResync:
+// with a nil Err when events flow again, or with Err set when the needed
+// classes are now missing (they are turned on again if
 // [Options.EnableKeyspaceEvents] is set). A watch in that state checks again
 // every few seconds and sends an OpResync with a nil Err once the classes
 // are back.
 func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, error) {
-	op := "watch " + strconv.Quote(pattern)
 	if err := s.life.Check(ctx); err != nil {
-		return nil, fmt.Errorf("goredis: %s: %w", op, err)
+		return nil, fmt.Errorf("goredis: watch %s: %w", kv.QuoteKey(pattern), err)
 	}
-	nodes, err := s.nodes(ctx)
-	if err != nil {
-		return nil, wrapErr(ctx, op, err)
-	}
-	for _, n := range nodes {
-		if err := s.checkNotify(ctx, n); err != nil {
-			return nil, wrapErr(ctx, op+" on "+n.addr, err)
-		}
-	}
-	subs := make([]*redis.PubSub, 0, len(nodes))
-	closeAll := func() {
-		for _, ps := range subs {
-			_ = ps.Close()
-		}
-	}
-	for _, n := range nodes {
-		ps, err := subscribe(ctx, n, pattern)
-		if err != nil {
-			closeAll()
-			return nil, wrapErr(ctx, op+" on "+n.addr, err)
-		}
-		subs = append(subs, ps)
-	}
-
-	// The watch ends when ctx ends or the store closes; a subscription that
-	// ends for another reason ends the others too.
-	wctx, cancel, done, err := s.life.StartWatch(ctx)
-	if err != nil {
-		closeAll()
-		return nil, fmt.Errorf("goredis: %s: %w", op, err)
-	}
-	q := eventq.New(wctx, s.opts.WatchBuffer)
-	q.Push(kv.Event{Op: kv.OpResync})
-	go func() {
-		var running sync.WaitGroup
-		for i, n := range nodes {
-			running.Go(func() {
-				defer cancel()
-				s.forward(wctx, n, subs[i], pattern, q)
-			})
-		}
-		running.Wait()
-		q.Close()
-		done()
-	}()
-	return q.C(), nil
+	return rediswatch.Start(ctx, &s.life, watchClient{s}, pattern, rediswatch.Options{
+		Backend:              "goredis",
+		Log:                  s.log,
+		Buffer:               s.opts.WatchBuffer,
+		EnableKeyspaceEvents: s.opts.EnableKeyspaceEvents,
+		Interval:             s.opts.TopologyInterval,
+		Wrap:                 wrapErr,
+	})
 }
 
-// subscribe subscribes to the keyspace notifications of n for pattern and
-// waits for the server's confirmation.
-func subscribe(ctx context.Context, n *node, pattern string) (*redis.PubSub, error) {
+// watchClient is a store's client as a watch uses it.
+type watchClient struct{ s *Store }
+
+// failoverAddr is the Addr in the options of a Sentinel failover client.
+const failoverAddr = "FailoverClient"
+
+// Servers lists the masters (or shards) by address. A Sentinel failover
+// client's master is known by the run_id of the server its connections
+// reach, which changes with a failover. A cluster client is asked to read
+// its topology again, so that the next call sees a failover.
+func (w watchClient) Servers(ctx context.Context) ([]rediswatch.Server, error) {
+	if cc, ok := w.s.c.(*redis.ClusterClient); ok {
+		cc.ReloadState(ctx)
+	}
+	nodes, err := w.s.nodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	servers := make([]rediswatch.Server, len(nodes))
+	for i, n := range nodes {
+		servers[i] = rediswatch.Server{ID: n.addr, Addr: n.addr, DB: n.db, Node: n}
+		if n.addr == failoverAddr {
+			id, err := runID(ctx, n.c)
+			if err != nil {
+				return nil, err
+			}
+			servers[i].ID = id
+			servers[i].Addr = "the Sentinel's master (run_id " + id + ")"
+		}
+	}
+	return servers, nil
+}
+
+// runID returns the run_id that INFO server reports.
+func runID(ctx context.Context, c redis.UniversalClient) (string, error) {
+	info, err := c.Info(ctx, "server").Result()
+	if err != nil {
+		return "", err
+	}
+	for line := range strings.Lines(info) {
+		if id, ok := strings.CutPrefix(strings.TrimSpace(line), "run_id:"); ok {
+			return id, nil
+		}
+	}
+	return "", errors.New("INFO server has no run_id")
+}
+
+// Notify reaches the setting through the server's client.
+func (w watchClient) Notify(srv rediswatch.Server) rediswatch.NotifyAccess {
+	n := srv.Node.(*node)
+	const param = rediswatch.NotifyParam
+	return rediswatch.NotifyAccess{
+		Addr: srv.Addr,
+		Get: func(ctx context.Context) (map[string]string, error) {
+			return n.c.ConfigGet(ctx, param).Result()
+		},
+		Set: func(ctx context.Context, value string) error {
+			return n.c.ConfigSet(ctx, param, value).Err()
+		},
+		Unreachable: func(ctx context.Context, err error) bool { return classify(ctx, err) != nil },
+	}
+}
+
+// Subscribe subscribes through the server's client, which makes the
+// subscription again by itself after a reconnect, and forwards until ctx
+// ends.
+func (w watchClient) Subscribe(ctx context.Context, srv rediswatch.Server, channel string,
+	confirmed func(), deliver func(channel, message string)) error {
+	ps, err := subscribe(ctx, srv.Node.(*node), channel)
+	if err != nil {
+		return err
+	}
+	confirmed()
+	ch := ps.ChannelWithSubscriptions(redis.WithChannelSize(pubsubBuffer))
+	defer func() {
+		_ = ps.Close()
+		for range ch {
+			// Drain until the client's reader goroutine sees the close
+			// and exits, so that no goroutine outlives the watch.
+		}
+	}()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case msg, ok := <-ch:
+			if !ok {
+				return errSubscriptionClosed
+			}
+			switch m := msg.(type) {
+			case *redis.Message:
+				deliver(m.Channel, m.Payload)
+			case *redis.Subscription:
+				if m.Kind == "psubscribe" {
+					confirmed()
+				}
+			}
+		}
+	}
+}
+
+// subscribe subscribes n to channel and waits for the server's
+// confirmation.
+func subscribe(ctx context.Context, n *node, channel string) (*redis.PubSub, error) {
 	ps := n.c.PSubscribe(ctx)
-	if err := ps.PSubscribe(ctx, redisproto.KeyspaceChannelPattern(n.db, pattern)); err != nil {
+	if err := ps.PSubscribe(ctx, channel); err != nil {
 		_ = ps.Close()
 		return nil, err
 	}
@@ -129,72 +198,4 @@ func subscribe(ctx context.Context, n *node, pattern string) (*redis.PubSub, err
 		return nil, err
 	}
 	return ps, nil
-}
-
-// checkNotify checks that n sends the keyspace notifications a watch needs,
-// turning them on when [Options.EnableKeyspaceEvents] is set. It returns nil
-// when the watch can work, or when the server refuses CONFIG GET (a managed
-// service or an ACL may forbid it; the store then logs a warning and assumes
-// the notifications are on), a *redisproto.NotifyConfigError when classes
-// are missing, and the client's error when n could not be asked.
-func (s *Store) checkNotify(ctx context.Context, n *node) error {
-	const param = redisproto.NotifyParam
-	return redisproto.EnsureNotify(ctx, redisproto.NotifyAccess{
-		Addr: n.addr,
-		Get: func(ctx context.Context) (map[string]string, error) {
-			return n.c.ConfigGet(ctx, param).Result()
-		},
-		Set: func(ctx context.Context, value string) error {
-			return n.c.ConfigSet(ctx, param, value).Err()
-		},
-		Unreachable: func(ctx context.Context, err error) bool { return classify(ctx, err) != nil },
-	}, s.opts.EnableKeyspaceEvents, s.log, "goredis")
-}
-
-// forward moves the notifications of one subscription into q until ctx
-// (which the store's Close cancels) ends, reporting each resubscription with
-// an OpResync.
-func (s *Store) forward(ctx context.Context, n *node, ps *redis.PubSub, pattern string, q *eventq.Queue) {
-	ch := ps.ChannelWithSubscriptions(redis.WithChannelSize(pubsubBuffer))
-	defer func() {
-		_ = ps.Close()
-		for range ch {
-			// Drain until the client's reader goroutine sees the close
-			// and exits, so that no goroutine outlives the watch.
-		}
-	}()
-	watchOp := "watch " + strconv.Quote(pattern) + " on " + n.addr
-	log := s.log.With(zap.String("pattern", pattern), zap.String("addr", n.addr))
-	r := redisproto.NewResyncer("goredis", q, log, func(ctx context.Context) error {
-		if err := s.checkNotify(ctx, n); err != nil {
-			return wrapErr(ctx, watchOp, err)
-		}
-		return nil
-	})
-	defer r.Stop()
-	for {
-		select {
-		case <-ctx.Done():
-			return
-		case <-r.Recheck():
-			r.Verify(ctx, false)
-		case msg, ok := <-ch:
-			if !ok {
-				return
-			}
-			switch m := msg.(type) {
-			case *redis.Message:
-				if e, ok := redisproto.KeyspaceEvent(pattern, m.Channel, m.Payload); ok {
-					q.Push(e)
-				}
-			case *redis.Subscription:
-				if m.Kind == "psubscribe" {
-					// The client reconnected and subscribed again:
-					// the events of the gap are lost.
-					log.Info("goredis: watch resubscribed")
-					r.Verify(ctx, true)
-				}
-			}
-		}
-	}
 }

@@ -135,3 +135,20 @@ func TestCluster(t *testing.T) {
 		}
 	})
 }
+
+// TestFailover fails over a cluster master and a Sentinel master, by a kill
+// and gracefully, under load, with the cache on: calls keep their
+// deadlines, the store serves every key again, and the watch follows the
+// new master.
+func TestFailover(t *testing.T) {
+	backendtest.RunFailover(t, backendtest.FailoverBackend{
+		NewCluster: func(t *testing.T, addrs []string) kv.Store {
+			return openStoreWith(t, rueidis.ClientOption{InitAddress: addrs},
+				&rueidiskv.Options{TopologyInterval: backendtest.FailoverInterval})
+		},
+		NewSentinel: func(t *testing.T, master string, addrs []string) kv.Store {
+			return openStoreWith(t, rueidis.ClientOption{InitAddress: addrs, Sentinel: rueidis.SentinelOption{MasterSet: master}},
+				&rueidiskv.Options{TopologyInterval: backendtest.FailoverInterval})
+		},
+	})
+}

@@ -88,6 +88,11 @@ type Options struct {
 	// WatchBuffer is the number of events a watch holds for a slow consumer
 	// before it drops them and sends one OpResync instead. Defaults to 1024.
 	WatchBuffer int
+
+	// TopologyInterval is how often a watch reads which servers hold the
+	// keys (the masters of a cluster, a Sentinel's master), to follow a
+	// failover to the new master. Defaults to one second.
+	TopologyInterval time.Duration
 }
 
 // A Store is a [kv.Store] over a rueidis client, with every optional

@@ -18,8 +18,8 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
-	"github.com/cledar/storekit/internal/redisproto"
 	"github.com/cledar/storekit/internal/redistest"
+	"github.com/cledar/storekit/internal/rediswatch"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -219,7 +219,7 @@ func watchNotifyOff(t *testing.T, b Backend) {
 	if ch != nil || err == nil {
 		t.Fatalf("Watch with notify-keyspace-events Ex = %v, %v; want an error", ch, err)
 	}
-	var nce *redisproto.NotifyConfigError
+	var nce *rediswatch.NotifyConfigError
 	if !errors.Is(err, kv.ErrNotSupported) || !errors.As(err, &nce) || nce.Missing != "Kg$l" {
 		t.Errorf("Watch error %v: want kv.ErrNotSupported and a NotifyConfigError missing Kg$l", err)
 	}
@@ -250,7 +250,7 @@ func watchEnableKeyspaceEvents(t *testing.T, b Backend) {
 func checkNotifyOn(t *testing.T, srv *redistest.Server) {
 	t.Helper()
 	got := srv.MustDo("CONFIG", "GET", "notify-keyspace-events").([]any)[1].(string)
-	if missing := redisproto.MissingNotifyClasses(got); missing != "" {
+	if missing := rediswatch.MissingNotifyClasses(got); missing != "" {
 		t.Errorf("notify-keyspace-events = %q, missing %q", got, missing)
 	}
 }

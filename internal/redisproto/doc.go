@@ -8,9 +8,7 @@
 // backends (go-redis, rueidis) translate their client's types at the edge.
 //
 // It also holds the client-independent parts of what the backends do with
-// that knowledge: checking and enabling keyspace notifications through
-// [NotifyAccess] functions, reporting a watch's resubscriptions with a
-// [Resyncer], running per-slot work with [ForEach], a store's open or
+// that knowledge: running per-slot work with [ForEach], a store's open or
 // closed state and the watches Close ends ([Lifecycle]), and formatting a
 // server's address and Dial errors without the password ([Addr],
 // [DescribeServer], [InitError]).

@@ -1,7 +1,8 @@
-package redisproto
+package rediswatch
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
@@ -19,6 +20,10 @@ const (
 	// server lacks the needed classes checks again whether they are back.
 	RecheckMin = 500 * time.Millisecond
 	RecheckMax = 10 * time.Second
+	// unreachableRetry and unreachableRetryMax bound the pauses before a
+	// check that could not reach the server runs again within one Verify.
+	unreachableRetry    = 50 * time.Millisecond
+	unreachableRetryMax = 400 * time.Millisecond
 )
 
 // NotifyParam is the server setting that turns keyspace notifications on.
@@ -43,8 +48,8 @@ type NotifyAccess struct {
 // EnsureNotify checks that a server sends the keyspace notifications a
 // watch needs ([RequiredNotifyClasses]), turning the missing classes on with
 // a.Set when enable is set. It returns nil when the watch can work, a
-// *[NotifyConfigError] when classes are missing, and Get's error when the
-// server could not be asked. A server that refuses CONFIG GET (a managed
+// *[NotifyConfigError] when classes are missing, and an *[UnreachableError]
+// holding Get's error when the server could not be asked. A server that refuses CONFIG GET (a managed
 // service or an ACL may forbid it) is assumed to send the notifications:
 // EnsureNotify logs a warning, prefixed with backend, and returns nil.
 func EnsureNotify(ctx context.Context, a NotifyAccess, enable bool, log *zap.Logger, backend string) error {
@@ -56,7 +61,7 @@ func EnsureNotify(ctx context.Context, a NotifyAccess, enable bool, log *zap.Log
 	}
 	if err != nil {
 		if a.Unreachable(ctx, err) {
-			return err
+			return &UnreachableError{Err: err}
 		}
 		log.Warn(backend+": cannot read notify-keyspace-events, so cannot check that keyspace notifications are on; "+
 			"watching assumes the server sends the classes "+RequiredNotifyClasses,
@@ -75,6 +80,16 @@ func EnsureNotify(ctx context.Context, a NotifyAccess, enable bool, log *zap.Log
 		zap.String("was", value), zap.String(param, merged))
 	return nil
 }
+
+// An UnreachableError says that a server could not be asked for its
+// notify-keyspace-events setting: it is down, or still unknown to the
+// client's pool. It says nothing of the setting.
+type UnreachableError struct{ Err error }
+
+func (e *UnreachableError) Error() string { return e.Err.Error() }
+
+// Unwrap returns the client's error.
+func (e *UnreachableError) Unwrap() error { return e.Err }
 
 // A Resyncer checks, whenever a watch's subscription to one server was made
 // again (after a reconnect), that the server still sends the notifications
@@ -116,17 +131,42 @@ func (r *Resyncer) Recheck() <-chan time.Time { return r.recheck.C }
 // Stop releases the Resyncer's timer.
 func (r *Resyncer) Stop() { r.recheck.Stop() }
 
-// Verify runs the check, bounded by [NotifyCheckTimeout]. resub says that
+// checkOnce runs the check, bounded by NotifyCheckTimeout.
+func (r *Resyncer) checkOnce(ctx context.Context) error {
+	cctx, cancel := context.WithTimeout(ctx, NotifyCheckTimeout)
+	defer cancel()
+	return r.check(cctx)
+}
+
+// Verify runs the check, each run bounded by [NotifyCheckTimeout], and
+// runs it again a few times within a second while it cannot reach the
+// server. resub says that
 // the subscription was just made again, so events may have been lost.
 //
 // On success it sends an OpResync if this follows a resubscription or ends
-// a failing spell. On failure it sends an OpResync with Err set if this
-// follows a resubscription or starts a failing spell, and arms Recheck.
+// a failing spell. When the check finds the notifications off, it sends an
+// OpResync with Err set if this follows a resubscription or starts a
+// failing spell, and arms Recheck. When the check could not reach the server
+// ([UnreachableError]) it knows nothing new: the subscription it follows is
+// live, so it sends a plain OpResync after a resubscription, and arms
+// Recheck to check again soon.
 func (r *Resyncer) Verify(ctx context.Context, resub bool) {
-	cctx, cancel := context.WithTimeout(ctx, NotifyCheckTimeout)
-	err := r.check(cctx)
-	cancel()
-	if err == nil {
+	var unreachable *UnreachableError
+	err := r.checkOnce(ctx)
+	// A client often learns that its connection is gone from the call
+	// that fails on it, and makes a new one for the next call.
+	for pause := unreachableRetry; errors.As(err, &unreachable) && pause <= unreachableRetryMax; pause *= 2 {
+		t := time.NewTimer(pause)
+		select {
+		case <-ctx.Done():
+			t.Stop()
+			return
+		case <-t.C:
+		}
+		err = r.checkOnce(ctx)
+	}
+	switch {
+	case err == nil:
 		if r.failing {
 			r.log.Info(r.backend + ": watch can guarantee delivery again")
 		}
@@ -136,12 +176,19 @@ func (r *Resyncer) Verify(ctx context.Context, resub bool) {
 		r.failing, r.backoff = false, 0
 		r.recheck.Stop()
 		return
+	case errors.As(err, &unreachable):
+		r.log.Info(r.backend+": could not check the server's keyspace notification setting; checking again soon",
+			zap.Error(err))
+		if resub && !r.failing {
+			r.q.Push(kv.Event{Op: kv.OpResync})
+		}
+	default:
+		if resub || !r.failing {
+			r.log.Warn(r.backend+": watch cannot guarantee delivery", zap.Error(err))
+			r.q.Push(kv.Event{Op: kv.OpResync, Err: err})
+		}
+		r.failing = true
 	}
-	if resub || !r.failing {
-		r.log.Warn(r.backend+": watch cannot guarantee delivery", zap.Error(err))
-		r.q.Push(kv.Event{Op: kv.OpResync, Err: err})
-	}
-	r.failing = true
 	r.backoff = min(max(2*r.backoff, r.min), r.max)
 	r.recheck.Reset(r.backoff)
 }

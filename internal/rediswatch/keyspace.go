@@ -1,4 +1,4 @@
-package redisproto
+package rediswatch
 
 import (
 	"fmt"

@@ -139,9 +139,16 @@
 // such following: the watch then resyncs only when the old connection
 // drops.
 //
-// go-redis's data path follows a failover on its own: a cluster client
-// reloads its topology when a command fails or is redirected, and a
-// failover client when the sentinels announce a new master.
+// go-redis reloads a cluster's topology by itself only on a MOVED or
+// READONLY reply, or once the topology it holds is some seconds old, so
+// writes to a master that died kept going to the dead node for tens of
+// seconds after its replica took over. The store therefore asks a cluster
+// client to reload its topology (in the background, one reload at a time)
+// whenever a call fails because a node could not be reached in time; the
+// data path then recovers as soon as the new master serves (measured on a
+// 2-core machine: every key written again 0.1 to 0.7 s after the cluster
+// reported ok). A failover client switches when the sentinels announce the
+// new master.
 //
 // A client of another type (such as a *redis.AutoPipeliner) is taken as one
 // server on database 0.

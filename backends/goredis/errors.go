@@ -42,19 +42,37 @@ func isConnError(err error) bool {
 		errors.Is(err, redis.ErrPoolExhausted) || redisproto.IsTransportError(err)
 }
 
-// wrapErr turns err from the client into the store's error for op (such as
-// `get "k"`), wrapping both the sentinel or context error it stands for and
-// the native error, so that errors.Is and errors.As both work.
-func wrapErr(ctx context.Context, op string, err error) error {
-	if s := classify(ctx, err); s != nil && s != err {
-		return fmt.Errorf("goredis: %s: %w: %w", op, s, err)
+// wrapErr turns err from the client, for a call made with ctx, into the
+// store's error for op (such as `get "k"`), wrapping both the sentinel or
+// context error it stands for and the native error, so that errors.Is and
+// errors.As both work. On a cluster client, an error that says a node could
+// not be reached in time makes the client read the topology again (see
+// [Store.unreachable]).
+func (s *Store) wrapErr(ctx context.Context, op string, err error) error {
+	c := classify(ctx, err)
+	if c == kv.ErrUnavailable || c == context.DeadlineExceeded {
+		s.unreachable()
+	}
+	if c != nil && c != err {
+		return fmt.Errorf("goredis: %s: %w: %w", op, c, err)
 	}
 	return fmt.Errorf("goredis: %s: %w", op, err)
 }
 
-// keyErr is wrapErr for an operation on one key.
-func keyErr(ctx context.Context, op, key string, err error) error {
-	return wrapErr(ctx, op+" "+kv.QuoteKey(key), err)
+// keyErr is wrapErr for an operation on key.
+func (s *Store) keyErr(ctx context.Context, op, key string, err error) error {
+	return s.wrapErr(ctx, op+" "+kv.QuoteKey(key), err)
+}
+
+// unreachable makes a cluster client read the topology again after a call
+// could not reach its node: go-redis does so by itself only on a MOVED or
+// READONLY reply, or once its topology is some seconds old, so without this
+// the writes to a master that failed over keep going to the dead node for
+// tens of seconds. The reload runs in the background, one at a time.
+func (s *Store) unreachable() {
+	if cc, ok := s.c.(*redis.ClusterClient); ok {
+		cc.ReloadState(context.Background())
+	}
 }
 
 // isWrongType reports whether err is a WRONGTYPE error reply.

@@ -19,6 +19,8 @@ func (e replyError) Error() string { return string(e) }
 func (replyError) RedisError()     {}
 
 func TestClassify(t *testing.T) {
+	cluster := redis.NewClusterClient(&redis.ClusterOptions{Addrs: []string{"127.0.0.1:1"}})
+	defer cluster.Close()
 	live := context.Background()
 	cancelled, cancel := context.WithCancel(live)
 	cancel()
@@ -35,5 +37,5 @@ func TestClassify(t *testing.T) {
 		{Name: "pool timeout", Ctx: live, Err: redis.ErrPoolTimeout, Want: kv.ErrUnavailable},
 		{Name: "closed client", Ctx: live, Err: redis.ErrClosed, Want: kv.ErrUnavailable},
 		{Name: "protocol error", Ctx: live, Err: errors.New("redis: can't parse reply")},
-	}...), classify, wrapErr)
+	}...), classify, (&Store{c: cluster}).wrapErr)
 }

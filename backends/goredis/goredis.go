@@ -198,7 +198,7 @@ func (s *Store) Ping(ctx context.Context) error {
 		return fmt.Errorf("goredis: ping: %w", err)
 	}
 	if err := s.c.Ping(ctx).Err(); err != nil {
-		return wrapErr(ctx, "ping", err)
+		return s.wrapErr(ctx, "ping", err)
 	}
 	return nil
 }
@@ -213,7 +213,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	// anything else, so the caller may keep and change it.
 	b, err := s.c.Get(ctx, key).Bytes()
 	if err != nil {
-		return nil, keyErr(ctx, "get", key, err)
+		return nil, s.keyErr(ctx, "get", key, err)
 	}
 	if b == nil {
 		b = []byte{}
@@ -228,7 +228,7 @@ func (s *Store) Set(ctx context.Context, key string, value []byte) error {
 		return failKey("set", key, err)
 	}
 	if err := s.c.Set(ctx, key, value, 0).Err(); err != nil {
-		return keyErr(ctx, "set", key, err)
+		return s.keyErr(ctx, "set", key, err)
 	}
 	return nil
 }
@@ -240,7 +240,7 @@ func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
 	}
 	n, err := s.c.Del(ctx, key).Result()
 	if err != nil {
-		return false, keyErr(ctx, "delete", key, err)
+		return false, s.keyErr(ctx, "delete", key, err)
 	}
 	return n > 0, nil
 }
@@ -256,7 +256,7 @@ func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl ti
 	}
 	ms := (ttl + time.Millisecond - 1) / time.Millisecond
 	if err := s.c.Set(ctx, key, value, ms*time.Millisecond).Err(); err != nil {
-		return keyErr(ctx, "set", key, err)
+		return s.keyErr(ctx, "set", key, err)
 	}
 	return nil
 }
@@ -269,7 +269,7 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 	}
 	d, err := s.c.PTTL(ctx, key).Result()
 	if err != nil {
-		return 0, keyErr(ctx, "ttl", key, err)
+		return 0, s.keyErr(ctx, "ttl", key, err)
 	}
 	switch {
 	case d == -2:

@@ -31,7 +31,7 @@ func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, er
 	}
 	n, err := appendScript.Run(ctx, s.c, []string{key}, value).Int64()
 	if err != nil {
-		return 0, keyErr(ctx, "append", key, err)
+		return 0, s.keyErr(ctx, "append", key, err)
 	}
 	return n, nil
 }
@@ -49,7 +49,7 @@ func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error
 	}
 	n, err := pruneScript.Run(ctx, s.c, []string{key}, before).Int64()
 	if err != nil {
-		return 0, keyErr(ctx, "prune", key, err)
+		return 0, s.keyErr(ctx, "prune", key, err)
 	}
 	return int(n), nil
 }
@@ -62,7 +62,7 @@ func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
 	}
 	reply, err := latestScript.Run(ctx, s.c, []string{key}).Slice()
 	if err != nil {
-		return nil, 0, keyErr(ctx, "latest", key, err)
+		return nil, 0, s.keyErr(ctx, "latest", key, err)
 	}
 	var (
 		version int64
@@ -149,7 +149,7 @@ func (s *Store) readHistory(ctx context.Context, op, key string, readList func()
 		err = readList()
 		if !isWrongType(err) {
 			if err != nil {
-				return keyErr(ctx, op, key, err)
+				return s.keyErr(ctx, op, key, err)
 			}
 			return nil
 		}
@@ -161,13 +161,13 @@ func (s *Store) readHistory(ctx context.Context, op, key string, readList func()
 			return nil
 		})
 		if typ.Err() != nil {
-			return keyErr(ctx, op, key, typ.Err())
+			return s.keyErr(ctx, op, key, typ.Err())
 		}
 		switch typ.Val() {
 		case "string":
 			b, gerr := get.Bytes()
 			if gerr != nil {
-				return keyErr(ctx, op, key, gerr)
+				return s.keyErr(ctx, op, key, gerr)
 			}
 			if b == nil {
 				b = []byte{}
@@ -176,12 +176,12 @@ func (s *Store) readHistory(ctx context.Context, op, key string, readList func()
 		case "list":
 			continue // changed since readList
 		case "none":
-			return keyErr(ctx, op, key, redis.Nil)
+			return s.keyErr(ctx, op, key, redis.Nil)
 		}
 		if txErr != nil && !isWrongType(txErr) {
-			return keyErr(ctx, op, key, txErr)
+			return s.keyErr(ctx, op, key, txErr)
 		}
-		return keyErr(ctx, op, key, err) // another Redis type: WRONGTYPE
+		return s.keyErr(ctx, op, key, err) // another Redis type: WRONGTYPE
 	}
 	return fmt.Errorf("goredis: %s %s: the key kept changing type: %w: %w", op, kv.QuoteKey(key), kv.ErrConflict, err)
 }

@@ -40,7 +40,7 @@ func (s *Store) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error)
 		err = mget(ctx, s.c, keys, nil, vals)
 	}
 	if err != nil {
-		return nil, wrapErr(ctx, fmt.Sprintf("getmulti (%d keys)", len(keys)), err)
+		return nil, s.wrapErr(ctx, fmt.Sprintf("getmulti (%d keys)", len(keys)), err)
 	}
 	return vals, nil
 }
@@ -164,7 +164,7 @@ func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, erro
 		}
 		nodes, err := s.nodes(ctx)
 		if err != nil {
-			yield("", wrapErr(ctx, op, err))
+			yield("", s.wrapErr(ctx, op, err))
 			return
 		}
 		redisproto.ScanNodes(len(nodes), check, func(i int, cursor uint64) ([]string, uint64, error) {
@@ -174,7 +174,7 @@ func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, erro
 			_ = nodes[i].c.Process(ctx, cmd)
 			keys, next, err := cmd.Result()
 			if err != nil {
-				return nil, 0, wrapErr(ctx, op, err)
+				return nil, 0, s.wrapErr(ctx, op, err)
 			}
 			return keys, next, nil
 		}, yield)

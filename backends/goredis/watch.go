@@ -66,7 +66,7 @@ func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, err
 		Buffer:               s.opts.WatchBuffer,
 		EnableKeyspaceEvents: s.opts.EnableKeyspaceEvents,
 		Interval:             s.opts.TopologyInterval,
-		Wrap:                 wrapErr,
+		Wrap:                 s.wrapErr,
 	})
 }
 

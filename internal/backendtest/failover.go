@@ -61,22 +61,29 @@ func RunFailover(t *testing.T, b FailoverBackend) {
 	t.Run("ClusterKill", func(t *testing.T) {
 		cl := redistest.StartClusterWith(t, &redistest.ClusterOptions{Masters: 3, Replicas: 1, NodeTimeout: 2 * time.Second})
 		s := b.NewCluster(t, cl.Addrs())
-		runFailover(t, s, func(keys []string) { cl.KillMaster(cl.MasterOf(keys[0])) })
+		runFailover(t, s, true, func(keys []string) { cl.KillMaster(cl.MasterOf(keys[0])) })
+	})
+	// Without a watch, which reads the topology itself, the data path must
+	// follow on its own.
+	t.Run("ClusterKillDataOnly", func(t *testing.T) {
+		cl := redistest.StartClusterWith(t, &redistest.ClusterOptions{Masters: 3, Replicas: 1, NodeTimeout: 2 * time.Second})
+		s := b.NewCluster(t, cl.Addrs())
+		runFailover(t, s, false, func(keys []string) { cl.KillMaster(cl.MasterOf(keys[0])) })
 	})
 	t.Run("ClusterGraceful", func(t *testing.T) {
 		cl := redistest.StartClusterWith(t, &redistest.ClusterOptions{Masters: 3, Replicas: 1, NodeTimeout: 2 * time.Second})
 		s := b.NewCluster(t, cl.Addrs())
-		runFailover(t, s, func(keys []string) { cl.Failover(cl.ReplicasOf(cl.MasterOf(keys[0]))[0]) })
+		runFailover(t, s, true, func(keys []string) { cl.Failover(cl.ReplicasOf(cl.MasterOf(keys[0]))[0]) })
 	})
 	t.Run("SentinelKill", func(t *testing.T) {
 		sn := redistest.StartSentinel(t, nil)
 		s := b.NewSentinel(t, sn.MasterName(), sn.SentinelAddrs())
-		runFailover(t, s, func([]string) { sn.KillMaster() })
+		runFailover(t, s, true, func([]string) { sn.KillMaster() })
 	})
 	t.Run("SentinelGraceful", func(t *testing.T) {
 		sn := redistest.StartSentinel(t, nil)
 		s := b.NewSentinel(t, sn.MasterName(), sn.SentinelAddrs())
-		runFailover(t, s, func([]string) { sn.Failover() })
+		runFailover(t, s, true, func([]string) { sn.Failover() })
 	})
 }
 
@@ -146,15 +153,18 @@ func (l *eventLog) add(e kv.Event, read func(key string) string) {
 // loop and reads them in bulk while a watch runs; it runs fault, waits
 // until every key is written again and the watch has resynced, then writes
 // each key a final time and waits until a re-read on each key's event
-// returns its final value.
-func runFailover(t *testing.T, s kv.Store, fault func(keys []string)) {
+// returns its final value. Without watching, it checks the calls alone.
+func runFailover(t *testing.T, s kv.Store, watching bool, fault func(keys []string)) {
 	ctx := Context(t)
 	keys := make([]string, failoverKeys)
 	for i := range keys {
 		keys[i] = fmt.Sprintf("fo:%d", i)
 	}
 	wctx, cancel := context.WithCancel(ctx)
-	ch := StartWatch(wctx, t, s, "fo:*")
+	ch := make(<-chan kv.Event)
+	if watching {
+		ch = StartWatch(wctx, t, s, "fo:*")
+	}
 	calls := &callLog{kinds: make(map[string]int)}
 	events := &eventLog{seen: make(map[string]string)}
 	read := func(key string) string {
@@ -172,6 +182,10 @@ func runFailover(t *testing.T, s kv.Store, fault func(keys []string)) {
 	defer consumer.Wait()
 	defer cancel()
 	consumer.Go(func() {
+		if !watching {
+			<-wctx.Done()
+			return
+		}
 		for e := range ch {
 			events.add(e, read)
 		}
@@ -240,6 +254,13 @@ func runFailover(t *testing.T, s kv.Store, fault func(keys []string)) {
 			t.Fatalf("%v after the failover some keys still cannot be written through the store", recoverBound)
 		}
 	}
+	if !watching {
+		close(stop)
+		load.Wait()
+		calls.report(t)
+		t.Logf("from the fault: data path recovered (every key written) after %v", recovered.Sub(start).Round(time.Millisecond))
+		return
+	}
 	// The watch resynced after the fault began.
 	var resynced time.Time
 	for deadline := served.Add(recoverBound); ; time.Sleep(20 * time.Millisecond) {
@@ -295,26 +316,33 @@ func runFailover(t *testing.T, s kv.Store, fault func(keys []string)) {
 			len(missing), recoverBound, missing)
 	}
 
-	calls.mu.Lock()
-	defer calls.mu.Unlock()
+	calls.report(t)
 	events.mu.Lock()
 	defer events.mu.Unlock()
 	for _, e := range events.failures {
 		t.Errorf("the watch sent %v during the failover: a failover is not a notification setting", e)
 	}
-	for _, l := range calls.late {
-		t.Errorf("a call ran past its %v deadline: %s", failoverCallDeadline, l)
-	}
-	kinds := make([]string, 0, len(calls.kinds))
-	for k, n := range calls.kinds {
-		kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
-	}
-	slices.Sort(kinds)
-	t.Logf("from the fault: data path recovered (every key written) after %v, watch resynced after %v; "+
-		"slowest call %s %v (deadline %v); calls by outcome: %v; resyncs %d",
-		recovered.Sub(start).Round(time.Millisecond), resynced.Sub(start).Round(time.Millisecond),
-		calls.slowOp, calls.slowest.Round(time.Millisecond), failoverCallDeadline, kinds, len(events.resyncs))
+	t.Logf("from the fault: data path recovered (every key written) after %v, watch resynced after %v; resyncs %d",
+		recovered.Sub(start).Round(time.Millisecond), resynced.Sub(start).Round(time.Millisecond), len(events.resyncs))
 	if events.closed {
 		t.Error("the watch's channel closed during the failover")
 	}
+}
+
+// report fails the test for each call that ran past its deadline, and logs
+// the slowest call and the calls by outcome.
+func (l *callLog) report(t *testing.T) {
+	t.Helper()
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	for _, late := range l.late {
+		t.Errorf("a call ran past its %v deadline: %s", failoverCallDeadline, late)
+	}
+	kinds := make([]string, 0, len(l.kinds))
+	for k, n := range l.kinds {
+		kinds = append(kinds, fmt.Sprintf("%s %d", k, n))
+	}
+	slices.Sort(kinds)
+	t.Logf("slowest call %s %v (deadline %v); calls by outcome: %v", l.slowOp, l.slowest.Round(time.Millisecond),
+		failoverCallDeadline, kinds)
 }

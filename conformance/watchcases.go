@@ -378,7 +378,7 @@ func (h *harness) writeCounting(key string, n int) <-chan error {
 	go func() {
 		for i := 1; i <= n; i++ {
 			if err := h.s.Set(h.ctx, key, strconv.AppendInt(nil, int64(i), 10)); err != nil {
-				done <- fmt.Errorf("Set #%d: %w", i, err)
+				done <- fmt.Errorf("write #%d: %w", i, err)
 				return
 			}
 		}

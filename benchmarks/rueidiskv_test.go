@@ -12,10 +12,10 @@ import (
 	"time"
 
 	"github.com/redis/rueidis"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/conformance"
-	"github.com/cledar/storekit/internal/redisproto"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -119,12 +119,17 @@ func benchCacheMemory(b *testing.B, addr string) {
 
 // readAll reads every key through s from cacheReaders goroutines.
 func readAll(ctx context.Context, s kv.Store, keys []string) error {
-	return redisproto.ForEach(ctx, len(keys), cacheReaders, func(ctx context.Context, i int) error {
-		if v, err := s.Get(ctx, keys[i]); err != nil || len(v) != cacheValueSize {
-			return fmt.Errorf("Get(%q) through the cache: %d bytes, err %v", keys[i], len(v), err)
-		}
-		return nil
-	})
+	g, ctx := errgroup.WithContext(ctx)
+	g.SetLimit(cacheReaders)
+	for _, k := range keys {
+		g.Go(func() error {
+			if v, err := s.Get(ctx, k); err != nil || len(v) != cacheValueSize {
+				return fmt.Errorf("Get(%q) through the cache: %d bytes, err %v", k, len(v), err)
+			}
+			return nil
+		})
+	}
+	return g.Wait()
 }
 
 // heapStats returns the memory statistics after a full collection.

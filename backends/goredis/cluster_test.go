@@ -117,7 +117,16 @@ func (h *mgetCounter) ProcessHook(next redis.ProcessHook) redis.ProcessHook {
 }
 
 func (h *mgetCounter) ProcessPipelineHook(next redis.ProcessPipelineHook) redis.ProcessPipelineHook {
-	return next
+	return func(ctx context.Context, cmds []redis.Cmder) error {
+		for _, cmd := range cmds {
+			if cmd.Name() == "mget" {
+				h.mu.Lock()
+				h.n++
+				h.mu.Unlock()
+			}
+		}
+		return next(ctx, cmds)
+	}
 }
 
 // TestFailover fails over a cluster master and a Sentinel master, by a kill

@@ -37,5 +37,5 @@ func TestClassify(t *testing.T) {
 		{Name: "pool timeout", Ctx: live, Err: redis.ErrPoolTimeout, Want: kv.ErrUnavailable},
 		{Name: "closed client", Ctx: live, Err: redis.ErrClosed, Want: kv.ErrUnavailable},
 		{Name: "protocol error", Ctx: live, Err: errors.New("redis: can't parse reply")},
-	}...), classify, (&Store{c: cluster}).wrapErr)
+	}...), classify, New(cluster, nil).r.Err)
 }

@@ -2,14 +2,14 @@ package goredis
 
 import (
 	"context"
-	"crypto/tls"
-	"fmt"
+	"iter"
 	"time"
 
 	"github.com/redis/go-redis/v9"
 	"go.uber.org/zap"
 
-	"github.com/cledar/storekit/internal/redisproto"
+	"github.com/cledar/storekit/backends/redisconf"
+	"github.com/cledar/storekit/internal/rediskv"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -26,7 +26,7 @@ var (
 
 // DefaultScanCount is the COUNT hint of each SCAN call when
 // [Options.ScanCount] is zero.
-const DefaultScanCount = 1000
+const DefaultScanCount = rediskv.DefaultScanCount
 
 // Options configure a [Store]. The zero value, like a nil *Options, gives the
 // defaults.
@@ -68,10 +68,9 @@ type Options struct {
 // capability of package kv. It is safe for concurrent use. Create it with
 // [New] or [Dial].
 type Store struct {
-	c    redis.UniversalClient
-	log  *zap.Logger
-	opts Options // defaults applied; eventq.New applies WatchBuffer's
-	life redisproto.Lifecycle
+	c           redis.UniversalClient
+	r           *rediskv.Store
+	closeClient bool
 }
 
 // New returns a store over client, which may be a *redis.Client (standalone
@@ -85,20 +84,33 @@ type Store struct {
 // unreachable server runs past its deadline. New logs a warning for such a
 // client.
 func New(client redis.UniversalClient, opts *Options) *Store {
-	s := &Store{c: client}
-	s.life.Init()
+	var o Options
 	if opts != nil {
-		s.opts = *opts
+		o = *opts
 	}
-	s.log = s.opts.Logger
-	if s.log == nil {
-		s.log = zap.NewNop()
+	log := o.Logger
+	if log == nil {
+		log = zap.NewNop()
 	}
-	if s.opts.ScanCount <= 0 {
-		s.opts.ScanCount = DefaultScanCount
+	s := &Store{c: client, closeClient: o.CloseClient}
+	ro := rediskv.Options{
+		Backend:              "goredis",
+		Log:                  log,
+		ScanCount:            o.ScanCount,
+		EnableKeyspaceEvents: o.EnableKeyspaceEvents,
+		WatchBuffer:          o.WatchBuffer,
+		TopologyInterval:     o.TopologyInterval,
 	}
+	if cc, ok := client.(*redis.ClusterClient); ok {
+		// go-redis reloads a cluster's topology by itself only on a MOVED
+		// or READONLY reply, or once the topology it holds is some seconds
+		// old: writes to a master that died would keep going to the dead
+		// node. The reload runs in the background, one at a time.
+		ro.Unreachable = func() { cc.ReloadState(context.Background()) }
+	}
+	s.r = rediskv.New(&adapter{c: client}, ro)
 	if !honoursDeadlines(client) {
-		s.log.Warn("goredis: the client was built without ContextTimeoutEnabled, so a call may run past its " +
+		log.Warn("goredis: the client was built without ContextTimeoutEnabled, so a call may run past its " +
 			"context's deadline, up to the client's ReadTimeout and WriteTimeout (seconds by default): " +
 			"set ContextTimeoutEnabled in the client's options")
 	}
@@ -120,31 +132,9 @@ func honoursDeadlines(client redis.UniversalClient) bool {
 	return true
 }
 
-// Config says how [Dial] reaches a Redis server: the fields of the Python
-// original's RedisServiceConfig, plus an ACL user name and TLS.
-type Config struct {
-	// Host is the server's host name or IP address. Defaults to "localhost".
-	Host string
-	// Port is the server's TCP port. Defaults to 6379.
-	Port int
-	// DB is the database number (SELECT). Defaults to 0.
-	DB int
-	// Username is the ACL user; empty means the default user.
-	Username string
-	// Password authenticates the connection; empty means no AUTH. It never
-	// appears in errors or logs.
-	Password string
-	// TLS, when set, makes the connection use TLS with this configuration.
-	TLS *tls.Config
-}
-
-// String describes c without its password.
-func (c Config) String() string {
-	return redisproto.DescribeServer(redisproto.Addr(c.Host, c.Port), c.DB, c.Username, c.Password != "", c.TLS != nil)
-}
-
-// GoString is String, so that %#v does not print the password either.
-func (c Config) GoString() string { return "goredis.Config(" + c.String() + ")" }
+// Config says how [Dial] reaches a Redis server: host, port, database, ACL
+// user, password and TLS. See package redisconf.
+type Config = redisconf.Config
 
 // Dial builds a *redis.Client from cfg (with ContextTimeoutEnabled, so that
 // every call honours its context's deadline), checks with PING that the
@@ -152,7 +142,8 @@ func (c Config) GoString() string { return "goredis.Config(" + c.String() + ")" 
 // client (Close closes it; opts.CloseClient is ignored). If the server
 // cannot be used Dial fails at once, with an error that starts with
 // "goredis: could not initialize Redis client" and wraps [kv.ErrUnavailable]
-// and the client's error; it never holds the password. opts may be nil.
+// (or [kv.ErrPermission], saying what to grant, when the server refuses the
+// user) and the client's error; it never holds the password. opts may be nil.
 func Dial(ctx context.Context, cfg Config, opts *Options) (*Store, error) {
 	var o Options
 	if opts != nil {
@@ -163,7 +154,7 @@ func Dial(ctx context.Context, cfg Config, opts *Options) (*Store, error) {
 	if log == nil {
 		log = zap.NewNop()
 	}
-	addr := redisproto.Addr(cfg.Host, cfg.Port)
+	addr := cfg.Addr()
 	client := redis.NewClient(&redis.Options{
 		Addr:                  addr,
 		DB:                    cfg.DB,
@@ -176,8 +167,8 @@ func Dial(ctx context.Context, cfg Config, opts *Options) (*Store, error) {
 	if err := client.Ping(ctx).Err(); err != nil {
 		_ = client.Close()
 		log.Warn("goredis: could not initialize Redis client", zap.String("addr", addr), zap.Int("db", cfg.DB),
-			zap.String("error", redisproto.Redact(err.Error(), cfg.Password)))
-		return nil, redisproto.InitError(ctx, "goredis", classify(ctx, err), err, cfg.Username, cfg.Password)
+			zap.String("error", rediskv.Redact(err.Error(), cfg.Password)))
+		return nil, rediskv.InitError(ctx, "goredis", classify(ctx, err), err, cfg.Username, cfg.Password)
 	}
 	log.Info("goredis: Redis client pinged successfully", zap.String("addr", addr))
 	return New(client, &o), nil
@@ -186,112 +177,84 @@ func Dial(ctx context.Context, cfg Config, opts *Options) (*Store, error) {
 // Client returns the client the store uses.
 func (s *Store) Client() redis.UniversalClient { return s.c }
 
-// failKey formats an error of check for an operation on key.
-func failKey(op, key string, err error) error {
-	return fmt.Errorf("goredis: %s %s: %w", op, kv.QuoteKey(key), err)
-}
-
 // Ping checks with PING that the server answers and accepts the client's
-// credentials; on a cluster the client decides which nodes it asks.
-func (s *Store) Ping(ctx context.Context) error {
-	if err := s.life.Check(ctx); err != nil {
-		return fmt.Errorf("goredis: ping: %w", err)
-	}
-	if err := s.c.Ping(ctx).Err(); err != nil {
-		return s.wrapErr(ctx, "ping", err)
-	}
-	return nil
-}
+// credentials; on a cluster the client decides which node it asks.
+func (s *Store) Ping(ctx context.Context) error { return s.r.Ping(ctx) }
 
-// Get implements [kv.Store]. A key holding a history (a list) or another
-// Redis type yields an error wrapping kv.ErrWrongType.
-func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
-	if err := s.life.Check(ctx); err != nil {
-		return nil, failKey("get", key, err)
-	}
-	// Bytes returns the reply's own freshly read buffer, not shared with
-	// anything else, so the caller may keep and change it.
-	b, err := s.c.Get(ctx, key).Bytes()
-	if err != nil {
-		return nil, s.keyErr(ctx, "get", key, err)
-	}
-	if b == nil {
-		b = []byte{}
-	}
-	return b, nil
-}
+// Get implements [kv.Store] with GET. A key holding a history (a list) or
+// another Redis type yields an error wrapping kv.ErrWrongType.
+func (s *Store) Get(ctx context.Context, key string) ([]byte, error) { return s.r.Get(ctx, key) }
 
 // Set implements [kv.Store] with SET, which replaces any value, history or
 // other type at key and removes its expiry.
 func (s *Store) Set(ctx context.Context, key string, value []byte) error {
-	if err := s.life.Check(ctx); err != nil {
-		return failKey("set", key, err)
-	}
-	if err := s.c.Set(ctx, key, value, 0).Err(); err != nil {
-		return s.keyErr(ctx, "set", key, err)
-	}
-	return nil
+	return s.r.Set(ctx, key, value)
 }
 
 // Delete implements [kv.Store] with DEL.
-func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
-	if err := s.life.Check(ctx); err != nil {
-		return false, failKey("delete", key, err)
-	}
-	n, err := s.c.Del(ctx, key).Result()
-	if err != nil {
-		return false, s.keyErr(ctx, "delete", key, err)
-	}
-	return n > 0, nil
+func (s *Store) Delete(ctx context.Context, key string) (bool, error) { return s.r.Delete(ctx, key) }
+
+// GetMulti implements [kv.MultiGetter]. On a standalone or sentinel client
+// it sends one MGET (per 1000 keys). On a *redis.ClusterClient it groups the
+// keys by hash slot and pipelines one MGET per slot, so that each master
+// gets its share in one round trip; on a *redis.Ring it pipelines one GET
+// per key, which the ring splits by shard. A key that holds a history or
+// another Redis type has Found false, as MGET reports it.
+func (s *Store) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
+	return s.r.GetMulti(ctx, keys)
+}
+
+// Scan implements [kv.Scanner] with SCAN MATCH pattern COUNT
+// [Options.ScanCount]. On a cluster it scans every master, and on a ring
+// every shard, one after the other. The server never yields expired keys.
+func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, error] {
+	return s.r.Scan(ctx, pattern)
 }
 
 // SetWithTTL implements [kv.Expirer] with SET PX; ttl is rounded up to a
 // whole millisecond.
 func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	if err := s.life.Check(ctx); err != nil {
-		return failKey("set", key, err)
-	}
-	if ttl <= 0 {
-		return fmt.Errorf("goredis: set %s: ttl %v is not positive: %w", kv.QuoteKey(key), ttl, kv.ErrInvalid)
-	}
-	ms := (ttl + time.Millisecond - 1) / time.Millisecond
-	if err := s.c.Set(ctx, key, value, ms*time.Millisecond).Err(); err != nil {
-		return s.keyErr(ctx, "set", key, err)
-	}
-	return nil
+	return s.r.SetWithTTL(ctx, key, value, ttl)
 }
 
 // TTL implements [kv.Expirer] with PTTL. A key with less than a millisecond
 // left reports one millisecond.
-func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
-	if err := s.life.Check(ctx); err != nil {
-		return 0, failKey("ttl", key, err)
-	}
-	d, err := s.c.PTTL(ctx, key).Result()
-	if err != nil {
-		return 0, s.keyErr(ctx, "ttl", key, err)
-	}
-	switch {
-	case d == -2:
-		return 0, fmt.Errorf("goredis: ttl %s: %w", kv.QuoteKey(key), kv.ErrNotFound)
-	case d == -1:
-		return kv.NoExpiry, nil
-	case d < time.Millisecond:
-		return time.Millisecond, nil
-	}
-	return d, nil
+func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) { return s.r.TTL(ctx, key) }
+
+// Append implements [kv.Historian]: a Lua script RPUSHes value, first
+// converting a plain value into version 1 atomically (watchers then see
+// OpDelete before OpAppend).
+func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, error) {
+	return s.r.Append(ctx, key, value)
+}
+
+// Latest implements [kv.Historian] with a Lua script that reads the length
+// and the last entry in one atomic step. A plain value is version 1.
+func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
+	return s.r.Latest(ctx, key)
+}
+
+// At implements [kv.Historian] with LINDEX. For a key that holds a plain
+// value it reads the value and its type in one transaction: version 1 is
+// the value, later versions do not exist.
+func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, error) {
+	return s.r.At(ctx, key, version)
+}
+
+// History implements [kv.Historian] with LRANGE 0 -1; a plain value is a
+// history of one entry.
+func (s *Store) History(ctx context.Context, key string) ([][]byte, error) {
+	return s.r.History(ctx, key)
+}
+
+// Prune implements [kv.Pruner] with a Lua script that empties the entries
+// below version before (LSET index ""), from before-1 down to the first entry
+// already empty, never the newest; watchers hear one OpSet per entry emptied.
+// A missing key or a plain value is left alone.
+func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error) {
+	return s.r.Prune(ctx, key, before)
 }
 
 // Close implements [kv.Store]. It ends every watch and waits for their
 // goroutines, then closes the client if the store owns it. It is idempotent.
-func (s *Store) Close() error {
-	if !s.life.Close() {
-		return nil
-	}
-	if s.opts.CloseClient {
-		if err := s.c.Close(); err != nil {
-			return fmt.Errorf("goredis: close client: %w", err)
-		}
-	}
-	return nil
-}
+func (s *Store) Close() error { return s.r.Close(s.closeClient) }

@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/go-redis/v9"
 
+	"github.com/cledar/storekit/internal/rediskv"
 	"github.com/cledar/storekit/internal/rediswatch"
 	"github.com/cledar/storekit/kv"
 )
@@ -57,21 +58,8 @@ var errSubscriptionClosed = errors.New("subscription closed")
 // every few seconds and sends an OpResync with a nil Err once the classes
 // are back.
 func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, error) {
-	if err := s.life.Check(ctx); err != nil {
-		return nil, fmt.Errorf("goredis: watch %s: %w", kv.QuoteKey(pattern), err)
-	}
-	return rediswatch.Start(ctx, &s.life, watchClient{s}, pattern, rediswatch.Options{
-		Backend:              "goredis",
-		Log:                  s.log,
-		Buffer:               s.opts.WatchBuffer,
-		EnableKeyspaceEvents: s.opts.EnableKeyspaceEvents,
-		Interval:             s.opts.TopologyInterval,
-		Wrap:                 s.wrapErr,
-	})
+	return s.r.Watch(ctx, pattern)
 }
-
-// watchClient is a store's client as a watch uses it.
-type watchClient struct{ s *Store }
 
 // failoverAddr is the Addr in the options of a Sentinel failover client.
 const failoverAddr = "FailoverClient"
@@ -80,19 +68,19 @@ const failoverAddr = "FailoverClient"
 // client's master is known by the run_id of the server its connections
 // reach, which changes with a failover. A cluster client is asked to read
 // its topology again, so that the next call sees a failover.
-func (w watchClient) Servers(ctx context.Context) ([]rediswatch.Server, error) {
-	if cc, ok := w.s.c.(*redis.ClusterClient); ok {
+func (c *adapter) Servers(ctx context.Context) ([]rediswatch.Server, error) {
+	if cc, ok := c.c.(*redis.ClusterClient); ok {
 		cc.ReloadState(ctx)
 	}
-	nodes, err := w.s.nodes(ctx)
+	nodes, err := c.Nodes(ctx)
 	if err != nil {
 		return nil, err
 	}
 	servers := make([]rediswatch.Server, len(nodes))
 	for i, n := range nodes {
-		servers[i] = rediswatch.Server{ID: n.addr, Addr: n.addr, DB: n.db, Node: n}
-		if n.addr == failoverAddr {
-			id, err := runID(ctx, n.c)
+		servers[i] = rediswatch.Server{ID: n.Addr, Addr: n.Addr, DB: n.DB, Node: n}
+		if n.Addr == failoverAddr {
+			id, err := runID(ctx, c.c)
 			if err != nil {
 				return nil, err
 			}
@@ -117,28 +105,12 @@ func runID(ctx context.Context, c redis.UniversalClient) (string, error) {
 	return "", errors.New("INFO server has no run_id")
 }
 
-// Notify reaches the setting through the server's client.
-func (w watchClient) Notify(srv rediswatch.Server) rediswatch.NotifyAccess {
-	n := srv.Node.(*node)
-	const param = rediswatch.NotifyParam
-	return rediswatch.NotifyAccess{
-		Addr: srv.Addr,
-		Get: func(ctx context.Context) (map[string]string, error) {
-			return n.c.ConfigGet(ctx, param).Result()
-		},
-		Set: func(ctx context.Context, value string) error {
-			return n.c.ConfigSet(ctx, param, value).Err()
-		},
-		Unreachable: func(ctx context.Context, err error) bool { return classify(ctx, err) != nil },
-	}
-}
-
 // Subscribe subscribes through the server's client, which makes the
 // subscription again by itself after a reconnect, and forwards until ctx
 // ends.
-func (w watchClient) Subscribe(ctx context.Context, srv rediswatch.Server, channel string,
+func (c *adapter) Subscribe(ctx context.Context, srv rediswatch.Server, channel string,
 	confirmed func(), deliver func(channel, message string)) error {
-	ps, err := subscribe(ctx, srv.Node.(*node), channel)
+	ps, err := subscribe(ctx, srv.Node.(rediskv.Node).Handle.(redis.UniversalClient), channel)
 	if err != nil {
 		return err
 	}
@@ -171,10 +143,10 @@ func (w watchClient) Subscribe(ctx context.Context, srv rediswatch.Server, chann
 	}
 }
 
-// subscribe subscribes n to channel and waits for the server's
+// subscribe subscribes through c to channel and waits for the server's
 // confirmation.
-func subscribe(ctx context.Context, n *node, channel string) (*redis.PubSub, error) {
-	ps := n.c.PSubscribe(ctx)
+func subscribe(ctx context.Context, c redis.UniversalClient, channel string) (*redis.PubSub, error) {
+	ps := c.PSubscribe(ctx)
 	if err := ps.PSubscribe(ctx, channel); err != nil {
 		_ = ps.Close()
 		return nil, err

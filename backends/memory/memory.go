@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/cledar/storekit/internal/eventq"
+	"github.com/cledar/storekit/internal/lifecycle"
+	"github.com/cledar/storekit/internal/validate"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -34,7 +36,7 @@ type Store struct {
 	realNow bool // clock is the system clock: call time.Now directly
 	buffer  int
 	seed    maphash.Seed
-	closed  atomic.Bool
+	life    lifecycle.Life // open or closed; memory's watches are its own
 
 	// data maps keys to *entry. Entries are immutable once stored, so reads
 	// need no lock; writers of a key hold its stripe of locks, which orders
@@ -93,6 +95,7 @@ func New(opts *Options) *Store {
 		s.clock = systemClock{}
 	}
 	_, s.realNow = s.clock.(systemClock)
+	s.life.Init()
 	s.exp.init(s)
 	return s
 }
@@ -128,10 +131,7 @@ func (s *Store) live(e *entry) bool {
 // check returns the error a call must fail with before doing anything: the
 // store is closed or ctx is done.
 func (s *Store) check(ctx context.Context, op, key string) error {
-	if s.closed.Load() {
-		return opError(op, key, kv.ErrClosed)
-	}
-	if err := ctx.Err(); err != nil {
+	if err := s.life.Check(ctx); err != nil {
 		return opError(op, key, err)
 	}
 	return nil
@@ -268,8 +268,8 @@ func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl ti
 	if err := s.check(ctx, "set", key); err != nil {
 		return err
 	}
-	if ttl <= 0 {
-		return opError("set", key, fmt.Errorf("%w: ttl %v is not positive", kv.ErrInvalid, ttl))
+	if err := validate.TTL(ttl); err != nil {
+		return opError("set", key, err)
 	}
 	e := &entry{val: clone(value)}
 	l := s.lock(key)
@@ -334,8 +334,8 @@ func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error
 	if err := s.check(ctx, "prune", key); err != nil {
 		return 0, err
 	}
-	if before < 1 {
-		return 0, opError("prune", key, fmt.Errorf("%w: before %d is below 1", kv.ErrInvalid, before))
+	if err := validate.Before(before); err != nil {
+		return 0, opError("prune", key, err)
 	}
 	l := s.lock(key)
 	defer l.Unlock()
@@ -394,8 +394,8 @@ func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, erro
 	if err := s.check(ctx, "at", key); err != nil {
 		return nil, err
 	}
-	if version < 1 {
-		return nil, opError("at", key, fmt.Errorf("%w: version %d is below 1", kv.ErrInvalid, version))
+	if err := validate.Version(version); err != nil {
+		return nil, opError("at", key, err)
 	}
 	h, err := s.history("at", key)
 	if err != nil {
@@ -431,7 +431,7 @@ func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, err
 	}
 	w := &watch{pattern: pattern, q: eventq.New(ctx, s.buffer)}
 	s.watchMu.Lock()
-	if s.closed.Load() { // Close ran after check: it will not see w
+	if s.life.Check(context.Background()) != nil { // Close ran after check: it will not see w
 		s.watchMu.Unlock()
 		w.q.Close()
 		return nil, opError("watch", pattern, kv.ErrClosed)
@@ -482,7 +482,7 @@ func (s *Store) pruneWatchesLocked() {
 // Close implements [kv.Store]. It ends every watch and stops the store's
 // goroutines before it returns. It is idempotent.
 func (s *Store) Close() error {
-	if s.closed.Swap(true) {
+	if !s.life.Close() {
 		return nil
 	}
 	s.exp.stop()

@@ -1,17 +1,12 @@
 package rueidiskv
 
 import (
-	"bytes"
-	"context"
-	"crypto/tls"
 	"hash/maphash"
-	"net"
 	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	"github.com/redis/rueidis"
 )
 
 // DefaultCacheSize is the size of the cache that [NewCache] makes when given
@@ -121,84 +116,6 @@ func (c *Cache) Stats() CacheStats {
 		sh.mu.RUnlock()
 	}
 	return st
-}
-
-// ClientOption returns opt with c installed, for rueidis.NewClient: its
-// NewCacheStoreFn is c's [Cache.NewStore], so that the client reports every
-// invalidation and every lost connection to c; its DialCtxFn wraps opt's
-// dialer (DialCtxFn, DialFn or rueidis's default) so that c is also
-// emptied as soon as a connection that carried cached reads fails a read or
-// a write, before rueidis has torn the connection down; DisableCache is
-// false, and ClientTrackingOptions is nil: the cache needs rueidis's
-// default tracking, CLIENT TRACKING ON OPTIN. With DisableTCPNoDelay,
-// connections dialled by rueidis's default dialer have Nagle's algorithm
-// on from the start.
-func (c *Cache) ClientOption(opt rueidis.ClientOption) rueidis.ClientOption {
-	next := dialerOf(opt)
-	opt.DialFn = nil
-	opt.DialCtxFn = func(ctx context.Context, addr string, d *net.Dialer, cfg *tls.Config) (net.Conn, error) {
-		conn, err := next(ctx, addr, d, cfg)
-		if err != nil {
-			return nil, err
-		}
-		return &cacheConn{Conn: conn, c: c}, nil
-	}
-	opt.NewCacheStoreFn = c.NewStore
-	opt.DisableCache = false
-	opt.ClientTrackingOptions = nil
-	return opt
-}
-
-// NewStore is a rueidis.NewCacheStoreFn that makes the client report to c.
-// [Cache.ClientOption] installs it, and more; set it alone only if the
-// client's connections cannot be wrapped. The rueidis.CacheStoreOption is
-// ignored: c's size bounds all connections together.
-func (c *Cache) NewStore(rueidis.CacheStoreOption) rueidis.CacheStore {
-	return &connStore{c: c}
-}
-
-// A cacheConn is a connection of a client that c is installed in. Once it
-// has carried a tracked read, the first read or write that fails empties
-// the cache: the connection is lost, and with it the server's tracking of
-// the keys read over it. rueidis reports the loss too, once it has torn the
-// connection down, which takes a while; reading the connection's end comes
-// first.
-type cacheConn struct {
-	net.Conn
-	c       *Cache
-	tracked atomic.Bool // a CLIENT CACHING YES was written
-	lost    atomic.Bool
-}
-
-// cachingYes is how CLIENT CACHING YES, which precedes every tracked read,
-// ends on the wire.
-var cachingYes = []byte("$7\r\nCACHING\r\n$3\r\nYES\r\n")
-
-func (cc *cacheConn) Read(b []byte) (int, error) {
-	n, err := cc.Conn.Read(b)
-	if err != nil {
-		cc.lose()
-	}
-	return n, err
-}
-
-func (cc *cacheConn) Write(b []byte) (int, error) {
-	// A command split across two writes is missed here; rueidis's own
-	// report of the loss then empties the cache, a little later.
-	if !cc.tracked.Load() && bytes.Contains(b, cachingYes) {
-		cc.tracked.Store(true)
-	}
-	n, err := cc.Conn.Write(b)
-	if err != nil {
-		cc.lose()
-	}
-	return n, err
-}
-
-func (cc *cacheConn) lose() {
-	if cc.tracked.Load() && cc.lost.CompareAndSwap(false, true) {
-		cc.c.flush()
-	}
 }
 
 func (c *Cache) shard(key string) *shard {
@@ -447,61 +364,3 @@ func monoNow() int64 { return int64(time.Since(epoch)) }
 // mono returns t, which must hold a monotonic clock reading, as monoNow
 // would have.
 func mono(t time.Time) int64 { return int64(t.Sub(epoch)) }
-
-// A connStore is the rueidis.CacheStore of one connection of a client that
-// reports to a Cache. rueidis calls it on the connection's reading
-// goroutine. It never serves a read itself (every DoCache reaches the
-// server, and the Store does the caching and the single-flighting): it
-// turns the connection's invalidations and its loss into changes of the
-// Cache, and confirms the tracked replies the Store waits for.
-type connStore struct {
-	c    *Cache
-	used atomic.Bool // a tracked read went over the connection
-}
-
-var _ rueidis.CacheStore = (*connStore)(nil)
-
-// Flight makes rueidis send every read to the server.
-func (*connStore) Flight(string, string, time.Duration, time.Time) (rueidis.RedisMessage, rueidis.CacheEntry) {
-	return rueidis.RedisMessage{}, nil
-}
-
-// Update is called with the reply to a tracked read of key. It confirms the
-// read and returns the PXAT that rueidis sets on the reply the caller gets:
-// the key's server-side expiry, or noServerExpiry.
-func (s *connStore) Update(key, cmd string, val rueidis.RedisMessage) int64 {
-	s.used.Store(true)
-	if cmd == "GET" {
-		s.c.confirm(key)
-	}
-	if pxat := val.CachePXAT(); pxat > 0 {
-		return pxat
-	}
-	return noServerExpiry
-}
-
-// Cancel does nothing: no read waits on the store.
-func (*connStore) Cancel(string, string, error) {}
-
-// Delete handles an invalidation: of keys, or of everything when keys is
-// nil.
-func (s *connStore) Delete(keys []rueidis.RedisMessage) {
-	if keys == nil {
-		s.c.flush()
-		return
-	}
-	for i := range keys {
-		if k, err := keys[i].ToString(); err == nil {
-			s.c.invalidations.Add(1)
-			s.c.invalidate(k)
-		}
-	}
-}
-
-// Close is called when the connection is lost or closed: the server no
-// longer tracks the keys read over it, so the cache drops everything.
-func (s *connStore) Close(error) {
-	if s.used.Load() {
-		s.c.flush()
-	}
-}

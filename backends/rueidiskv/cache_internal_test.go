@@ -162,7 +162,7 @@ func TestCacheExpiry(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if s.cluster {
+		if s.a.cluster {
 			t.Error("Open of a standalone server made a cluster client")
 		}
 		key := "expiry:" + strconv.FormatInt(time.Now().UnixNano(), 10)

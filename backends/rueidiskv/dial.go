@@ -9,7 +9,7 @@ import (
 
 	"github.com/redis/rueidis"
 
-	"github.com/cledar/storekit/internal/redisproto"
+	"github.com/cledar/storekit/internal/rediskv"
 )
 
 // A dialFunc is a rueidis.ClientOption's DialCtxFn.
@@ -74,7 +74,7 @@ func (e *abandonedDial) Unwrap() error { return e.err }
 func markAbandoned(next dialFunc) dialFunc {
 	return func(ctx context.Context, addr string, d *net.Dialer, cfg *tls.Config) (net.Conn, error) {
 		conn, err := next(ctx, addr, d, cfg)
-		if err != nil && redisproto.ContextError(ctx) != nil {
+		if err != nil && rediskv.ContextError(ctx) != nil {
 			err = &abandonedDial{err}
 		}
 		return conn, err
@@ -91,7 +91,7 @@ const maxRedials = 3
 // keeps a command that failed on the network for its caller to reuse.
 func redial(ctx context.Context, err error) bool {
 	var a *abandonedDial
-	return err != nil && errors.As(err, &a) && redisproto.ContextError(ctx) == nil
+	return err != nil && errors.As(err, &a) && rediskv.ContextError(ctx) == nil
 }
 
 // A redialClient is the rueidis client of a [Store]: calls that failed

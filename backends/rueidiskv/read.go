@@ -8,8 +8,9 @@ import (
 
 	"github.com/redis/rueidis"
 	"go.uber.org/zap"
+	"golang.org/x/sync/errgroup"
 
-	"github.com/cledar/storekit/internal/redisproto"
+	"github.com/cledar/storekit/internal/rediskv"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -19,30 +20,14 @@ const (
 	// call then abandons (its context ended) before it reads from the
 	// server without the cache.
 	maxShares = 3
-	// maxMGetKeys bounds the keys of one MGET.
-	maxMGetKeys = 1000
 	// maxMGets bounds the cached MGETs a GetMulti runs at once.
 	maxMGets = 16
 )
 
-// serverGet reads key with GET, bypassing the cache.
-func (s *Store) serverGet(ctx context.Context, key string) ([]byte, error) {
-	// The reply's bytes are the caller's: the client reads every bulk
-	// string into a new buffer and keeps no reference to it.
-	b, err := s.c.Do(ctx, s.c.B().Get().Key(key).Build()).AsBytes()
-	if err != nil {
-		return nil, keyErr(ctx, "get", key, err)
-	}
-	if b == nil {
-		b = []byte{}
-	}
-	return b, nil
-}
-
 // getResult turns a cached or fetched state of key into Get's result.
-func getResult(ctx context.Context, key, val string, st state) ([]byte, error) {
+func (s *Store) getResult(ctx context.Context, key, val string, st state) ([]byte, error) {
 	if st != stateValue {
-		return nil, keyErr(ctx, "get", key, rueidis.Nil)
+		return nil, s.r.KeyErr(ctx, "get", key, rueidis.Nil)
 	}
 	return copyValue(val), nil
 }
@@ -62,14 +47,14 @@ func (s *Store) cachedGet(ctx context.Context, key string) ([]byte, error) {
 	sh := s.cache.shard(key)
 	if val, st, ok := sh.lookup(key, monoNow(), true); ok {
 		sh.hits.Add(1)
-		return getResult(ctx, key, val, st)
+		return s.getResult(ctx, key, val, st)
 	}
 	for range maxShares {
 		val, st, f, own := sh.begin(key, monoNow(), true)
 		switch {
 		case f == nil:
 			sh.hits.Add(1)
-			return getResult(ctx, key, val, st)
+			return s.getResult(ctx, key, val, st)
 		case own:
 			sh.misses.Add(1)
 			return s.fetch(ctx, sh, key, f)
@@ -77,28 +62,29 @@ func (s *Store) cachedGet(ctx context.Context, key string) ([]byte, error) {
 		select {
 		case <-f.done:
 		case <-ctx.Done():
-			return nil, failKey("get", key, ctx.Err())
+			return nil, s.r.Fail("get", key, ctx.Err())
 		}
 		if f.err == nil {
 			sh.hits.Add(1)
-			return getResult(ctx, key, f.val, f.st)
+			return s.getResult(ctx, key, f.val, f.st)
 		}
 		if !abandoned(f.err) {
-			return nil, keyErr(ctx, "get", key, f.err)
+			return nil, s.r.KeyErr(ctx, "get", key, f.err)
 		}
 	}
-	return s.serverGet(ctx, key)
+	return s.r.Get(ctx, key)
 }
 
 // fetch reads key with a tracked GET (CLIENT CACHING YES, MULTI, PTTL, GET,
 // EXEC), ends the fetch f with the reply, and returns Get's result.
 func (s *Store) fetch(ctx context.Context, sh *shard, key string, f *flight) ([]byte, error) {
 	t0 := time.Now()
-	msg, err := s.c.DoCache(ctx, s.c.B().Get().Key(key).Cache(), s.opts.CacheTTL).ToMessage()
+	c := s.a.c
+	msg, err := c.DoCache(ctx, c.B().Get().Key(key).Cache(), s.cacheTTL).ToMessage()
 	if s.trackedReadRefused(ctx, err) {
 		// Read without tracking, and cache nothing.
 		sh.poison(f)
-		msg, err = s.c.Do(ctx, s.c.B().Get().Key(key).Build()).ToMessage()
+		msg, err = c.Do(ctx, c.B().Get().Key(key).Build()).ToMessage()
 	}
 	val, st := "", stateMissing
 	switch {
@@ -113,9 +99,9 @@ func (s *Store) fetch(ctx context.Context, sh *shard, key string, f *flight) ([]
 		s.warnUnconfirmed()
 	}
 	if err != nil {
-		return nil, keyErr(ctx, "get", key, err)
+		return nil, s.r.KeyErr(ctx, "get", key, err)
 	}
-	return getResult(ctx, key, val, st)
+	return s.getResult(ctx, key, val, st)
 }
 
 // expiry returns when a reply must leave the cache: CacheTTL after t0, when
@@ -125,7 +111,7 @@ func (s *Store) fetch(ctx context.Context, sh *shard, key string, f *flight) ([]
 // than t0, so the key lives at least until t0 + PTTL, which is no earlier
 // than t0 + (PXAT - t1).
 func (s *Store) expiry(t0, t1 time.Time, msg *rueidis.RedisMessage) int64 {
-	exp := mono(t0) + int64(s.opts.CacheTTL)
+	exp := mono(t0) + int64(s.cacheTTL)
 	if pxat := msg.CachePXAT(); pxat > 0 && pxat != noServerExpiry {
 		exp = min(exp, mono(t0)+pxat*int64(time.Millisecond)-t1.UnixNano())
 	}
@@ -174,93 +160,10 @@ func (s *Store) warnUnconfirmed() {
 // holds a history or another Redis type has Found false, as MGET reports
 // it.
 func (s *Store) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
-	if err := s.life.Check(ctx); err != nil {
-		return nil, multiErr(len(keys), err)
+	if s.cache == nil {
+		return s.r.GetMulti(ctx, keys)
 	}
-	vals := make([]kv.Value, len(keys))
-	if len(keys) == 0 {
-		return vals, nil
-	}
-	var err error
-	if s.cache != nil {
-		err = s.cachedGetMulti(ctx, keys, vals)
-	} else {
-		err = s.serverGetMulti(ctx, keys, vals)
-	}
-	if err != nil {
-		return nil, wrapErr(ctx, fmt.Sprintf("getmulti (%d keys)", len(keys)), err)
-	}
-	return vals, nil
-}
-
-func multiErr(n int, err error) error {
-	return fmt.Errorf("rueidiskv: getmulti (%d keys): %w", n, err)
-}
-
-// mgetGroups splits keys into the key lists of the MGETs that read them: by
-// hash slot on a cluster, and at most maxMGetKeys each. Pos[i] of a group is
-// the index in keys of its Keys[i].
-func (s *Store) mgetGroups(keys []string) []redisproto.SlotGroup {
-	var groups []redisproto.SlotGroup
-	if s.cluster {
-		groups = redisproto.GroupBySlot(keys)
-	} else {
-		pos := make([]int, len(keys))
-		for i := range pos {
-			pos[i] = i
-		}
-		groups = []redisproto.SlotGroup{{Keys: keys, Pos: pos}}
-	}
-	var out []redisproto.SlotGroup
-	for _, g := range groups {
-		for lo := 0; lo < len(g.Keys); lo += maxMGetKeys {
-			hi := min(lo+maxMGetKeys, len(g.Keys))
-			out = append(out, redisproto.SlotGroup{Slot: g.Slot, Keys: g.Keys[lo:hi], Pos: g.Pos[lo:hi]})
-		}
-	}
-	return out
-}
-
-// mgetValue turns an MGET reply element into a kv.Value; data are the
-// element's bytes, which the caller may own.
-func mgetValue(m *rueidis.RedisMessage) (kv.Value, error) {
-	if m.IsNil() {
-		return kv.Value{}, nil
-	}
-	b, err := m.AsBytes()
-	if err != nil {
-		return kv.Value{}, err
-	}
-	if b == nil {
-		b = []byte{}
-	}
-	return kv.Value{Data: b, Found: true}, nil
-}
-
-// serverGetMulti reads keys with MGETs, bypassing the cache, in one round
-// trip per server.
-func (s *Store) serverGetMulti(ctx context.Context, keys []string, vals []kv.Value) error {
-	groups := s.mgetGroups(keys)
-	cmds := make(rueidis.Commands, len(groups))
-	for i, g := range groups {
-		cmds[i] = s.c.B().Mget().Key(g.Keys...).Build()
-	}
-	for i, resp := range s.c.DoMulti(ctx, cmds...) {
-		elems, err := resp.ToArray()
-		if err != nil {
-			return err
-		}
-		g := groups[i]
-		if len(elems) != len(g.Keys) {
-			return fmt.Errorf("MGET returned %d values for %d keys", len(elems), len(g.Keys))
-		}
-		for j := range elems {
-			if vals[g.Pos[j]], err = mgetValue(&elems[j]); err != nil {
-				return err
-			}
-		}
-	}
-	return nil
+	return s.r.GetMultiVia(ctx, keys, s.cachedGetMulti)
 }
 
 // A share is a position of a GetMulti that waits for a fetch: one of its
@@ -340,7 +243,7 @@ func (s *Store) cachedGetMulti(ctx context.Context, keys []string, vals []kv.Val
 		rest[i] = keys[pos]
 	}
 	restVals := make([]kv.Value, len(rest))
-	if err := s.serverGetMulti(ctx, rest, restVals); err != nil {
+	if err := s.r.ServerGetMulti(ctx, rest, restVals); err != nil {
 		return err
 	}
 	for i, pos := range again {
@@ -364,47 +267,56 @@ func (s *Store) fetchMulti(ctx context.Context, keys []string, flights []*flight
 	if len(keys) == 0 {
 		return nil
 	}
-	groups := s.mgetGroups(keys)
+	groups := s.r.MGetGroups(keys)
 	ended := make([]bool, len(keys))
-	err := redisproto.ForEach(ctx, len(groups), maxMGets, func(ctx context.Context, gi int) error {
-		g := groups[gi]
-		t0 := time.Now()
-		elems, err := s.c.DoCache(ctx, s.c.B().Mget().Key(g.Keys...).Cache(), s.opts.CacheTTL).ToArray()
-		if s.trackedReadRefused(ctx, err) {
-			// Read without tracking, and cache nothing.
-			for j, k := range g.Keys {
-				s.cache.shard(k).poison(flights[g.Pos[j]])
-			}
-			elems, err = s.c.Do(ctx, s.c.B().Mget().Key(g.Keys...).Build()).ToArray()
-		}
-		t1 := time.Now()
-		if err == nil && len(elems) != len(g.Keys) {
-			err = fmt.Errorf("MGET returned %d values for %d keys", len(elems), len(g.Keys))
-		}
-		for j, k := range g.Keys {
-			val, st, exp := "", stateAbsent, int64(0)
-			if err == nil {
-				if !elems[j].IsNil() {
-					// An MGET element is a bulk string or nil.
-					val, _ = elems[j].ToString()
-					st = stateValue
-				}
-				exp = s.expiry(t0, t1, &elems[j])
-			}
-			p := g.Pos[j]
-			if s.cache.shard(k).finish(k, flights[p], val, st, exp, err) {
-				s.warnUnconfirmed()
-			}
-			ended[p] = true
-		}
-		return err
-	})
+	c := s.a.c
+	eg, ctx := errgroup.WithContext(ctx)
+	eg.SetLimit(maxMGets)
+	for _, g := range groups {
+		eg.Go(func() error { return s.fetchGroup(ctx, c, g, flights, ended) })
+	}
+	err := eg.Wait()
 	if err != nil {
 		for i, k := range keys {
 			if !ended[i] {
 				s.cache.shard(k).finish(k, flights[i], "", 0, 0, err)
 			}
 		}
+	}
+	return err
+}
+
+// fetchGroup reads the keys of g with one tracked MGET and ends their
+// fetches, marking each ended.
+func (s *Store) fetchGroup(ctx context.Context, c redialClient, g rediskv.SlotGroup, flights []*flight, ended []bool) error {
+	t0 := time.Now()
+	elems, err := c.DoCache(ctx, c.B().Mget().Key(g.Keys...).Cache(), s.cacheTTL).ToArray()
+	if s.trackedReadRefused(ctx, err) {
+		// Read without tracking, and cache nothing.
+		for j, k := range g.Keys {
+			s.cache.shard(k).poison(flights[g.Pos[j]])
+		}
+		elems, err = c.Do(ctx, c.B().Mget().Key(g.Keys...).Build()).ToArray()
+	}
+	t1 := time.Now()
+	if err == nil && len(elems) != len(g.Keys) {
+		err = fmt.Errorf("MGET returned %d values for %d keys", len(elems), len(g.Keys))
+	}
+	for j, k := range g.Keys {
+		val, st, exp := "", stateAbsent, int64(0)
+		if err == nil {
+			if !elems[j].IsNil() {
+				// An MGET element is a bulk string or nil.
+				val, _ = elems[j].ToString()
+				st = stateValue
+			}
+			exp = s.expiry(t0, t1, &elems[j])
+		}
+		p := g.Pos[j]
+		if s.cache.shard(k).finish(k, flights[p], val, st, exp, err) {
+			s.warnUnconfirmed()
+		}
+		ended[p] = true
 	}
 	return err
 }

@@ -2,17 +2,16 @@ package rueidiskv
 
 import (
 	"context"
-	"crypto/tls"
-	"fmt"
+	"iter"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/redis/rueidis"
 	"go.uber.org/zap"
 
-	"github.com/cledar/storekit/internal/redisproto"
+	"github.com/cledar/storekit/backends/redisconf"
+	"github.com/cledar/storekit/internal/rediskv"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -31,7 +30,7 @@ var (
 const (
 	// DefaultScanCount is the COUNT hint of each SCAN call when
 	// [Options.ScanCount] is zero.
-	DefaultScanCount = 1000
+	DefaultScanCount = rediskv.DefaultScanCount
 	// DefaultCacheTTL is the longest a read stays cached when
 	// [Options.CacheTTL] is zero.
 	DefaultCacheTTL = time.Minute
@@ -99,19 +98,14 @@ type Options struct {
 // capability of package kv and a client-side cache. It is safe for
 // concurrent use. Create it with [New], [Open] or [Dial].
 type Store struct {
-	c       redialClient
-	log     *zap.Logger
-	opts    Options // defaults applied; eventq.New applies WatchBuffer's
-	cache   *Cache  // nil: reads go to the server
-	cluster bool
-
-	dbMu    sync.Mutex
-	db      int  // the database of the client's connections
-	dbKnown bool // db was given or read
+	a           *adapter
+	r           *rediskv.Store
+	log         *zap.Logger
+	cacheTTL    time.Duration
+	cache       *Cache // nil: reads go to the server
+	closeClient bool
 
 	refusedWarned atomic.Bool // the warning of trackedReadRefused was logged
-
-	life redisproto.Lifecycle
 }
 
 // New returns a store over client, which may be a standalone, sentinel or
@@ -126,63 +120,50 @@ type Store struct {
 // makes; if your code makes them, set CacheSizeEachConn yourself, since
 // rueidis's default is 128 MiB on each connection (4 by default).
 func New(client rueidis.Client, opts *Options) *Store {
-	s := &Store{c: redialClient{client}, cluster: client.Mode() == rueidis.ClientModeCluster}
-	s.life.Init()
+	var o Options
 	if opts != nil {
-		s.opts = *opts
+		o = *opts
 	}
-	s.log = s.opts.Logger
-	if s.log == nil {
-		s.log = zap.NewNop()
+	log := o.Logger
+	if log == nil {
+		log = zap.NewNop()
 	}
-	if s.opts.ScanCount <= 0 {
-		s.opts.ScanCount = DefaultScanCount
+	s := &Store{log: log, cacheTTL: o.CacheTTL, closeClient: o.CloseClient}
+	if s.cacheTTL <= 0 {
+		s.cacheTTL = DefaultCacheTTL
 	}
-	if s.opts.CacheTTL <= 0 {
-		s.opts.CacheTTL = DefaultCacheTTL
-	}
-	if !s.opts.DisableCache {
-		s.cache = s.opts.Cache
+	if !o.DisableCache {
+		s.cache = o.Cache
 		if s.cache == nil {
-			s.log.Info("rueidiskv: no Cache in the options, so reads go to the server; " +
+			log.Info("rueidiskv: no Cache in the options, so reads go to the server; " +
 				"to cache, build the client from a Cache's ClientOption and pass the Cache, or use Open")
 		}
 	}
+	s.a = &adapter{c: redialClient{client}, cluster: client.Mode() == rueidis.ClientModeCluster, log: log}
+	s.r = rediskv.New(s.a, rediskv.Options{
+		Backend:              "rueidiskv",
+		Log:                  log,
+		ScanCount:            o.ScanCount,
+		EnableKeyspaceEvents: o.EnableKeyspaceEvents,
+		WatchBuffer:          o.WatchBuffer,
+		TopologyInterval:     o.TopologyInterval,
+		Wrote:                s.wrote,
+		Changed:              s.wrote,
+		Missed:               s.missedChanges,
+	})
 	return s
 }
 
-// Config says how [Dial] reaches a Redis server: the fields of the Python
-// original's RedisServiceConfig, plus an ACL user name and TLS.
-type Config struct {
-	// Host is the server's host name or IP address. Defaults to "localhost".
-	Host string
-	// Port is the server's TCP port. Defaults to 6379.
-	Port int
-	// DB is the database number (SELECT). Defaults to 0.
-	DB int
-	// Username is the ACL user; empty means the default user.
-	Username string
-	// Password authenticates the connection; empty means no AUTH. It never
-	// appears in errors or logs.
-	Password string
-	// TLS, when set, makes the connection use TLS with this configuration.
-	TLS *tls.Config
-}
-
-// String describes c without its password.
-func (c Config) String() string {
-	return redisproto.DescribeServer(redisproto.Addr(c.Host, c.Port), c.DB, c.Username, c.Password != "", c.TLS != nil)
-}
-
-// GoString is String, so that %#v does not print the password either.
-func (c Config) GoString() string { return "rueidiskv.Config(" + c.String() + ")" }
+// Config says how [Dial] reaches a Redis server: host, port, database, ACL
+// user, password and TLS. See package redisconf.
+type Config = redisconf.Config
 
 // Dial builds a rueidis client for the one server cfg names (never a
 // cluster client: use [Open] for a cluster) and returns a store over it, as
 // [Open] does.
 func Dial(ctx context.Context, cfg Config, opts *Options) (*Store, error) {
 	return Open(ctx, rueidis.ClientOption{
-		InitAddress:       []string{redisproto.Addr(cfg.Host, cfg.Port)},
+		InitAddress:       []string{cfg.Addr()},
 		SelectDB:          cfg.DB,
 		Username:          cfg.Username,
 		Password:          cfg.Password,
@@ -223,8 +204,8 @@ func Open(ctx context.Context, opt rueidis.ClientOption, opts *Options) (*Store,
 	addr := strings.Join(opt.InitAddress, ",")
 	fail := func(err error) (*Store, error) {
 		log.Warn("rueidiskv: could not initialize Redis client", zap.String("addr", addr), zap.Int("db", opt.SelectDB),
-			zap.String("error", redisproto.Redact(err.Error(), opt.Password)))
-		return nil, redisproto.InitError(ctx, "rueidiskv", classify(ctx, err), err, opt.Username, opt.Password)
+			zap.String("error", rediskv.Redact(err.Error(), opt.Password)))
+		return nil, rediskv.InitError(ctx, "rueidiskv", classify(ctx, err), err, opt.Username, opt.Password)
 	}
 	if err := ctx.Err(); err != nil {
 		return fail(err)
@@ -257,7 +238,7 @@ func Open(ctx context.Context, opt rueidis.ClientOption, opts *Options) (*Store,
 	}
 	log.Info("rueidiskv: Redis client pinged successfully", zap.String("addr", addr))
 	s := New(client, &o)
-	s.db, s.dbKnown = opt.SelectDB, true
+	s.a.db, s.a.dbKnown = opt.SelectDB, true
 	return s, nil
 }
 
@@ -278,7 +259,7 @@ func retryDelay(attempts int, _ rueidis.Completed, _ error) time.Duration {
 }
 
 // Client returns the client the store uses.
-func (s *Store) Client() rueidis.Client { return s.c.Client }
+func (s *Store) Client() rueidis.Client { return s.a.c.Client }
 
 // Stats returns the counters of the store's cache (shared by every store
 // that uses the same [Cache]), or zero counters when reads are not cached.
@@ -287,17 +268,6 @@ func (s *Store) Stats() CacheStats {
 		return CacheStats{}
 	}
 	return s.cache.Stats()
-}
-
-// arg returns value as a command argument. Without a Done channel, ctx
-// cannot end the call before the command is written, so value's bytes are
-// used in place; otherwise they are copied, since a call that returns early
-// leaves its command queued, and the caller may change value meanwhile.
-func arg(ctx context.Context, value []byte) string {
-	if ctx.Done() == nil {
-		return rueidis.BinaryString(value)
-	}
-	return string(value)
 }
 
 // wrote drops what the cache holds for key after a write of key returned,
@@ -322,103 +292,80 @@ func (s *Store) missedChanges() {
 
 // Ping checks with PING that the server answers and accepts the client's
 // credentials; on a cluster the client decides which node it asks.
-func (s *Store) Ping(ctx context.Context) error {
-	if err := s.life.Check(ctx); err != nil {
-		return fmt.Errorf("rueidiskv: ping: %w", err)
-	}
-	if err := s.c.Do(ctx, s.c.B().Ping().Build()).Error(); err != nil {
-		return wrapErr(ctx, "ping", err)
-	}
-	return nil
-}
+func (s *Store) Ping(ctx context.Context) error { return s.r.Ping(ctx) }
 
 // Get implements [kv.Store]. With caching on it reads through the cache
 // (see the package documentation). A key holding a history (a list) or
 // another Redis type yields an error wrapping kv.ErrWrongType.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
-	if err := s.life.Check(ctx); err != nil {
-		return nil, failKey("get", key, err)
+	if s.cache == nil {
+		return s.r.Get(ctx, key)
 	}
-	if s.cache != nil {
-		return s.cachedGet(ctx, key)
+	if err := s.r.Check(ctx); err != nil {
+		return nil, s.r.Fail("get", key, err)
 	}
-	return s.serverGet(ctx, key)
+	return s.cachedGet(ctx, key)
 }
 
 // Set implements [kv.Store] with SET, which replaces any value, history or
-// other type at key and removes its expiry.
+// other type at key and removes its expiry; the key leaves the cache.
 func (s *Store) Set(ctx context.Context, key string, value []byte) error {
-	if err := s.life.Check(ctx); err != nil {
-		return failKey("set", key, err)
-	}
-	err := s.c.Do(ctx, s.c.B().Set().Key(key).Value(arg(ctx, value)).Build()).Error()
-	s.wrote(key)
-	if err != nil {
-		return keyErr(ctx, "set", key, err)
-	}
-	return nil
+	return s.r.Set(ctx, key, value)
 }
 
-// Delete implements [kv.Store] with DEL.
-func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
-	if err := s.life.Check(ctx); err != nil {
-		return false, failKey("delete", key, err)
-	}
-	n, err := s.c.Do(ctx, s.c.B().Del().Key(key).Build()).AsInt64()
-	s.wrote(key)
-	if err != nil {
-		return false, keyErr(ctx, "delete", key, err)
-	}
-	return n > 0, nil
+// Delete implements [kv.Store] with DEL; the key leaves the cache.
+func (s *Store) Delete(ctx context.Context, key string) (bool, error) { return s.r.Delete(ctx, key) }
+
+// Scan implements [kv.Scanner] with SCAN MATCH pattern COUNT
+// [Options.ScanCount], on every master of a cluster one after the other.
+// The server never yields expired keys; the cache is not used.
+func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, error] {
+	return s.r.Scan(ctx, pattern)
 }
 
-// SetWithTTL implements [kv.Expirer] with SET PX; ttl is rounded up to a
-// whole millisecond.
+// SetWithTTL implements [kv.Expirer] with SET PX (ttl rounded up to a whole
+// millisecond); the key leaves the cache.
 func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	if err := s.life.Check(ctx); err != nil {
-		return failKey("set", key, err)
-	}
-	if ttl <= 0 {
-		return fmt.Errorf("rueidiskv: set %s: ttl %v is not positive: %w", kv.QuoteKey(key), ttl, kv.ErrInvalid)
-	}
-	ms := int64((ttl + time.Millisecond - 1) / time.Millisecond)
-	err := s.c.Do(ctx, s.c.B().Set().Key(key).Value(arg(ctx, value)).PxMilliseconds(ms).Build()).Error()
-	s.wrote(key)
-	if err != nil {
-		return keyErr(ctx, "set", key, err)
-	}
-	return nil
+	return s.r.SetWithTTL(ctx, key, value, ttl)
 }
 
-// TTL implements [kv.Expirer] with PTTL, read from the server. A key with
-// less than a millisecond left reports one millisecond.
-func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
-	if err := s.life.Check(ctx); err != nil {
-		return 0, failKey("ttl", key, err)
-	}
-	ms, err := s.c.Do(ctx, s.c.B().Pttl().Key(key).Build()).AsInt64()
-	if err != nil {
-		return 0, keyErr(ctx, "ttl", key, err)
-	}
-	switch {
-	case ms == -2:
-		return 0, fmt.Errorf("rueidiskv: ttl %s: %w", kv.QuoteKey(key), kv.ErrNotFound)
-	case ms == -1:
-		return kv.NoExpiry, nil
-	case ms < 1:
-		return time.Millisecond, nil
-	}
-	return time.Duration(ms) * time.Millisecond, nil
+// TTL implements [kv.Expirer] with PTTL, read from the server, not the
+// cache. A key with less than a millisecond left reports one millisecond.
+func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) { return s.r.TTL(ctx, key) }
+
+// Append implements [kv.Historian] with the Lua script that RPUSHes value,
+// converting a plain value into version 1 first (OpDelete, then OpAppend);
+// the key leaves the cache.
+func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, error) {
+	return s.r.Append(ctx, key, value)
+}
+
+// Latest implements [kv.Historian] with a Lua script, run on the server:
+// the length and the last entry, read atomically; a plain value is version
+// 1.
+func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
+	return s.r.Latest(ctx, key)
+}
+
+// At implements [kv.Historian] with LINDEX on the server; a plain value is
+// version 1 and has no later versions.
+func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, error) {
+	return s.r.At(ctx, key, version)
+}
+
+// History implements [kv.Historian] with LRANGE 0 -1 on the server; a plain
+// value is a history of one entry.
+func (s *Store) History(ctx context.Context, key string) ([][]byte, error) {
+	return s.r.History(ctx, key)
+}
+
+// Prune implements [kv.Pruner] with the Lua script that empties old entries
+// (LSET index "", one OpSet each) down to the first one already empty,
+// never the newest; the key leaves the cache.
+func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error) {
+	return s.r.Prune(ctx, key, before)
 }
 
 // Close implements [kv.Store]. It ends every watch and waits for their
 // goroutines, then closes the client if the store owns it. It is idempotent.
-func (s *Store) Close() error {
-	if !s.life.Close() {
-		return nil
-	}
-	if s.opts.CloseClient {
-		s.c.Close()
-	}
-	return nil
-}
+func (s *Store) Close() error { return s.r.Close(s.closeClient) }

@@ -3,11 +3,10 @@ package rueidiskv
 import (
 	"context"
 	"errors"
-	"fmt"
-	"slices"
 
 	"github.com/redis/rueidis"
 
+	"github.com/cledar/storekit/internal/rediskv"
 	"github.com/cledar/storekit/internal/rediswatch"
 	"github.com/cledar/storekit/kv"
 )
@@ -51,97 +50,29 @@ var errSubscriptionLost = errors.New("subscription connection closed")
 // every few seconds and sends an OpResync with a nil Err once the classes
 // are back.
 func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, error) {
-	if err := s.life.Check(ctx); err != nil {
-		return nil, fmt.Errorf("rueidiskv: watch %s: %w", kv.QuoteKey(pattern), err)
-	}
-	return rediswatch.Start(ctx, &s.life, watchClient{s}, pattern, rediswatch.Options{
-		Backend:              "rueidiskv",
-		Log:                  s.log,
-		Buffer:               s.opts.WatchBuffer,
-		EnableKeyspaceEvents: s.opts.EnableKeyspaceEvents,
-		Interval:             s.opts.TopologyInterval,
-		Wrap:                 wrapErr,
-		Changed:              s.wrote,
-		Missed:               s.missedChanges,
-	})
+	return s.r.Watch(ctx, pattern)
 }
 
-// watchClient is a store's client as a watch uses it.
-type watchClient struct{ s *Store }
-
-// Servers lists the masters by address: every master of a cluster (asked
-// their ROLE), or the server the client reaches (a Sentinel client's
-// current master).
-func (w watchClient) Servers(ctx context.Context) ([]rediswatch.Server, error) {
-	if w.s.cluster {
-		nodes, err := w.s.nodes(ctx)
-		if err != nil {
-			return nil, err
-		}
-		servers := make([]rediswatch.Server, len(nodes))
-		for i, n := range nodes {
-			servers[i] = rediswatch.Server{ID: n.addr, Addr: n.addr, DB: n.db, Node: n.c}
-		}
-		return servers, nil
-	}
-	db, err := w.s.database(ctx)
+// Servers lists the masters (see Nodes) by address: a Sentinel client's
+// master changes address with a failover.
+func (a *adapter) Servers(ctx context.Context) ([]rediswatch.Server, error) {
+	nodes, err := a.Nodes(ctx)
 	if err != nil {
 		return nil, err
 	}
-	all := w.s.c.Nodes()
-	addrs := slices.Sorted(func(yield func(string) bool) {
-		for a := range all {
-			if !yield(a) {
-				return
-			}
-		}
-	})
-	var servers []rediswatch.Server
-	for _, a := range addrs {
-		// A Sentinel client that sends reads to replicas lists one too.
-		if len(addrs) > 1 && !isMaster(ctx, all[a]) {
-			continue
-		}
-		servers = append(servers, rediswatch.Server{ID: a, Addr: a, DB: db, Node: all[a]})
-	}
-	if len(servers) == 0 {
-		return nil, errors.New("the client knows no master")
+	servers := make([]rediswatch.Server, len(nodes))
+	for i, n := range nodes {
+		servers[i] = rediswatch.Server{ID: n.Addr, Addr: n.Addr, DB: n.DB, Node: n}
 	}
 	return servers, nil
-}
-
-// isMaster reports whether c's server says with ROLE that it is a master.
-func isMaster(ctx context.Context, c rueidis.Client) bool {
-	role, err := c.Do(ctx, c.B().Role().Build()).ToArray()
-	if err != nil || len(role) == 0 {
-		return false
-	}
-	r, _ := role[0].ToString()
-	return r == "master"
-}
-
-// Notify reaches the setting through the server's client.
-func (w watchClient) Notify(srv rediswatch.Server) rediswatch.NotifyAccess {
-	c := srv.Node.(rueidis.Client)
-	const param = rediswatch.NotifyParam
-	return rediswatch.NotifyAccess{
-		Addr: srv.Addr,
-		Get: func(ctx context.Context) (map[string]string, error) {
-			return c.Do(ctx, c.B().ConfigGet().Parameter(param).Build()).AsStrMap()
-		},
-		Set: func(ctx context.Context, value string) error {
-			return c.Do(ctx, c.B().ConfigSet().ParameterValue().ParameterValue(param, value).Build()).Error()
-		},
-		Unreachable: func(ctx context.Context, err error) bool { return classify(ctx, err) != nil },
-	}
 }
 
 // Subscribe makes one subscription on a dedicated connection of the
 // server's client and forwards its notifications until ctx ends (it returns
 // nil) or the connection is lost (it returns why).
-func (w watchClient) Subscribe(ctx context.Context, srv rediswatch.Server, channel string,
+func (a *adapter) Subscribe(ctx context.Context, srv rediswatch.Server, channel string,
 	confirmed func(), deliver func(channel, message string)) error {
-	dc, release := srv.Node.(rueidis.Client).Dedicate()
+	dc, release := srv.Node.(rediskv.Node).Handle.(rueidis.Client).Dedicate()
 	defer release()
 	lost := dc.SetPubSubHooks(rueidis.PubSubHooks{OnMessage: func(m rueidis.PubSubMessage) {
 		deliver(m.Channel, m.Message)

@@ -4,7 +4,7 @@ import (
 	"fmt"
 	"slices"
 
-	"github.com/cledar/storekit/internal/redisproto"
+	"github.com/cledar/storekit/internal/rediskv"
 )
 
 // KeyPerMaster returns one key of the form prefix+number for each master
@@ -14,7 +14,7 @@ func KeyPerMaster(masters int, prefix string) []string {
 	keys := make([]string, masters)
 	for n := 0; slices.Contains(keys, ""); n++ {
 		k := fmt.Sprintf("%s%d", prefix, n)
-		if m := redisproto.Slot(k) * masters / redisproto.SlotCount; keys[m] == "" {
+		if m := rediskv.Slot(k) * masters / rediskv.SlotCount; keys[m] == "" {
 			keys[m] = k
 		}
 	}

@@ -9,7 +9,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cledar/storekit/internal/eventq"
-	"github.com/cledar/storekit/internal/redisproto"
+	"github.com/cledar/storekit/internal/lifecycle"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -111,7 +111,7 @@ type Options struct {
 // closed. Start fails when ctx ends, life is closed, a server's setting
 // lacks the classes a watch needs ([NotifyConfigError]), or a subscription
 // is not confirmed in time.
-func Start(ctx context.Context, life *redisproto.Lifecycle, c Client, pattern string, o Options) (<-chan kv.Event, error) {
+func Start(ctx context.Context, life *lifecycle.Life, c Client, pattern string, o Options) (<-chan kv.Event, error) {
 	if o.Interval <= 0 {
 		o.Interval = DefaultInterval
 	}

@@ -12,7 +12,7 @@ import (
 	"go.uber.org/goleak"
 	"go.uber.org/zap"
 
-	"github.com/cledar/storekit/internal/redisproto"
+	"github.com/cledar/storekit/internal/lifecycle"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -144,7 +144,7 @@ func nextEvent(t *testing.T, ch <-chan kv.Event) kv.Event {
 // OpResync), drops keys from a cache before their events, and ends with its
 // context.
 func TestStartFollows(t *testing.T) {
-	var life redisproto.Lifecycle
+	var life lifecycle.Life
 	life.Init()
 	defer life.Close()
 	f := newFakeClient("a", "b")
@@ -203,7 +203,7 @@ func TestStartFollows(t *testing.T) {
 // TestStartFails: Start fails when a server's setting lacks classes, and
 // after Close.
 func TestStartFails(t *testing.T) {
-	var life redisproto.Lifecycle
+	var life lifecycle.Life
 	life.Init()
 	f := newFakeClient("a")
 	o := Options{Backend: "fake", Log: zap.NewNop(),

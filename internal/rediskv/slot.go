@@ -1,4 +1,4 @@
-package redisproto
+package rediskv
 
 import "strings"
 

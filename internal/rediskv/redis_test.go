@@ -1,4 +1,4 @@
-package redisproto
+package rediskv
 
 import (
 	"errors"
@@ -40,7 +40,7 @@ func TestScripts(t *testing.T) {
 	}
 	latest := func(key string) any {
 		t.Helper()
-		v, err := eval(LatestScript, key)
+		v, err := eval(latestScript.src, key)
 		if err != nil {
 			t.Fatalf("Latest(%q): %v", key, err)
 		}
@@ -58,7 +58,7 @@ func TestScripts(t *testing.T) {
 		t.Errorf("Latest of a missing key = %v, want nil", v)
 	}
 	for i, value := range []string{"one", "", "three\x00\xff"} {
-		n, err := eval(AppendScript, "h", value)
+		n, err := eval(appendScript.src, "h", value)
 		if err != nil || n != int64(i+1) {
 			t.Fatalf("Append #%d = %v, %v; want %d", i+1, n, err, i+1)
 		}
@@ -71,7 +71,7 @@ func TestScripts(t *testing.T) {
 	if v := latest("plain").([]any); v[0] != int64(1) || v[1] != "old" {
 		t.Errorf("Latest of a plain value = %q, want {1, old}", v)
 	}
-	if n, err := eval(AppendScript, "plain", "new"); err != nil || n != int64(2) {
+	if n, err := eval(appendScript.src, "plain", "new"); err != nil || n != int64(2) {
 		t.Fatalf("Append onto a plain value = %v, %v; want 2", n, err)
 	}
 	if got := srv.MustDo("LRANGE", "plain", "0", "-1"); !equalStrings(got, "old", "new") {
@@ -79,22 +79,22 @@ func TestScripts(t *testing.T) {
 	}
 
 	srv.MustDo("HSET", "hash", "f", "v")
-	_, err := eval(AppendScript, "hash", "x")
+	_, err := eval(appendScript.src, "hash", "x")
 	wantWrongType(err, "Append onto a hash")
-	_, err = eval(LatestScript, "hash")
+	_, err = eval(latestScript.src, "hash")
 	wantWrongType(err, "Latest of a hash")
-	_, err = eval(PruneScript, "hash", "2")
+	_, err = eval(pruneScript.src, "hash", "2")
 	wantWrongType(err, "Prune of a hash")
 }
 
-// TestPruneScript runs PruneScript on a real Redis: it empties the entries
+// TestPruneScript runs pruneScript on a real Redis: it empties the entries
 // below before, newest first, never the newest entry, and stops at an entry
 // that is already empty.
 func TestPruneScript(t *testing.T) {
 	srv := redistest.Start(t, nil)
 	prune := func(key string, before int, want int64, wantList ...string) {
 		t.Helper()
-		n, err := srv.Do("EVAL", PruneScript, "1", key, strconv.Itoa(before))
+		n, err := srv.Do("EVAL", pruneScript.src, "1", key, strconv.Itoa(before))
 		if err != nil || n != want {
 			t.Errorf("Prune(%q, %d) = %v, %v; want %d", key, before, n, err, want)
 		}

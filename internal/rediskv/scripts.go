@@ -1,15 +1,44 @@
-package redisproto
+package rediskv
+
+import (
+	"context"
+	"crypto/sha1"
+	"encoding/hex"
+	"strings"
+)
+
+// A script is a Lua script the store runs with EVALSHA, loading it with
+// EVAL when the server does not know it yet.
+type script struct {
+	src string
+	sha string
+}
+
+func newScript(src string) *script {
+	sum := sha1.Sum([]byte(src))
+	return &script{src: src, sha: hex.EncodeToString(sum[:])}
+}
+
+// eval runs sc on key with args: EVALSHA, and EVAL once if the server
+// answers NOSCRIPT.
+func (s *Store) eval(ctx context.Context, sc *script, key string, args ...string) Reply {
+	r := s.c.Do(ctx, Cmd{Name: "EVALSHA", Pre: []string{sc.sha, "1"}, Key: key, Args: args})
+	if r.Err != nil && strings.HasPrefix(r.Err.Error(), "NOSCRIPT") {
+		r = s.c.Do(ctx, Cmd{Name: "EVAL", Pre: []string{sc.src, "1"}, Key: key, Args: args})
+	}
+	return r
+}
 
 // The history capability ([kv.Historian]) keeps a key's versions in a Redis
 // list, oldest first, newest last (RPUSH), the layout of the Python config
 // store. A key that holds a plain string counts as a history of one entry.
 
-// AppendScript appends ARGV[1] to the history at KEYS[1] and returns the new
+// appendScript appends ARGV[1] to the history at KEYS[1] and returns the new
 // length, which is the version of the appended value. A plain string key is
 // first converted, in the same atomic step, into a list holding the old value
 // as version 1 (GET, DEL, RPUSH old new): watchers see "del" then "rpush".
 // A key of any other type yields a WRONGTYPE error reply.
-const AppendScript = `
+var appendScript = newScript(`
 local t = redis.call('TYPE', KEYS[1])['ok']
 if t == 'string' then
 	local old = redis.call('GET', KEYS[1])
@@ -20,13 +49,13 @@ if t ~= 'list' and t ~= 'none' then
 	return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value')
 end
 return redis.call('RPUSH', KEYS[1], ARGV[1])
-`
+`)
 
-// LatestScript returns the newest entry of the history at KEYS[1] with its
+// latestScript returns the newest entry of the history at KEYS[1] with its
 // version, read atomically, as the array {version, value}: {LLEN, LINDEX -1}
 // for a list and {1, value} for a plain string. It returns a nil reply when
 // the key does not exist and a WRONGTYPE error reply for any other type.
-const LatestScript = `
+var latestScript = newScript(`
 local t = redis.call('TYPE', KEYS[1])['ok']
 if t == 'none' then
 	return false
@@ -38,9 +67,9 @@ if t == 'list' then
 	return {redis.call('LLEN', KEYS[1]), redis.call('LINDEX', KEYS[1], -1)}
 end
 return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value')
-`
+`)
 
-// PruneScript empties old entries of the history at KEYS[1] and returns how
+// pruneScript empties old entries of the history at KEYS[1] and returns how
 // many it emptied. ARGV[1] is before, at least 1 (the caller checks it):
 // the entries of versions below before are emptied (LSET index ""), version
 // v being index v-1, never the newest (index LLEN-1). It works from the
@@ -48,7 +77,7 @@ return redis.error_reply('WRONGTYPE Operation against a key holding the wrong ki
 // empty, so pruning after every append empties one entry each time. Watchers
 // see one "lset" per entry emptied. A missing key and a plain string are left
 // alone (0); a key of any other type yields a WRONGTYPE error reply.
-const PruneScript = `
+var pruneScript = newScript(`
 local t = redis.call('TYPE', KEYS[1])['ok']
 if t == 'none' or t == 'string' then
 	return 0
@@ -64,4 +93,4 @@ while i >= 0 and redis.call('LINDEX', KEYS[1], i) ~= '' do
 	i = i - 1
 end
 return emptied
-`
+`)

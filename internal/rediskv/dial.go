@@ -1,45 +1,14 @@
-package redisproto
+package rediskv
 
 import (
 	"context"
 	"errors"
 	"fmt"
-	"net"
 	"strconv"
 	"strings"
 
 	"github.com/cledar/storekit/kv"
 )
-
-// Defaults of a server address, as the Python original's RedisServiceConfig
-// has them.
-const (
-	DefaultHost = "localhost"
-	DefaultPort = 6379
-)
-
-// Addr returns host:port with the defaults applied to an empty host and a
-// zero port.
-func Addr(host string, port int) string {
-	if host == "" {
-		host = DefaultHost
-	}
-	if port == 0 {
-		port = DefaultPort
-	}
-	return net.JoinHostPort(host, strconv.Itoa(port))
-}
-
-// DescribeServer formats the connection settings of a backend's Config for
-// logs and %v, such as `redis://localhost:6379/0 user="" password=REDACTED
-// tls=false`. The password never appears: only whether there is one.
-func DescribeServer(addr string, db int, username string, hasPassword, tls bool) string {
-	pw := ""
-	if hasPassword {
-		pw = " password=REDACTED"
-	}
-	return fmt.Sprintf("redis://%s/%d user=%q%s tls=%v", addr, db, username, pw, tls)
-}
 
 // Redact returns s with every occurrence of secret replaced by REDACTED.
 func Redact(s, secret string) string {

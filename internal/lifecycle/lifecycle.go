@@ -1,4 +1,8 @@
-package redisproto
+// Package lifecycle keeps a store's open or closed state and the watches
+// that Close must end, for every backend of storekit: a call checks it
+// before it touches anything, a watch registers with it, and Close ends the
+// watches and waits for them.
+package lifecycle
 
 import (
 	"context"
@@ -8,10 +12,10 @@ import (
 	"github.com/cledar/storekit/kv"
 )
 
-// A Lifecycle is whether a backend's store is open, and the watches it runs:
-// [Lifecycle.Close] ends every watch and waits for it. Call
-// [Lifecycle.Init] before anything else; a Lifecycle is not copied after.
-type Lifecycle struct {
+// A Life is whether a store is open, and the watches it runs: [Life.Close]
+// ends every watch and waits for it. Call [Life.Init] before anything else;
+// a Life is not copied after.
+type Life struct {
 	closed atomic.Bool
 	mu     sync.Mutex         // orders Close against the start of a watch
 	life   context.Context    // cancelled by Close; ends every watch
@@ -20,13 +24,13 @@ type Lifecycle struct {
 }
 
 // Init makes l ready: open, with no watch.
-func (l *Lifecycle) Init() {
+func (l *Life) Init() {
 	l.life, l.end = context.WithCancel(context.Background())
 }
 
 // Check returns the error a call must fail with before it touches the
 // server: [kv.ErrClosed] after Close, or ctx's error once ctx is done.
-func (l *Lifecycle) Check(ctx context.Context) error {
+func (l *Life) Check(ctx context.Context) error {
 	if l.closed.Load() {
 		return kv.ErrClosed
 	}
@@ -37,7 +41,7 @@ func (l *Lifecycle) Check(ctx context.Context) error {
 // watch's context wctx ends when ctx ends, when cancel is called or when
 // Close is called. The watch calls done once its goroutines have ended and
 // its channel is closed: Close waits for that.
-func (l *Lifecycle) StartWatch(ctx context.Context) (wctx context.Context, cancel context.CancelFunc, done func(), err error) {
+func (l *Life) StartWatch(ctx context.Context) (wctx context.Context, cancel context.CancelFunc, done func(), err error) {
 	l.mu.Lock()
 	if l.closed.Load() {
 		l.mu.Unlock()
@@ -51,12 +55,12 @@ func (l *Lifecycle) StartWatch(ctx context.Context) (wctx context.Context, cance
 }
 
 // Closing is closed when Close is called.
-func (l *Lifecycle) Closing() <-chan struct{} { return l.life.Done() }
+func (l *Life) Closing() <-chan struct{} { return l.life.Done() }
 
 // Close marks the store closed, ends every watch and waits until each has
 // called its done. It reports false, at once, if the store was closed
 // already.
-func (l *Lifecycle) Close() bool {
+func (l *Life) Close() bool {
 	l.mu.Lock()
 	if l.closed.Load() {
 		l.mu.Unlock()

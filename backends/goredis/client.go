@@ -1,0 +1,173 @@
+package goredis
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/redis/go-redis/v9"
+
+	"github.com/cledar/storekit/internal/rediskv"
+)
+
+// An adapter is a go-redis client as package rediskv runs commands through it.
+type adapter struct{ c redis.UniversalClient }
+
+// args returns cmd's arguments as go-redis takes them.
+func args(cmd rediskv.Cmd) []any {
+	a := make([]any, 0, 2+len(cmd.Pre)+len(cmd.Args))
+	a = append(a, cmd.Name)
+	for _, p := range cmd.Pre {
+		a = append(a, p)
+	}
+	if !cmd.NoKey {
+		a = append(a, cmd.Key)
+	}
+	for _, x := range cmd.Args {
+		a = append(a, x)
+	}
+	return a
+}
+
+func (c *adapter) Do(ctx context.Context, cmd rediskv.Cmd) rediskv.Reply {
+	return do(ctx, c.c, cmd)
+}
+
+// do runs cmd through c.
+func do(ctx context.Context, c redis.UniversalClient, cmd rediskv.Cmd) rediskv.Reply {
+	return reply(c.Do(ctx, args(cmd)...).Result())
+}
+
+func (c *adapter) DoMulti(ctx context.Context, cmds []rediskv.Cmd) []rediskv.Reply {
+	pipe := c.c.Pipeline()
+	results := make([]*redis.Cmd, len(cmds))
+	for i, cmd := range cmds {
+		results[i] = pipe.Do(ctx, args(cmd)...)
+	}
+	_, _ = pipe.Exec(ctx) // errors are per command, below
+	replies := make([]rediskv.Reply, len(cmds))
+	for i, r := range results {
+		replies[i] = reply(r.Result())
+	}
+	return replies
+}
+
+func (c *adapter) Tx(ctx context.Context, cmds []rediskv.Cmd) rediskv.Reply {
+	results := make([]*redis.Cmd, len(cmds))
+	_, err := c.c.TxPipelined(ctx, func(p redis.Pipeliner) error {
+		for i, cmd := range cmds {
+			results[i] = p.Do(ctx, args(cmd)...)
+		}
+		return nil
+	})
+	r := rediskv.Reply{Kind: rediskv.KindArray, Array: make([]rediskv.Reply, len(cmds))}
+	for i, res := range results {
+		r.Array[i] = reply(res.Result())
+	}
+	// An error reply (or a nil reply) of one command is in its own reply;
+	// any other error failed the transaction.
+	var rerr redis.Error
+	if err != nil && !errors.As(err, &rerr) {
+		return rediskv.Reply{Err: err}
+	}
+	return r
+}
+
+// reply turns a go-redis result into a rediskv.Reply.
+func reply(v any, err error) rediskv.Reply {
+	switch {
+	case errors.Is(err, redis.Nil):
+		return rediskv.Reply{Err: err, Nil: true}
+	case err != nil:
+		return rediskv.Reply{Err: err}
+	}
+	return value(v)
+}
+
+// value turns a reply value of go-redis into a rediskv.Reply.
+func value(v any) rediskv.Reply {
+	switch x := v.(type) {
+	case string:
+		return rediskv.Reply{Str: []byte(x), Kind: rediskv.KindStr}
+	case int64:
+		return rediskv.Reply{Int: x, Kind: rediskv.KindInt}
+	case nil:
+		return rediskv.Reply{Nil: true}
+	case []any:
+		r := rediskv.Reply{Kind: rediskv.KindArray, Array: make([]rediskv.Reply, len(x))}
+		for i, e := range x {
+			r.Array[i] = value(e)
+		}
+		return r
+	case map[any]any:
+		r := rediskv.Reply{Kind: rediskv.KindArray, Array: make([]rediskv.Reply, 0, 2*len(x))}
+		for k, e := range x {
+			r.Array = append(r.Array, value(k), value(e))
+		}
+		return r
+	case redis.Error:
+		return rediskv.Reply{Err: x}
+	case error:
+		return rediskv.Reply{Err: x}
+	case bool:
+		if x {
+			return rediskv.Reply{Int: 1, Kind: rediskv.KindInt}
+		}
+		return rediskv.Reply{Kind: rediskv.KindInt}
+	}
+	return rediskv.Reply{Str: fmt.Append(nil, v), Kind: rediskv.KindStr}
+}
+
+func (c *adapter) Layout() rediskv.Layout {
+	switch c.c.(type) {
+	case *redis.ClusterClient:
+		return rediskv.Cluster
+	case *redis.Ring:
+		return rediskv.Sharded
+	}
+	return rediskv.OneServer
+}
+
+// Nodes returns the masters of a cluster, the shards of a ring, or the one
+// server of any other client (an unknown client, such as an AutoPipeliner,
+// is taken as one server on database 0).
+func (c *adapter) Nodes(ctx context.Context) ([]rediskv.Node, error) {
+	var (
+		mu    sync.Mutex
+		nodes []rediskv.Node
+	)
+	collect := func(_ context.Context, nc *redis.Client) error {
+		mu.Lock()
+		defer mu.Unlock()
+		nodes = append(nodes, node(nc, nc.Options().Addr, nc.Options().DB))
+		return nil
+	}
+	var err error
+	switch x := c.c.(type) {
+	case *redis.ClusterClient:
+		err = x.ForEachMaster(ctx, collect)
+	case *redis.Ring:
+		err = x.ForEachShard(ctx, collect)
+	case *redis.Client:
+		err = collect(ctx, x)
+	default:
+		nodes = []rediskv.Node{node(c.c, fmt.Sprintf("%T", c.c), 0)}
+	}
+	if err == nil && len(nodes) == 0 {
+		err = errors.New("the client knows no servers")
+	}
+	return nodes, err
+}
+
+// node returns the rediskv.Node of a client of one server, which is its
+// Handle.
+func node(c redis.UniversalClient, addr string, db int) rediskv.Node {
+	return rediskv.Node{Addr: addr, DB: db, Handle: c, Do: func(ctx context.Context, cmd rediskv.Cmd) rediskv.Reply {
+		return do(ctx, c, cmd)
+	}}
+}
+
+func (c *adapter) Classify(ctx context.Context, err error) error { return classify(ctx, err) }
+
+func (c *adapter) Close() error { return c.c.Close() }

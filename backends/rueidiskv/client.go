@@ -1,0 +1,219 @@
+package rueidiskv
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"sync"
+
+	"github.com/redis/rueidis"
+	"go.uber.org/zap"
+
+	"github.com/cledar/storekit/internal/rediskv"
+)
+
+// An adapter is a rueidis client as package rediskv runs commands through
+// it.
+type adapter struct {
+	c       redialClient
+	cluster bool
+	log     *zap.Logger
+
+	dbMu    sync.Mutex
+	db      int  // the database of the client's connections
+	dbKnown bool // db was given or read
+}
+
+// build makes cmd a rueidis command for c.
+func build(c rueidis.CoreClient, cmd rediskv.Cmd) rueidis.Completed {
+	a := c.B().Arbitrary(cmd.Name).Args(cmd.Pre...)
+	if !cmd.NoKey {
+		a = a.Keys(cmd.Key)
+	}
+	a = a.Args(cmd.Args...)
+	if cmd.ReadOnly {
+		return a.ReadOnly()
+	}
+	return a.Build()
+}
+
+func (a *adapter) Do(ctx context.Context, cmd rediskv.Cmd) rediskv.Reply {
+	return reply(a.c.Do(ctx, build(a.c, cmd)))
+}
+
+func (a *adapter) DoMulti(ctx context.Context, cmds []rediskv.Cmd) []rediskv.Reply {
+	built := make(rueidis.Commands, len(cmds))
+	for i, cmd := range cmds {
+		built[i] = build(a.c, cmd)
+	}
+	replies := make([]rediskv.Reply, len(cmds))
+	for i, r := range a.c.DoMulti(ctx, built...) {
+		replies[i] = reply(r)
+	}
+	return replies
+}
+
+func (a *adapter) Tx(ctx context.Context, cmds []rediskv.Cmd) rediskv.Reply {
+	built := make(rueidis.Commands, 0, len(cmds)+2)
+	built = append(built, a.c.B().Multi().Build())
+	for _, cmd := range cmds {
+		built = append(built, build(a.c, cmd))
+	}
+	built = append(built, a.c.B().Exec().Build())
+	resps := a.c.DoMulti(ctx, built...)
+	return reply(resps[len(resps)-1])
+}
+
+// reply turns a rueidis result into a rediskv.Reply.
+func reply(r rueidis.RedisResult) rediskv.Reply {
+	m, err := r.ToMessage()
+	if err != nil {
+		return rediskv.Reply{Err: err, Nil: rueidis.IsRedisNil(err)}
+	}
+	return message(&m)
+}
+
+// message turns a rueidis message into a rediskv.Reply.
+func message(m *rueidis.RedisMessage) rediskv.Reply {
+	if err := m.Error(); err != nil {
+		return rediskv.Reply{Err: err, Nil: m.IsNil()}
+	}
+	switch {
+	case m.IsInt64():
+		n, _ := m.AsInt64()
+		return rediskv.Reply{Int: n, Kind: rediskv.KindInt}
+	case m.IsString():
+		b, _ := m.AsBytes()
+		return rediskv.Reply{Str: b, Kind: rediskv.KindStr}
+	case m.IsArray():
+		elems, _ := m.ToArray()
+		r := rediskv.Reply{Kind: rediskv.KindArray, Array: make([]rediskv.Reply, len(elems))}
+		for i := range elems {
+			r.Array[i] = message(&elems[i])
+		}
+		return r
+	case m.IsMap():
+		entries, _ := m.ToMap()
+		r := rediskv.Reply{Kind: rediskv.KindArray, Array: make([]rediskv.Reply, 0, 2*len(entries))}
+		for k, v := range entries {
+			r.Array = append(r.Array, rediskv.Reply{Str: []byte(k), Kind: rediskv.KindStr}, message(&v))
+		}
+		return r
+	case m.IsBool():
+		if ok, _ := m.AsBool(); ok {
+			return rediskv.Reply{Int: 1, Kind: rediskv.KindInt}
+		}
+		return rediskv.Reply{Kind: rediskv.KindInt}
+	case m.IsFloat64():
+		f, _ := m.AsFloat64()
+		return rediskv.Reply{Str: fmt.Append(nil, f), Kind: rediskv.KindStr}
+	}
+	return rediskv.Reply{Err: fmt.Errorf("rueidiskv: a reply of an unknown type: %v", m)}
+}
+
+func (a *adapter) Layout() rediskv.Layout {
+	if a.cluster {
+		return rediskv.Cluster
+	}
+	return rediskv.OneServer
+}
+
+// Nodes returns the masters of a cluster (rueidis's Nodes lists replicas
+// too, so each node is asked its ROLE), or the server the client reaches:
+// the one server, or a Sentinel client's current master.
+func (a *adapter) Nodes(ctx context.Context) ([]rediskv.Node, error) {
+	all := a.c.Nodes()
+	addrs := slices.Sorted(func(yield func(string) bool) {
+		for a := range all {
+			if !yield(a) {
+				return
+			}
+		}
+	})
+	if !a.cluster {
+		db, err := a.database(ctx)
+		if err != nil {
+			return nil, err
+		}
+		var nodes []rediskv.Node
+		for _, addr := range addrs {
+			// A Sentinel client that sends reads to replicas lists one too.
+			if len(addrs) == 1 || isMaster(ctx, all[addr]) {
+				nodes = append(nodes, node(all[addr], addr, db))
+			}
+		}
+		if len(nodes) == 0 {
+			return nil, errors.New("the client knows no master")
+		}
+		return nodes, nil
+	}
+	var nodes []rediskv.Node
+	for _, addr := range addrs {
+		c := all[addr]
+		role, err := c.Do(ctx, c.B().Role().Build()).ToArray()
+		if err != nil {
+			return nil, fmt.Errorf("ROLE on %s: %w", addr, err)
+		}
+		if len(role) > 0 {
+			if r, _ := role[0].ToString(); r == "master" {
+				nodes = append(nodes, node(c, addr, 0))
+			}
+		}
+	}
+	if len(nodes) == 0 {
+		return nil, errors.New("the client knows no master")
+	}
+	return nodes, nil
+}
+
+// node returns the rediskv.Node of a client of one server, which is its
+// Handle.
+func node(c rueidis.Client, addr string, db int) rediskv.Node {
+	return rediskv.Node{Addr: addr, DB: db, Handle: c, Do: func(ctx context.Context, cmd rediskv.Cmd) rediskv.Reply {
+		return reply(c.Do(ctx, build(c, cmd)))
+	}}
+}
+
+// isMaster reports whether c's server says with ROLE that it is a master.
+func isMaster(ctx context.Context, c rueidis.Client) bool {
+	role, err := c.Do(ctx, c.B().Role().Build()).ToArray()
+	if err != nil || len(role) == 0 {
+		return false
+	}
+	r, _ := role[0].ToString()
+	return r == "master"
+}
+
+// database returns the database number of the client's connections: the
+// one Open or Dial selected, or the one CLIENT INFO reports. A server
+// without CLIENT INFO (before Redis 6.2) is taken to use database 0.
+func (a *adapter) database(ctx context.Context) (int, error) {
+	a.dbMu.Lock()
+	defer a.dbMu.Unlock()
+	if a.dbKnown {
+		return a.db, nil
+	}
+	info, err := a.c.Do(ctx, a.c.B().ClientInfo().Build()).ToString()
+	if err != nil {
+		if classify(ctx, err) != nil {
+			return 0, err
+		}
+		a.log.Warn("rueidiskv: CLIENT INFO failed, so the store takes its client to use database 0", zap.Error(err))
+		a.db, a.dbKnown = 0, true
+		return 0, nil
+	}
+	db, ok := rediskv.ClientInfoDB(info)
+	if !ok {
+		a.log.Warn("rueidiskv: CLIENT INFO has no db field, so the store takes its client to use database 0")
+	}
+	a.db, a.dbKnown = db, true
+	return db, nil
+}
+
+func (a *adapter) Classify(ctx context.Context, err error) error { return classify(ctx, err) }
+
+func (a *adapter) Close() error {
+	a.c.Close()
+	return nil
+}

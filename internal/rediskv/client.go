@@ -1,0 +1,134 @@
+package rediskv
+
+import (
+	"context"
+
+	"github.com/cledar/storekit/internal/rediswatch"
+)
+
+// A Client is one Redis client library as the [Store] uses it: a way to run
+// commands, to reach the servers that hold keys, and to subscribe. Each
+// Redis backend implements it over its library; everything else is the
+// Store's.
+type Client interface {
+	// Do runs cmd and returns its reply. On a cluster, cmd.Key picks the
+	// node.
+	Do(ctx context.Context, cmd Cmd) Reply
+
+	// DoMulti sends cmds in one round trip to each server they go to (a
+	// pipeline: not atomic) and returns their replies in order. On a
+	// cluster each command goes to the node of its Key.
+	DoMulti(ctx context.Context, cmds []Cmd) []Reply
+
+	// Tx runs cmds, whose keys share one hash slot, in one MULTI/EXEC
+	// transaction and returns EXEC's reply: an array of their replies.
+	Tx(ctx context.Context, cmds []Cmd) Reply
+
+	// Layout says how the client spreads keys over servers.
+	Layout() Layout
+
+	// Nodes returns the servers that hold keys: the one server, every
+	// master of a cluster, every shard of a ring.
+	Nodes(ctx context.Context) ([]Node, error)
+
+	// Servers returns the servers a watch subscribes on, each known by an ID
+	// that changes when another server takes its place (see
+	// rediswatch.Server); their Node is a [Node].
+	Servers(ctx context.Context) ([]rediswatch.Server, error)
+
+	// Subscribe PSUBSCRIBEs on a server of Servers (see
+	// rediswatch.Client).
+	Subscribe(ctx context.Context, srv rediswatch.Server, channel string, confirmed func(), deliver func(channel, message string)) error
+
+	// Classify returns what err, returned for a call made with ctx, stands
+	// for: a kv sentinel, the context's error, or nil for an operation
+	// error (the server rejected the request).
+	Classify(ctx context.Context, err error) error
+
+	// Close closes the client.
+	Close() error
+}
+
+// A Layout is how a client spreads keys over servers.
+type Layout uint8
+
+const (
+	// OneServer: every key is on one server (standalone, or Sentinel's
+	// master).
+	OneServer Layout = iota
+	// Cluster: keys are spread by hash slot; a command may touch several
+	// keys only if they share a slot.
+	Cluster
+	// Sharded: keys are spread by the client (a go-redis ring); a command
+	// touches one key.
+	Sharded
+)
+
+// A Node is one server that holds keys.
+type Node struct {
+	// Addr names the server in logs and errors.
+	Addr string
+	// DB is the database the client uses on it.
+	DB int
+	// Do runs a command on this server.
+	Do func(ctx context.Context, cmd Cmd) Reply
+	// Handle is the backend's own handle on the server, such as its
+	// client library's client for it.
+	Handle any
+}
+
+// A Cmd is one Redis command: Name, Pre, Key (unless NoKey), then Args.
+type Cmd struct {
+	// Name is the command, such as "GET".
+	Name string
+	// Pre are the arguments before the key, such as EVALSHA's digest and
+	// key count.
+	Pre []string
+	// Key is the key the command works on; on a cluster it routes the
+	// command. It may be empty: an empty key is a key.
+	Key string
+	// NoKey marks a command without a key (PING, SCAN, CONFIG, ...).
+	NoKey bool
+	// Args are the arguments after the key.
+	Args []string
+	// ReadOnly marks a command that changes nothing, which a client may
+	// send again after a network error.
+	ReadOnly bool
+}
+
+// A Reply is the outcome of one command.
+type Reply struct {
+	// Err is the error: an error reply, the client's own error, or with
+	// Nil, the client's error for a nil reply.
+	Err error
+	// Nil reports a nil reply (such as GET of a missing key).
+	Nil bool
+	// Str is a simple or bulk string reply, which the caller may keep.
+	Str []byte
+	// Int is an integer reply.
+	Int int64
+	// Array is an array reply, or a map reply flattened into key, value,
+	// key, value.
+	Array []Reply
+	// Kind says which of the fields holds the reply.
+	Kind Kind
+}
+
+// A Kind is the type of a [Reply].
+type Kind uint8
+
+// The kinds of replies.
+const (
+	KindNone Kind = iota // an error or a nil reply
+	KindStr
+	KindInt
+	KindArray
+)
+
+// Bytes returns a string reply, a non-nil empty slice for an empty one.
+func (r Reply) Bytes() []byte {
+	if r.Str == nil {
+		return []byte{}
+	}
+	return r.Str
+}

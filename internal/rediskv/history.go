@@ -1,0 +1,163 @@
+package rediskv
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/cledar/storekit/internal/validate"
+	"github.com/cledar/storekit/kv"
+)
+
+// maxTypeRetries bounds how often At and History re-read a key whose type
+// changes between their list read and their plain-value read.
+const maxTypeRetries = 3
+
+// Append implements [kv.Historian]: a Lua script RPUSHes value, first
+// converting a plain value into version 1 atomically (watchers then see
+// OpDelete before OpAppend).
+func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, error) {
+	if err := s.life.Check(ctx); err != nil {
+		return 0, s.Fail("append", key, err)
+	}
+	r := s.eval(ctx, appendScript, key, string(value))
+	s.wrote(key)
+	if r.Err != nil {
+		return 0, s.KeyErr(ctx, "append", key, r.Err)
+	}
+	return r.Int, nil
+}
+
+// Prune implements [kv.Pruner] with a Lua script that empties the entries
+// below version before (LSET index ""), from before-1 down to the first entry
+// already empty, never the newest; watchers hear one OpSet per entry emptied.
+// A missing key or a plain value is left alone.
+func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error) {
+	if err := s.life.Check(ctx); err != nil {
+		return 0, s.Fail("prune", key, err)
+	}
+	if err := validate.Before(before); err != nil {
+		return 0, s.Fail("prune", key, err)
+	}
+	r := s.eval(ctx, pruneScript, key, strconv.FormatInt(before, 10))
+	s.wrote(key)
+	if r.Err != nil {
+		return 0, s.KeyErr(ctx, "prune", key, r.Err)
+	}
+	return int(r.Int), nil
+}
+
+// Latest implements [kv.Historian] with a Lua script that reads the length
+// and the last entry in one atomic step. A plain value is version 1.
+func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
+	if err := s.life.Check(ctx); err != nil {
+		return nil, 0, s.Fail("latest", key, err)
+	}
+	r := s.eval(ctx, latestScript, key)
+	if r.Err != nil {
+		return nil, 0, s.KeyErr(ctx, "latest", key, r.Err)
+	}
+	if r.Kind != KindArray || len(r.Array) != 2 || r.Array[0].Kind != KindInt || r.Array[1].Kind != KindStr {
+		return nil, 0, s.Fail("latest", key, fmt.Errorf("%w from the script: %+v", errUnexpected, r))
+	}
+	return r.Array[1].Bytes(), r.Array[0].Int, nil
+}
+
+// At implements [kv.Historian] with LINDEX. For a key that holds a plain
+// value it reads the value and its type in one transaction: version 1 is
+// the value, later versions do not exist.
+func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, error) {
+	if err := s.life.Check(ctx); err != nil {
+		return nil, s.Fail("at", key, err)
+	}
+	if err := validate.Version(version); err != nil {
+		return nil, s.Fail("at", key, err)
+	}
+	var v []byte
+	err := s.readHistory(ctx, "at", key, func() error {
+		r := s.c.Do(ctx, Cmd{Name: "LINDEX", Key: key, Args: []string{strconv.FormatInt(version-1, 10)}, ReadOnly: true})
+		v = r.Bytes()
+		return r.Err
+	}, func(plain []byte) error {
+		if version != 1 {
+			return s.Fail("at", key, fmt.Errorf("version %d is beyond a plain value (version 1): %w", version, kv.ErrNotFound))
+		}
+		v = plain
+		return nil
+	})
+	if err != nil {
+		return nil, err
+	}
+	return v, nil
+}
+
+// History implements [kv.Historian] with LRANGE 0 -1; a plain value is a
+// history of one entry.
+func (s *Store) History(ctx context.Context, key string) ([][]byte, error) {
+	if err := s.life.Check(ctx); err != nil {
+		return nil, s.Fail("history", key, err)
+	}
+	var entries [][]byte
+	err := s.readHistory(ctx, "history", key, func() error {
+		r := s.c.Do(ctx, Cmd{Name: "LRANGE", Key: key, Args: []string{"0", "-1"}, ReadOnly: true})
+		if r.Err != nil {
+			return r.Err
+		}
+		if len(r.Array) == 0 {
+			return errMissing // LRANGE of a missing key
+		}
+		entries = make([][]byte, len(r.Array))
+		for i := range r.Array {
+			entries[i] = r.Array[i].Bytes()
+		}
+		return nil
+	}, func(plain []byte) error {
+		entries = [][]byte{plain}
+		return nil
+	})
+	return entries, err
+}
+
+// errMissing stands for a missing key found without a nil reply.
+var errMissing = fmt.Errorf("no such key: %w", kv.ErrNotFound)
+
+// readHistory runs readList, a read of key as a list. When the key holds a
+// plain value instead, it reads that value and its type atomically (MULTI,
+// TYPE, GET, EXEC) and calls onPlain with it; when it turns out to be a list
+// after all (the key was changed in between), it tries again.
+func (s *Store) readHistory(ctx context.Context, op, key string, readList func() error, onPlain func([]byte) error) error {
+	var err error
+	for range maxTypeRetries {
+		err = readList()
+		if !s.IsWrongType(err) {
+			if err != nil {
+				return s.KeyErr(ctx, op, key, err)
+			}
+			return nil
+		}
+		tx := s.c.Tx(ctx, []Cmd{{Name: "TYPE", Key: key, ReadOnly: true}, {Name: "GET", Key: key, ReadOnly: true}})
+		if tx.Err == nil && (tx.Kind != KindArray || len(tx.Array) != 2) {
+			tx.Err = fmt.Errorf("%w to MULTI TYPE GET EXEC: %+v", errUnexpected, tx)
+		}
+		if tx.Err != nil {
+			return s.KeyErr(ctx, op, key, tx.Err)
+		}
+		typ, get := tx.Array[0], tx.Array[1]
+		if typ.Err != nil {
+			return s.KeyErr(ctx, op, key, typ.Err)
+		}
+		switch string(typ.Str) {
+		case "string":
+			if get.Err != nil && !get.Nil {
+				return s.KeyErr(ctx, op, key, get.Err)
+			}
+			return onPlain(get.Bytes())
+		case "list":
+			continue // changed since readList
+		case "none":
+			return s.Fail(op, key, kv.ErrNotFound)
+		}
+		return s.KeyErr(ctx, op, key, err) // another Redis type: WRONGTYPE
+	}
+	return fmt.Errorf("%s: %s %s: the key kept changing type: %w: %w", s.o.Backend, op, kv.QuoteKey(key), kv.ErrConflict, err)
+}

@@ -1,0 +1,124 @@
+package rediskv
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cledar/storekit/kv"
+)
+
+// MaxMGetKeys bounds the keys of one MGET.
+const MaxMGetKeys = 1000
+
+// GetMulti implements [kv.MultiGetter]: one MGET (at most MaxMGetKeys keys
+// each) on one server; on a cluster one MGET per hash slot, pipelined, so
+// that each node gets its MGETs in one round trip and the nodes work at
+// once; on a ring one GET per key, pipelined. A key that holds a history or
+// another Redis type has Found false, as MGET reports it.
+func (s *Store) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
+	return s.GetMultiVia(ctx, keys, s.ServerGetMulti)
+}
+
+// GetMultiVia is GetMulti with the keys read by read, such as through a
+// client-side cache, which fills vals and returns the client's error.
+func (s *Store) GetMultiVia(ctx context.Context, keys []string, read func(ctx context.Context, keys []string, vals []kv.Value) error) ([]kv.Value, error) {
+	op := fmt.Sprintf("getmulti (%d keys)", len(keys))
+	if err := s.life.Check(ctx); err != nil {
+		return nil, fmt.Errorf("%s: %s: %w", s.o.Backend, op, err)
+	}
+	vals := make([]kv.Value, len(keys))
+	if len(keys) == 0 {
+		return vals, nil
+	}
+	if err := read(ctx, keys, vals); err != nil {
+		return nil, s.Err(ctx, op, err)
+	}
+	return vals, nil
+}
+
+// ServerGetMulti reads keys from the servers into vals, as GetMulti does,
+// and returns the client's error.
+func (s *Store) ServerGetMulti(ctx context.Context, keys []string, vals []kv.Value) error {
+	if s.c.Layout() == Sharded {
+		return s.getEach(ctx, keys, vals)
+	}
+	groups := s.MGetGroups(keys)
+	cmds := make([]Cmd, len(groups))
+	for i, g := range groups {
+		cmds[i] = Cmd{Name: "MGET", Key: g.Keys[0], Args: g.Keys[1:], ReadOnly: true}
+	}
+	var replies []Reply
+	if len(cmds) == 1 {
+		replies = []Reply{s.c.Do(ctx, cmds[0])}
+	} else {
+		replies = s.c.DoMulti(ctx, cmds)
+	}
+	for i, r := range replies {
+		if err := MGetValues(r, groups[i], vals); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// MGetValues puts the reply r to the MGET of g into vals.
+func MGetValues(r Reply, g SlotGroup, vals []kv.Value) error {
+	if r.Err != nil {
+		return r.Err
+	}
+	if r.Kind != KindArray || len(r.Array) != len(g.Keys) {
+		return fmt.Errorf("%w to an MGET of %d keys: %+v", errUnexpected, len(g.Keys), r)
+	}
+	for j, e := range r.Array {
+		if e.Kind == KindStr {
+			vals[g.Pos[j]] = kv.Value{Data: e.Bytes(), Found: true}
+		}
+	}
+	return nil
+}
+
+// getEach reads keys with one pipelined GET each.
+func (s *Store) getEach(ctx context.Context, keys []string, vals []kv.Value) error {
+	cmds := make([]Cmd, len(keys))
+	for i, k := range keys {
+		cmds[i] = Cmd{Name: "GET", Key: k, ReadOnly: true}
+	}
+	for i, r := range s.c.DoMulti(ctx, cmds) {
+		switch {
+		case r.Err == nil:
+			vals[i] = kv.Value{Data: r.Bytes(), Found: true}
+		case r.Nil, s.IsWrongType(r.Err):
+			// missing, as MGET reports it
+		default:
+			return r.Err
+		}
+	}
+	return nil
+}
+
+// MGetGroups splits keys into the key lists of the MGETs that read them: by
+// hash slot on a cluster, and at most MaxMGetKeys each. Pos[i] of a group is
+// the index in keys of its Keys[i].
+func (s *Store) MGetGroups(keys []string) []SlotGroup {
+	var groups []SlotGroup
+	if s.c.Layout() == Cluster {
+		groups = GroupBySlot(keys)
+	} else {
+		pos := make([]int, len(keys))
+		for i := range pos {
+			pos[i] = i
+		}
+		groups = []SlotGroup{{Keys: keys, Pos: pos}}
+	}
+	if len(groups) == 1 && len(keys) <= MaxMGetKeys {
+		return groups
+	}
+	var out []SlotGroup
+	for _, g := range groups {
+		for lo := 0; lo < len(g.Keys); lo += MaxMGetKeys {
+			hi := min(lo+MaxMGetKeys, len(g.Keys))
+			out = append(out, SlotGroup{Slot: g.Slot, Keys: g.Keys[lo:hi], Pos: g.Pos[lo:hi]})
+		}
+	}
+	return out
+}

@@ -1,0 +1,67 @@
+package rediskv
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/cledar/storekit/internal/rediswatch"
+	"github.com/cledar/storekit/kv"
+)
+
+// Watch implements [kv.Watcher] with keyspace notifications, through
+// package rediswatch: see the backends' documentation.
+func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, error) {
+	if err := s.life.Check(ctx); err != nil {
+		return nil, s.Fail("watch", pattern, err)
+	}
+	return rediswatch.Start(ctx, &s.life, watchClient{s}, pattern, rediswatch.Options{
+		Backend:              s.o.Backend,
+		Log:                  s.o.Log,
+		Buffer:               s.o.WatchBuffer,
+		EnableKeyspaceEvents: s.o.EnableKeyspaceEvents,
+		Interval:             s.o.TopologyInterval,
+		Wrap:                 s.Err,
+		Changed:              s.o.Changed,
+		Missed:               s.o.Missed,
+	})
+}
+
+// watchClient is a store's client as a watch uses it.
+type watchClient struct{ s *Store }
+
+func (w watchClient) Servers(ctx context.Context) ([]rediswatch.Server, error) {
+	return w.s.c.Servers(ctx)
+}
+
+func (w watchClient) Subscribe(ctx context.Context, srv rediswatch.Server, channel string,
+	confirmed func(), deliver func(channel, message string)) error {
+	return w.s.c.Subscribe(ctx, srv, channel, confirmed, deliver)
+}
+
+// Notify reads and changes the setting with CONFIG GET and CONFIG SET on
+// the server's node.
+func (w watchClient) Notify(srv rediswatch.Server) rediswatch.NotifyAccess {
+	n := srv.Node.(Node)
+	const param = rediswatch.NotifyParam
+	return rediswatch.NotifyAccess{
+		Addr: srv.Addr,
+		Get: func(ctx context.Context) (map[string]string, error) {
+			r := n.Do(ctx, Cmd{Name: "CONFIG", NoKey: true, Args: []string{"GET", param}, ReadOnly: true})
+			if r.Err != nil {
+				return nil, r.Err
+			}
+			if r.Kind != KindArray || len(r.Array)%2 != 0 {
+				return nil, fmt.Errorf("%w to CONFIG GET: %+v", errUnexpected, r)
+			}
+			vals := make(map[string]string, len(r.Array)/2)
+			for i := 0; i < len(r.Array); i += 2 {
+				vals[string(r.Array[i].Str)] = string(r.Array[i+1].Str)
+			}
+			return vals, nil
+		},
+		Set: func(ctx context.Context, value string) error {
+			return n.Do(ctx, Cmd{Name: "CONFIG", NoKey: true, Args: []string{"SET", param, value}}).Err
+		},
+		Unreachable: func(ctx context.Context, err error) bool { return w.s.c.Classify(ctx, err) != nil },
+	}
+}

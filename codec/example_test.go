@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -287,4 +288,51 @@ func ExampleTime() {
 	// 2025-01-01T12:00:00.5+02:00 false
 	// 2025-01-01T12:00:00Z false
 	// 2025-01-01T12:00:00Z true
+}
+
+// Numbers read into an interface (here the values of a map[string]any) are
+// json.Numbers that keep the exact text another service wrote: an integer
+// beyond 2^53 keeps every digit and a float stays a float, so a value read
+// and written back is what was read. Floats are written as Python writes
+// them, with NaN and the infinities as json.dumps writes them.
+func ExampleJSON_numbers() {
+	c := codec.JSON[map[string]any](nil)
+	v, err := c.Decode([]byte(`{"id": 9223372036854775807, "ratio": 2.0, "score": NaN}`))
+	if err != nil {
+		panic(err)
+	}
+	id := v["id"].(json.Number)
+	n, _ := id.Int64()
+	fmt.Printf("%T %d\n", id, n)
+	b, _ := c.Encode(v)
+	fmt.Println(string(b))
+
+	type Reading struct {
+		Value float64   `json:"value"`
+		Peaks []float32 `json:"peaks"`
+	}
+	b, _ = codec.JSON[Reading](nil).Encode(Reading{Value: 2, Peaks: []float32{1e16, 1e-5, float32(math.Inf(1))}})
+	fmt.Println(string(b))
+	// Output:
+	// json.Number 9223372036854775807
+	// {"id": 9223372036854775807, "ratio": 2.0, "score": NaN}
+	// {"value": 2.0, "peaks": [1e+16, 1e-05, Infinity]}
+}
+
+// DisallowNaN refuses NaN and the infinities, which JSON (RFC 8259) does not
+// have, on both sides: as Python's json.dumps(..., allow_nan=False) on
+// writes, and on reads of what another service wrote.
+func ExampleJSONOptions_disallowNaN() {
+	c := codec.JSON[map[string]float64](&codec.JSONOptions{DisallowNaN: true})
+	_, err := c.Encode(map[string]float64{"score": math.Inf(1)})
+	fmt.Println(err)
+	_, err = c.Decode([]byte(`{"score": NaN}`))
+	fmt.Println(err)
+
+	var nf *codec.NonFiniteError
+	fmt.Println(errors.As(err, &nf), nf.Value, nf.Offset)
+	// Output:
+	// codec: Infinity is not allowed (JSONOptions.DisallowNaN)
+	// codec: NaN is not allowed (JSONOptions.DisallowNaN) at offset 10
+	// true NaN 10
 }

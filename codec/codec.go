@@ -48,8 +48,9 @@ type JSONOptions struct {
 // and everything else (structs, maps, slices, arrays) as JSON in the form
 // Python's json.dumps writes. A number read into an interface (such as a
 // value of a map[string]any) is a json.Number holding the number's exact
-// text, and is written back as it is. Decode calls a Validate method of T
-// after decoding. opts may be nil.
+// text, and is written back as it is. Encode calls a Validate method of T
+// before it returns the encoding, and Decode after decoding. opts may be
+// nil.
 func JSON[T any](opts *JSONOptions) Codec[T] {
 	t := reflect.TypeFor[T]()
 	c := &jsonCodec[T]{
@@ -87,7 +88,14 @@ func (c *jsonCodec[T]) Encode(v T) ([]byte, error) {
 }
 
 func (c *jsonCodec[T]) encode(v T) ([]byte, error) {
-	return c.plan.encode(reflect.ValueOf(&v).Elem(), !c.dec.noNaN)
+	data, err := c.plan.encode(reflect.ValueOf(&v).Elem(), !c.dec.noNaN)
+	if err == nil && c.validate {
+		err = validate(&v)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 // Decode implements [Codec].
@@ -117,12 +125,15 @@ func (c *jsonCodec[T]) decode(data []byte) (T, error) {
 	return *p, nil
 }
 
-// A Validator checks a decoded value. A type T (or *T) with a Validate method
-// is validated by [JSON]'s Decode right after decoding, and so by every read
+// A Validator checks a value. A type T (or *T) with a Validate method is
+// validated by [JSON]'s Decode right after decoding, and so by every read
 // of a [Store] with the default codec; an error fails the read with a
 // [*DeserializationError] that says "Validation failed" (a failed value in a
-// bulk read). It is the counterpart of a Pydantic model's validators. A
-// custom Codec may call Validate too.
+// bulk read). [JSON]'s Encode validates too, before a value is written: an
+// error fails [Store.Set] and [Store.SetWithTTL] with a
+// [*SerializationError] that says "Validation failed", and nothing is
+// written. It is the counterpart of a Pydantic model's validators. A custom
+// Codec may call Validate too.
 type Validator interface {
 	Validate() error
 }

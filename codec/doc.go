@@ -43,8 +43,9 @@
 // (such as any) is always read as JSON: a string written into one is read
 // back only through [Store.GetRaw], as in the original. A JSON null is not a
 // value: reading one fails. After decoding, a type with a Validate method
-// ([Validator]) is validated. [JSONOptions.Strict] rejects JSON objects with
-// unknown fields.
+// ([Validator]) is validated; it is validated before encoding too, and a
+// value that fails is not written. [JSONOptions.Strict] rejects JSON objects
+// with unknown fields.
 //
 // A number read into an interface, at any depth (any, map[string]any,
 // []any, a struct field of type any), is a [encoding/json.Number]: a string
@@ -130,7 +131,10 @@
 //     failure, a dropped connection, a failed authentication) or is closed
 //     ([kv.ErrClosed]).
 //   - [*SerializationError], "Failed to serialize value for Redis key
-//     '<key>'": the value cannot be encoded; nothing was written.
+//     '<key>'": the value cannot be encoded; nothing was written. A value
+//     whose Validate method fails is one too, with the read's text,
+//     "Validation failed for key '<key>' and model '<Model>'", and matches
+//     [ErrValidation].
 //   - [*DeserializationError], "Failed to decode JSON for key '<key>'" when
 //     the stored bytes are not of the format, or "Validation failed for key
 //     '<key>' and model '<Model>'" when they are well-formed but not a valid

@@ -79,17 +79,28 @@ func (e *ConnectionError) Unwrap() error { return e.Err }
 // A SerializationError reports a value that could not be encoded, so nothing
 // was written: a nil pointer, map, slice or interface, a type with no encoding
 // (a channel, a function, a complex number), a NaN or an infinity under
-// [JSONOptions.DisallowNaN], or an error from a MarshalJSON or MarshalText
-// method.
+// [JSONOptions.DisallowNaN], an error from a MarshalJSON or MarshalText
+// method, or a value whose Validate method failed ([Validator]; the error
+// then matches [ErrValidation]).
 type SerializationError struct {
 	// Key is the key the value was meant for.
 	Key string
+	// Model is the name of the value's Go type, as in a
+	// [DeserializationError]; it appears in the text of a validation
+	// failure only.
+	Model string
 	// Err is the encoder's error.
 	Err error
 }
 
-// Error returns "Failed to serialize value for Redis key '<Key>': <Err>".
+// Error returns "Validation failed for key '<Key>' and model '<Model>':
+// <Err>" when Err matches [ErrValidation] (the text of the same failure on
+// a read), and otherwise "Failed to serialize value for Redis key '<Key>':
+// <Err>".
 func (e *SerializationError) Error() string {
+	if errors.Is(e.Err, ErrValidation) {
+		return withCause("Validation failed for key '"+e.Key+"' and model '"+e.Model+"'", e.Err)
+	}
 	return withCause("Failed to serialize value for Redis key '"+e.Key+"'", e.Err)
 }
 

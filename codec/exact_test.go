@@ -228,6 +228,56 @@ func TestNonFiniteStore(t *testing.T) {
 	}
 }
 
+// TestValidateOnWrite checks that a value whose Validate method fails is
+// refused by Encode, Set and SetWithTTL with the validation error, and
+// that nothing is written.
+func TestValidateOnWrite(t *testing.T) {
+	ctx := backendtest.Context(t)
+	store := newMemory(t)
+	if _, err := codec.JSON[validated](nil).Encode(validated{-1}); !errors.Is(err, codec.ErrValidation) {
+		t.Errorf("Encode: %v, want a validation failure", err)
+	}
+	if _, err := codec.JSON[*ptrValidated](nil).Encode(&ptrValidated{"ab"}); !errors.Is(err, codec.ErrValidation) {
+		t.Errorf("Encode through a pointer: %v, want a validation failure", err)
+	}
+	if _, err := codec.JSON[any](nil).Encode(validated{-1}); !errors.Is(err, codec.ErrValidation) {
+		t.Errorf("Encode through an interface: %v, want a validation failure", err)
+	}
+	if _, err := codec.JSON[validName](nil).Encode(""); !errors.Is(err, codec.ErrValidation) {
+		t.Errorf("Encode of a verbatim string: %v, want a validation failure", err)
+	}
+	if _, err := codec.JSON[*ptrValidated](nil).Encode(nil); err == nil || errors.Is(err, codec.ErrValidation) {
+		t.Errorf("Encode of a nil pointer: %v, want the nil value refused before Validate is called", err)
+	}
+
+	s := codec.New[ptrValidated](store, nil)
+	writes := map[string]func() error{
+		"Set":        func() error { return s.Set(ctx, "acct", ptrValidated{"nobody"}) },
+		"SetWithTTL": func() error { return s.SetWithTTL(ctx, "acct", ptrValidated{"nobody"}, time.Hour) },
+	}
+	for name, write := range writes {
+		err := write()
+		se := asError[*codec.SerializationError](t, err)
+		if !errors.Is(err, codec.ErrValidation) || se.Key != "acct" || se.Model != "ptrValidated" {
+			t.Errorf("%s: %+v, want a validation failure for key acct and model ptrValidated", name, se)
+		}
+		if want := "Validation failed for key 'acct' and model 'ptrValidated': email needs an @"; err.Error() != want {
+			t.Errorf("%s: %q, want %q", name, err, want)
+		}
+		if _, found, _ := s.GetRaw(ctx, "acct"); found {
+			t.Errorf("%s wrote the invalid value", name)
+		}
+	}
+	if err := s.Set(ctx, "acct", ptrValidated{"a@b"}); err != nil {
+		t.Errorf("a valid value: %v", err)
+	}
+	// The message of any other failure is unchanged.
+	err := codec.New[map[string]any](store, nil).Set(ctx, "m", map[string]any{"c": make(chan int)})
+	if !strings.HasPrefix(err.Error(), "Failed to serialize value for Redis key 'm': ") {
+		t.Errorf("%q", err)
+	}
+}
+
 // The types of TestEncodeAsEncodingJSON: the rules of encoding/json for
 // which fields are written, and how.
 type (

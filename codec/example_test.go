@@ -233,9 +233,18 @@ func ExampleValidator() {
 
 	var de *codec.DeserializationError
 	fmt.Println(errors.As(err, &de), de.Key, de.Model, errors.Is(err, codec.ErrValidation))
+
+	// An invalid value is not written either.
+	err = accounts.Set(ctx, "account:2", Account{Email: "nobody"})
+	fmt.Println(err)
+	var se *codec.SerializationError
+	_, found, _ := accounts.GetRaw(ctx, "account:2")
+	fmt.Println(errors.As(err, &se), errors.Is(err, codec.ErrValidation), found)
 	// Output:
 	// Validation failed for key 'account:1' and model 'Account': email must contain @
 	// true account:1 Account true
+	// Validation failed for key 'account:2' and model 'Account': email must contain @
+	// true true false
 }
 
 // JSON writes what Python's json.dumps writes: spaces after separators,

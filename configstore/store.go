@@ -320,8 +320,10 @@ func (s *Store[T]) Latest(key string) (T, int64, bool) {
 // atomically. With [Options.HistoryLimit] set, older versions are then
 // emptied; a failure to do so is logged, not returned.
 //
-// A value that cannot be encoded, or encodes to no bytes at all, is a
-// [*codec.SerializationError] and nothing is written.
+// A value that cannot be encoded, encodes to no bytes at all, or fails its
+// Validate method (see [codec.Validator]; the error then matches
+// [codec.ErrValidation]), is a [*codec.SerializationError] and nothing is
+// written.
 func (s *Store[T]) Update(ctx context.Context, key string, v T) (int64, error) {
 	if err := s.checkKey("update", key); err != nil {
 		return 0, err
@@ -331,7 +333,7 @@ func (s *Store[T]) Update(ctx context.Context, key string, v T) (int64, error) {
 		err = fmt.Errorf("the value encodes to no bytes, which a history cannot hold: %w", kv.ErrInvalid)
 	}
 	if err != nil {
-		return 0, &codec.SerializationError{Key: key, Err: err}
+		return 0, &codec.SerializationError{Key: key, Model: s.model, Err: err}
 	}
 	e, err := s.acquire(ctx, "update", key)
 	if err != nil {

@@ -51,6 +51,9 @@ type JSONOptions struct {
 // text, and is written back as it is. Encode calls a Validate method of T
 // before it returns the encoding, and Decode after decoding. opts may be
 // nil.
+//
+// The codec implements [Comparer]: two encodings of JSON are the same value
+// when they hold the same JSON, whatever their spacing and key order.
 func JSON[T any](opts *JSONOptions) Codec[T] {
 	t := reflect.TypeFor[T]()
 	c := &jsonCodec[T]{
@@ -123,6 +126,41 @@ func (c *jsonCodec[T]) decode(data []byte) (T, error) {
 		return zero, err
 	}
 	return *p, nil
+}
+
+// Equal implements [Comparer]. Encodings of JSON (structs, maps, slices,
+// arrays, interfaces, types with a MarshalJSON method) are the same value
+// when they are the same JSON document as Python's json.loads reads it:
+// objects compare as unordered collections of members (the last of a
+// repeated key counts), strings by their characters whatever the escapes,
+// integers and floats by exact value, NaN equal to NaN. An integer never
+// equals a float: 1 and 1.0 differ, because Python reads one as an int and
+// the other as a float, and so do -0.0 and 0.0, which read back
+// differently. Any other encoding (a string, a number or a text stored on
+// its own) is the same value only as the same bytes.
+func (c *jsonCodec[T]) Equal(a, b []byte) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	p := c.plan
+	for p.enc == planPointer {
+		p = p.elem
+	}
+	if p.enc != planJSON && p.enc != planInterface {
+		return false
+	}
+	return sameJSON(a, b)
+}
+
+// A Comparer is a [Codec] that can tell whether two of its encodings hold
+// the same value although their bytes differ, such as two JSON documents
+// with their keys in another order. configstore's Update asks it, when the
+// codec implements it, whether a value is already the latest version.
+type Comparer interface {
+	// Equal reports whether a and b, two encodings of values of the
+	// codec's type, hold the same value. It must be safe for concurrent
+	// use.
+	Equal(a, b []byte) bool
 }
 
 // A Validator checks a value. A type T (or *T) with a Validate method is

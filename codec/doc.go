@@ -119,6 +119,11 @@
 // (not inside JSON) is Python's repr, and "nan", "inf" and "-inf"
 // round-trip (DisallowNaN refuses those too).
 //
+// Comparing values: the JSON codec implements [Comparer], which tells
+// whether two encodings hold the same JSON value as json.loads reads it
+// (keys in any order, integers and floats by exact value, 1 unequal to
+// 1.0). configstore uses it to recognise an update that changes nothing.
+//
 // # Errors
 //
 // The errors of a [Store] are those of the original, with its message texts

@@ -278,6 +278,54 @@ func TestValidateOnWrite(t *testing.T) {
 	}
 }
 
+// TestEqual checks the JSON codec's Comparer.
+func TestEqual(t *testing.T) {
+	doc := codec.JSON[map[string]any](nil).(codec.Comparer)
+	text := codec.JSON[string](nil).(codec.Comparer)
+	float := codec.JSON[float64](nil).(codec.Comparer)
+	anyc := codec.JSON[any](nil).(codec.Comparer)
+	ptr := codec.JSON[*pyUser](nil).(codec.Comparer)
+	cases := []struct {
+		c    codec.Comparer
+		a, b string
+		want bool
+	}{
+		{doc, `{"a": 1, "b": [1.0, "x"]}`, `{"b":[1.0,"x"],"a":1}`, true},
+		{doc, `{"a": 1}`, `{"a": 1.0}`, false},
+		{doc, `{"a": 1.0}`, `{"a": 1.00}`, true},
+		{doc, `{"a": 1e16}`, `{"a": 10000000000000000.0}`, true},
+		{doc, `{"a": 1e16}`, `{"a": 10000000000000000}`, false},
+		{doc, `{"a": 0.0}`, `{"a": -0.0}`, false},
+		{doc, `{"a": 0}`, `{"a": -0}`, true},
+		{doc, `{"a": NaN}`, `{"a": NaN}`, true},
+		{doc, `{"a": Infinity}`, `{"a": 1e999}`, true},
+		{doc, `{"a": Infinity}`, `{"a": -Infinity}`, false},
+		{doc, `{"a": 18446744073709551617}`, `{"a": 18446744073709551616}`, false},
+		{doc, `{"a": true}`, `{"a": 1}`, false},
+		{doc, `{"a": null}`, `{}`, false},
+		{doc, `{"a": 1, "a": 2}`, `{"a": 2}`, true},
+		{doc, `{"\u00e9": "\ud83d\ude80"}`, "{\"é\": \"\U0001F680\"}", true},
+		{doc, `{"s": "\ud800"}`, `{"s": "\udc00"}`, false},
+		{doc, `[1, 2]`, `[2, 1]`, false},
+		{doc, `{"a": 1}`, `{"a": 1, "b": 2}`, false},
+		{doc, `{"a": 1}`, `{"a": 1`, false},
+		{ptr, `{"user_id": 1, "name": "A"}`, `{"name": "A", "user_id": 1}`, true},
+		{anyc, `[1, 2]`, `[1,2]`, true},
+		// Verbatim encodings compare as bytes.
+		{text, `{"a": 1}`, `{"a":1}`, false},
+		{text, `x`, `x`, true},
+		{float, `1.0`, `1.00`, false},
+	}
+	for _, c := range cases {
+		if got := c.c.Equal([]byte(c.a), []byte(c.b)); got != c.want {
+			t.Errorf("%T Equal(%s, %s) = %v, want %v", c.c, c.a, c.b, got, c.want)
+		}
+		if got := c.c.Equal([]byte(c.b), []byte(c.a)); got != c.want {
+			t.Errorf("%T Equal(%s, %s) = %v, want %v", c.c, c.b, c.a, got, c.want)
+		}
+	}
+}
+
 // The types of TestEncodeAsEncodingJSON: the rules of encoding/json for
 // which fields are written, and how.
 type (

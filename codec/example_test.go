@@ -345,3 +345,15 @@ func ExampleJSONOptions_disallowNaN() {
 	// codec: NaN is not allowed (JSONOptions.DisallowNaN) at offset 10
 	// true NaN 10
 }
+
+// JSON's codec is a Comparer: two documents are the same value when they
+// hold the same JSON, whatever their spacing and key order, with an integer
+// never equal to a float, as Python's json.loads reads them.
+func ExampleComparer() {
+	c := codec.JSON[map[string]any](nil).(codec.Comparer)
+	fmt.Println(c.Equal([]byte(`{"b": [1, 2.5], "a": "\u00e9"}`), []byte(`{"a":"é","b":[1,2.5]}`)))
+	fmt.Println(c.Equal([]byte(`{"n": 1}`), []byte(`{"n": 1.0}`)))
+	// Output:
+	// true
+	// false
+}

@@ -2,14 +2,18 @@ package codec
 
 import (
 	"bytes"
+	"errors"
+	"math"
 	"strconv"
+	"unicode/utf16"
+	"unicode/utf8"
 )
 
 // Python's JSON: the JSON of RFC 8259 and three more values, NaN, Infinity
 // and -Infinity, which json.dumps writes for the special floats and
 // json.loads reads. This file parses it: to check and rewrite the output of
-// a MarshalJSON method, and to decode values holding the special floats,
-// which encoding/json rejects.
+// a MarshalJSON method, to decode values holding the special floats, which
+// encoding/json rejects, and to compare two documents by what they hold.
 
 // maxDepth bounds the nesting of arrays and objects, as encoding/json's
 // does, so that no input can exhaust the stack.
@@ -325,4 +329,158 @@ func appendNode(dst, src []byte, n *pyNode) []byte {
 		return append(dst, ']')
 	}
 	return append(dst, src[n.start:n.end]...)
+}
+
+// sameJSON reports whether a and b are documents of Python's JSON that
+// hold the same value, as json.loads reads them: objects as unordered
+// collections of members (the last of a repeated key counts), strings by
+// the characters they hold whatever their escapes, integers by value, and
+// floats by value with NaN equal to NaN and -0.0 unequal to 0.0. An integer
+// never equals a float (1 and 1.0 differ), nor a boolean a number. It is
+// false if either is not Python's JSON.
+func sameJSON(a, b []byte) bool {
+	na, err := parsePy(a)
+	if err != nil {
+		return false
+	}
+	nb, err := parsePy(b)
+	if err != nil {
+		return false
+	}
+	return sameNode(a, b, &na, &nb)
+}
+
+func sameNode(a, b []byte, na, nb *pyNode) bool {
+	if na.kind == nodeNonFinite || nb.kind == nodeNonFinite {
+		return na.float && nb.float && sameFloat(a[na.start:na.end], b[nb.start:nb.end])
+	}
+	if na.kind != nb.kind {
+		return false
+	}
+	ra, rb := a[na.start:na.end], b[nb.start:nb.end]
+	switch na.kind {
+	case nodeString:
+		return bytes.Equal(ra, rb) || bytes.Equal(unquote(ra), unquote(rb))
+	case nodeNumber:
+		if na.float != nb.float {
+			return false
+		}
+		if na.float {
+			return sameFloat(ra, rb)
+		}
+		return bytes.Equal(ra, rb) || isZeroInt(ra) && isZeroInt(rb)
+	case nodeArray:
+		if len(na.kids) != len(nb.kids) {
+			return false
+		}
+		for i := range na.kids {
+			if !sameNode(a, b, &na.kids[i], &nb.kids[i]) {
+				return false
+			}
+		}
+		return true
+	case nodeObject:
+		ma, mb := members(a, na), members(b, nb)
+		if len(ma) != len(mb) {
+			return false
+		}
+		for k, va := range ma {
+			vb, ok := mb[k]
+			if !ok || !sameNode(a, b, va, vb) {
+				return false
+			}
+		}
+		return true
+	}
+	return true // true, false, null
+}
+
+// members returns the members of the object n of doc by key, the last
+// value of a repeated key.
+func members(doc []byte, n *pyNode) map[string]*pyNode {
+	m := make(map[string]*pyNode, len(n.kids)/2)
+	for i := 0; i+1 < len(n.kids); i += 2 {
+		k := &n.kids[i]
+		m[string(unquote(doc[k.start:k.end]))] = &n.kids[i+1]
+	}
+	return m
+}
+
+// isZeroInt reports whether the integer text is 0 or -0, which Python reads
+// alike.
+func isZeroInt(s []byte) bool { return string(s) == "0" || string(s) == "-0" }
+
+// sameFloat reports whether two numbers or special floats are the same
+// float64, NaN equal to NaN. A number too large for a float64 is an
+// infinity, as Python's float reads it.
+func sameFloat(a, b []byte) bool {
+	fa, fb := parseFloat(a), parseFloat(b)
+	if math.IsNaN(fa) || math.IsNaN(fb) {
+		return math.IsNaN(fa) && math.IsNaN(fb)
+	}
+	return math.Float64bits(fa) == math.Float64bits(fb)
+}
+
+// parseFloat parses a JSON number or special float.
+func parseFloat(s []byte) float64 {
+	f, err := strconv.ParseFloat(string(s), 64)
+	if err != nil && !errors.Is(err, strconv.ErrRange) {
+		return math.NaN() // not reached for the text of a parsed number
+	}
+	return f
+}
+
+// unquote returns the characters of the JSON string raw (with its quotes),
+// as UTF-8; an escaped lone surrogate, which Python keeps, is encoded as
+// its own three bytes (WTF-8), so that two different ones stay different.
+func unquote(raw []byte) []byte {
+	s := raw[1 : len(raw)-1]
+	if bytes.IndexByte(s, '\\') < 0 {
+		return s
+	}
+	out := make([]byte, 0, len(s))
+	for i := 0; i < len(s); {
+		c := s[i]
+		if c != '\\' {
+			out = append(out, c)
+			i++
+			continue
+		}
+		switch s[i+1] {
+		case 'b':
+			out = append(out, '\b')
+		case 'f':
+			out = append(out, '\f')
+		case 'n':
+			out = append(out, '\n')
+		case 'r':
+			out = append(out, '\r')
+		case 't':
+			out = append(out, '\t')
+		case 'u':
+			r := hex4(s[i+2:])
+			i += 6
+			if utf16.IsSurrogate(r) && i+6 <= len(s) && s[i] == '\\' && s[i+1] == 'u' {
+				if pair := utf16.DecodeRune(r, hex4(s[i+2:])); pair != utf8.RuneError {
+					out = utf8.AppendRune(out, pair)
+					i += 6
+					continue
+				}
+			}
+			if utf16.IsSurrogate(r) {
+				out = append(out, 0xe0|byte(r>>12), 0x80|byte(r>>6)&0x3f, 0x80|byte(r)&0x3f)
+			} else {
+				out = utf8.AppendRune(out, r)
+			}
+			continue
+		default: // " \ /
+			out = append(out, s[i+1])
+		}
+		i += 2
+	}
+	return out
+}
+
+func hex4(s []byte) rune {
+	return unhex(s[0])<<12 | unhex(s[1])<<8 | unhex(s[2])<<4 | unhex(s[3])
 }

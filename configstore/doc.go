@@ -25,8 +25,18 @@
 // codec.JSON, which writes what Python's json.dumps writes, so a Python
 // service and a Go service can read and update the same configuration.
 //
-// An Update whose value encodes to exactly the bytes of the latest version
-// writes nothing and returns that version.
+// An Update whose value is the same as the latest version's writes nothing
+// and returns that version. Same means what the values hold, not their
+// bytes, so that a Go service updating a configuration a Python service
+// wrote, with the value it read, adds no version: with codec.JSON (any
+// codec implementing codec.Comparer), the two encodings are compared as
+// Python's json.loads reads them. Objects are unordered (a Python dict's
+// keys in insertion order equal Go's sorted ones), strings compare by their
+// characters whatever the escapes, and numbers by exact value, an integer
+// never equal to a float: 1 and 1.0 differ, because Python reads one as an
+// int and the other as a float and a reader would see the change; so do 0.0
+// and -0.0, while NaN equals NaN. Values stored on their own (a string, a
+// number) and those of other codecs compare as bytes.
 //
 // With Options.HistoryLimit set to N, each Update empties (kv.Pruner) the
 // values of the versions older than the newest N, without removing them:
@@ -95,7 +105,8 @@
 //
 // The Python RedisConfigStore has known faults, all fixed here:
 //   - its "identical value, skip the write" check could never succeed, so
-//     every update wrote a version; here an identical value writes nothing;
+//     every update wrote a version; here a value identical to the latest
+//     one, as json.loads reads them, writes nothing;
 //   - a del event for a key it did not cache raised KeyError in the watcher
 //     thread and killed it; here deletions and expiries of any key are
 //     handled, and a callback's panic is recovered;

@@ -237,14 +237,25 @@ SERVICE = [
 FLOAT_INTEGRAL = RichConfig(
     title="integral float", enabled=True, ratio=1.0, threshold=None, owner=None, tags=[], limits={}, nested={}
 )
+# A dict in insertion order, not sorted, as Python code builds one: Go reads
+# it into a map and writes the keys sorted. The same value, other bytes.
+UNORDERED = ExampleConfig(name="unordered", index=3, data={"ratio": 2.0, "limit": 10, "feature": True})
+
 # Keys whose entries Go writes otherwise, as (Python's text, Go's text).
-NOT_BYTE_IDENTICAL: dict = {}
+NOT_BYTE_IDENTICAL = {
+    "example:unordered": (
+        '"data": {"ratio": 2.0, "limit": 10, "feature": true}',
+        '"data": {"feature": true, "limit": 10, "ratio": 2.0}',
+    ),
+}
 
 # What a Python service does, in order: ("update", key, value) through the
 # store of the key's prefix, or ("set", key, value), a plain SET of the same
 # JSON by anyone else. The Go test does the same with configstore, plus one
 # more update of APP[2] that configstore finds identical and skips: the
 # original's identical check never matches, so Python would append it again.
+# Updating every key with the value read from it writes nothing in Go,
+# example:unordered included (the Go test TestPyIdenticalUpdate).
 OPERATIONS = [
     ("update", "example:app", APP[0]),
     ("update", "example:app", APP[1]),
@@ -255,6 +266,7 @@ OPERATIONS = [
     ("update", "example:converted", CONVERTED[1]),
     ("update", "example:unicode", UNICODE[0]),
     ("update", "example:unicode", UNICODE[1]),
+    ("update", "example:unordered", UNORDERED),
     ("update", "rich:service", SERVICE[0]),
     ("update", "rich:service", SERVICE[1]),
     ("update", "rich:float_integral", FLOAT_INTEGRAL),

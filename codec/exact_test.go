@@ -473,3 +473,73 @@ func TestMarshalerOutput(t *testing.T) {
 		}
 	}
 }
+
+// TestDecoderReuse decodes documents one after another, and at once, through
+// the codecs that keep json.Decoders for reuse: no document sees anything
+// of another, whatever ended the one before (trailing spaces, bad JSON,
+// trailing data, a number at the end of the input).
+func TestDecoderReuse(t *testing.T) {
+	n := func(s string) json.Number { return json.Number(s) }
+	docs := []struct {
+		in   string
+		want any // nil: an error
+	}{
+		{`{"a": 1}`, map[string]any{"a": n("1")}},
+		{`5`, n("5")},
+		{"[1, 2.0] \n", []any{n("1"), n("2.0")}},
+		{`{"a": `, nil},
+		{`{} {}`, nil},
+		{`"x"`, "x"},
+		{``, nil},
+		{` 7`, n("7")},
+		{`[NaN, 1e400]`, []any{n("NaN"), n("1e400")}},
+		{`{"b": [true, null]}`, map[string]any{"b": []any{true, nil}}},
+		{`12345678901234567890`, n("12345678901234567890")},
+		{`[1]x`, nil},
+		{`{"c": {}}`, map[string]any{"c": map[string]any{}}},
+	}
+	c := codec.JSON[any](nil)
+	check := func(t *testing.T, i int) {
+		d := docs[i%len(docs)]
+		got, err := c.Decode([]byte(d.in))
+		if d.want == nil {
+			if err == nil {
+				t.Errorf("Decode(%q) = %#v, want an error", d.in, got)
+			}
+			return
+		}
+		if err != nil || !reflect.DeepEqual(got, d.want) {
+			t.Errorf("Decode(%q) = %#v, %v; want %#v", d.in, got, err, d.want)
+		}
+	}
+	for i := range 3 * len(docs) {
+		check(t, i)
+	}
+	done := make(chan struct{})
+	for g := range 4 {
+		go func() {
+			defer func() { done <- struct{}{} }()
+			for i := range 200 {
+				check(t, g+i)
+			}
+		}()
+	}
+	for range 4 {
+		<-done
+	}
+
+	// Strict decoders are kept apart from the others.
+	type one struct {
+		A any `json:"a"`
+	}
+	strict := codec.JSON[one](&codec.JSONOptions{Strict: true})
+	lax := codec.JSON[one](nil)
+	for range 3 {
+		if _, err := strict.Decode([]byte(`{"a": 1, "b": 2}`)); err == nil {
+			t.Error("strict: an unknown field was accepted")
+		}
+		if v, err := lax.Decode([]byte(`{"a": 1, "b": 2}`)); err != nil || v.A != n("1") {
+			t.Errorf("lax: %v, %v", v, err)
+		}
+	}
+}

@@ -9,6 +9,7 @@ import (
 	"io"
 	"math"
 	"reflect"
+	"sync"
 )
 
 // Decoding JSON. encoding/json decodes, with two additions for Python's
@@ -69,16 +70,32 @@ func (o *decodeOptions) std(data []byte, ptr any) error {
 	if !o.strict && !o.useNumber {
 		return json.Unmarshal(data, ptr)
 	}
-	dec := json.NewDecoder(bytes.NewReader(data))
-	if o.strict {
-		dec.DisallowUnknownFields()
+	// UseNumber and DisallowUnknownFields need a json.Decoder.
+	pool := &streamDecoders[o.poolIndex()]
+	sd, _ := pool.Get().(*streamDecoder)
+	if sd == nil {
+		sd = &streamDecoder{}
+		sd.dec = json.NewDecoder(&sd.src)
+		if o.strict {
+			sd.dec.DisallowUnknownFields()
+		}
+		if o.useNumber {
+			sd.dec.UseNumber()
+		}
 	}
-	if o.useNumber {
-		dec.UseNumber()
+	sd.src.data = data
+	start := sd.dec.InputOffset()
+	err := sd.dec.Decode(ptr)
+	read := int(sd.dec.InputOffset() - start) // the bytes of data the value took
+	drained := len(sd.src.data) == 0
+	sd.src.data = nil
+	if err == nil && read == len(data) && drained && len(data) <= maxPooled {
+		// Nothing of data is left in the decoder: it is ready for the
+		// next value.
+		pool.Put(sd)
 	}
-	err := dec.Decode(ptr)
 	if err == nil {
-		if len(bytes.TrimLeft(data[dec.InputOffset():], " \t\r\n")) == 0 {
+		if len(bytes.TrimLeft(data[read:], " \t\r\n")) == 0 {
 			return nil
 		}
 	} else if serr := (*json.SyntaxError)(nil); !errors.As(err, &serr) && err != io.EOF && err != io.ErrUnexpectedEOF {
@@ -91,6 +108,41 @@ func (o *decodeOptions) std(data []byte, ptr any) error {
 	// anything, and says what is wrong as encoding/json always does.
 	var nothing struct{}
 	return json.Unmarshal(data, &nothing)
+}
+
+// A streamDecoder is a json.Decoder that reads the data it is given, one
+// value at a time. A decoder whose last value took all of its data is
+// ready for the next, and waits in streamDecoders, so that decoding with
+// UseNumber or DisallowUnknownFields allocates no decoder and no buffer.
+type streamDecoder struct {
+	src dataReader
+	dec *json.Decoder
+}
+
+// streamDecoders pool the streamDecoders of each combination of options.
+var streamDecoders [4]sync.Pool
+
+func (o *decodeOptions) poolIndex() int {
+	i := 0
+	if o.strict {
+		i |= 1
+	}
+	if o.useNumber {
+		i |= 2
+	}
+	return i
+}
+
+// A dataReader reads the bytes it holds, then reports io.EOF.
+type dataReader struct{ data []byte }
+
+func (r *dataReader) Read(p []byte) (int, error) {
+	if len(r.data) == 0 {
+		return 0, io.EOF
+	}
+	n := copy(p, r.data)
+	r.data = r.data[n:]
+	return n, nil
 }
 
 // A treeDecoder decodes a parsed document of Python's JSON that holds a

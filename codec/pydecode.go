@@ -65,12 +65,15 @@ func (o *decodeOptions) unmarshal(data []byte, v reflect.Value) error {
 	return nil
 }
 
-// std decodes data, one JSON value, into ptr with encoding/json.
+// std decodes data, one JSON value, into ptr with encoding/json. It uses
+// a json.Decoder kept for reuse, which UseNumber and DisallowUnknownFields
+// need, and which allocates less than json.Unmarshal, whose decoding state
+// is made anew on every call.
 func (o *decodeOptions) std(data []byte, ptr any) error {
-	if !o.strict && !o.useNumber {
+	if len(data) > maxPooled && !o.strict && !o.useNumber {
+		// A decoder for it would not be kept, and would copy it.
 		return json.Unmarshal(data, ptr)
 	}
-	// UseNumber and DisallowUnknownFields need a json.Decoder.
 	pool := &streamDecoders[o.poolIndex()]
 	sd, _ := pool.Get().(*streamDecoder)
 	if sd == nil {
@@ -112,8 +115,8 @@ func (o *decodeOptions) std(data []byte, ptr any) error {
 
 // A streamDecoder is a json.Decoder that reads the data it is given, one
 // value at a time. A decoder whose last value took all of its data is
-// ready for the next, and waits in streamDecoders, so that decoding with
-// UseNumber or DisallowUnknownFields allocates no decoder and no buffer.
+// ready for the next, and waits in streamDecoders, so that a decode
+// allocates no decoder, no decoding state and no buffer.
 type streamDecoder struct {
 	src dataReader
 	dec *json.Decoder

@@ -325,8 +325,9 @@ func (s *Store[T]) Latest(key string) (T, int64, bool) {
 // it, whatever the order of keys and the spelling of numbers and strings
 // (see the package documentation); with a codec that does not implement
 // [codec.Comparer], when both are the same bytes. A key holding a plain
-// value (version 1) is first converted into a history, atomically. With [Options.HistoryLimit] set, older versions are then
-// emptied; a failure to do so is logged, not returned.
+// value (version 1) is first converted into a history, atomically. With
+// [Options.HistoryLimit] set, older versions are then emptied; a failure to
+// do so is logged, not returned.
 //
 // A value that cannot be encoded, encodes to no bytes at all, or fails its
 // Validate method (see [codec.Validator]; the error then matches

@@ -133,8 +133,10 @@
 //
 //   - [*ConnectionError], "Error connecting to Redis host <Host>": the
 //     kv.Store could not be used (its error wraps [kv.ErrUnavailable]: a dial
-//     failure, a dropped connection, a failed authentication) or is closed
-//     ([kv.ErrClosed]).
+//     failure, a dropped connection), refused the credentials or the user's
+//     rights ([kv.ErrPermission]: redis-py's AuthenticationError is a
+//     ConnectionError too; an ACL denial, which redis-py reports as a
+//     ResponseError, is one here as well), or is closed ([kv.ErrClosed]).
 //   - [*SerializationError], "Failed to serialize value for Redis key
 //     '<key>'": the value cannot be encoded; nothing was written. A value
 //     whose Validate method fails is one too, with the read's text,

@@ -60,7 +60,8 @@ func (e *NonFiniteError) Error() string {
 
 // A ConnectionError reports that the store could not be used: its error wraps
 // [kv.ErrUnavailable] (the backend could not be reached, the connection
-// broke, authentication failed) or [kv.ErrClosed].
+// broke), [kv.ErrPermission] (the credentials or the user's rights were
+// refused) or [kv.ErrClosed].
 type ConnectionError struct {
 	// Host names the backend, from [Options.Host].
 	Host string

@@ -325,10 +325,11 @@ func (s *Store[T]) ping(ctx context.Context) error {
 }
 
 // failed turns err, from the kv.Store's op on key, into the Store's error and
-// logs it: a *ConnectionError when the store is unavailable or closed, an
-// *OperationError otherwise.
+// logs it: a *ConnectionError when the store is unavailable, refused the
+// credentials or the user's rights, or is closed; an *OperationError
+// otherwise.
 func (s *Store[T]) failed(op, key string, err error) error {
-	if errors.Is(err, kv.ErrUnavailable) || errors.Is(err, kv.ErrClosed) {
+	if errors.Is(err, kv.ErrUnavailable) || errors.Is(err, kv.ErrPermission) || errors.Is(err, kv.ErrClosed) {
 		s.log.Error("Redis connection error.", zap.String("op", op), zap.String("key", key), zap.Error(err))
 		return &ConnectionError{Host: s.host, Err: err}
 	}

@@ -14,7 +14,8 @@ import (
 
 // The cost of the typed layer over raw bytes, on the memory store: a typed
 // Get or Set against a kv Get or Set of the same (already encoded) bytes,
-// for a small struct and one of about 10 KiB of JSON.
+// for a small struct, one of about 10 KiB of JSON and one holding a
+// map[string]any.
 //
 //	go test -run '^$' -bench . -benchmem ./codec/
 
@@ -30,6 +31,23 @@ type benchDoc struct {
 	Title string      `json:"title"`
 	Tags  []string    `json:"tags"`
 	Items []benchItem `json:"items"`
+}
+
+// benchConfig is a configuration as a Python service writes it: a struct
+// with a dict of anything.
+type benchConfig struct {
+	Name  string         `json:"name"`
+	Index int            `json:"index"`
+	Data  map[string]any `json:"data"`
+}
+
+// configDoc returns a benchConfig whose data holds numbers, strings, lists
+// and a nested dict.
+func configDoc() benchConfig {
+	return benchConfig{Name: "service", Index: 7, Data: map[string]any{
+		"limit": 10, "ratio": 0.25, "owners": []any{"ana", "bo"}, "enabled": true,
+		"nested": map[string]any{"timeout": 1.5, "retries": 3},
+	}}
 }
 
 // bigDoc returns a benchDoc whose JSON is about 10 KiB.
@@ -85,12 +103,14 @@ func benchLoop(b *testing.B, size int, call func() error) {
 func BenchmarkTypedGet(b *testing.B) {
 	b.Run("small", func(b *testing.B) { benchTyped(b, pyUser{1, "Alice"}, "get") })
 	b.Run("10KiB", func(b *testing.B) { benchTyped(b, bigDoc(), "get") })
+	b.Run("map-any", func(b *testing.B) { benchTyped(b, configDoc(), "get") })
 	b.Run("string", func(b *testing.B) { benchTyped(b, "hello", "get") })
 }
 
 func BenchmarkTypedSet(b *testing.B) {
 	b.Run("small", func(b *testing.B) { benchTyped(b, pyUser{1, "Alice"}, "set") })
 	b.Run("10KiB", func(b *testing.B) { benchTyped(b, bigDoc(), "set") })
+	b.Run("map-any", func(b *testing.B) { benchTyped(b, configDoc(), "set") })
 	b.Run("string", func(b *testing.B) { benchTyped(b, "hello", "set") })
 }
 

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"math"
 	"reflect"
 	"strconv"
 	"sync"
@@ -30,6 +31,14 @@ type JSONOptions struct {
 	// Pydantic model with extra="forbid" does. Off by default: unknown
 	// fields are ignored, as Pydantic does by default.
 	Strict bool
+
+	// DisallowNaN makes Encode and Decode refuse NaN and the infinities
+	// with a [*NonFiniteError], as JSON (RFC 8259) and Python's
+	// json.dumps(..., allow_nan=False) do: inside JSON, where Python
+	// writes NaN, Infinity and -Infinity, and in a float stored on its
+	// own, where it writes nan, inf and -inf. Off by default: they are
+	// written and read as Python's json.dumps and json.loads do.
+	DisallowNaN bool
 }
 
 // JSON returns the codec of the Python original's encoding rules, which a
@@ -37,23 +46,31 @@ type JSONOptions struct {
 // documentation): strings and byte slices verbatim, numbers as decimal text,
 // booleans as true or false, types with a MarshalText method as their text,
 // and everything else (structs, maps, slices, arrays) as JSON in the form
-// Python's json.dumps writes. Decode calls a Validate method of T after
-// decoding. opts may be nil.
+// Python's json.dumps writes. A number read into an interface (such as a
+// value of a map[string]any) is a json.Number holding the number's exact
+// text, and is written back as it is. Encode calls a Validate method of T
+// before it returns the encoding, and Decode after decoding. opts may be
+// nil.
+//
+// The codec implements [Comparer]: two encodings of JSON are the same value
+// when they hold the same JSON, whatever their spacing and key order.
 func JSON[T any](opts *JSONOptions) Codec[T] {
 	t := reflect.TypeFor[T]()
 	c := &jsonCodec[T]{
 		plan:     planOf(t),
 		validate: t.Kind() == reflect.Interface || t.Implements(validatorType) || reflect.PointerTo(t).Implements(validatorType),
 	}
+	c.dec.useNumber = holdsInterface(t, map[reflect.Type]bool{})
 	if opts != nil {
-		c.strict = opts.Strict
+		c.dec.strict = opts.Strict
+		c.dec.noNaN = opts.DisallowNaN
 	}
 	return c
 }
 
 type jsonCodec[T any] struct {
 	plan     *typePlan
-	strict   bool
+	dec      decodeOptions
 	validate bool // T or *T may implement Validator
 }
 
@@ -74,7 +91,14 @@ func (c *jsonCodec[T]) Encode(v T) ([]byte, error) {
 }
 
 func (c *jsonCodec[T]) encode(v T) ([]byte, error) {
-	return c.plan.encode(reflect.ValueOf(&v).Elem())
+	data, err := c.plan.encode(reflect.ValueOf(&v).Elem(), !c.dec.noNaN)
+	if err == nil && c.validate {
+		err = validate(&v)
+	}
+	if err != nil {
+		return nil, err
+	}
+	return data, nil
 }
 
 // Decode implements [Codec].
@@ -94,7 +118,7 @@ func (c *jsonCodec[T]) Decode(data []byte) (T, error) {
 func (c *jsonCodec[T]) decode(data []byte) (T, error) {
 	p := new(T)
 	var err error
-	if err = c.plan.decode(reflect.ValueOf(p).Elem(), data, c.strict); err == nil && c.validate {
+	if err = c.plan.decode(reflect.ValueOf(p).Elem(), data, &c.dec); err == nil && c.validate {
 		err = validate(p)
 	}
 	if err != nil {
@@ -104,12 +128,50 @@ func (c *jsonCodec[T]) decode(data []byte) (T, error) {
 	return *p, nil
 }
 
-// A Validator checks a decoded value. A type T (or *T) with a Validate method
-// is validated by [JSON]'s Decode right after decoding, and so by every read
+// Equal implements [Comparer]. Encodings of JSON (structs, maps, slices,
+// arrays, interfaces, types with a MarshalJSON method) are the same value
+// when they are the same JSON document as Python's json.loads reads it:
+// objects compare as unordered collections of members (the last of a
+// repeated key counts), strings by their characters whatever the escapes,
+// integers and floats by exact value, NaN equal to NaN. An integer never
+// equals a float: 1 and 1.0 differ, because Python reads one as an int and
+// the other as a float, and so do -0.0 and 0.0, which read back
+// differently. Any other encoding (a string, a number or a text stored on
+// its own) is the same value only as the same bytes.
+func (c *jsonCodec[T]) Equal(a, b []byte) bool {
+	if bytes.Equal(a, b) {
+		return true
+	}
+	p := c.plan
+	for p.enc == planPointer {
+		p = p.elem
+	}
+	if p.enc != planJSON && p.enc != planInterface {
+		return false
+	}
+	return sameJSON(a, b)
+}
+
+// A Comparer is a [Codec] that can tell whether two of its encodings hold
+// the same value although their bytes differ, such as two JSON documents
+// with their keys in another order. configstore's Update asks it, when the
+// codec implements it, whether a value is already the latest version.
+type Comparer interface {
+	// Equal reports whether a and b, two encodings of values of the
+	// codec's type, hold the same value. It must be safe for concurrent
+	// use.
+	Equal(a, b []byte) bool
+}
+
+// A Validator checks a value. A type T (or *T) with a Validate method is
+// validated by [JSON]'s Decode right after decoding, and so by every read
 // of a [Store] with the default codec; an error fails the read with a
 // [*DeserializationError] that says "Validation failed" (a failed value in a
-// bulk read). It is the counterpart of a Pydantic model's validators. A
-// custom Codec may call Validate too.
+// bulk read). [JSON]'s Encode validates too, before a value is written: an
+// error fails [Store.Set] and [Store.SetWithTTL] with a
+// [*SerializationError] that says "Validation failed", and nothing is
+// written. It is the counterpart of a Pydantic model's validators. A custom
+// Codec may call Validate too.
 type Validator interface {
 	Validate() error
 }
@@ -223,8 +285,9 @@ func methodPlan(t, text, js reflect.Type) plan {
 
 var errNil = errors.New("codec: a nil value cannot be stored")
 
-// encode returns the encoding of v, an addressable value of p.t.
-func (p *typePlan) encode(v reflect.Value) ([]byte, error) {
+// encode returns the encoding of v, an addressable value of p.t. A NaN or
+// an infinity is refused unless allowNaN.
+func (p *typePlan) encode(v reflect.Value, allowNaN bool) ([]byte, error) {
 	switch p.enc {
 	case planText:
 		m, ok := reflect.TypeAssert[encoding.TextMarshaler](v)
@@ -233,6 +296,9 @@ func (p *typePlan) encode(v reflect.Value) ([]byte, error) {
 		}
 		return m.MarshalText()
 	case planString:
+		if !allowNaN && v.Type() == numberType && isNonFiniteToken(v.String()) {
+			return nil, &NonFiniteError{Value: v.String(), Offset: -1}
+		}
 		return []byte(v.String()), nil
 	case planBytes:
 		if v.IsNil() {
@@ -246,12 +312,16 @@ func (p *typePlan) encode(v reflect.Value) ([]byte, error) {
 	case planUint:
 		return strconv.AppendUint(nil, v.Uint(), 10), nil
 	case planFloat:
-		return appendPyFloat(nil, v.Float(), v.Type().Bits()), nil
+		f := v.Float()
+		if !allowNaN && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			return nil, &NonFiniteError{Value: string(appendPyFloat(nil, f, 64)), Offset: -1}
+		}
+		return appendPyFloat(nil, f, v.Type().Bits()), nil
 	case planPointer:
 		if v.IsNil() {
 			return nil, errNil
 		}
-		return p.elem.encode(v.Elem())
+		return p.elem.encode(v.Elem(), allowNaN)
 	case planInterface:
 		if v.IsNil() {
 			return nil, errNil
@@ -261,7 +331,7 @@ func (p *typePlan) encode(v reflect.Value) ([]byte, error) {
 		e := v.Elem()
 		a := reflect.New(e.Type()).Elem()
 		a.Set(e)
-		return planOf(e.Type()).encode(a)
+		return planOf(e.Type()).encode(a, allowNaN)
 	case planUnsupported:
 		return nil, fmt.Errorf("codec: a value of type %s cannot be stored", v.Type())
 	}
@@ -271,11 +341,11 @@ func (p *typePlan) encode(v reflect.Value) ([]byte, error) {
 			return nil, errNil
 		}
 	}
-	return marshalPython(v.Addr().Interface())
+	return marshalPython(v, allowNaN)
 }
 
 // decode decodes data into v, an addressable zero value of p.t.
-func (p *typePlan) decode(v reflect.Value, data []byte, strict bool) error {
+func (p *typePlan) decode(v reflect.Value, data []byte, o *decodeOptions) error {
 	switch p.dec {
 	case planText:
 		return wrapInvalid(v.Addr().Interface().(encoding.TextUnmarshaler).UnmarshalText(data))
@@ -299,11 +369,14 @@ func (p *typePlan) decode(v reflect.Value, data []byte, strict bool) error {
 		return numErr(err)
 	case planFloat:
 		f, err := strconv.ParseFloat(string(data), v.Type().Bits())
+		if err == nil && o.noNaN && (math.IsNaN(f) || math.IsInf(f, 0)) {
+			return &NonFiniteError{Value: string(data), Offset: 0}
+		}
 		v.SetFloat(f)
 		return numErr(err)
 	case planPointer:
 		e := reflect.New(p.elem.t)
-		if err := p.elem.decode(e.Elem(), data, strict); err != nil {
+		if err := p.elem.decode(e.Elem(), data, o); err != nil {
 			return err
 		}
 		v.Set(e)
@@ -311,7 +384,7 @@ func (p *typePlan) decode(v reflect.Value, data []byte, strict bool) error {
 	case planUnsupported:
 		return fmt.Errorf("codec: a value of type %s cannot be decoded", v.Type())
 	}
-	return unmarshalJSON(data, v.Addr().Interface(), strict)
+	return o.unmarshal(data, v)
 }
 
 // cloneBytes returns a copy of b, never nil: a stored value may be empty, but
@@ -336,34 +409,6 @@ func numErr(err error) error {
 func wrapInvalid(err error) error {
 	if err == nil {
 		return nil
-	}
-	return invalid(err)
-}
-
-var errNull = errors.New("codec: JSON null is not a value")
-
-// unmarshalJSON decodes the JSON in data into ptr. A syntax error is
-// returned as it is (the data is not JSON); any other failure, and a JSON
-// null, is marked as a validation failure.
-func unmarshalJSON(data []byte, ptr any, strict bool) error {
-	if bytes.Equal(bytes.TrimSpace(data), []byte("null")) {
-		return invalid(errNull)
-	}
-	var err error
-	if strict && json.Valid(data) {
-		dec := json.NewDecoder(bytes.NewReader(data))
-		dec.DisallowUnknownFields()
-		err = dec.Decode(ptr)
-	} else {
-		// Unmarshal checks the syntax of the whole input before it
-		// decodes anything.
-		err = json.Unmarshal(data, ptr)
-	}
-	if err == nil {
-		return nil
-	}
-	if serr := (*json.SyntaxError)(nil); errors.As(err, &serr) {
-		return err
 	}
 	return invalid(err)
 }

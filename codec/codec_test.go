@@ -49,6 +49,15 @@ func enc[T any](v T) func() ([]byte, error) {
 	return func() ([]byte, error) { return codec.JSON[T](nil).Encode(v) }
 }
 
+func encNoNaN[T any](v T) func() ([]byte, error) {
+	return func() ([]byte, error) { return codec.JSON[T](&codec.JSONOptions{DisallowNaN: true}).Encode(v) }
+}
+
+// quotedFloat has a float field with the string option.
+type quotedFloat struct {
+	F float64 `json:"f,string"`
+}
+
 func TestEncodeRules(t *testing.T) {
 	one := 1
 	var nilUser *pyUser
@@ -96,7 +105,23 @@ func TestEncodeRules(t *testing.T) {
 		{"empty slice", enc([]int{}), `[]`, ""},
 		{"array", enc(triple{1, 2, 3}), `[1, 2, 3]`, ""},
 		{"nested", enc(map[string]any{"l": []any{1, "x", nil, true, map[string]any{}}}), `{"l": [1, "x", null, true, {}]}`, ""},
-		{"float inside JSON is encoding/json's", enc([]float64{1, 1.5, 1e21, 1e-7}), `[1, 1.5, 1e+21, 1e-7]`, ""},
+		{"floats inside JSON are Python's repr", enc([]float64{1, 1.5, 1e21, 1e-7, 1e16, 1e15, 1e-5, 1e-4, 0.1, math.Copysign(0, -1)}),
+			`[1.0, 1.5, 1e+21, 1e-07, 1e+16, 1000000000000000.0, 1e-05, 0.0001, 0.1, -0.0]`, ""},
+		{"float32 inside JSON", enc(struct{ F []float32 }{[]float32{0.1, 2, 1e16}}), `{"F": [0.1, 2.0, 1e+16]}`, ""},
+		{"floats in a struct, a map and through pointers", enc(struct {
+			A float64
+			M map[string]float64
+			P *float64
+			Q **float32
+		}{2, map[string]float64{"x": 3}, ptr(4.0), ptr(ptr(float32(5)))}), `{"A": 2.0, "M": {"x": 3.0}, "P": 4.0, "Q": 5.0}`, ""},
+		{"numbers in an interface", enc(map[string]any{"f": 2.0, "i": 2, "u": uint8(3), "f32": float32(0.5)}), `{"f": 2.0, "f32": 0.5, "i": 2, "u": 3}`, ""},
+		{"float with the string option", enc(quotedFloat{2}), `{"f": "2.0"}`, ""},
+		{"json.Number verbatim", enc([]json.Number{"1.0", "1E5", "-0", "18446744073709551616", "1e+16", ""}),
+			`[1.0, 1E5, -0, 18446744073709551616, 1e+16, 0]`, ""},
+		{"json.Number in an interface", enc(map[string]any{"n": json.Number("9223372036854775807")}), `{"n": 9223372036854775807}`, ""},
+		{"json.Number NaN", enc([]json.Number{"NaN", "Infinity", "-Infinity"}), `[NaN, Infinity, -Infinity]`, ""},
+		{"json.Number invalid", enc([]json.Number{"1.5x"}), "", `invalid number literal "1.5x"`},
+		{"json.Number nan is not Python's JSON", enc([]json.Number{"nan"}), "", `invalid number literal "nan"`},
 		{"separators inside strings are kept", enc([]string{"a,b", "c:d", `"e", "f": g`}), `["a,b", "c:d", "\"e\", \"f\": g"]`, ""},
 		{"pointer to int", enc(&one), "1", ""},
 		{"MarshalJSON wins over the kind", enc(upperName("ada")), `"ADA"`, ""},
@@ -124,8 +149,17 @@ func TestEncodeRules(t *testing.T) {
 		{"func", enc(func() {}), "", "cannot be stored"},
 		{"complex", enc(complex(1, 2)), "", "cannot be stored"},
 		{"any chan", enc[any](make(chan int)), "", "cannot be stored"},
-		{"NaN inside JSON", enc(withNaN{math.NaN()}), "", "unsupported value: NaN"},
-		{"Inf inside JSON", enc(map[string]float64{"x": math.Inf(1)}), "", "unsupported value: +Inf"},
+		// NaN and the infinities as Python writes them, unless refused.
+		{"NaN inside JSON", enc(withNaN{math.NaN()}), `{"X": NaN}`, ""},
+		{"Inf inside JSON", enc(map[string]float64{"x": math.Inf(1)}), `{"x": Infinity}`, ""},
+		{"-Inf inside JSON", enc([]any{math.Inf(-1), float32(math.Inf(1))}), `[-Infinity, Infinity]`, ""},
+		{"NaN refused", encNoNaN(withNaN{math.NaN()}), "", "codec: NaN is not allowed (JSONOptions.DisallowNaN)"},
+		{"-Inf refused", encNoNaN(map[string]any{"a": []float32{float32(math.Inf(-1))}}), "", "codec: -Infinity is not allowed"},
+		{"NaN Number refused", encNoNaN([]json.Number{"NaN"}), "", "codec: NaN is not allowed"},
+		{"top-level NaN refused", encNoNaN(math.NaN()), "", "codec: nan is not allowed"},
+		{"top-level -Inf refused", encNoNaN(float32(math.Inf(-1))), "", "codec: -inf is not allowed"},
+		{"finite floats pass DisallowNaN", encNoNaN([]float64{1, 2.5}), `[1.0, 2.5]`, ""},
+		{"NaN with the string option", enc(quotedFloat{math.NaN()}), "", "unsupported value: NaN"},
 		{"chan inside JSON", enc(map[string]any{"c": make(chan int)}), "", "unsupported type"},
 		{"MarshalText error", enc(failingText{}), "", "no text"},
 		{"enum non-member", enc(pyColor(9)), "", "codec_test.pyColor(9) is not a member"},
@@ -217,6 +251,12 @@ func decStrict[T any](data string) func() (any, error) {
 	return func() (any, error) { return codec.JSON[T](&codec.JSONOptions{Strict: true}).Decode([]byte(data)) }
 }
 
+func decNoNaN[T any](data string) func() (any, error) {
+	return func() (any, error) { return codec.JSON[T](&codec.JSONOptions{DisallowNaN: true}).Decode([]byte(data)) }
+}
+
+func ptr[T any](v T) *T { return &v }
+
 func TestDecodeRules(t *testing.T) {
 	two := 2
 	cases := []decodeCase{
@@ -252,13 +292,32 @@ func TestDecodeRules(t *testing.T) {
 		{"pointer to bad int", dec[*int]("x"), nil, "syntax"},
 		{"map", dec[map[string]int](`{"a": 1}`), map[string]int{"a": 1}, ""},
 		{"slice", dec[[]int](`[1, 2]`), []int{1, 2}, ""},
-		{"any", dec[any](`{"a": [1, "x"]}`), map[string]any{"a": []any{1.0, "x"}}, ""},
+		{"any", dec[any](`{"a": [1, "x"]}`), map[string]any{"a": []any{json.Number("1"), "x"}}, ""},
+		{"numbers in any keep their text", dec[[]any](`[2.0, 1e+16, 1e-05, -0.0, 18446744073709551616, 1E5]`),
+			[]any{json.Number("2.0"), json.Number("1e+16"), json.Number("1e-05"), json.Number("-0.0"), json.Number("18446744073709551616"), json.Number("1E5")}, ""},
+		{"numbers in a struct's any", dec[struct{ A any }](`{"A": {"n": 9223372036854775807}}`),
+			struct{ A any }{map[string]any{"n": json.Number("9223372036854775807")}}, ""},
+		{"numbers in a typed field stay typed", dec[struct {
+			F float64
+			A []any
+		}](`{"F": 2.0, "A": [2.0]}`), struct {
+			F float64
+			A []any
+		}{2, []any{json.Number("2.0")}}, ""},
 		{"any is JSON, not verbatim", dec[any](`hello`), nil, "syntax"},
 		{"bad JSON", dec[pyUser](`{"user_id": `), nil, "syntax"},
 		{"not JSON", dec[pyUser](`hello`), nil, "syntax"},
 		{"empty value", dec[pyUser](``), nil, "syntax"},
 		{"trailing data", dec[pyUser](`{} {}`), nil, "syntax"},
-		{"NaN", dec[map[string]float64](`{"x": NaN}`), nil, "syntax"},
+		{"Infinity", dec[map[string]float64](`{"x": Infinity, "y": -Infinity}`), map[string]float64{"x": math.Inf(1), "y": math.Inf(-1)}, ""},
+		{"Infinity in any", dec[any](`[Infinity, 1]`), []any{json.Number("Infinity"), json.Number("1")}, ""},
+		{"Infinity refused", decNoNaN[map[string]float64](`{"x": Infinity}`), nil, "syntax"},
+		{"top-level inf refused", decNoNaN[float64](`inf`), nil, "syntax"},
+		{"finite floats pass DisallowNaN", decNoNaN[[]float64](`[1.0, 2]`), []float64{1, 2}, ""},
+		{"Infinity in a string field", dec[map[string]string](`{"x": Infinity}`), nil, "validation"},
+		{"Infinity in an int field", dec[struct{ N int }](`{"N": -Infinity}`), nil, "validation"},
+		{"lowercase nan is not JSON", dec[map[string]float64](`{"x": nan}`), nil, "syntax"},
+		{"NaN and bad JSON", dec[map[string]float64](`{"x": NaN,}`), nil, "syntax"},
 		{"wrong type", dec[pyUser](`{"user_id": "one"}`), nil, "validation"},
 		{"wrong shape", dec[pyUser](`[1]`), nil, "validation"},
 		{"overflow inside JSON", dec[struct{ N int8 }](`{"N": 1000}`), nil, "validation"},
@@ -383,5 +442,8 @@ func TestRoundTrip(t *testing.T) {
 	roundTrip(t, pyRed)
 	roundTrip(t, []pyColor{pyRed, pyDarkBlue})
 	roundTrip(t, map[pyColor]int{pyGreen: 1})
-	roundTrip(t, map[string]any{"a": []any{1.0, "x", nil, true, map[string]any{"b": 0.5}}})
+	roundTrip(t, map[string]any{"a": []any{json.Number("1.0"), "x", nil, true, map[string]any{"b": json.Number("0.5")}}})
+	roundTrip(t, map[string]any{"big": json.Number("18446744073709551616"), "inf": json.Number("-Infinity")})
+	roundTrip(t, []float64{2, 1e16, 1e-5, math.Inf(1), math.MaxFloat64, math.SmallestNonzeroFloat64})
+	roundTrip(t, []float32{2, 1e16, 1e-5, float32(math.Inf(-1)), math.MaxFloat32, math.SmallestNonzeroFloat32})
 }

@@ -32,14 +32,31 @@
 //	complex, chan, func                   rejected
 //	struct, map, slice, array             JSON, written as Python's json.dumps writes it
 //
+// Inside JSON, values follow encoding/json's rules (json tags, omitempty,
+// MarshalJSON and MarshalText methods, nil as null, []byte as base64), in
+// the text of Python's json.dumps (see below).
+//
 // Decoding follows the same rules: a string or []byte is the stored bytes, a
 // number is parsed from decimal text (Python's "nan" and "inf" included), a
 // bool with strconv.ParseBool, a TextUnmarshaler from the stored text, and
-// everything else as JSON. An interface type (such as any) is always read as
-// JSON: a string written into one is read back only through [Store.GetRaw],
-// as in the original. A JSON null is not a value: reading one fails. After
-// decoding, a type with a Validate method ([Validator]) is validated.
-// [JSONOptions.Strict] rejects JSON objects with unknown fields.
+// everything else as JSON, with encoding/json's rules. An interface type
+// (such as any) is always read as JSON: a string written into one is read
+// back only through [Store.GetRaw], as in the original. A JSON null is not a
+// value: reading one fails. After decoding, a type with a Validate method
+// ([Validator]) is validated; it is validated before encoding too, and a
+// value that fails is not written. [JSONOptions.Strict] rejects JSON objects
+// with unknown fields.
+//
+// A number read into an interface, at any depth (any, map[string]any,
+// []any, a struct field of type any), is a [encoding/json.Number]: a string
+// type holding the number's exact text, as the other service wrote it
+// ("9223372036854775807", "2.0", "1e+16"), with methods Int64, Float64 and
+// String. So an integer beyond 2^53 keeps every digit, and 2.0 is written
+// back as 2.0, not as 2, which Python would read as an int. A json.Number
+// is written back verbatim: a value read and written again is byte for
+// byte what was read (but for what the next section lists). Numbers read
+// into typed fields (int64, float64, ...) are those types, as with
+// encoding/json.
 //
 // Booleans are a Go choice: redis-py refuses them, so the original fails
 // set(key, True) with an operation error; here they are stored as true and
@@ -49,12 +66,20 @@
 //
 // JSON output is byte for byte what the original writes (json.dumps with
 // its default settings and the original's CustomEncoder) for the same data,
-// which the tests check against Python itself (testdata/python):
+// which the tests check against Python itself (testdata/python), in both
+// directions:
 //
 //   - separators ", " and ": ";
 //   - every character outside printable ASCII escaped as \uXXXX in lowercase
 //     hex, with surrogate pairs beyond the BMP (ensure_ascii), and DEL as
 //     \u007f; no HTML escaping of <, > and &;
+//   - floats as float.__repr__ writes them, inside JSON as on their own:
+//     2.0, 0.1, 1e+16, 1e-05, -0.0, always with a point or an exponent, so
+//     that json.loads reads a float back, never an int; a float32 by its
+//     shortest decimal (float32(0.1) is 0.1);
+//   - NaN, Infinity and -Infinity for the special floats inside JSON (see
+//     below);
+//   - a json.Number as its text, which is Python's when Python wrote it;
 //   - struct fields in declaration order, as a Pydantic model's fields;
 //   - an enum as its lowercased member name: give the type MarshalText and
 //     UnmarshalText methods from an [Enum]; reading ignores case;
@@ -64,19 +89,40 @@
 //     time.Time field keeps encoding/json's RFC 3339, which Python 3.11 and
 //     Pydantic read too.
 //
-// Two differences remain, both read identically by Python's json.loads:
-// map keys are written sorted (a Python dict keeps insertion order), and
-// floats inside JSON are written by encoding/json in their shortest form, so
-// 1.0 is written 1 (Python writes 1.0) and 1e16 as 10000000000000000. Top-level
-// floats follow Python's repr exactly.
+// What differs, exactly:
 //
-// NaN and infinities: Python's json.dumps writes NaN, Infinity and -Infinity
-// inside JSON, which is not JSON (RFC 8259). Writing one inside JSON fails
-// here with a [*SerializationError]; reading one fails that key with a
-// [*DeserializationError] ("Failed to decode JSON"), in a bulk read only that
-// key. Have the Python side refuse them (json.dumps(..., allow_nan=False))
-// or store such numbers as strings. A float stored on its own (not inside
-// JSON) is Python's repr, and "nan", "inf" and "-inf" round-trip.
+//   - map keys are written sorted, since a Go map has no order, where a
+//     Python dict keeps the order of insertion. json.loads reads both as
+//     equal dicts, but the bytes differ when the Python side's keys were not
+//     in sorted order; a struct's fields keep their order.
+//   - text that Go chose is written as it is: a json.Number built in Go
+//     ("1E5", "-0"), and the output of a MarshalJSON method (its numbers and
+//     escapes; only its spacing and non-ASCII characters are made Python's).
+//     Python reads such a number alike, but would write it another way.
+//   - a string holding a lone surrogate, which a Python str may hold
+//     ("\ud800"), is read as U+FFFD, as encoding/json reads it, and written
+//     back as "\ufffd".
+//   - values Python's json.dumps cannot write at all are written as
+//     encoding/json writes them: []byte as base64, and a bool on its own
+//     (see above).
+//
+// NaN and infinities: Python's json.dumps writes NaN, Infinity and
+// -Infinity inside JSON, which is not JSON (RFC 8259), and json.loads reads
+// them. So does [JSON] by default: such a number is read into a float64 or
+// float32 as the special float, and into an interface or a json.Number as
+// json.Number("NaN"), ("Infinity") or ("-Infinity"), whose Float64 method
+// returns it; a type with an UnmarshalJSON method is given the text as it
+// is. They are written back as Python writes them. [JSONOptions.DisallowNaN]
+// refuses them instead, on writes and on reads, with a [*NonFiniteError],
+// as Python's json.dumps(..., allow_nan=False) does; a service that must
+// produce strict JSON for other readers sets it. A float stored on its own
+// (not inside JSON) is Python's repr, and "nan", "inf" and "-inf"
+// round-trip (DisallowNaN refuses those too).
+//
+// Comparing values: the JSON codec implements [Comparer], which tells
+// whether two encodings hold the same JSON value as json.loads reads it
+// (keys in any order, integers and floats by exact value, 1 unequal to
+// 1.0). configstore uses it to recognise an update that changes nothing.
 //
 // # Errors
 //
@@ -87,10 +133,15 @@
 //
 //   - [*ConnectionError], "Error connecting to Redis host <Host>": the
 //     kv.Store could not be used (its error wraps [kv.ErrUnavailable]: a dial
-//     failure, a dropped connection, a failed authentication) or is closed
-//     ([kv.ErrClosed]).
+//     failure, a dropped connection), refused the credentials or the user's
+//     rights ([kv.ErrPermission]: redis-py's AuthenticationError is a
+//     ConnectionError too; an ACL denial, which redis-py reports as a
+//     ResponseError, is one here as well), or is closed ([kv.ErrClosed]).
 //   - [*SerializationError], "Failed to serialize value for Redis key
-//     '<key>'": the value cannot be encoded; nothing was written.
+//     '<key>'": the value cannot be encoded; nothing was written. A value
+//     whose Validate method fails is one too, with the read's text,
+//     "Validation failed for key '<key>' and model '<Model>'", and matches
+//     [ErrValidation].
 //   - [*DeserializationError], "Failed to decode JSON for key '<key>'" when
 //     the stored bytes are not of the format, or "Validation failed for key
 //     '<key>' and model '<Model>'" when they are well-formed but not a valid

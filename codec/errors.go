@@ -2,6 +2,7 @@ package codec
 
 import (
 	"errors"
+	"strconv"
 
 	"github.com/cledar/storekit/kv"
 )
@@ -33,9 +34,34 @@ func (e *validationError) Is(target error) bool { return target == ErrValidation
 // invalid marks err as a validation failure.
 func invalid(err error) error { return &validationError{err} }
 
+// A NonFiniteError reports a NaN or an infinity refused under
+// [JSONOptions.DisallowNaN]: met in a value to encode (a
+// [*SerializationError] wraps it), or in stored data (a
+// [*DeserializationError] wraps it, saying "Failed to decode JSON", since
+// such data is not JSON).
+type NonFiniteError struct {
+	// Value is the number as Python writes it: NaN, Infinity or -Infinity
+	// inside JSON, nan, inf or -inf on its own (or the text read).
+	Value string
+	// Offset is the number's byte offset in the data read, or -1 when
+	// encoding.
+	Offset int64
+}
+
+// Error returns "codec: <Value> is not allowed (JSONOptions.DisallowNaN)",
+// with the offset when reading.
+func (e *NonFiniteError) Error() string {
+	msg := "codec: " + e.Value + " is not allowed (JSONOptions.DisallowNaN)"
+	if e.Offset >= 0 {
+		msg += " at offset " + strconv.FormatInt(e.Offset, 10)
+	}
+	return msg
+}
+
 // A ConnectionError reports that the store could not be used: its error wraps
 // [kv.ErrUnavailable] (the backend could not be reached, the connection
-// broke, authentication failed) or [kv.ErrClosed].
+// broke), [kv.ErrPermission] (the credentials or the user's rights were
+// refused) or [kv.ErrClosed].
 type ConnectionError struct {
 	// Host names the backend, from [Options.Host].
 	Host string
@@ -53,17 +79,29 @@ func (e *ConnectionError) Unwrap() error { return e.Err }
 
 // A SerializationError reports a value that could not be encoded, so nothing
 // was written: a nil pointer, map, slice or interface, a type with no encoding
-// (a channel, a function, a complex number), a float NaN or infinity inside
-// JSON, or an error from a MarshalJSON or MarshalText method.
+// (a channel, a function, a complex number), a NaN or an infinity under
+// [JSONOptions.DisallowNaN], an error from a MarshalJSON or MarshalText
+// method, or a value whose Validate method failed ([Validator]; the error
+// then matches [ErrValidation]).
 type SerializationError struct {
 	// Key is the key the value was meant for.
 	Key string
+	// Model is the name of the value's Go type, as in a
+	// [DeserializationError]; it appears in the text of a validation
+	// failure only.
+	Model string
 	// Err is the encoder's error.
 	Err error
 }
 
-// Error returns "Failed to serialize value for Redis key '<Key>': <Err>".
+// Error returns "Validation failed for key '<Key>' and model '<Model>':
+// <Err>" when Err matches [ErrValidation] (the text of the same failure on
+// a read), and otherwise "Failed to serialize value for Redis key '<Key>':
+// <Err>".
 func (e *SerializationError) Error() string {
+	if errors.Is(e.Err, ErrValidation) {
+		return withCause("Validation failed for key '"+e.Key+"' and model '"+e.Model+"'", e.Err)
+	}
 	return withCause("Failed to serialize value for Redis key '"+e.Key+"'", e.Err)
 }
 

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"net/http"
 	"net/http/httptest"
 	"strconv"
@@ -232,9 +233,18 @@ func ExampleValidator() {
 
 	var de *codec.DeserializationError
 	fmt.Println(errors.As(err, &de), de.Key, de.Model, errors.Is(err, codec.ErrValidation))
+
+	// An invalid value is not written either.
+	err = accounts.Set(ctx, "account:2", Account{Email: "nobody"})
+	fmt.Println(err)
+	var se *codec.SerializationError
+	_, found, _ := accounts.GetRaw(ctx, "account:2")
+	fmt.Println(errors.As(err, &se), errors.Is(err, codec.ErrValidation), found)
 	// Output:
 	// Validation failed for key 'account:1' and model 'Account': email must contain @
 	// true account:1 Account true
+	// Validation failed for key 'account:2' and model 'Account': email must contain @
+	// true true false
 }
 
 // JSON writes what Python's json.dumps writes: spaces after separators,
@@ -287,4 +297,63 @@ func ExampleTime() {
 	// 2025-01-01T12:00:00.5+02:00 false
 	// 2025-01-01T12:00:00Z false
 	// 2025-01-01T12:00:00Z true
+}
+
+// Numbers read into an interface (here the values of a map[string]any) are
+// json.Numbers that keep the exact text another service wrote: an integer
+// beyond 2^53 keeps every digit and a float stays a float, so a value read
+// and written back is what was read. Floats are written as Python writes
+// them, with NaN and the infinities as json.dumps writes them.
+func ExampleJSON_numbers() {
+	c := codec.JSON[map[string]any](nil)
+	v, err := c.Decode([]byte(`{"id": 9223372036854775807, "ratio": 2.0, "score": NaN}`))
+	if err != nil {
+		panic(err)
+	}
+	id := v["id"].(json.Number)
+	n, _ := id.Int64()
+	fmt.Printf("%T %d\n", id, n)
+	b, _ := c.Encode(v)
+	fmt.Println(string(b))
+
+	type Reading struct {
+		Value float64   `json:"value"`
+		Peaks []float32 `json:"peaks"`
+	}
+	b, _ = codec.JSON[Reading](nil).Encode(Reading{Value: 2, Peaks: []float32{1e16, 1e-5, float32(math.Inf(1))}})
+	fmt.Println(string(b))
+	// Output:
+	// json.Number 9223372036854775807
+	// {"id": 9223372036854775807, "ratio": 2.0, "score": NaN}
+	// {"value": 2.0, "peaks": [1e+16, 1e-05, Infinity]}
+}
+
+// DisallowNaN refuses NaN and the infinities, which JSON (RFC 8259) does not
+// have, on both sides: as Python's json.dumps(..., allow_nan=False) on
+// writes, and on reads of what another service wrote.
+func ExampleJSONOptions_disallowNaN() {
+	c := codec.JSON[map[string]float64](&codec.JSONOptions{DisallowNaN: true})
+	_, err := c.Encode(map[string]float64{"score": math.Inf(1)})
+	fmt.Println(err)
+	_, err = c.Decode([]byte(`{"score": NaN}`))
+	fmt.Println(err)
+
+	var nf *codec.NonFiniteError
+	fmt.Println(errors.As(err, &nf), nf.Value, nf.Offset)
+	// Output:
+	// codec: Infinity is not allowed (JSONOptions.DisallowNaN)
+	// codec: NaN is not allowed (JSONOptions.DisallowNaN) at offset 10
+	// true NaN 10
+}
+
+// JSON's codec is a Comparer: two documents are the same value when they
+// hold the same JSON, whatever their spacing and key order, with an integer
+// never equal to a float, as Python's json.loads reads them.
+func ExampleComparer() {
+	c := codec.JSON[map[string]any](nil).(codec.Comparer)
+	fmt.Println(c.Equal([]byte(`{"b": [1, 2.5], "a": "\u00e9"}`), []byte(`{"a":"é","b":[1,2.5]}`)))
+	fmt.Println(c.Equal([]byte(`{"n": 1}`), []byte(`{"n": 1.0}`)))
+	// Output:
+	// true
+	// false
 }

@@ -2,6 +2,7 @@ package codec_test
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"sync/atomic"
 	"testing"
@@ -107,11 +108,12 @@ func pyProfileValue() pyProfile {
 		Created:  ctime(2025, 1, 2, 3, 4, 5, 123456000, time.UTC),
 		Updated:  ctime(2025, 6, 30, 23, 59, 59, 0, codec.Naive),
 		Tags:     []string{"admin", "ops"},
+		// Numbers read into an interface are json.Numbers.
 		Attrs: map[string]any{
 			"flags":  []any{true, false, nil},
-			"level":  3.0,
+			"level":  json.Number("3"),
 			"nested": map[string]any{"k": "v"},
-			"ratio":  0.25,
+			"ratio":  json.Number("0.25"),
 		},
 		Score: 2.5,
 	}

@@ -110,9 +110,9 @@ func (s *Store[T]) GetRaw(ctx context.Context, key string) ([]byte, bool, error)
 }
 
 // Set stores v at key, replacing what key held and removing its expiry. A
-// value the codec cannot encode (such as a nil pointer, map or slice) is a
-// [*SerializationError], and nothing is written. It is the Python original's
-// set(key, value).
+// value the codec cannot encode (such as a nil pointer, map or slice), or
+// that fails its Validate method ([Validator]), is a [*SerializationError],
+// and nothing is written. It is the Python original's set(key, value).
 func (s *Store[T]) Set(ctx context.Context, key string, v T) error {
 	if err := checkKey(key); err != nil {
 		return err
@@ -156,8 +156,12 @@ func (s *Store[T]) SetWithTTL(ctx context.Context, key string, v T, ttl time.Dur
 func (s *Store[T]) encode(key string, v T) ([]byte, error) {
 	data, err := s.codec.Encode(v)
 	if err != nil {
-		s.log.Error("Serialization error before setting Redis key.", zap.String("key", key), zap.Error(err))
-		return nil, &SerializationError{Key: key, Err: err}
+		msg := "Serialization error before setting Redis key."
+		if errors.Is(err, ErrValidation) {
+			msg = "Validation error before setting Redis key."
+		}
+		s.log.Error(msg, zap.String("key", key), zap.String("model", s.model), zap.Error(err))
+		return nil, &SerializationError{Key: key, Model: s.model, Err: err}
 	}
 	return data, nil
 }
@@ -321,10 +325,11 @@ func (s *Store[T]) ping(ctx context.Context) error {
 }
 
 // failed turns err, from the kv.Store's op on key, into the Store's error and
-// logs it: a *ConnectionError when the store is unavailable or closed, an
-// *OperationError otherwise.
+// logs it: a *ConnectionError when the store is unavailable, refused the
+// credentials or the user's rights, or is closed; an *OperationError
+// otherwise.
 func (s *Store[T]) failed(op, key string, err error) error {
-	if errors.Is(err, kv.ErrUnavailable) || errors.Is(err, kv.ErrClosed) {
+	if errors.Is(err, kv.ErrUnavailable) || errors.Is(err, kv.ErrPermission) || errors.Is(err, kv.ErrClosed) {
 		s.log.Error("Redis connection error.", zap.String("op", op), zap.String("key", key), zap.Error(err))
 		return &ConnectionError{Host: s.host, Err: err}
 	}

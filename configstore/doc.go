@@ -25,8 +25,19 @@
 // codec.JSON, which writes what Python's json.dumps writes, so a Python
 // service and a Go service can read and update the same configuration.
 //
-// An Update whose value encodes to exactly the bytes of the latest version
-// writes nothing and returns that version.
+// An Update whose value is the same as the latest version's writes nothing
+// and returns that version. Same means what the values hold, not their
+// bytes, so that a Go service updating a configuration a Python service
+// wrote, with the value it read, adds no version: with codec.JSON (any
+// codec implementing codec.Comparer), the two encodings are compared as
+// Python's json.loads reads them. Objects are unordered (a Python dict's
+// keys in insertion order equal Go's sorted ones), strings compare by their
+// characters whatever the escapes, and numbers by exact value, an integer
+// never equal to a float: 1 and 1.0 differ, because Python reads one as an
+// int and the other as a float and a reader would see the change; so do 0.0
+// and -0.0, while NaN equals NaN. Values codec.JSON stores on their own (a
+// string, a number) and those of a codec that does not implement
+// codec.Comparer compare as bytes.
 //
 // With Options.HistoryLimit set to N, each Update empties (kv.Pruner) the
 // values of the versions older than the newest N, without removing them:
@@ -91,15 +102,51 @@
 // state. New refuses to start on a server without those classes, with an
 // error that names them.
 //
+// # Sharing keys with a Python service
+//
+// A Store and the Python RedisConfigStore read and write the same keys: a
+// list per key, prefix + key, the newest version last, each version
+// json.dumps of the dataclass. codec.JSON writes those bytes exactly, given
+// Go types that match the Python fields (float64 for a float, any or
+// map[string]any for an untyped value, whose numbers are then json.Numbers
+// that keep their text), but for the order of a dict's keys: a Go map's are
+// written sorted (see package codec). Give both sides the same Redis keys
+// and database, and enable the notify-keyspace-events classes both need
+// ("KA").
+//
+// The Python store must be given no prefix. With a prefix it never sees
+// another writer's changes: on a keyspace event it adds its prefix a second
+// time, to a key that already has it, so it reads a key that does not exist.
+// With the prefix "cfg:", after a Go Update of "flags", its callbacks are
+// called with an empty value instead of the new one, and its cache keeps the
+// old version for good (it files the new, empty, value under "cfg:flags",
+// not under "flags", with version -1). Its own updates still reach its
+// cache, so the fault shows only when another process, such as this one,
+// writes. That is the Python store's bug, not this package's. The
+// workaround is to leave the Python store without a prefix and to put the
+// prefix in its key names, which reads and watches the very same Redis
+// keys:
+//
+//	store = RedisConfigStore(redis)                 # Python: no prefix
+//	flags = store.fetch(Flags, "cfg:flags")         # the key "cfg:flags"
+//
+//	cfgs, err := configstore.New[Flags](ctx, s, &configstore.Options[Flags]{Prefix: "cfg:"})
+//	flags, version, err := cfgs.Fetch(ctx, "flags") // the key "cfg:flags"
+//
+// Events reported to a Python callback then carry the full key, "cfg:flags",
+// which is the name it watches.
+//
 // # Differences from the Python store
 //
 // The Python RedisConfigStore has known faults, all fixed here:
 //   - its "identical value, skip the write" check could never succeed, so
-//     every update wrote a version; here an identical value writes nothing;
+//     every update wrote a version; here a value identical to the latest
+//     one, as json.loads reads them, writes nothing;
 //   - a del event for a key it did not cache raised KeyError in the watcher
 //     thread and killed it; here deletions and expiries of any key are
 //     handled, and a callback's panic is recovered;
-//   - the prefix was added twice in event handling and in fallback lookups;
+//   - the prefix was added twice in event handling and in fallback lookups
+//     (see above for what that does and the workaround on the Python side);
 //     here it is added once, in one place, and events report keys without it;
 //   - expired keys stayed in the cache forever; here they leave it;
 //   - the watcher thread could not be stopped; here Watch returns a stop

@@ -397,3 +397,45 @@ func TestUpdateRefusesUnencodable(t *testing.T) {
 		t.Fatalf("Watch with a nil callback: %v, want kv.ErrInvalid", err)
 	}
 }
+
+// ValidConf has a Validate method, which Update calls before writing.
+type ValidConf struct {
+	Name string `json:"name"`
+}
+
+func (c ValidConf) Validate() error {
+	if c.Name == "" {
+		return errors.New("name must not be empty")
+	}
+	return nil
+}
+
+// An invalid value is refused with the validation error, and nothing is
+// written: every read of it would fail.
+func TestUpdateRefusesInvalid(t *testing.T) {
+	ctx := backendtest.Context(t)
+	s := memory.New(nil)
+	t.Cleanup(func() { _ = s.Close() })
+	c, err := configstore.New[ValidConf](ctx, s, &configstore.Options[ValidConf]{Prefix: "cfg:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	if v, err := c.Update(ctx, "flags", ValidConf{Name: "ok"}); err != nil || v != 1 {
+		t.Fatalf("Update of a valid value = %d, %v", v, err)
+	}
+	_, err = c.Update(ctx, "flags", ValidConf{})
+	var se *codec.SerializationError
+	if !errors.As(err, &se) || !errors.Is(err, codec.ErrValidation) || se.Key != "flags" || se.Model != "ValidConf" {
+		t.Fatalf("Update of an invalid value: %v, want a *codec.SerializationError matching codec.ErrValidation", err)
+	}
+	if want := "Validation failed for key 'flags' and model 'ValidConf': name must not be empty"; err.Error() != want {
+		t.Errorf("error %q, want %q", err, want)
+	}
+	if v, err := c.Version(ctx, "flags"); err != nil || v != 1 {
+		t.Errorf("Version after the refused Update = %d, %v; want 1", v, err)
+	}
+	if got, v, err := c.Fetch(ctx, "flags"); err != nil || v != 1 || got.Name != "ok" {
+		t.Errorf("Fetch after the refused Update = %+v, %d, %v; want the valid value", got, v, err)
+	}
+}

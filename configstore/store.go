@@ -70,6 +70,7 @@ type Store[T any] struct {
 	hist   kv.Historian
 	pruner kv.Pruner
 	codec  codec.Codec[T]
+	same   func(a, b []byte) bool // whether two encodings hold the same value
 	prefix string
 	limit  int64
 	model  string
@@ -182,6 +183,10 @@ func New[T any](ctx context.Context, s kv.Store, opts *Options[T]) (*Store[T], e
 	}
 	if st.codec == nil {
 		st.codec = codec.JSON[T](nil)
+	}
+	st.same = bytes.Equal
+	if c, ok := st.codec.(codec.Comparer); ok {
+		st.same = c.Equal
 	}
 	if st.log == nil {
 		st.log = zap.NewNop()
@@ -314,14 +319,20 @@ func (s *Store[T]) Latest(key string) (T, int64, bool) {
 }
 
 // Update makes v the latest value of key: it appends v as a new version
-// and returns that version. When v encodes to exactly the bytes of the
-// latest version, nothing is written and that version is returned. A key
-// holding a plain value (version 1) is first converted into a history,
-// atomically. With [Options.HistoryLimit] set, older versions are then
-// emptied; a failure to do so is logged, not returned.
+// and returns that version. When v is the same value as the latest version,
+// whoever wrote it, nothing is written and that version is returned: with
+// codec.JSON, when both are the same JSON value as Python's json.loads reads
+// it, whatever the order of keys and the spelling of numbers and strings
+// (see the package documentation); with a codec that does not implement
+// [codec.Comparer], when both are the same bytes. A key holding a plain
+// value (version 1) is first converted into a history, atomically. With
+// [Options.HistoryLimit] set, older versions are then emptied; a failure to
+// do so is logged, not returned.
 //
-// A value that cannot be encoded, or encodes to no bytes at all, is a
-// [*codec.SerializationError] and nothing is written.
+// A value that cannot be encoded, encodes to no bytes at all, or fails its
+// Validate method (see [codec.Validator]; the error then matches
+// [codec.ErrValidation]), is a [*codec.SerializationError] and nothing is
+// written.
 func (s *Store[T]) Update(ctx context.Context, key string, v T) (int64, error) {
 	if err := s.checkKey("update", key); err != nil {
 		return 0, err
@@ -331,7 +342,7 @@ func (s *Store[T]) Update(ctx context.Context, key string, v T) (int64, error) {
 		err = fmt.Errorf("the value encodes to no bytes, which a history cannot hold: %w", kv.ErrInvalid)
 	}
 	if err != nil {
-		return 0, &codec.SerializationError{Key: key, Err: err}
+		return 0, &codec.SerializationError{Key: key, Model: s.model, Err: err}
 	}
 	e, err := s.acquire(ctx, "update", key)
 	if err != nil {
@@ -346,7 +357,7 @@ func (s *Store[T]) Update(ctx context.Context, key string, v T) (int64, error) {
 	if cur.fail != nil {
 		return 0, cur.fail
 	}
-	if cur.present && bytes.Equal(cur.raw, data) {
+	if cur.present && s.same(cur.raw, data) {
 		return cur.version, nil
 	}
 	version, err := s.hist.Append(ctx, s.prefix+key, data)

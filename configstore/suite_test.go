@@ -70,6 +70,7 @@ func runSuite(t *testing.T, b backend) {
 	}{
 		{"UpdateFetchVersions", testUpdateFetchVersions},
 		{"IdenticalUpdateSkipped", testIdenticalUpdateSkipped},
+		{"IdenticalValueOtherBytes", testIdenticalValueOtherBytes},
 		{"PlainValueConverted", testPlainValueConverted},
 		{"PrefixOnce", testPrefixOnce},
 		{"OutsideWriters", testOutsideWriters},
@@ -298,6 +299,44 @@ func testIdenticalUpdateSkipped(t *testing.T, b backend) {
 	}
 	if n := len(r.all()); n != 2 {
 		t.Fatalf("%d events, want 2 (identical updates are not changes): %v", n, r.all())
+	}
+}
+
+// An update is skipped when the latest version holds the same value in
+// other bytes, as another writer may have written it (keys in another
+// order, no spaces, escapes, another spelling of a float), but not when a
+// number changed from an integer to a float: Python would read a change.
+func testIdenticalValueOtherBytes(t *testing.T, b backend) {
+	ctx := backendtest.Context(t)
+	s, w := b.New(t)
+	c := open(t, s, &configstore.Options[Conf]{Prefix: "p:"})
+	same := []struct {
+		stored string
+		value  Conf
+	}{
+		{`{"data":{},"index":1,"name":"c1"}`, conf(1)},
+		{`{"name": "\u0063\u0032", "index": 2, "data": {"b": [1, 2.50], "a": 1e16}}`,
+			Conf{Name: "c2", Index: 2, Data: map[string]any{"a": 1e16, "b": []any{1, 2.5}}}},
+		{`{"name": "c3", "index": 3, "data": {"n": 9223372036854775807, "f": 3.0}}`,
+			Conf{Name: "c3", Index: 3, Data: map[string]any{"f": 3.0, "n": int64(9223372036854775807)}}},
+	}
+	for i, tc := range same {
+		key := "cfg" + strconv.Itoa(i)
+		w.Push(t, "p:"+key, tc.stored)
+		if v, err := c.Update(ctx, key, tc.value); err != nil || v != 1 {
+			t.Errorf("Update(%s) of the value of %s = %d, %v; want version 1, nothing written", key, tc.stored, v, err)
+		}
+		if v, err := c.Version(ctx, key); err != nil || v != 1 {
+			t.Errorf("Version(%s) = %d, %v; want 1", key, v, err)
+		}
+	}
+	// 1 and 1.0 are not the same value.
+	w.Push(t, "p:int", `{"name": "c", "index": 1, "data": {"n": 1}}`)
+	if v, err := c.Update(ctx, "int", Conf{Name: "c", Index: 1, Data: map[string]any{"n": 1.0}}); err != nil || v != 2 {
+		t.Errorf("Update of 1 to 1.0 = %d, %v; want version 2", v, err)
+	}
+	if v, err := c.Update(ctx, "int", Conf{Name: "c", Index: 1, Data: map[string]any{"n": 1.0}}); err != nil || v != 2 {
+		t.Errorf("Update of 1.0 to 1.0 = %d, %v; want version 2, nothing written", v, err)
 	}
 }
 

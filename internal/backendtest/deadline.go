@@ -30,7 +30,7 @@ const (
 
 // RunDeadlines checks that every call of a store returns by its context's
 // deadline while its server does not answer: paused with CLIENT PAUSE ALL,
-// or behind a proxy that black-holes the connections (as a network
+// killed, or behind a proxy that black-holes the connections (as a network
 // partition does).
 // newStore returns a store over a client of the server at addr; the test
 // closes it.
@@ -40,6 +40,13 @@ func RunDeadlines(t *testing.T, newStore func(t *testing.T, addr string) kv.Stor
 		s := newStore(t, srv.Addr())
 		warmUp(t, s)
 		srv.MustDo("CLIENT", "PAUSE", fmt.Sprint(pauseFor.Milliseconds()), "ALL")
+		CheckCallsWithin(t, s)
+	})
+	t.Run("Kill", func(t *testing.T) {
+		srv := redistest.Start(t, nil)
+		s := newStore(t, srv.Addr())
+		warmUp(t, s)
+		srv.Kill()
 		CheckCallsWithin(t, s)
 	})
 	t.Run("Blackhole", func(t *testing.T) {

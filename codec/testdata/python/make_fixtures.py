@@ -131,6 +131,18 @@ class Event:
     what: str
 
 
+@dataclasses.dataclass
+class Measurement:
+    """Floats in every place a model holds them."""
+
+    name: str
+    value: float
+    big: float
+    small: float
+    samples: list
+    extra: dict
+
+
 def load_user(d: Any) -> User:
     assert isinstance(d, dict) and set(d) == {"user_id", "name"}, d
     assert type(d["user_id"]) is int and type(d["name"]) is str, d
@@ -160,6 +172,15 @@ def load_event(d: Any) -> Event:
     return Event(at=datetime.fromisoformat(d["at"]), what=d["what"])
 
 
+def load_measurement(d: Any) -> Measurement:
+    assert isinstance(d, dict), d
+    assert [f.name for f in dataclasses.fields(Measurement)] == list(d), list(d)
+    for k in ("value", "big", "small"):
+        # A float field must come back a float, not an int: 2.0, not 2.
+        assert type(d[k]) is float, (k, d[k])
+    return Measurement(**d)
+
+
 UTC = timezone.utc
 PLUS2 = timezone(timedelta(hours=2))
 MINUS0530 = timezone(-timedelta(hours=5, minutes=30))
@@ -182,6 +203,36 @@ UNICODE_USER = User(
     3,
     'Zażółć gęślą jaźń \U0001F680 "q" \\ \t\n\r\b\f \x00\x1f\x7f <>& \u2028\u2029 \ufeff\uffff',
 )
+
+# Floats as json.dumps writes them (float.__repr__): a point or an exponent
+# always, so that json.loads reads a float back, never an int.
+MEASUREMENT = Measurement(
+    name="m",
+    value=2.0,
+    big=1e16,
+    small=1e-05,
+    samples=[1.0, 0.5, -0.0, 1e22, 123456.789],
+    extra={"count": 3, "mean": 3.0},
+)
+
+# Dict keys are sorted in the cases below that Go must write back byte for
+# byte: Go writes a map's keys sorted, Python in insertion order.
+BIG_INTS = {
+    "huge": 10**30,
+    "max_int64": 2**63 - 1,
+    "min_int64_minus_1": -(2**63) - 1,
+    "two_pow_53_plus_1": 2**53 + 1,
+    "two_pow_64": 2**64,
+}
+FLOATS_IN_JSON = {
+    "big": 1e16,
+    "list": [1.0, 2.5, 1e-05, 1e22, 0.30000000000000004],
+    "negative_zero": -0.0,
+    "small": 1e-05,
+    "tenth": 0.1,
+    "whole": 2.0,
+}
+NONFINITE_IN_JSON = {"inf": math.inf, "list": [math.nan, 1.5, -math.inf], "nan": math.nan, "neg_inf": -math.inf}
 
 EVENTS = [
     Event(datetime(2025, 1, 1, 0, 0, 0, tzinfo=UTC), "utc"),
@@ -219,6 +270,10 @@ WRITE_CASES = {
     "float_nan": math.nan,
     "nan_in_json": {"x": math.nan},
     "infinity_in_json": {"x": -math.inf},
+    "big_ints": BIG_INTS,
+    "floats_in_json": FLOATS_IN_JSON,
+    "nonfinite_in_json": NONFINITE_IN_JSON,
+    "measurement": MEASUREMENT,
 }
 
 
@@ -258,13 +313,17 @@ CHECK_CASES = {
     "user": (User(1, "Alice"), lambda b: load_user(json.loads(b)), True),
     "users": ([User(1, "Alice"), User(2, "Bob")], lambda b: [load_user(d) for d in json.loads(b)], True),
     "profile": (PROFILE, lambda b: load_profile(json.loads(b)), True),
-    # Go writes an integral float inside JSON as 100, not 100.0: the same
-    # number to json.loads, so this case is checked by value only.
     "profile_float_fields": (
         dataclasses.replace(PROFILE, score=100.0, attrs={"big": 1e16, "int": 7, "small": 1e-05}),
         lambda b: load_profile(json.loads(b)),
-        False,
+        True,
     ),
+    "measurement": (MEASUREMENT, lambda b: load_measurement(json.loads(b)), True),
+    "big_ints": (BIG_INTS, json.loads, True),
+    "floats_in_json": (FLOATS_IN_JSON, json.loads, True),
+    "nonfinite_in_json": (NONFINITE_IN_JSON, json.loads, True),
+    "nan_in_json": ({"x": math.nan}, json.loads, True),
+    "infinity_in_json": ({"x": -math.inf}, json.loads, True),
     "unicode_user": (UNICODE_USER, lambda b: load_user(json.loads(b)), True),
     "events": (EVENTS, lambda b: [load_event(d) for d in json.loads(b)], True),
     "dict": ({"a": [1, 2.5, "x", None, True], "b": 1, "c": {}, "d": {"e": [[]]}}, json.loads, True),
@@ -294,12 +353,21 @@ CHECK_CASES = {
 
 
 def same(a: Any, b: Any) -> bool:
-    """a == b, with NaN equal to NaN and -0.0 told apart from 0.0."""
-    if isinstance(a, float) and isinstance(b, float):
+    """a == b, with NaN equal to NaN, -0.0 told apart from 0.0 and an int
+    from a float, in lists, dicts and dataclasses too."""
+    if type(a) is not type(b):
+        return False
+    if isinstance(a, float):
         if math.isnan(a) or math.isnan(b):
             return math.isnan(a) and math.isnan(b)
         return a == b and math.copysign(1, a) == math.copysign(1, b)
-    return type(a) is type(b) and a == b
+    if isinstance(a, list):
+        return len(a) == len(b) and all(same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict):
+        return a.keys() == b.keys() and all(same(a[k], b[k]) for k in a)
+    if dataclasses.is_dataclass(a):
+        return same(dataclasses.asdict(a), dataclasses.asdict(b))
+    return a == b
 
 
 def check_case(src: str, name: str, written: set) -> Optional[str]:

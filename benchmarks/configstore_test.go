@@ -40,6 +40,7 @@ import (
 
 	"github.com/cledar/storekit/backends/goredis"
 	"github.com/cledar/storekit/backends/memory"
+	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/codec"
 	"github.com/cledar/storekit/configstore"
@@ -181,7 +182,7 @@ func newConfigTarget(tb testing.TB, impl string) *configTarget {
 	case "rueidiskv":
 		// Client-side caching on: rueidiskv.Open makes a Cache of the
 		// default size unless told not to.
-		s, err := rueidiskv.Open(ctx, rueidis.ClientOption{InitAddress: []string{addr}}, &rueidiskv.Options{Logger: logger})
+		s, err := rueidiskv.Open(ctx, rueidis.ClientOption{InitAddress: []string{addr}}, &rueidiskv.Options{Options: redisconf.Options{Logger: logger}})
 		if err != nil {
 			tb.Fatalf("rueidiskv.Open(%s): %v", addr, err)
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/cledar/storekit/backends/goredis"
+	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/configstore"
 	"github.com/cledar/storekit/internal/backendtest"
@@ -57,7 +58,7 @@ func closeAtEnd(t *testing.T, s kv.Store) kv.Store {
 // openRueidis returns a rueidiskv store, with its cache, made by Open.
 func openRueidis(t *testing.T, opt rueidis.ClientOption) kv.Store {
 	t.Helper()
-	s, err := rueidiskv.Open(backendtest.Context(t), opt, &rueidiskv.Options{TopologyInterval: backendtest.FailoverInterval})
+	s, err := rueidiskv.Open(backendtest.Context(t), opt, &rueidiskv.Options{Options: redisconf.Options{TopologyInterval: backendtest.FailoverInterval}})
 	if err != nil {
 		t.Fatalf("rueidiskv.Open(%v): %v", opt.InitAddress, err)
 	}

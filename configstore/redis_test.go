@@ -19,6 +19,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cledar/storekit/backends/goredis"
+	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/codec"
 	"github.com/cledar/storekit/configstore"
@@ -82,7 +83,7 @@ func redisOpenRueidis(t *testing.T, srv *redistest.Server, o redisOptions) kv.St
 	ctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
 	s, err := rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port},
-		&rueidiskv.Options{EnableKeyspaceEvents: o.enableKeyspaceEvents, WatchBuffer: o.watchBuffer})
+		&rueidiskv.Options{Options: redisconf.Options{EnableKeyspaceEvents: o.enableKeyspaceEvents, WatchBuffer: o.watchBuffer}})
 	if err != nil {
 		t.Fatalf("rueidiskv.Dial(%s): %v", srv.Addr(), err)
 	}

@@ -151,6 +151,12 @@ func (c *adapter) Nodes(ctx context.Context) ([]rediskv.Node, error) {
 		err = x.ForEachShard(ctx, collect)
 	case *redis.Client:
 		err = collect(ctx, x)
+		if err == nil && nodes[0].Addr == failoverAddr {
+			// A Sentinel failover client: its master is known by the
+			// run_id of the server its connections reach, which changes
+			// with a failover.
+			nodes[0].Identify = func(ctx context.Context) (string, error) { return runID(ctx, x) }
+		}
 	default:
 		nodes = []rediskv.Node{node(c.c, fmt.Sprintf("%T", c.c), 0)}
 	}

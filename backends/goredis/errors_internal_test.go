@@ -9,6 +9,7 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cledar/storekit/internal/backendtest"
+	"github.com/cledar/storekit/internal/rediskv"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -37,5 +38,7 @@ func TestClassify(t *testing.T) {
 		{Name: "pool timeout", Ctx: live, Err: redis.ErrPoolTimeout, Want: kv.ErrUnavailable},
 		{Name: "closed client", Ctx: live, Err: redis.ErrClosed, Want: kv.ErrUnavailable},
 		{Name: "protocol error", Ctx: live, Err: errors.New("redis: can't parse reply")},
-	}...), classify, New(cluster, nil).r.Err)
+	}...), classify, func(ctx context.Context, op string, err error) error {
+		return rediskv.Err(ctx, New(cluster, nil).redisStore, op, err)
+	})
 }

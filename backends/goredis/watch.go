@@ -11,7 +11,6 @@ import (
 
 	"github.com/cledar/storekit/internal/rediskv"
 	"github.com/cledar/storekit/internal/rediswatch"
-	"github.com/cledar/storekit/kv"
 )
 
 // A NotifyConfigError reports a server whose notify-keyspace-events setting
@@ -35,61 +34,8 @@ const (
 // client closed.
 var errSubscriptionClosed = errors.New("subscription closed")
 
-// Watch implements [kv.Watcher] with keyspace notifications.
-//
-// It checks the server's notify-keyspace-events setting (see the package
-// documentation), PSUBSCRIBEs to __keyspace@<db>__:<pattern> and waits for
-// the server's confirmation, so that every change made after Watch returns
-// is reported. Keys are filtered with [kv.Match], so a watch reports exactly
-// the keys Scan would (the server's channel matching differs for the empty
-// key). On a cluster it subscribes on every master, and on a ring on
-// every shard.
-//
-// The watch follows the servers: it reads the topology every
-// [Options.TopologyInterval] (a second by default), and
-// when a cluster master or a Sentinel's master changes (a failover, graceful
-// or not), it subscribes on the new master, leaves the old one and sends an
-// OpResync once the new subscription is live. When the client reconnects and
-// subscribes again, for example after a server restart or a killed
-// connection, the watch checks the setting again and sends an OpResync:
-// with a nil Err when events flow again, or with Err set when the needed
-// classes are now missing (they are turned on again if
-// [Options.EnableKeyspaceEvents] is set). A watch in that state checks again
-// every few seconds and sends an OpResync with a nil Err once the classes
-// are back.
-func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, error) {
-	return s.r.Watch(ctx, pattern)
-}
-
 // failoverAddr is the Addr in the options of a Sentinel failover client.
 const failoverAddr = "FailoverClient"
-
-// Servers lists the masters (or shards) by address. A Sentinel failover
-// client's master is known by the run_id of the server its connections
-// reach, which changes with a failover. A cluster client is asked to read
-// its topology again, so that the next call sees a failover.
-func (c *adapter) Servers(ctx context.Context) ([]rediswatch.Server, error) {
-	if cc, ok := c.c.(*redis.ClusterClient); ok {
-		cc.ReloadState(ctx)
-	}
-	nodes, err := c.Nodes(ctx)
-	if err != nil {
-		return nil, err
-	}
-	servers := make([]rediswatch.Server, len(nodes))
-	for i, n := range nodes {
-		servers[i] = rediswatch.Server{ID: n.Addr, Addr: n.Addr, DB: n.DB, Node: n}
-		if n.Addr == failoverAddr {
-			id, err := runID(ctx, c.c)
-			if err != nil {
-				return nil, err
-			}
-			servers[i].ID = id
-			servers[i].Addr = "the Sentinel's master (run_id " + id + ")"
-		}
-	}
-	return servers, nil
-}
 
 // runID returns the run_id that INFO server reports.
 func runID(ctx context.Context, c redis.UniversalClient) (string, error) {

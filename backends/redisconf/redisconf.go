@@ -1,7 +1,9 @@
-// Package redisconf says how a storekit Redis backend reaches one Redis
-// server: the fields of the Python original's RedisServiceConfig (host,
-// port, database, password), an ACL user and TLS. goredis.Config and
-// rueidiskv.Config are this type.
+// Package redisconf holds the settings that storekit's Redis backends
+// share: [Config], how a backend reaches one Redis server (the fields of the
+// Python original's RedisServiceConfig: host, port, database, password; an
+// ACL user and TLS), and [Options], how a store behaves whatever its client
+// library. goredis.Config and rueidiskv.Config are Config; goredis.Options
+// is Options, and rueidiskv.Options holds it.
 package redisconf
 
 import (
@@ -9,6 +11,9 @@ import (
 	"fmt"
 	"net"
 	"strconv"
+	"time"
+
+	"go.uber.org/zap"
 )
 
 // Defaults of a server address, as the Python original's RedisServiceConfig
@@ -62,3 +67,48 @@ func (c Config) String() string {
 
 // GoString is String, so that %#v does not print the password either.
 func (c Config) GoString() string { return "redisconf.Config(" + c.String() + ")" }
+
+// Options configure a store of a Redis backend. The zero value gives the
+// defaults.
+type Options struct {
+	// Logger receives warnings (such as a server whose CONFIG command is
+	// unavailable) and informational messages (watch resubscriptions, a
+	// watch following a failover). The store never logs values or
+	// passwords; it may log patterns and server addresses. Defaults to a
+	// no-op logger.
+	Logger *zap.Logger
+
+	// CloseClient makes Close close the client given to the backend's New.
+	// By default a caller's client stays open: the caller owns it. A
+	// store that made its client (Dial, Open) always closes it.
+	CloseClient bool
+
+	// ScanCount is the COUNT hint sent with every SCAN, the number of keys
+	// the server looks at per call. Defaults to 1000.
+	ScanCount int
+
+	// EnableKeyspaceEvents lets Watch turn on the notify-keyspace-events
+	// classes it needs (CONFIG SET, adding the missing classes to the
+	// current setting) instead of failing when they are off, on every
+	// (re)subscription. Off by default: the store never changes the
+	// server's configuration unless told to.
+	EnableKeyspaceEvents bool
+
+	// WatchBuffer is the number of events a watch holds for a slow consumer
+	// before it drops them and sends one OpResync instead. Defaults to
+	// 1024.
+	WatchBuffer int
+
+	// TopologyInterval is how often a watch reads which servers hold the
+	// keys (the masters of a cluster, a Sentinel's master), to follow a
+	// failover to the new master. Defaults to one second.
+	TopologyInterval time.Duration
+}
+
+// Log returns o.Logger, or a no-op logger when it is nil.
+func (o *Options) Log() *zap.Logger {
+	if o == nil || o.Logger == nil {
+		return zap.NewNop()
+	}
+	return o.Logger
+}

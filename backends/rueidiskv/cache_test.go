@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 	"go.uber.org/zap/zaptest/observer"
 
+	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/internal/redistest"
@@ -121,7 +122,7 @@ func TestNewCaching(t *testing.T) {
 	})
 	t.Run("NotInstalled", func(t *testing.T) {
 		core, logs := observer.New(zap.WarnLevel)
-		s := rueidiskv.New(newClient(t, base), &rueidiskv.Options{Cache: rueidiskv.NewCache(0), Logger: zap.New(core)})
+		s := rueidiskv.New(newClient(t, base), &rueidiskv.Options{Options: redisconf.Options{Logger: zap.New(core)}, Cache: rueidiskv.NewCache(0)})
 		defer s.Close()
 		if st := readTwice(t, s); st.Entries != 0 || st.Hits != 0 {
 			t.Errorf("stats = %+v, want nothing cached", st)

@@ -10,6 +10,7 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/conformance"
 	"github.com/cledar/storekit/internal/backendtest"
@@ -92,7 +93,7 @@ func TestCluster(t *testing.T) {
 	})
 
 	t.Run("ScanEveryMaster", func(t *testing.T) {
-		s := newStore(t, &rueidiskv.Options{ScanCount: 1})
+		s := newStore(t, &rueidiskv.Options{Options: redisconf.Options{ScanCount: 1}})
 		ctx := testContext(t)
 		keys := backendtest.KeyPerMaster(len(cl.Servers), "sm:")
 		for _, k := range keys {
@@ -144,11 +145,11 @@ func TestFailover(t *testing.T) {
 	backendtest.RunFailover(t, backendtest.FailoverBackend{
 		NewCluster: func(t *testing.T, addrs []string) kv.Store {
 			return openStoreWith(t, rueidis.ClientOption{InitAddress: addrs},
-				&rueidiskv.Options{TopologyInterval: backendtest.FailoverInterval})
+				&rueidiskv.Options{Options: redisconf.Options{TopologyInterval: backendtest.FailoverInterval}})
 		},
 		NewSentinel: func(t *testing.T, master string, addrs []string) kv.Store {
 			return openStoreWith(t, rueidis.ClientOption{InitAddress: addrs, Sentinel: rueidis.SentinelOption{MasterSet: master}},
-				&rueidiskv.Options{TopologyInterval: backendtest.FailoverInterval})
+				&rueidiskv.Options{Options: redisconf.Options{TopologyInterval: backendtest.FailoverInterval}})
 		},
 	})
 }

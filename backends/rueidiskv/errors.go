@@ -12,43 +12,33 @@ import (
 
 // classify returns what err, returned by the client for a call made with
 // ctx, stands for: a kv sentinel, the context's error, or nil for an
-// operation error (the server rejected the request).
+// operation error (the server rejected the request); see rediskv.Classify.
+// A new connection whose CLIENT TRACKING the server refused (rueidis gives
+// the reply in the text only) is kv.ErrPermission for an ACL denial, and
+// kv.ErrNotSupported otherwise: the server has no client-side caching.
 func classify(ctx context.Context, err error) error {
-	if rueidis.IsRedisNil(err) {
-		return kv.ErrNotFound
-	}
-	var rerr *rueidis.RedisError
-	if errors.As(err, &rerr) {
-		if rerr.IsNil() {
-			return kv.ErrNotFound
-		}
-		return rediskv.ReplySentinel(rerr.Error())
-	}
 	if errors.Is(err, rueidis.ErrNoCache) {
-		// The server refused the CLIENT TRACKING of a new connection; the
-		// reply is in the text only.
 		if s := rediskv.ReplySentinel(err.Error()); s != nil {
 			return s
 		}
 		return kv.ErrNotSupported
 	}
-	// The caller's deadline or cancellation, whatever form it took on the
-	// way.
-	if cerr := rediskv.ContextError(ctx); cerr != nil {
-		return cerr
-	}
-	if isConnError(err) {
-		return kv.ErrUnavailable
-	}
-	return nil
+	return rediskv.Classify(ctx, err, library)
 }
 
-// isConnError reports whether err means the server could not be reached or
-// used: a transport failure (see rediskv.IsTransportError), a cached read
-// aborted by a lost connection, or a closed client.
-func isConnError(err error) bool {
-	return errors.Is(err, rueidis.ErrClosing) || errors.Is(err, rueidis.ErrDoCacheAborted) ||
-		errors.Is(err, rueidis.ErrNoAddr) || rediskv.IsTransportError(err)
+// library is how rueidis reports errors.
+var library = rediskv.Library{
+	IsNil: func(err error) bool {
+		var rerr *rueidis.RedisError
+		return rueidis.IsRedisNil(err) || errors.As(err, &rerr) && rerr.IsNil()
+	},
+	Reply: rediskv.ReplyText[*rueidis.RedisError],
+	// A closed client, a cached read aborted by a lost connection, a
+	// client that knows no address.
+	Unusable: func(err error) bool {
+		return errors.Is(err, rueidis.ErrClosing) || errors.Is(err, rueidis.ErrDoCacheAborted) ||
+			errors.Is(err, rueidis.ErrNoAddr)
+	},
 }
 
 // abandoned reports whether err ended a fetch because the context of the

@@ -12,6 +12,7 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/internal/rediskv"
 	"github.com/cledar/storekit/kv"
@@ -64,5 +65,7 @@ func TestClassify(t *testing.T) {
 			Err: fmt.Errorf("NOPERM this user has no permissions to run the 'client|tracking' command: [CLIENT TRACKING ON OPTIN]\n%w", rueidis.ErrNoCache)},
 		{Name: "caller's passed deadline, not yet reported", Ctx: passed, Err: opErr("dial", os.ErrDeadlineExceeded), Want: context.DeadlineExceeded},
 		{Name: "protocol error", Ctx: live, Err: errors.New("unexpected reply")},
-	}...), classify, rediskv.New(&adapter{}, rediskv.Options{Backend: "rueidiskv"}).Err)
+	}...), classify, func(ctx context.Context, op string, err error) error {
+		return rediskv.Err(ctx, rediskv.New(&adapter{}, "rueidiskv", redisconf.Options{}, rediskv.Hooks{}), op, err)
+	})
 }

@@ -14,6 +14,7 @@ import (
 	"github.com/alicebob/miniredis/v2"
 	"github.com/redis/rueidis"
 
+	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/internal/redistest"
@@ -228,13 +229,13 @@ func TestClose(t *testing.T) {
 	ctx := testContext(t)
 	for _, closeClient := range []bool{false, true} {
 		client := newClient(t, miniOption(m))
-		opts := &rueidiskv.Options{CloseClient: closeClient}
+		opts := &rueidiskv.Options{Options: redisconf.Options{CloseClient: closeClient}}
 		backendtest.CheckClose(ctx, t, rueidiskv.New(client, opts))
 		err := client.Do(ctx, client.B().Ping().Build()).Error()
 		if closeClient != errors.Is(err, rueidis.ErrClosing) {
 			t.Errorf("CloseClient=%v: client Ping after Close = %v", closeClient, err)
 		}
-		if *opts != (rueidiskv.Options{CloseClient: closeClient}) {
+		if *opts != (rueidiskv.Options{Options: redisconf.Options{CloseClient: closeClient}}) {
 			t.Errorf("New changed the caller's options: %+v", *opts)
 		}
 	}

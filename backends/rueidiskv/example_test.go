@@ -9,6 +9,7 @@ import (
 
 	"github.com/redis/rueidis"
 
+	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/kv"
 )
@@ -92,7 +93,7 @@ func ExampleNew_uncached() {
 	if err != nil {
 		log.Fatal(err)
 	}
-	store := rueidiskv.New(client, &rueidiskv.Options{CloseClient: true})
+	store := rueidiskv.New(client, &rueidiskv.Options{Options: redisconf.Options{CloseClient: true}})
 	defer store.Close() // closes client too
 
 	_, err = store.Get(context.Background(), "greeting")
@@ -133,7 +134,7 @@ func ExampleStore_Watch() {
 // Keys lists keys by pattern with SCAN, never KEYS.
 func ExampleStore_Scan() {
 	ctx := context.Background()
-	store, err := rueidiskv.Dial(ctx, rueidiskv.Config{Host: "localhost"}, &rueidiskv.Options{ScanCount: 500})
+	store, err := rueidiskv.Dial(ctx, rueidiskv.Config{Host: "localhost"}, &rueidiskv.Options{Options: redisconf.Options{ScanCount: 500}})
 	if err != nil {
 		log.Fatal(err)
 	}

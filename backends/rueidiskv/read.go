@@ -27,7 +27,7 @@ const (
 // getResult turns a cached or fetched state of key into Get's result.
 func (s *Store) getResult(ctx context.Context, key, val string, st state) ([]byte, error) {
 	if st != stateValue {
-		return nil, s.r.KeyErr(ctx, "get", key, rueidis.Nil)
+		return nil, rediskv.KeyErr(ctx, s.redisStore, "get", key, rueidis.Nil)
 	}
 	return copyValue(val), nil
 }
@@ -62,17 +62,17 @@ func (s *Store) cachedGet(ctx context.Context, key string) ([]byte, error) {
 		select {
 		case <-f.done:
 		case <-ctx.Done():
-			return nil, s.r.Fail("get", key, ctx.Err())
+			return nil, rediskv.Fail(s.redisStore, "get", key, ctx.Err())
 		}
 		if f.err == nil {
 			sh.hits.Add(1)
 			return s.getResult(ctx, key, f.val, f.st)
 		}
 		if !abandoned(f.err) {
-			return nil, s.r.KeyErr(ctx, "get", key, f.err)
+			return nil, rediskv.KeyErr(ctx, s.redisStore, "get", key, f.err)
 		}
 	}
-	return s.r.Get(ctx, key)
+	return s.redisStore.Get(ctx, key)
 }
 
 // fetch reads key with a tracked GET (CLIENT CACHING YES, MULTI, PTTL, GET,
@@ -80,7 +80,7 @@ func (s *Store) cachedGet(ctx context.Context, key string) ([]byte, error) {
 func (s *Store) fetch(ctx context.Context, sh *shard, key string, f *flight) ([]byte, error) {
 	t0 := time.Now()
 	c := s.a.c
-	msg, err := c.DoCache(ctx, c.B().Get().Key(key).Cache(), s.cacheTTL).ToMessage()
+	msg, err := c.DoCache(ctx, pinned(c.B().Get().Key(key).Cache()), s.cacheTTL).ToMessage()
 	if s.trackedReadRefused(ctx, err) {
 		// Read without tracking, and cache nothing.
 		sh.poison(f)
@@ -99,7 +99,7 @@ func (s *Store) fetch(ctx context.Context, sh *shard, key string, f *flight) ([]
 		s.warnUnconfirmed()
 	}
 	if err != nil {
-		return nil, s.r.KeyErr(ctx, "get", key, err)
+		return nil, rediskv.KeyErr(ctx, s.redisStore, "get", key, err)
 	}
 	return s.getResult(ctx, key, val, st)
 }
@@ -116,6 +116,15 @@ func (s *Store) expiry(t0, t1 time.Time, msg *rueidis.RedisMessage) int64 {
 		exp = min(exp, mono(t0)+pxat*int64(time.Millisecond)-t1.UnixNano())
 	}
 	return exp
+}
+
+// pinned returns cmd marked so that rueidis never recycles it. rueidis
+// recycles a tracked read whose connection was lost while the connection's
+// writer may not be done with it (a race the race detector reports), and a
+// pinned command is left to the garbage collector instead: one allocation
+// per fetch.
+func pinned(cmd rueidis.Cacheable) rueidis.Cacheable {
+	return rueidis.Cacheable(rueidis.Completed(cmd).Pin())
 }
 
 // trackedReadRefused reports whether err, the outcome of a tracked read
@@ -161,9 +170,9 @@ func (s *Store) warnUnconfirmed() {
 // it.
 func (s *Store) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
 	if s.cache == nil {
-		return s.r.GetMulti(ctx, keys)
+		return s.redisStore.GetMulti(ctx, keys)
 	}
-	return s.r.GetMultiVia(ctx, keys, s.cachedGetMulti)
+	return rediskv.GetMultiVia(ctx, s.redisStore, keys, s.cachedGetMulti)
 }
 
 // A share is a position of a GetMulti that waits for a fetch: one of its
@@ -243,7 +252,7 @@ func (s *Store) cachedGetMulti(ctx context.Context, keys []string, vals []kv.Val
 		rest[i] = keys[pos]
 	}
 	restVals := make([]kv.Value, len(rest))
-	if err := s.r.ServerGetMulti(ctx, rest, restVals); err != nil {
+	if err := rediskv.ServerGetMulti(ctx, s.redisStore, rest, restVals); err != nil {
 		return err
 	}
 	for i, pos := range again {
@@ -267,7 +276,7 @@ func (s *Store) fetchMulti(ctx context.Context, keys []string, flights []*flight
 	if len(keys) == 0 {
 		return nil
 	}
-	groups := s.r.MGetGroups(keys)
+	groups := rediskv.MGetGroups(s.redisStore, keys)
 	ended := make([]bool, len(keys))
 	c := s.a.c
 	eg, ctx := errgroup.WithContext(ctx)
@@ -290,7 +299,7 @@ func (s *Store) fetchMulti(ctx context.Context, keys []string, flights []*flight
 // fetches, marking each ended.
 func (s *Store) fetchGroup(ctx context.Context, c redialClient, g rediskv.SlotGroup, flights []*flight, ended []bool) error {
 	t0 := time.Now()
-	elems, err := c.DoCache(ctx, c.B().Mget().Key(g.Keys...).Cache(), s.cacheTTL).ToArray()
+	elems, err := c.DoCache(ctx, pinned(c.B().Mget().Key(g.Keys...).Cache()), s.cacheTTL).ToArray()
 	if s.trackedReadRefused(ctx, err) {
 		// Read without tracking, and cache nothing.
 		for j, k := range g.Keys {

@@ -2,7 +2,6 @@ package rueidiskv
 
 import (
 	"context"
-	"iter"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -12,24 +11,15 @@ import (
 
 	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/internal/rediskv"
-	"github.com/cledar/storekit/kv"
 )
 
-// Compile-time checks of the capabilities a Store has.
-var (
-	_ kv.Store       = (*Store)(nil)
-	_ kv.MultiGetter = (*Store)(nil)
-	_ kv.Scanner     = (*Store)(nil)
-	_ kv.Expirer     = (*Store)(nil)
-	_ kv.Watcher     = (*Store)(nil)
-	_ kv.Historian   = (*Store)(nil)
-	_ kv.Pruner      = (*Store)(nil)
-)
+// A Store has every capability of package kv.
+var _ rediskv.Capabilities = (*Store)(nil)
 
 // Defaults of [Options].
 const (
 	// DefaultScanCount is the COUNT hint of each SCAN call when
-	// [Options.ScanCount] is zero.
+	// Options.ScanCount is zero.
 	DefaultScanCount = rediskv.DefaultScanCount
 	// DefaultCacheTTL is the longest a read stays cached when
 	// [Options.CacheTTL] is zero.
@@ -39,17 +29,11 @@ const (
 // Options configure a [Store]. The zero value, like a nil *Options, gives the
 // defaults.
 type Options struct {
-	// Logger receives warnings (such as a server whose CONFIG command is
-	// unavailable, or a Cache that its client does not report to) and
-	// informational messages (watch resubscriptions). The store never logs
-	// values or passwords; it may log patterns and server addresses.
-	// Defaults to a no-op logger.
-	Logger *zap.Logger
-
-	// CloseClient makes Close close the client given to [New]. By default a
-	// caller's client stays open: the caller owns it. [Open] and [Dial]
-	// always close the client they made.
-	CloseClient bool
+	// Options are the settings every Redis backend has: Logger (which also
+	// hears of a Cache that its client does not report to), CloseClient
+	// ([Open] and [Dial] always close the client they made), ScanCount,
+	// EnableKeyspaceEvents, WatchBuffer and TopologyInterval.
+	redisconf.Options
 
 	// Cache is the client-side cache for [New]: the cache installed in the
 	// client (see [Cache.ClientOption]). When it is nil, a store made by
@@ -72,41 +56,27 @@ type Options struct {
 	// then build a client without client-side caching (no CLIENT
 	// TRACKING), which servers without it, such as miniredis, need.
 	DisableCache bool
-
-	// ScanCount is the COUNT hint sent with every SCAN, the number of keys
-	// the server looks at per call. Defaults to DefaultScanCount (1000).
-	ScanCount int
-
-	// EnableKeyspaceEvents lets Watch turn on the notify-keyspace-events
-	// classes it needs (CONFIG SET, adding the missing classes to the current
-	// setting) instead of failing when they are off, on every
-	// (re)subscription. Off by default: the store never changes the server's
-	// configuration unless told to.
-	EnableKeyspaceEvents bool
-
-	// WatchBuffer is the number of events a watch holds for a slow consumer
-	// before it drops them and sends one OpResync instead. Defaults to 1024.
-	WatchBuffer int
-
-	// TopologyInterval is how often a watch reads which servers hold the
-	// keys (the masters of a cluster, a Sentinel's master), to follow a
-	// failover to the new master. Defaults to one second.
-	TopologyInterval time.Duration
 }
 
 // A Store is a [kv.Store] over a rueidis client, with every optional
-// capability of package kv and a client-side cache. It is safe for
-// concurrent use. Create it with [New], [Open] or [Dial].
+// capability of package kv and a client-side cache: its methods Get,
+// GetMulti (both through the cache), Set, Delete, Scan, SetWithTTL, TTL,
+// Watch, Append, Latest, At, History, Prune and Close implement them as the
+// package documentation says (the kv interfaces document what each does),
+// and Ping checks the server. It is safe for concurrent use. Create it with
+// [New], [Open] or [Dial].
 type Store struct {
-	a           *adapter
-	r           *rediskv.Store
-	log         *zap.Logger
-	cacheTTL    time.Duration
-	cache       *Cache // nil: reads go to the server
-	closeClient bool
+	*redisStore
+	a        *adapter
+	log      *zap.Logger
+	cacheTTL time.Duration
+	cache    *Cache // nil: reads go to the server
 
 	refusedWarned atomic.Bool // the warning of trackedReadRefused was logged
 }
+
+// redisStore is the Redis logic that both Redis backends share.
+type redisStore = rediskv.Store
 
 // New returns a store over client, which may be a standalone, sentinel or
 // cluster client. opts may be nil; New keeps a copy of it. Unless
@@ -124,32 +94,22 @@ func New(client rueidis.Client, opts *Options) *Store {
 	if opts != nil {
 		o = *opts
 	}
-	log := o.Logger
-	if log == nil {
-		log = zap.NewNop()
-	}
-	s := &Store{log: log, cacheTTL: o.CacheTTL, closeClient: o.CloseClient}
+	s := &Store{log: o.Log(), cacheTTL: o.CacheTTL}
 	if s.cacheTTL <= 0 {
 		s.cacheTTL = DefaultCacheTTL
 	}
 	if !o.DisableCache {
 		s.cache = o.Cache
 		if s.cache == nil {
-			log.Info("rueidiskv: no Cache in the options, so reads go to the server; " +
+			s.log.Info("rueidiskv: no Cache in the options, so reads go to the server; " +
 				"to cache, build the client from a Cache's ClientOption and pass the Cache, or use Open")
 		}
 	}
-	s.a = &adapter{c: redialClient{client}, cluster: client.Mode() == rueidis.ClientModeCluster, log: log}
-	s.r = rediskv.New(s.a, rediskv.Options{
-		Backend:              "rueidiskv",
-		Log:                  log,
-		ScanCount:            o.ScanCount,
-		EnableKeyspaceEvents: o.EnableKeyspaceEvents,
-		WatchBuffer:          o.WatchBuffer,
-		TopologyInterval:     o.TopologyInterval,
-		Wrote:                s.wrote,
-		Changed:              s.wrote,
-		Missed:               s.missedChanges,
+	s.a = &adapter{c: redialClient{client}, cluster: client.Mode() == rueidis.ClientModeCluster, log: s.log}
+	s.redisStore = rediskv.New(s.a, "rueidiskv", o.Options, rediskv.Hooks{
+		Wrote:   s.wrote,
+		Changed: s.wrote,
+		Missed:  s.missedChanges,
 	})
 	return s
 }
@@ -197,16 +157,8 @@ func Open(ctx context.Context, opt rueidis.ClientOption, opts *Options) (*Store,
 		o = *opts
 	}
 	o.CloseClient = true
-	log := o.Logger
-	if log == nil {
-		log = zap.NewNop()
-	}
-	addr := strings.Join(opt.InitAddress, ",")
-	fail := func(err error) (*Store, error) {
-		log.Warn("rueidiskv: could not initialize Redis client", zap.String("addr", addr), zap.Int("db", opt.SelectDB),
-			zap.String("error", rediskv.Redact(err.Error(), opt.Password)))
-		return nil, rediskv.InitError(ctx, "rueidiskv", classify(ctx, err), err, opt.Username, opt.Password)
-	}
+	d := rediskv.NewDialing(o.Log(), "rueidiskv", strings.Join(opt.InitAddress, ","), opt.SelectDB, opt.Username, opt.Password)
+	fail := func(err error) (*Store, error) { return nil, d.Failed(ctx, classify(ctx, err), err) }
 	if err := ctx.Err(); err != nil {
 		return fail(err)
 	}
@@ -230,13 +182,12 @@ func Open(ctx context.Context, opt rueidis.ClientOption, opts *Options) (*Store,
 	if err != nil {
 		return fail(err)
 	}
-	log.Info("rueidiskv: Redis client initialized", zap.String("addr", addr), zap.Int("db", opt.SelectDB),
-		zap.Bool("cache", o.Cache != nil))
+	d.Made(zap.Bool("cache", o.Cache != nil))
 	if err := client.Do(ctx, client.B().Ping().Build()).Error(); err != nil {
 		client.Close()
 		return fail(err)
 	}
-	log.Info("rueidiskv: Redis client pinged successfully", zap.String("addr", addr))
+	d.Pinged()
 	s := New(client, &o)
 	s.a.db, s.a.dbKnown = opt.SelectDB, true
 	return s, nil
@@ -290,82 +241,15 @@ func (s *Store) missedChanges() {
 	}
 }
 
-// Ping checks with PING that the server answers and accepts the client's
-// credentials; on a cluster the client decides which node it asks.
-func (s *Store) Ping(ctx context.Context) error { return s.r.Ping(ctx) }
-
 // Get implements [kv.Store]. With caching on it reads through the cache
 // (see the package documentation). A key holding a history (a list) or
 // another Redis type yields an error wrapping kv.ErrWrongType.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	if s.cache == nil {
-		return s.r.Get(ctx, key)
+		return s.redisStore.Get(ctx, key)
 	}
-	if err := s.r.Check(ctx); err != nil {
-		return nil, s.r.Fail("get", key, err)
+	if err := rediskv.Check(ctx, s.redisStore); err != nil {
+		return nil, rediskv.Fail(s.redisStore, "get", key, err)
 	}
 	return s.cachedGet(ctx, key)
 }
-
-// Set implements [kv.Store] with SET, which replaces any value, history or
-// other type at key and removes its expiry; the key leaves the cache.
-func (s *Store) Set(ctx context.Context, key string, value []byte) error {
-	return s.r.Set(ctx, key, value)
-}
-
-// Delete implements [kv.Store] with DEL; the key leaves the cache.
-func (s *Store) Delete(ctx context.Context, key string) (bool, error) { return s.r.Delete(ctx, key) }
-
-// Scan implements [kv.Scanner] with SCAN MATCH pattern COUNT
-// [Options.ScanCount], on every master of a cluster one after the other.
-// The server never yields expired keys; the cache is not used.
-func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, error] {
-	return s.r.Scan(ctx, pattern)
-}
-
-// SetWithTTL implements [kv.Expirer] with SET PX (ttl rounded up to a whole
-// millisecond); the key leaves the cache.
-func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error {
-	return s.r.SetWithTTL(ctx, key, value, ttl)
-}
-
-// TTL implements [kv.Expirer] with PTTL, read from the server, not the
-// cache. A key with less than a millisecond left reports one millisecond.
-func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) { return s.r.TTL(ctx, key) }
-
-// Append implements [kv.Historian] with the Lua script that RPUSHes value,
-// converting a plain value into version 1 first (OpDelete, then OpAppend);
-// the key leaves the cache.
-func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, error) {
-	return s.r.Append(ctx, key, value)
-}
-
-// Latest implements [kv.Historian] with a Lua script, run on the server:
-// the length and the last entry, read atomically; a plain value is version
-// 1.
-func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
-	return s.r.Latest(ctx, key)
-}
-
-// At implements [kv.Historian] with LINDEX on the server; a plain value is
-// version 1 and has no later versions.
-func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, error) {
-	return s.r.At(ctx, key, version)
-}
-
-// History implements [kv.Historian] with LRANGE 0 -1 on the server; a plain
-// value is a history of one entry.
-func (s *Store) History(ctx context.Context, key string) ([][]byte, error) {
-	return s.r.History(ctx, key)
-}
-
-// Prune implements [kv.Pruner] with the Lua script that empties old entries
-// (LSET index "", one OpSet each) down to the first one already empty,
-// never the newest; the key leaves the cache.
-func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error) {
-	return s.r.Prune(ctx, key, before)
-}
-
-// Close implements [kv.Store]. It ends every watch and waits for their
-// goroutines, then closes the client if the store owns it. It is idempotent.
-func (s *Store) Close() error { return s.r.Close(s.closeClient) }

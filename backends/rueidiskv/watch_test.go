@@ -5,6 +5,7 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 
+	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/internal/redistest"
@@ -28,7 +29,7 @@ func TestWatch(t *testing.T) {
 }
 
 func storeOptions(o backendtest.Options) *rueidiskv.Options {
-	return &rueidiskv.Options{EnableKeyspaceEvents: o.EnableKeyspaceEvents, Logger: o.Logger}
+	return &rueidiskv.Options{Options: redisconf.Options{EnableKeyspaceEvents: o.EnableKeyspaceEvents, Logger: o.Logger}}
 }
 
 // TestWatchDatabase: a store over a client of database 3 watches that

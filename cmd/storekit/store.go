@@ -10,6 +10,7 @@ import (
 
 	"github.com/cledar/storekit/backends/goredis"
 	"github.com/cledar/storekit/backends/memory"
+	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/kv"
 )
@@ -47,7 +48,7 @@ func openStore(ctx context.Context, cfg backendConfig) (kv.Store, string, error)
 		}
 		s, err := rueidiskv.Dial(ctx, rueidiskv.Config{
 			Host: host, Port: port, DB: cfg.db, Username: cfg.username, Password: cfg.password,
-		}, &rueidiskv.Options{EnableKeyspaceEvents: cfg.enableEvents})
+		}, &rueidiskv.Options{Options: redisconf.Options{EnableKeyspaceEvents: cfg.enableEvents}})
 		if err != nil {
 			return nil, "", err
 		}

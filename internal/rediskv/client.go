@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/cledar/storekit/internal/rediswatch"
+	"github.com/cledar/storekit/kv"
 )
 
 // A Client is one Redis client library as the [Store] uses it: a way to run
@@ -31,13 +32,8 @@ type Client interface {
 	// master of a cluster, every shard of a ring.
 	Nodes(ctx context.Context) ([]Node, error)
 
-	// Servers returns the servers a watch subscribes on, each known by an ID
-	// that changes when another server takes its place (see
-	// rediswatch.Server); their Node is a [Node].
-	Servers(ctx context.Context) ([]rediswatch.Server, error)
-
-	// Subscribe PSUBSCRIBEs on a server of Servers (see
-	// rediswatch.Client).
+	// Subscribe PSUBSCRIBEs on the server of a node of Nodes, srv.Node
+	// (see rediswatch.Client).
 	Subscribe(ctx context.Context, srv rediswatch.Server, channel string, confirmed func(), deliver func(channel, message string)) error
 
 	// Classify returns what err, returned for a call made with ctx, stands
@@ -75,7 +71,26 @@ type Node struct {
 	// Handle is the backend's own handle on the server, such as its
 	// client library's client for it.
 	Handle any
+	// Identify, if set, returns what tells the server apart from one that
+	// takes its place after a failover, when Addr does not (a client that
+	// follows a Sentinel's master by itself): a watch moves when it
+	// changes.
+	Identify func(ctx context.Context) (string, error)
 }
+
+// Capabilities are the interfaces of package kv that a Store, and a
+// backend's Store that embeds it, implements.
+type Capabilities interface {
+	kv.Store
+	kv.MultiGetter
+	kv.Scanner
+	kv.Expirer
+	kv.Watcher
+	kv.Historian
+	kv.Pruner
+}
+
+var _ Capabilities = (*Store)(nil)
 
 // A Cmd is one Redis command: Name, Pre, Key (unless NoKey), then Args.
 type Cmd struct {

@@ -7,6 +7,8 @@ import (
 	"strconv"
 	"strings"
 
+	"go.uber.org/zap"
+
 	"github.com/cledar/storekit/kv"
 )
 
@@ -132,4 +134,41 @@ func ClientInfoDB(info string) (int, bool) {
 		}
 	}
 	return 0, false
+}
+
+// A Dialing logs the steps of a backend's Dial (or Open) of one client and
+// words its failure.
+type Dialing struct {
+	log      *zap.Logger
+	backend  string
+	addr     string
+	db       int
+	user     string
+	password string
+}
+
+// NewDialing returns the Dialing of a client of backend for addr, database
+// db, logging in as user with password.
+func NewDialing(log *zap.Logger, backend, addr string, db int, user, password string) *Dialing {
+	return &Dialing{log: log, backend: backend, addr: addr, db: db, user: user, password: password}
+}
+
+// Made logs that the client was made, with fields.
+func (d *Dialing) Made(fields ...zap.Field) {
+	d.log.Info(d.backend+": Redis client initialized",
+		append([]zap.Field{zap.String("addr", d.addr), zap.Int("db", d.db)}, fields...)...)
+}
+
+// Pinged logs that the server answered.
+func (d *Dialing) Pinged() {
+	d.log.Info(d.backend+": Redis client pinged successfully", zap.String("addr", d.addr))
+}
+
+// Failed logs err, which made the client unusable, without the password,
+// and returns the Dial's error (see [InitError]); sentinel is the backend's
+// classification of err.
+func (d *Dialing) Failed(ctx context.Context, sentinel, err error) error {
+	d.log.Warn(d.backend+": could not initialize Redis client", zap.String("addr", d.addr), zap.Int("db", d.db),
+		zap.String("error", Redact(err.Error(), d.password)))
+	return InitError(ctx, d.backend, sentinel, err, d.user, d.password)
 }

@@ -91,3 +91,51 @@ func ContextError(ctx context.Context) error {
 	}
 	return nil
 }
+
+// Library says how a client library reports what [Classify] needs to know.
+type Library struct {
+	// IsNil reports whether err is the library's error for a nil reply.
+	IsNil func(err error) bool
+	// Reply returns the text of an error reply (without the leading '-')
+	// that err holds, and whether it holds one.
+	Reply func(err error) (string, bool)
+	// Unusable reports whether err is one of the library's own errors
+	// that mean the server could not be used: a closed client, an
+	// exhausted pool, a connection it gave up on. Transport errors are
+	// recognised without it (see [IsTransportError]).
+	Unusable func(err error) bool
+}
+
+// Classify returns what err, returned by a client of lib for a call made
+// with ctx, stands for: kv.ErrNotFound for a nil reply, the sentinel of an
+// error reply ([ReplySentinel]), the caller's context error once its
+// deadline passed or it was cancelled, kv.ErrUnavailable when the server
+// could not be used, or nil for an operation error (the server rejected the
+// request).
+func Classify(ctx context.Context, err error, lib Library) error {
+	if lib.IsNil(err) {
+		return kv.ErrNotFound
+	}
+	if text, ok := lib.Reply(err); ok {
+		return ReplySentinel(text)
+	}
+	// The caller's deadline or cancellation, whatever form it took on the
+	// way.
+	if cerr := ContextError(ctx); cerr != nil {
+		return cerr
+	}
+	if lib.Unusable(err) || IsTransportError(err) {
+		return kv.ErrUnavailable
+	}
+	return nil
+}
+
+// ReplyText is a [Library]'s Reply for a client library whose error
+// replies are errors of type E: the text of the first E in err's chain.
+func ReplyText[E error](err error) (string, bool) {
+	var e E
+	if errors.As(err, &e) {
+		return e.Error(), true
+	}
+	return "", false
+}

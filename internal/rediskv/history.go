@@ -18,12 +18,12 @@ const maxTypeRetries = 3
 // OpDelete before OpAppend).
 func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, error) {
 	if err := s.life.Check(ctx); err != nil {
-		return 0, s.Fail("append", key, err)
+		return 0, s.fail("append", key, err)
 	}
 	r := s.eval(ctx, appendScript, key, string(value))
 	s.wrote(key)
 	if r.Err != nil {
-		return 0, s.KeyErr(ctx, "append", key, r.Err)
+		return 0, s.keyErr(ctx, "append", key, r.Err)
 	}
 	return r.Int, nil
 }
@@ -34,15 +34,15 @@ func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, er
 // A missing key or a plain value is left alone.
 func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error) {
 	if err := s.life.Check(ctx); err != nil {
-		return 0, s.Fail("prune", key, err)
+		return 0, s.fail("prune", key, err)
 	}
 	if err := validate.Before(before); err != nil {
-		return 0, s.Fail("prune", key, err)
+		return 0, s.fail("prune", key, err)
 	}
 	r := s.eval(ctx, pruneScript, key, strconv.FormatInt(before, 10))
 	s.wrote(key)
 	if r.Err != nil {
-		return 0, s.KeyErr(ctx, "prune", key, r.Err)
+		return 0, s.keyErr(ctx, "prune", key, r.Err)
 	}
 	return int(r.Int), nil
 }
@@ -51,14 +51,14 @@ func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error
 // and the last entry in one atomic step. A plain value is version 1.
 func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
 	if err := s.life.Check(ctx); err != nil {
-		return nil, 0, s.Fail("latest", key, err)
+		return nil, 0, s.fail("latest", key, err)
 	}
 	r := s.eval(ctx, latestScript, key)
 	if r.Err != nil {
-		return nil, 0, s.KeyErr(ctx, "latest", key, r.Err)
+		return nil, 0, s.keyErr(ctx, "latest", key, r.Err)
 	}
 	if r.Kind != KindArray || len(r.Array) != 2 || r.Array[0].Kind != KindInt || r.Array[1].Kind != KindStr {
-		return nil, 0, s.Fail("latest", key, fmt.Errorf("%w from the script: %+v", errUnexpected, r))
+		return nil, 0, s.fail("latest", key, fmt.Errorf("%w from the script: %+v", errUnexpected, r))
 	}
 	return r.Array[1].Bytes(), r.Array[0].Int, nil
 }
@@ -68,10 +68,10 @@ func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
 // the value, later versions do not exist.
 func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, error) {
 	if err := s.life.Check(ctx); err != nil {
-		return nil, s.Fail("at", key, err)
+		return nil, s.fail("at", key, err)
 	}
 	if err := validate.Version(version); err != nil {
-		return nil, s.Fail("at", key, err)
+		return nil, s.fail("at", key, err)
 	}
 	var v []byte
 	err := s.readHistory(ctx, "at", key, func() error {
@@ -80,7 +80,7 @@ func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, erro
 		return r.Err
 	}, func(plain []byte) error {
 		if version != 1 {
-			return s.Fail("at", key, fmt.Errorf("version %d is beyond a plain value (version 1): %w", version, kv.ErrNotFound))
+			return s.fail("at", key, fmt.Errorf("version %d is beyond a plain value (version 1): %w", version, kv.ErrNotFound))
 		}
 		v = plain
 		return nil
@@ -95,7 +95,7 @@ func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, erro
 // history of one entry.
 func (s *Store) History(ctx context.Context, key string) ([][]byte, error) {
 	if err := s.life.Check(ctx); err != nil {
-		return nil, s.Fail("history", key, err)
+		return nil, s.fail("history", key, err)
 	}
 	var entries [][]byte
 	err := s.readHistory(ctx, "history", key, func() error {
@@ -129,9 +129,9 @@ func (s *Store) readHistory(ctx context.Context, op, key string, readList func()
 	var err error
 	for range maxTypeRetries {
 		err = readList()
-		if !s.IsWrongType(err) {
+		if !s.isWrongType(err) {
 			if err != nil {
-				return s.KeyErr(ctx, op, key, err)
+				return s.keyErr(ctx, op, key, err)
 			}
 			return nil
 		}
@@ -140,24 +140,24 @@ func (s *Store) readHistory(ctx context.Context, op, key string, readList func()
 			tx.Err = fmt.Errorf("%w to MULTI TYPE GET EXEC: %+v", errUnexpected, tx)
 		}
 		if tx.Err != nil {
-			return s.KeyErr(ctx, op, key, tx.Err)
+			return s.keyErr(ctx, op, key, tx.Err)
 		}
 		typ, get := tx.Array[0], tx.Array[1]
 		if typ.Err != nil {
-			return s.KeyErr(ctx, op, key, typ.Err)
+			return s.keyErr(ctx, op, key, typ.Err)
 		}
 		switch string(typ.Str) {
 		case "string":
 			if get.Err != nil && !get.Nil {
-				return s.KeyErr(ctx, op, key, get.Err)
+				return s.keyErr(ctx, op, key, get.Err)
 			}
 			return onPlain(get.Bytes())
 		case "list":
 			continue // changed since readList
 		case "none":
-			return s.Fail(op, key, kv.ErrNotFound)
+			return s.fail(op, key, kv.ErrNotFound)
 		}
-		return s.KeyErr(ctx, op, key, err) // another Redis type: WRONGTYPE
+		return s.keyErr(ctx, op, key, err) // another Redis type: WRONGTYPE
 	}
-	return fmt.Errorf("%s: %s %s: the key kept changing type: %w: %w", s.o.Backend, op, kv.QuoteKey(key), kv.ErrConflict, err)
+	return fmt.Errorf("%s: %s %s: the key kept changing type: %w: %w", s.backend, op, kv.QuoteKey(key), kv.ErrConflict, err)
 }

@@ -16,33 +16,33 @@ const MaxMGetKeys = 1000
 // once; on a ring one GET per key, pipelined. A key that holds a history or
 // another Redis type has Found false, as MGET reports it.
 func (s *Store) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
-	return s.GetMultiVia(ctx, keys, s.ServerGetMulti)
+	return s.getMultiVia(ctx, keys, s.serverGetMulti)
 }
 
-// GetMultiVia is GetMulti with the keys read by read, such as through a
+// getMultiVia is GetMulti with the keys read by read, such as through a
 // client-side cache, which fills vals and returns the client's error.
-func (s *Store) GetMultiVia(ctx context.Context, keys []string, read func(ctx context.Context, keys []string, vals []kv.Value) error) ([]kv.Value, error) {
+func (s *Store) getMultiVia(ctx context.Context, keys []string, read func(ctx context.Context, keys []string, vals []kv.Value) error) ([]kv.Value, error) {
 	op := fmt.Sprintf("getmulti (%d keys)", len(keys))
 	if err := s.life.Check(ctx); err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", s.o.Backend, op, err)
+		return nil, fmt.Errorf("%s: %s: %w", s.backend, op, err)
 	}
 	vals := make([]kv.Value, len(keys))
 	if len(keys) == 0 {
 		return vals, nil
 	}
 	if err := read(ctx, keys, vals); err != nil {
-		return nil, s.Err(ctx, op, err)
+		return nil, s.err(ctx, op, err)
 	}
 	return vals, nil
 }
 
-// ServerGetMulti reads keys from the servers into vals, as GetMulti does,
+// serverGetMulti reads keys from the servers into vals, as GetMulti does,
 // and returns the client's error.
-func (s *Store) ServerGetMulti(ctx context.Context, keys []string, vals []kv.Value) error {
+func (s *Store) serverGetMulti(ctx context.Context, keys []string, vals []kv.Value) error {
 	if s.c.Layout() == Sharded {
 		return s.getEach(ctx, keys, vals)
 	}
-	groups := s.MGetGroups(keys)
+	groups := s.mgetGroups(keys)
 	cmds := make([]Cmd, len(groups))
 	for i, g := range groups {
 		cmds[i] = Cmd{Name: "MGET", Key: g.Keys[0], Args: g.Keys[1:], ReadOnly: true}
@@ -87,7 +87,7 @@ func (s *Store) getEach(ctx context.Context, keys []string, vals []kv.Value) err
 		switch {
 		case r.Err == nil:
 			vals[i] = kv.Value{Data: r.Bytes(), Found: true}
-		case r.Nil, s.IsWrongType(r.Err):
+		case r.Nil, s.isWrongType(r.Err):
 			// missing, as MGET reports it
 		default:
 			return r.Err
@@ -96,10 +96,10 @@ func (s *Store) getEach(ctx context.Context, keys []string, vals []kv.Value) err
 	return nil
 }
 
-// MGetGroups splits keys into the key lists of the MGETs that read them: by
+// mgetGroups splits keys into the key lists of the MGETs that read them: by
 // hash slot on a cluster, and at most MaxMGetKeys each. Pos[i] of a group is
 // the index in keys of its Keys[i].
-func (s *Store) MGetGroups(keys []string) []SlotGroup {
+func (s *Store) mgetGroups(keys []string) []SlotGroup {
 	var groups []SlotGroup
 	if s.c.Layout() == Cluster {
 		groups = GroupBySlot(keys)
@@ -122,3 +122,19 @@ func (s *Store) MGetGroups(keys []string) []SlotGroup {
 	}
 	return out
 }
+
+// GetMultiVia is s's GetMulti with the keys read by read, such as through a
+// client-side cache, which fills vals and returns the client's error.
+func GetMultiVia(ctx context.Context, s *Store, keys []string, read func(ctx context.Context, keys []string, vals []kv.Value) error) ([]kv.Value, error) {
+	return s.getMultiVia(ctx, keys, read)
+}
+
+// ServerGetMulti reads keys from s's servers into vals, as GetMulti does,
+// and returns the client's error.
+func ServerGetMulti(ctx context.Context, s *Store, keys []string, vals []kv.Value) error {
+	return s.serverGetMulti(ctx, keys, vals)
+}
+
+// MGetGroups splits keys into the groups of s's MGETs: by hash slot on a
+// cluster, at most MaxMGetKeys each.
+func MGetGroups(s *Store, keys []string) []SlotGroup { return s.mgetGroups(keys) }

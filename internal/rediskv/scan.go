@@ -17,7 +17,7 @@ func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, erro
 		op := "scan " + kv.QuoteKey(pattern)
 		check := func() error {
 			if err := s.life.Check(ctx); err != nil {
-				return fmt.Errorf("%s: %s: %w", s.o.Backend, op, err)
+				return fmt.Errorf("%s: %s: %w", s.backend, op, err)
 			}
 			return nil
 		}
@@ -27,7 +27,7 @@ func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, erro
 		}
 		nodes, err := s.c.Nodes(ctx)
 		if err != nil {
-			yield("", s.Err(ctx, op, err))
+			yield("", s.err(ctx, op, err))
 			return
 		}
 		count := strconv.Itoa(s.o.ScanCount)
@@ -43,7 +43,7 @@ func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, erro
 					r.Err = fmt.Errorf("%w to SCAN: %+v", errUnexpected, r)
 				}
 				if r.Err != nil {
-					yield("", s.Err(ctx, op, r.Err))
+					yield("", s.err(ctx, op, r.Err))
 					return
 				}
 				for _, k := range r.Array[1].Array {

@@ -9,6 +9,7 @@ import (
 
 	"go.uber.org/zap"
 
+	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/internal/lifecycle"
 	"github.com/cledar/storekit/internal/validate"
 	"github.com/cledar/storekit/kv"
@@ -18,33 +19,22 @@ import (
 // [Options.ScanCount] is zero.
 const DefaultScanCount = 1000
 
-// Options configure a [Store].
-type Options struct {
-	// Backend names the backend, such as "goredis": errors start with it
-	// and logs carry it.
-	Backend string
-	// Log receives the store's messages.
-	Log *zap.Logger
-	// ScanCount is the COUNT hint of every SCAN.
-	ScanCount int
-	// EnableKeyspaceEvents lets Watch turn the notifications it needs on.
-	EnableKeyspaceEvents bool
-	// WatchBuffer is the number of events a watch holds for a slow
-	// consumer.
-	WatchBuffer int
-	// TopologyInterval is how often a watch reads the servers.
-	TopologyInterval time.Duration
-	// Wrote, if set, is called with the key of every write once it
-	// returned (or failed): a client-side cache drops the key there.
+// Hooks let a backend act on what the store does; each may be nil.
+type Hooks struct {
+	// Wrote is called with the key of every write once it returned (or
+	// failed): a client-side cache drops the key there.
 	Wrote func(key string)
-	// Changed, if set, is called with the key of every watch event before
-	// the event is queued.
+	// Changed is called with the key of every watch event before the event
+	// is queued.
 	Changed func(key string)
-	// Missed, if set, is called before a watch's OpResync after a gap.
+	// Missed is called before a watch's OpResync after a gap.
 	Missed func()
-	// Unreachable, if set, is called when a call could not reach its
-	// server in time, so that a cluster client reads its topology again.
+	// Unreachable is called when a call could not reach its server in
+	// time, so that a cluster client reads its topology again.
 	Unreachable func()
+	// Topology is called before a watch lists the nodes, so that a client
+	// can refresh what it knows of them.
+	Topology func(ctx context.Context)
 }
 
 // A Store is a [kv.Store] with every optional capability of package kv over
@@ -52,64 +42,65 @@ type Options struct {
 // history layout, scans, watches) written once for every client library.
 // It is safe for concurrent use.
 type Store struct {
-	c    Client
-	o    Options
-	life lifecycle.Life
+	c       Client
+	backend string
+	log     *zap.Logger
+	o       redisconf.Options
+	h       Hooks
+	life    lifecycle.Life
 }
 
-// New returns a store over c. o.Backend must be set.
-func New(c Client, o Options) *Store {
-	if o.Log == nil {
-		o.Log = zap.NewNop()
-	}
+// New returns a store over c of the backend named backend (such as
+// "goredis": errors start with it), with the options o and the hooks h.
+func New(c Client, backend string, o redisconf.Options, h Hooks) *Store {
 	if o.ScanCount <= 0 {
 		o.ScanCount = DefaultScanCount
 	}
-	s := &Store{c: c, o: o}
+	s := &Store{c: c, backend: backend, log: o.Log(), o: o, h: h}
 	s.life.Init()
 	return s
 }
 
-// Check returns the error a call must fail with before it touches the
+// check returns the error a call must fail with before it touches the
 // server: kv.ErrClosed after Close, or ctx's error once ctx is done.
-func (s *Store) Check(ctx context.Context) error { return s.life.Check(ctx) }
+func (s *Store) check(ctx context.Context) error { return s.life.Check(ctx) }
 
-// Fail formats err, found before a call reached the server, as the error
+// fail formats err, found before a call reached the server, as the error
 // of op on key.
-func (s *Store) Fail(op, key string, err error) error {
-	return fmt.Errorf("%s: %s %s: %w", s.o.Backend, op, kv.QuoteKey(key), err)
+func (s *Store) fail(op, key string, err error) error {
+	return fmt.Errorf("%s: %s %s: %w", s.backend, op, kv.QuoteKey(key), err)
 }
 
-// Err turns err, returned by the client for a call made with ctx, into the
+// err turns err, returned by the client for a call made with ctx, into the
 // store's error for op (such as `get "k"`), wrapping both the sentinel or
 // context error it stands for and the client's error, so that errors.Is and
 // errors.As both work. An error that says the server could not be reached
 // in time calls Options.Unreachable.
-func (s *Store) Err(ctx context.Context, op string, err error) error {
+func (s *Store) err(ctx context.Context, op string, err error) error {
 	c := s.c.Classify(ctx, err)
-	if (c == kv.ErrUnavailable || c == context.DeadlineExceeded) && s.o.Unreachable != nil {
-		s.o.Unreachable()
+	if (c == kv.ErrUnavailable || c == context.DeadlineExceeded) && s.h.Unreachable != nil {
+		s.h.Unreachable()
 	}
 	if c != nil && c != err {
-		return fmt.Errorf("%s: %s: %w: %w", s.o.Backend, op, c, err)
+		return fmt.Errorf("%s: %s: %w: %w", s.backend, op, c, err)
 	}
-	return fmt.Errorf("%s: %s: %w", s.o.Backend, op, err)
+	return fmt.Errorf("%s: %s: %w", s.backend, op, err)
 }
 
-// KeyErr is Err for an operation on key.
-func (s *Store) KeyErr(ctx context.Context, op, key string, err error) error {
-	return s.Err(ctx, op+" "+kv.QuoteKey(key), err)
+// keyErr is err for an operation on key.
+func (s *Store) keyErr(ctx context.Context, op, key string, err error) error {
+	return s.err(ctx, op+" "+kv.QuoteKey(key), err)
 }
 
 // wrote tells Options.Wrote that a write of key returned.
 func (s *Store) wrote(key string) {
-	if s.o.Wrote != nil {
-		s.o.Wrote(key)
+	if s.h.Wrote != nil {
+		s.h.Wrote(key)
 	}
 }
 
-// IsWrongType reports whether err is a WRONGTYPE error reply.
-func (s *Store) IsWrongType(err error) bool {
+// isWrongType reports whether err is a WRONGTYPE error reply.
+func (s *Store) isWrongType(err error) bool {
 	return err != nil && s.c.Classify(context.Background(), err) == kv.ErrWrongType
 }
 
@@ -117,10 +108,10 @@ func (s *Store) IsWrongType(err error) bool {
 // credentials.
 func (s *Store) Ping(ctx context.Context) error {
 	if err := s.life.Check(ctx); err != nil {
-		return fmt.Errorf("%s: ping: %w", s.o.Backend, err)
+		return fmt.Errorf("%s: ping: %w", s.backend, err)
 	}
 	if r := s.c.Do(ctx, Cmd{Name: "PING", NoKey: true, ReadOnly: true}); r.Err != nil {
-		return s.Err(ctx, "ping", r.Err)
+		return s.err(ctx, "ping", r.Err)
 	}
 	return nil
 }
@@ -129,11 +120,11 @@ func (s *Store) Ping(ctx context.Context) error {
 // another Redis type yields an error wrapping kv.ErrWrongType.
 func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := s.life.Check(ctx); err != nil {
-		return nil, s.Fail("get", key, err)
+		return nil, s.fail("get", key, err)
 	}
 	r := s.c.Do(ctx, Cmd{Name: "GET", Key: key, ReadOnly: true})
 	if r.Err != nil {
-		return nil, s.KeyErr(ctx, "get", key, r.Err)
+		return nil, s.keyErr(ctx, "get", key, r.Err)
 	}
 	return r.Bytes(), nil
 }
@@ -142,12 +133,12 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 // other type at key and removes its expiry.
 func (s *Store) Set(ctx context.Context, key string, value []byte) error {
 	if err := s.life.Check(ctx); err != nil {
-		return s.Fail("set", key, err)
+		return s.fail("set", key, err)
 	}
 	r := s.c.Do(ctx, Cmd{Name: "SET", Key: key, Args: []string{string(value)}})
 	s.wrote(key)
 	if r.Err != nil {
-		return s.KeyErr(ctx, "set", key, r.Err)
+		return s.keyErr(ctx, "set", key, r.Err)
 	}
 	return nil
 }
@@ -155,12 +146,12 @@ func (s *Store) Set(ctx context.Context, key string, value []byte) error {
 // Delete implements [kv.Store] with DEL.
 func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
 	if err := s.life.Check(ctx); err != nil {
-		return false, s.Fail("delete", key, err)
+		return false, s.fail("delete", key, err)
 	}
 	r := s.c.Do(ctx, Cmd{Name: "DEL", Key: key})
 	s.wrote(key)
 	if r.Err != nil {
-		return false, s.KeyErr(ctx, "delete", key, r.Err)
+		return false, s.keyErr(ctx, "delete", key, r.Err)
 	}
 	return r.Int > 0, nil
 }
@@ -169,16 +160,16 @@ func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
 // whole millisecond.
 func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error {
 	if err := s.life.Check(ctx); err != nil {
-		return s.Fail("set", key, err)
+		return s.fail("set", key, err)
 	}
 	if err := validate.TTL(ttl); err != nil {
-		return s.Fail("set", key, err)
+		return s.fail("set", key, err)
 	}
 	ms := (ttl + time.Millisecond - 1) / time.Millisecond
 	r := s.c.Do(ctx, Cmd{Name: "SET", Key: key, Args: []string{string(value), "PX", strconv.FormatInt(int64(ms), 10)}})
 	s.wrote(key)
 	if r.Err != nil {
-		return s.KeyErr(ctx, "set", key, r.Err)
+		return s.keyErr(ctx, "set", key, r.Err)
 	}
 	return nil
 }
@@ -187,15 +178,15 @@ func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl ti
 // less than a millisecond left reports one millisecond.
 func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 	if err := s.life.Check(ctx); err != nil {
-		return 0, s.Fail("ttl", key, err)
+		return 0, s.fail("ttl", key, err)
 	}
 	r := s.c.Do(ctx, Cmd{Name: "PTTL", Key: key, ReadOnly: true})
 	if r.Err != nil {
-		return 0, s.KeyErr(ctx, "ttl", key, r.Err)
+		return 0, s.keyErr(ctx, "ttl", key, r.Err)
 	}
 	switch ms := r.Int; {
 	case ms == -2:
-		return 0, s.Fail("ttl", key, kv.ErrNotFound)
+		return 0, s.fail("ttl", key, kv.ErrNotFound)
 	case ms == -1:
 		return kv.NoExpiry, nil
 	case ms < 1:
@@ -205,17 +196,41 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 	}
 }
 
-// Close ends every watch and waits for their goroutines, then closes the
-// client if closeClient is set. It is idempotent.
-func (s *Store) Close(closeClient bool) error {
-	if !s.life.Close() || !closeClient {
+// Close implements [kv.Store]. It ends every watch and waits for their
+// goroutines, then closes the client if Options.CloseClient is set. It is
+// idempotent.
+func (s *Store) Close() error {
+	if !s.life.Close() || !s.o.CloseClient {
 		return nil
 	}
 	if err := s.c.Close(); err != nil {
-		return fmt.Errorf("%s: close client: %w", s.o.Backend, err)
+		return fmt.Errorf("%s: close client: %w", s.backend, err)
 	}
 	return nil
 }
 
 // errUnexpected reports a reply of a shape the store does not expect.
 var errUnexpected = errors.New("unexpected reply")
+
+// The functions below are the Store's helpers for a backend that reads
+// some keys its own way (rueidiskv's client-side cache). They are functions,
+// not methods, so that they do not join the methods a backend's Store gets
+// from the Store it embeds.
+
+// Check returns the error a call of s must fail with before it touches the
+// server: kv.ErrClosed after Close, or ctx's error once ctx is done.
+func Check(ctx context.Context, s *Store) error { return s.check(ctx) }
+
+// Fail formats err, found before a call reached the server, as s's error
+// of op on key.
+func Fail(s *Store, op, key string, err error) error { return s.fail(op, key, err) }
+
+// KeyErr turns err, returned by the client for a call on key made with ctx,
+// into s's error for op.
+func KeyErr(ctx context.Context, s *Store, op, key string, err error) error {
+	return s.keyErr(ctx, op, key, err)
+}
+
+// Err turns err, returned by the client for a call made with ctx, into s's
+// error for op.
+func Err(ctx context.Context, s *Store, op string, err error) error { return s.err(ctx, op, err) }

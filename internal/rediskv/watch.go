@@ -12,25 +12,45 @@ import (
 // package rediswatch: see the backends' documentation.
 func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, error) {
 	if err := s.life.Check(ctx); err != nil {
-		return nil, s.Fail("watch", pattern, err)
+		return nil, s.fail("watch", pattern, err)
 	}
 	return rediswatch.Start(ctx, &s.life, watchClient{s}, pattern, rediswatch.Options{
-		Backend:              s.o.Backend,
-		Log:                  s.o.Log,
+		Backend:              s.backend,
+		Log:                  s.log,
 		Buffer:               s.o.WatchBuffer,
 		EnableKeyspaceEvents: s.o.EnableKeyspaceEvents,
 		Interval:             s.o.TopologyInterval,
-		Wrap:                 s.Err,
-		Changed:              s.o.Changed,
-		Missed:               s.o.Missed,
+		Wrap:                 s.err,
+		Changed:              s.h.Changed,
+		Missed:               s.h.Missed,
 	})
 }
 
 // watchClient is a store's client as a watch uses it.
 type watchClient struct{ s *Store }
 
+// Servers lists the nodes by address, or by what their Identify returns.
 func (w watchClient) Servers(ctx context.Context) ([]rediswatch.Server, error) {
-	return w.s.c.Servers(ctx)
+	if w.s.h.Topology != nil {
+		w.s.h.Topology(ctx)
+	}
+	nodes, err := w.s.c.Nodes(ctx)
+	if err != nil {
+		return nil, err
+	}
+	servers := make([]rediswatch.Server, len(nodes))
+	for i, n := range nodes {
+		servers[i] = rediswatch.Server{ID: n.Addr, Addr: n.Addr, DB: n.DB, Node: n}
+		if n.Identify != nil {
+			id, err := n.Identify(ctx)
+			if err != nil {
+				return nil, err
+			}
+			servers[i].ID = id
+			servers[i].Addr = n.Addr + " (" + id + ")"
+		}
+	}
+	return servers, nil
 }
 
 func (w watchClient) Subscribe(ctx context.Context, srv rediswatch.Server, channel string,

@@ -40,14 +40,16 @@
 //
 // # Options
 //
-// [Options] holds the logger (zap; values and passwords are never logged;
-// [RouteClientLogs] sends go-redis's own messages to a zap logger too),
-// whether Close closes the client (CloseClient; off by default, since the
-// caller owns the client), the SCAN COUNT hint (ScanCount, default 1000),
-// whether Watch may turn keyspace notifications on (EnableKeyspaceEvents),
-// and the number of events a watch buffers for a slow consumer
-// (WatchBuffer, default 1024). New copies the options; a nil *Options means
-// the defaults.
+// [Options] is redisconf.Options, the settings every Redis backend has: the
+// logger (zap; values and passwords are never logged; [RouteClientLogs]
+// sends go-redis's own messages to a zap logger too), whether Close closes
+// the client (CloseClient; off by default, since the caller owns the
+// client), the SCAN COUNT hint (ScanCount, default 1000), whether Watch may
+// turn keyspace notifications on (EnableKeyspaceEvents), the number of
+// events a watch buffers for a slow consumer (WatchBuffer, default 1024),
+// and how often a watch reads the topology to follow a failover
+// (TopologyInterval, default one second). New copies the options; a nil
+// *Options means the defaults.
 //
 // # Errors
 //

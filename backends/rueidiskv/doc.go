@@ -114,14 +114,17 @@
 //
 // # Options
 //
-// [Options] holds the logger (zap; values and passwords are never logged),
-// whether Close closes the client (CloseClient; off by default, since the
-// caller owns the client given to New), the cache (Cache for New, CacheSize
-// for Open and Dial, CacheTTL, DisableCache), the SCAN COUNT hint
-// (ScanCount, default 1000), whether Watch may turn keyspace notifications
-// on (EnableKeyspaceEvents), and the number of events a watch buffers for a
-// slow consumer (WatchBuffer, default 1024). New copies the options; a nil
-// *Options means the defaults.
+// [Options] holds redisconf.Options, the settings every Redis backend has
+// (Logger; CloseClient, off by default, since the caller owns the client
+// given to New; ScanCount, default 1000; EnableKeyspaceEvents; WatchBuffer,
+// default 1024; TopologyInterval, default one second), and the cache's:
+// Cache for New, CacheSize for Open and Dial, CacheTTL, DisableCache. New
+// copies the options; a nil *Options means the defaults:
+//
+//	rueidiskv.Open(ctx, opt, &rueidiskv.Options{
+//		Options:   redisconf.Options{Logger: logger},
+//		CacheSize: 16 << 20,
+//	})
 //
 // # Errors
 //

@@ -98,6 +98,29 @@ func (s *Store[T]) load(ctx context.Context, op, key string, e *entry) (reading,
 	return r, v, nil
 }
 
+// apply records r, the result of I/O done while holding e.lock, and tells
+// the key's watchers when it is a change. A key that no longer exists
+// leaves the cache.
+func (s *Store[T]) apply(key string, e *entry, r reading) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	old := e.view
+	e.view = r
+	switch {
+	case r.present && r.decErr == nil:
+		g := r
+		e.good = &g
+	case !r.present:
+		e.good = nil
+	}
+	restored := e.restored
+	e.restored = false
+	if s.closed || !old.known || old.same(r) && !restored || len(e.watchers) == 0 {
+		return
+	}
+	e.notify(noteOf(r))
+}
+
 // acquire tracks key and takes its I/O lock, waiting at most until ctx ends.
 func (s *Store[T]) acquire(ctx context.Context, op, key string) (*entry, error) {
 	if err := ctx.Err(); err != nil {
@@ -163,36 +186,121 @@ func (s *Store[T]) forget(key string, e *entry) {
 	}
 }
 
-// apply records r, the result of I/O done while holding e.lock, and tells
-// the key's watchers when it is a change. A key that no longer exists
-// leaves the cache.
-func (s *Store[T]) apply(key string, e *entry, r reading) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old := e.view
-	e.view = r
-	switch {
-	case r.present && r.decErr == nil:
-		g := r
-		e.good = &g
-	case !r.present:
-		e.good = nil
+// announce records a change event for key: what the cache holds of it may
+// be out of date, so it is re-read. s.mu must be held.
+func (s *Store[T]) announce(key string, e *entry) {
+	e.dirty = true
+	s.enqueue(key, e)
+}
+
+// resynced records a resync for key, after which events may have been
+// missed: it is re-read, and with restored, which marks the end of an
+// interruption the watchers were told of, the read is delivered to them
+// even if the key did not change. s.mu must be held.
+func (s *Store[T]) resynced(key string, e *entry, restored bool) {
+	if restored {
+		e.restored = true
 	}
-	restored := e.restored
-	e.restored = false
-	if s.closed || !old.known || old.same(r) && !restored || len(e.watchers) == 0 {
+	s.announce(key, e)
+}
+
+// enqueue queues a re-read of key, once, unless a retry of it is due.
+// s.mu must be held.
+func (s *Store[T]) enqueue(key string, e *entry) {
+	if e.queued || e.retry != nil || s.closed {
 		return
 	}
-	ev := note{kind: Updated, version: r.version, raw: r.raw}
-	switch {
-	case r.fail != nil:
-		ev = note{kind: Failed, err: r.fail}
-	case !r.present:
-		ev = note{kind: Deleted}
-	case r.decErr != nil:
-		ev = note{kind: Failed, version: r.version, err: r.decErr}
+	e.queued = true
+	s.push(key)
+}
+
+// startRead records that a reader took e from the queue, and takes e.lock
+// for the re-read if no call holds it. It reports whether it did; if not,
+// e stays dirty and the call queues it again when it releases the key.
+// s.mu must be held.
+func (e *entry) startRead() bool {
+	e.queued = false
+	select {
+	case e.lock <- struct{}{}:
+	default:
+		return false
 	}
-	for w := range e.watchers {
-		w.post(ev)
+	e.refs++
+	e.dirty = false
+	return true
+}
+
+// endRead gives back the lock that startRead took, and records how the
+// re-read ended: err is what it failed with, if it did. A failed re-read
+// is retried after retryDelay, and the key stays dirty meanwhile, so that a
+// call that takes it before the retry reads it rather than trusting the
+// cache. endRead reports whether the re-read failed and the one before it
+// did not.
+func (s *Store[T]) endRead(key string, e *entry, err error) (firstFailure bool) {
+	<-e.lock
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	e.refs--
+	if err == nil {
+		e.fails = 0
+		s.settle(key, e)
+		return false
 	}
+	if s.closed {
+		return false
+	}
+	if errors.Is(err, kv.ErrClosed) {
+		// The kv.Store was closed under the Store: retrying cannot help.
+		s.forget(key, e)
+		return false
+	}
+	e.dirty = true
+	e.fails++
+	e.retry = time.AfterFunc(retryDelay(e.fails), func() { s.retryDue(key, e) })
+	return e.fails == 1
+}
+
+// retryDue queues the re-read of key when its backoff timer fires, unless
+// Close dropped the entry or another of its timers already fired.
+func (s *Store[T]) retryDue(key string, e *entry) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.keys[key] != e || e.retry == nil {
+		return
+	}
+	e.retry = nil
+	s.enqueue(key, e)
+}
+
+// addWatcher registers w on e. s.mu must be held.
+func (e *entry) addWatcher(w *watcher) {
+	if e.watchers == nil {
+		e.watchers = make(map[*watcher]struct{})
+	}
+	e.watchers[w] = struct{}{}
+}
+
+// dropWatcher unregisters w from e, the entry of key, if the Store still
+// tracks it, and forgets the key if nothing else needs it. s.mu must be
+// held.
+func (s *Store[T]) dropWatcher(key string, e *entry, w *watcher) {
+	if _, ok := e.watchers[w]; ok && s.keys[key] == e {
+		delete(e.watchers, w)
+		s.forget(key, e)
+	}
+}
+
+// drop stops every entry's retry timer and watchers and forgets every
+// entry, for Close. s.mu must be held.
+func (s *Store[T]) drop() {
+	for _, e := range s.keys {
+		if e.retry != nil {
+			e.retry.Stop()
+			e.retry = nil
+		}
+		for w := range e.watchers {
+			w.stop()
+		}
+	}
+	s.keys = make(map[string]*entry)
 }

@@ -1,8 +1,12 @@
 package configstore
 
+// This file holds the re-read machinery: the loop that turns the backend's
+// change events and resyncs into re-reads, the queue of keys to re-read,
+// the readers that work it, and the delays of retries. What it changes of
+// each key's state is in cache.go.
+
 import (
 	"context"
-	"errors"
 	"fmt"
 	"strings"
 	"time"
@@ -12,9 +16,9 @@ import (
 	"github.com/cledar/storekit/kv"
 )
 
-// watch turns the backend's change events into re-reads. It never blocks
+// listen turns the backend's change events into re-reads. It never blocks
 // on I/O: a re-read is queued for the readers.
-func (s *Store[T]) watch(events <-chan kv.Event) {
+func (s *Store[T]) listen(events <-chan kv.Event) {
 	defer s.wg.Done()
 	for ev := range events {
 		s.mu.Lock()
@@ -24,8 +28,7 @@ func (s *Store[T]) watch(events <-chan kv.Event) {
 		default:
 			if key, ok := strings.CutPrefix(ev.Key, s.prefix); ok {
 				if e := s.keys[key]; e != nil {
-					e.dirty = true
-					s.enqueue(key, e)
+					s.announce(key, e)
 				}
 			}
 		}
@@ -53,28 +56,20 @@ func (s *Store[T]) resync(err error) {
 		s.log.Warn("configstore: change notifications interrupted; reading through until they resume", zap.Error(err))
 		stale = fmt.Errorf("%w: %w", ErrStale, err)
 	}
+	// After watchers were told ErrStale, tell them the state now, changed
+	// or not, once it is read.
+	restored := err == nil && !wasHealthy
 	for key, e := range s.keys {
-		switch {
-		case stale != nil:
-			for w := range e.watchers {
-				w.post(note{kind: Failed, version: e.view.version, err: stale})
-			}
-		case err == nil && !wasHealthy:
-			// The watchers were told ErrStale: tell them the state now,
-			// changed or not, once it is read.
-			e.restored = true
+		if stale != nil {
+			e.notify(note{kind: Failed, version: e.view.version, err: stale})
 		}
-		e.dirty = true
-		s.enqueue(key, e)
+		s.resynced(key, e, restored)
 	}
 }
 
-// enqueue queues a re-read of key, once. s.mu must be held.
-func (s *Store[T]) enqueue(key string, e *entry) {
-	if e.queued || e.retry != nil || s.closed {
-		return
-	}
-	e.queued = true
+// push adds key to the queue of re-reads and wakes a reader. Each key is
+// in the queue at most once (entry.queued). s.mu must be held.
+func (s *Store[T]) push(key string) {
 	s.queue = append(s.queue, key)
 	s.cond.Signal()
 }
@@ -88,6 +83,12 @@ const (
 	retryMin = 50 * time.Millisecond
 	retryMax = 2 * time.Second
 )
+
+// retryDelay returns how long to wait before re-reading a key after fails
+// failed re-reads in a row.
+func retryDelay(fails int) time.Duration {
+	return min(retryMin<<min(fails-1, 6), retryMax)
+}
 
 // reader re-reads queued keys until the Store closes.
 func (s *Store[T]) reader() {
@@ -109,17 +110,12 @@ func (s *Store[T]) reader() {
 			s.mu.Unlock()
 			continue
 		}
-		e.queued = false
-		select {
-		case e.lock <- struct{}{}:
-		default:
+		if !e.startRead() {
 			// A call holds the key; it queues the re-read again when it
 			// releases the key, since e.dirty is set.
 			s.mu.Unlock()
 			continue
 		}
-		e.refs++
-		e.dirty = false
 		s.mu.Unlock()
 
 		s.refresh(key, e)
@@ -131,39 +127,7 @@ func (s *Store[T]) refresh(key string, e *entry) {
 	ctx, cancel := context.WithTimeout(s.ctx, readTimeout)
 	_, _, err := s.load(ctx, "re-read", key, e)
 	cancel()
-	<-e.lock
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	e.refs--
-	if err == nil {
-		e.fails = 0
-		s.settle(key, e)
-		return
-	}
-	if s.closed {
-		return
-	}
-	if errors.Is(err, kv.ErrClosed) {
-		// The kv.Store was closed under the Store: retrying cannot help.
-		s.forget(key, e)
-		return
-	}
-	// Try again later. The key stays dirty, so that a call that takes it
-	// before the retry reads it rather than trusting the cache.
-	e.dirty = true
-	e.fails++
-	wait := retryMin << min(e.fails-1, 6)
-	wait = min(wait, retryMax)
-	if e.fails == 1 {
+	if s.endRead(key, e, err) {
 		s.log.Warn("configstore: could not re-read a changed key; retrying", zap.String("key", key), zap.Error(err))
 	}
-	e.retry = time.AfterFunc(wait, func() {
-		s.mu.Lock()
-		defer s.mu.Unlock()
-		if s.keys[key] != e || e.retry == nil {
-			return
-		}
-		e.retry = nil
-		s.enqueue(key, e)
-	})
 }

@@ -1,5 +1,9 @@
 package configstore
 
+// This file holds the Store: its type, its Options, New, and the methods
+// that read and write keys. The cache is in cache.go, the re-reads that
+// keep it fresh in reread.go, and the watchers in watch.go.
+
 import (
 	"bytes"
 	"context"
@@ -83,8 +87,8 @@ type Store[T any] struct {
 	cond    *sync.Cond // signals s.queue and s.closed to readers
 	closed  bool
 	healthy bool              // the watch guarantees delivery: the cache may be served
-	keys    map[string]*entry // tracked keys: cached, watched or in use
-	queue   []string          // keys to re-read, each at most once (entry.queued)
+	keys    map[string]*entry // tracked keys: cached, watched or in use (cache.go)
+	queue   []string          // keys to re-read, each at most once (reread.go)
 }
 
 // New returns a Store of values of type T kept in s, and starts watching
@@ -164,7 +168,7 @@ func New[T any](ctx context.Context, s kv.Store, opts *Options[T]) (*Store[T], e
 		readers = 4
 	}
 	st.wg.Add(1 + readers)
-	go st.watch(events)
+	go st.listen(events)
 	for range readers {
 		go st.reader()
 	}
@@ -441,16 +445,7 @@ func (s *Store[T]) Close() error {
 		return nil
 	}
 	s.closed = true
-	for _, e := range s.keys {
-		if e.retry != nil {
-			e.retry.Stop()
-			e.retry = nil
-		}
-		for w := range e.watchers {
-			w.stop()
-		}
-	}
-	s.keys = make(map[string]*entry)
+	s.drop()
 	s.queue = nil
 	s.cond.Broadcast()
 	s.mu.Unlock()

@@ -1,5 +1,9 @@
 package configstore
 
+// This file holds the watchers: Watch, the events it reports, and their
+// delivery to callbacks, one goroutine per watcher while events are
+// pending.
+
 import (
 	"context"
 	"fmt"
@@ -65,6 +69,27 @@ type note struct {
 	version int64
 	raw     []byte
 	err     error
+}
+
+// noteOf returns the note that tells a watcher of r.
+func noteOf(r reading) note {
+	switch {
+	case r.fail != nil:
+		return note{kind: Failed, err: r.fail}
+	case !r.present:
+		return note{kind: Deleted}
+	case r.decErr != nil:
+		return note{kind: Failed, version: r.version, err: r.decErr}
+	}
+	return note{kind: Updated, version: r.version, raw: r.raw}
+}
+
+// notify posts n to every watcher of e. Store.mu is held, and the Store is
+// open.
+func (e *entry) notify(n note) {
+	for w := range e.watchers {
+		w.post(n)
+	}
 }
 
 // A watcher delivers the notes of one key to one callback, one at a time
@@ -170,18 +195,12 @@ func (s *Store[T]) Watch(ctx context.Context, key string, fn func(Event[T])) (st
 	if s.closed {
 		return nil, s.errorf("watch", key, kv.ErrClosed)
 	}
-	if e.watchers == nil {
-		e.watchers = make(map[*watcher]struct{})
-	}
-	e.watchers[w] = struct{}{}
+	e.addWatcher(w)
 	return func() {
 		w.stop()
 		s.mu.Lock()
 		defer s.mu.Unlock()
-		if _, ok := e.watchers[w]; ok && s.keys[key] == e {
-			delete(e.watchers, w)
-			s.forget(key, e)
-		}
+		s.dropWatcher(key, e, w)
 	}, nil
 }
 

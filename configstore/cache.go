@@ -1,5 +1,8 @@
 package configstore
 
+// This file holds the cache: the state the Store keeps for each tracked
+// key, the states that state can be in, and every change to it.
+
 import (
 	"bytes"
 	"context"
@@ -9,8 +12,79 @@ import (
 	"github.com/cledar/storekit/kv"
 )
 
-// An entry is the Store's state for one tracked key. Its fields are guarded
-// by Store.mu, except that I/O for the key happens while holding lock.
+// An entry is the Store's state for one tracked key: what the cache holds
+// of the key, who uses it, and where its re-read stands. Its fields are
+// guarded by Store.mu, except that I/O for the key happens while holding
+// lock. They are changed only by the functions of this file, as the tables
+// below say.
+//
+// What the entry holds of the key, in view:
+//
+//	state    view             meaning
+//	unread   !known           created by a call; its first read or write has not
+//	                          finished
+//	cached   present          the latest version as last read or written; Fetch
+//	                          answers from it, without I/O, while Store.healthy
+//	missing  known, !present  the last read found no key, or one holding another
+//	                          kind of data (view.fail); kept only while held
+//
+// good is the newest view that decodes, which Latest answers from: view
+// when view decodes, nil when view is not present, and left as it was when
+// the latest version does not decode.
+//
+// Where the key's re-read stands, independently of the above:
+//
+//	state    fields              meaning
+//	clean    none of these set   no change announced since the last re-read started
+//	dirty    dirty               a change was announced since the last re-read
+//	                             started: a call holding lock reads rather than
+//	                             trusting view; the key is also queued, in backoff,
+//	                             or held by a call whose release queues it
+//	queued   queued              the key is in Store.queue, once
+//	reading  refs counts it      a reader holds lock; dirty was cleared as it started
+//	backoff  retry, fails > 0    the last re-read failed: dirty is set, and the timer
+//	                             queues the key again after retryDelay(fails); fails
+//	                             counts failed re-reads until one succeeds
+//
+// queued and backoff overlap only when a change is announced during a
+// re-read that then fails. restored is set after a resync that ended an
+// interruption (see [ErrStale]): the next read is delivered to the watchers
+// even if the key did not change.
+//
+// The events, and what they change:
+//
+//	event                         function        change
+//	a call takes the key (Fetch   acquire, track  the entry is created, unread, if there
+//	  miss, Update, Delete,                       is none; refs++ while the call waits for
+//	  Version, Watch)                             or holds lock
+//	the call gives up waiting     acquire         refs--; forget
+//	the call's read, a re-read    load, apply     view = what was read; good as above;
+//	                                              restored cleared; the watchers told when
+//	                                              view differs from an earlier one, or
+//	                                              when restored was set
+//	Update wrote a version        apply           view = that version: cached
+//	Delete                        apply           view = nothing: missing
+//	the call ends                 release,        refs--; if dirty, queued; forget
+//	                              settle
+//	a watch event for the key     announce        dirty; queued unless queued or in backoff
+//	a reader takes it from the    startRead       queued cleared; if lock is free, reading
+//	  queue                                       (refs++, dirty cleared); if a call holds
+//	                                              it, it stays dirty for release to queue
+//	the re-read succeeded         endRead         fails = 0; refs--; settle
+//	the re-read failed            endRead         refs--; backoff (dirty, fails++, retry);
+//	                                              on kv.ErrClosed no retry, but forget
+//	the backoff timer fires       retryDue        retry = nil; queued
+//	a resync                      resynced        every entry announced, as above; after an
+//	                                              interruption, restored too (a resync
+//	                                              with Err tells the watchers ErrStale
+//	                                              and clears Store.healthy: reread.go)
+//	Watch, and its stop function  addWatcher,     a watcher added, removed; forget
+//	                              dropWatcher
+//	nothing holds the entry       forget          removed once refs == 0, !queued,
+//	                                              retry == nil, no watchers and
+//	                                              !view.present
+//	Close                         drop            retry timers and watchers stopped;
+//	                                              every entry removed
 type entry struct {
 	// lock serializes the I/O of the key's Fetch, Update, Delete, Version,
 	// Watch and re-reads, so that their results are applied to the cache in
@@ -18,16 +92,14 @@ type entry struct {
 	// honours a context.
 	lock chan struct{}
 
-	view   reading // what the last I/O for the key found
-	good   *reading
-	refs   int  // calls holding or waiting for lock
-	dirty  bool // a change was announced after the last read started
-	queued bool
-	retry  *time.Timer
-	fails  int // consecutive failed re-reads, for the retry backoff
-	// restored is set when delivery resumed after watchers were told
-	// ErrStale: the next read is delivered to them even if unchanged.
-	restored bool
+	view     reading     // what the last I/O for the key found
+	good     *reading    // the newest view that decodes
+	refs     int         // calls holding or waiting for lock, and a reader holding it
+	dirty    bool        // a change was announced after the last re-read started
+	queued   bool        // the key is in Store.queue
+	retry    *time.Timer // queues the key again after a failed re-read
+	fails    int         // consecutive failed re-reads, for the retry backoff
+	restored bool        // the next read is delivered even if unchanged
 
 	watchers map[*watcher]struct{}
 }

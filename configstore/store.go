@@ -1,5 +1,9 @@
 package configstore
 
+// This file holds the Store: its type, its Options, New, and the methods
+// that read and write keys. The cache is in cache.go, the re-reads that
+// keep it fresh in reread.go, and the watchers in watch.go.
+
 import (
 	"bytes"
 	"context"
@@ -7,7 +11,6 @@ import (
 	"fmt"
 	"strconv"
 	"sync"
-	"time"
 
 	"go.uber.org/zap"
 
@@ -84,56 +87,8 @@ type Store[T any] struct {
 	cond    *sync.Cond // signals s.queue and s.closed to readers
 	closed  bool
 	healthy bool              // the watch guarantees delivery: the cache may be served
-	keys    map[string]*entry // tracked keys: cached, watched or in use
-	queue   []string          // keys to re-read, each at most once (entry.queued)
-}
-
-// An entry is the Store's state for one tracked key. Its fields are guarded
-// by Store.mu, except that I/O for the key happens while holding lock.
-type entry struct {
-	// lock serializes the I/O of the key's Fetch, Update, Delete, Version,
-	// Watch and re-reads, so that their results are applied to the cache in
-	// the order the server ran them. It is a channel so that waiting for it
-	// honours a context.
-	lock chan struct{}
-
-	view   reading // what the last I/O for the key found
-	good   *reading
-	refs   int  // calls holding or waiting for lock
-	dirty  bool // a change was announced after the last read started
-	queued bool
-	retry  *time.Timer
-	fails  int // consecutive failed re-reads, for the retry backoff
-	// restored is set when delivery resumed after watchers were told
-	// ErrStale: the next read is delivered to them even if unchanged.
-	restored bool
-
-	watchers map[*watcher]struct{}
-}
-
-// A reading is the state of a key as one read from the backend found it.
-type reading struct {
-	known   bool  // a read has completed
-	present bool  // the key exists and holds a history or plain value
-	version int64 // when present
-	raw     []byte
-	decErr  error // raw is not a valid T (a *codec.DeserializationError)
-	fail    error // the key holds something else (wraps kv.ErrWrongType)
-}
-
-// same reports whether a and b show the same state of the key.
-func (a reading) same(b reading) bool {
-	if a.present != b.present || errText(a.fail) != errText(b.fail) {
-		return false
-	}
-	return !a.present || a.version == b.version && bytes.Equal(a.raw, b.raw)
-}
-
-func errText(err error) string {
-	if err == nil {
-		return ""
-	}
-	return err.Error()
+	keys    map[string]*entry // tracked keys: cached, watched or in use (cache.go)
+	queue   []string          // keys to re-read, each at most once (reread.go)
 }
 
 // New returns a Store of values of type T kept in s, and starts watching
@@ -213,7 +168,7 @@ func New[T any](ctx context.Context, s kv.Store, opts *Options[T]) (*Store[T], e
 		readers = 4
 	}
 	st.wg.Add(1 + readers)
-	go st.watch(events)
+	go st.listen(events)
 	for range readers {
 		go st.reader()
 	}
@@ -263,16 +218,6 @@ func (s *Store[T]) Fetch(ctx context.Context, key string) (T, int64, error) {
 		return v, r.version, nil
 	}
 	return s.result("fetch", key, r)
-}
-
-// servable returns the view of e, which may be nil, and whether Fetch may
-// answer from it: the key exists and change notifications are guaranteed.
-// s.mu must be held.
-func (s *Store[T]) servable(e *entry) (reading, bool) {
-	if e == nil || !s.healthy || !e.view.present {
-		return reading{}, false
-	}
-	return e.view, true
 }
 
 // result turns r into what Fetch returns, decoding a value of the caller's
@@ -500,16 +445,7 @@ func (s *Store[T]) Close() error {
 		return nil
 	}
 	s.closed = true
-	for _, e := range s.keys {
-		if e.retry != nil {
-			e.retry.Stop()
-			e.retry = nil
-		}
-		for w := range e.watchers {
-			w.stop()
-		}
-	}
-	s.keys = make(map[string]*entry)
+	s.drop()
 	s.queue = nil
 	s.cond.Broadcast()
 	s.mu.Unlock()
@@ -548,134 +484,4 @@ func (s *Store[T]) decode(key string, raw []byte) (T, error) {
 		return v, &codec.DeserializationError{Key: key, Model: s.model, Err: err}
 	}
 	return v, nil
-}
-
-// found returns the reading of key holding raw as its version, and raw
-// decoded when it decodes.
-func (s *Store[T]) found(key string, version int64, raw []byte) (reading, T) {
-	v, err := s.decode(key, raw)
-	return reading{known: true, present: true, version: version, raw: raw, decErr: err}, v
-}
-
-// load reads the latest state of key from the backend and applies it to e,
-// whose lock the caller holds. It also returns the latest value decoded,
-// when it decodes. It returns an error only when the backend could not
-// answer; a missing key or a key of the wrong kind is a reading.
-func (s *Store[T]) load(ctx context.Context, op, key string, e *entry) (reading, T, error) {
-	var (
-		r reading
-		v T
-	)
-	raw, version, err := s.hist.Latest(ctx, s.prefix+key)
-	switch {
-	case err == nil:
-		r, v = s.found(key, version, raw)
-	case errors.Is(err, kv.ErrNotFound):
-		r = reading{known: true}
-	case errors.Is(err, kv.ErrWrongType):
-		r = reading{known: true, fail: s.errorf(op, key, err)}
-	default:
-		return r, v, s.errorf(op, key, err)
-	}
-	s.apply(key, e, r)
-	return r, v, nil
-}
-
-// acquire tracks key and takes its I/O lock, waiting at most until ctx ends.
-func (s *Store[T]) acquire(ctx context.Context, op, key string) (*entry, error) {
-	if err := ctx.Err(); err != nil {
-		return nil, s.errorf(op, key, err)
-	}
-	s.mu.Lock()
-	if s.closed {
-		s.mu.Unlock()
-		return nil, s.errorf(op, key, kv.ErrClosed)
-	}
-	e := s.track(key)
-	e.refs++
-	s.mu.Unlock()
-	select {
-	case e.lock <- struct{}{}:
-		return e, nil
-	case <-ctx.Done():
-		s.mu.Lock()
-		e.refs--
-		s.forget(key, e)
-		s.mu.Unlock()
-		return nil, s.errorf(op, key, ctx.Err())
-	}
-}
-
-// release gives back the lock taken by acquire.
-func (s *Store[T]) release(key string, e *entry) {
-	<-e.lock
-	s.mu.Lock()
-	e.refs--
-	s.settle(key, e)
-	s.mu.Unlock()
-}
-
-// track returns the entry of key, creating it. s.mu must be held.
-func (s *Store[T]) track(key string) *entry {
-	e := s.keys[key]
-	if e == nil {
-		e = &entry{lock: make(chan struct{}, 1)}
-		s.keys[key] = e
-	}
-	return e
-}
-
-// settle queues a re-read of key if a change was announced while its lock
-// was held, then forgets the key if nothing needs it. s.mu must be held.
-func (s *Store[T]) settle(key string, e *entry) {
-	if e.dirty {
-		s.enqueue(key, e)
-	}
-	s.forget(key, e)
-}
-
-// forget drops the entry of key when nothing needs it any more: no call
-// uses it, no re-read is due, nobody watches it and it caches nothing.
-// s.mu must be held.
-func (s *Store[T]) forget(key string, e *entry) {
-	if e.refs > 0 || e.queued || e.retry != nil || len(e.watchers) > 0 || e.view.present {
-		return
-	}
-	if s.keys[key] == e {
-		delete(s.keys, key)
-	}
-}
-
-// apply records r, the result of I/O done while holding e.lock, and tells
-// the key's watchers when it is a change. A key that no longer exists
-// leaves the cache.
-func (s *Store[T]) apply(key string, e *entry, r reading) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	old := e.view
-	e.view = r
-	switch {
-	case r.present && r.decErr == nil:
-		g := r
-		e.good = &g
-	case !r.present:
-		e.good = nil
-	}
-	restored := e.restored
-	e.restored = false
-	if s.closed || !old.known || old.same(r) && !restored || len(e.watchers) == 0 {
-		return
-	}
-	ev := note{kind: Updated, version: r.version, raw: r.raw}
-	switch {
-	case r.fail != nil:
-		ev = note{kind: Failed, err: r.fail}
-	case !r.present:
-		ev = note{kind: Deleted}
-	case r.decErr != nil:
-		ev = note{kind: Failed, version: r.version, err: r.decErr}
-	}
-	for w := range e.watchers {
-		w.post(ev)
-	}
 }

@@ -23,24 +23,6 @@ import (
 	"github.com/cledar/storekit/kv"
 )
 
-// Options are the store options a test asks a [Backend] for.
-type Options struct {
-	// EnableKeyspaceEvents lets Watch turn keyspace notifications on.
-	EnableKeyspaceEvents bool
-	// Logger, when set, receives the store's logs.
-	Logger *zap.Logger
-}
-
-// A Backend makes the stores under test.
-type Backend struct {
-	// New returns a store, implementing kv.Watcher, over a client of the
-	// Redis server at addr; the test's cleanup closes it.
-	New func(t *testing.T, addr string, o Options) kv.Store
-	// NewOnMiniredis is New for a miniredis server, which has no CONFIG
-	// command and no client-side caching.
-	NewOnMiniredis func(t *testing.T, m *miniredis.Miniredis, o Options) kv.Store
-}
-
 // Timings of the tests: hang bounds, not timing assertions.
 const (
 	testTimeout = 60 * time.Second

@@ -13,7 +13,6 @@ import (
 	"github.com/cledar/storekit/backends/goredis"
 	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/internal/rediskv"
-	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -122,13 +121,6 @@ func (m miniStore) Scan(ctx context.Context, pattern string) iter.Seq2[string, e
 			}
 		}
 	}
-}
-
-// realRedis returns a real Redis server for the test, or skips it (see
-// package redistest).
-func realRedis(t *testing.T) *redistest.Server {
-	t.Helper()
-	return redistest.New(t)
 }
 
 // backend makes the stores of the tests that the Redis backends share.

@@ -7,6 +7,8 @@ import (
 	"github.com/alicebob/miniredis/v2"
 
 	"github.com/cledar/storekit/backends/redisconf"
+	"github.com/cledar/storekit/conformance"
+	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -43,4 +45,11 @@ func Dialer[S kv.Store, O any](dial func(context.Context, redisconf.Config, *O) 
 		}
 		return s, nil
 	}
+}
+
+// RunConformance runs the conformance suite over the stores newStore makes
+// over clients of a real Redis server at addr (see redistest.New).
+func RunConformance(t *testing.T, newStore func(t *testing.T, addr string) kv.Store) {
+	srv := redistest.New(t)
+	conformance.Run(t, func(t *testing.T) kv.Store { return newStore(t, srv.Addr()) })
 }

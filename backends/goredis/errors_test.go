@@ -19,26 +19,6 @@ import (
 	"github.com/cledar/storekit/kv"
 )
 
-// TestErrorsServerDown: once the server is gone every call fails with
-// kv.ErrUnavailable (not a hang, not the context's deadline), wrapping the
-// client's network error; after a restart calls work again.
-func TestErrorsServerDown(t *testing.T) {
-	srv := redistest.Start(t, nil)
-	s := goredis.New(newClient(t, fastFail(srv.Addr())), nil)
-	defer s.Close()
-	backendtest.CheckServerDown(testContext(t), t, srv, s, backendtest.ServerDown{
-		NetError: true,
-		// With go-redis's default retries too, and a deadline.
-		WhileDown: func(ctx context.Context) {
-			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-			defer cancel()
-			if _, err := newStore(t, srv.Addr(), nil).Get(dctx, "k"); !errors.Is(err, kv.ErrUnavailable) {
-				t.Errorf("Get with default retries: err = %v, want kv.ErrUnavailable", err)
-			}
-		},
-	})
-}
-
 // TestErrorsWrongType: a key of another Redis type yields kv.ErrWrongType,
 // wrapping the server's redis.Error, and bulk reads report it missing.
 func TestErrorsWrongType(t *testing.T) { backendtest.RunWrongType(t, backend) }
@@ -46,6 +26,25 @@ func TestErrorsWrongType(t *testing.T) { backendtest.RunWrongType(t, backend) }
 // TestErrorsReplies: error replies map by code, on miniredis, which can
 // answer every command with a given error.
 func TestErrorsReplies(t *testing.T) { backendtest.RunReplies(t, backend) }
+
+// TestErrorsServerDown: once the server is gone every call fails with
+// kv.ErrUnavailable (not a hang, not the context's deadline), wrapping the
+// client's network error; after a restart calls work again.
+func TestErrorsServerDown(t *testing.T) {
+	backendtest.RunServerDown(t, func(t *testing.T, addr string) kv.Store {
+		return goredis.New(newClient(t, fastFail(addr)), nil)
+	}, backendtest.ServerDown{
+		NetError: true,
+		// With go-redis's default retries too, and a deadline.
+		WhileDown: func(ctx context.Context, addr string) {
+			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if _, err := newStore(t, addr, nil).Get(dctx, "k"); !errors.Is(err, kv.ErrUnavailable) {
+				t.Errorf("Get with default retries: err = %v, want kv.ErrUnavailable", err)
+			}
+		},
+	})
+}
 
 // TestErrorsWrongPassword: an authentication failure is kv.ErrPermission,
 // and the password never appears in error texts: at Dial, and at every

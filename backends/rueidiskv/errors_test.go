@@ -52,20 +52,6 @@ var backend = backendtest.Backend{
 	ReplyError: rediskv.ReplyText[*rueidis.RedisError],
 }
 
-// TestErrorsServerDown: once the server is gone every call fails with
-// kv.ErrUnavailable (not a hang, not the context's deadline), cached and
-// uncached, but for a cached Get that the store serves before it notices;
-// after a restart calls work again.
-func TestErrorsServerDown(t *testing.T) {
-	srv := redistest.Start(t, nil)
-	for _, cached := range []bool{true, false} {
-		t.Run(fmt.Sprintf("cached=%v", cached), func(t *testing.T) {
-			s := openStore(t, srv.Addr(), &rueidiskv.Options{DisableCache: !cached})
-			backendtest.CheckServerDown(testContext(t), t, srv, s, backendtest.ServerDown{CachedGet: cached})
-		})
-	}
-}
-
 // TestErrorsWrongType: a key of another Redis type yields kv.ErrWrongType,
 // wrapping the server's *rueidis.RedisError, and bulk reads report it
 // missing; a bulk read's cached "missing" does not hide the type from Get.
@@ -74,6 +60,20 @@ func TestErrorsWrongType(t *testing.T) { backendtest.RunWrongType(t, backend) }
 // TestErrorsReplies: error replies map by code, on miniredis, which can
 // answer every command with a given error.
 func TestErrorsReplies(t *testing.T) { backendtest.RunReplies(t, backend) }
+
+// TestErrorsServerDown: once the server is gone every call fails with
+// kv.ErrUnavailable (not a hang, not the context's deadline), cached and
+// uncached, but for a cached Get that the store serves before it notices;
+// after a restart calls work again.
+func TestErrorsServerDown(t *testing.T) {
+	for _, cached := range []bool{true, false} {
+		t.Run(fmt.Sprintf("cached=%v", cached), func(t *testing.T) {
+			backendtest.RunServerDown(t, func(t *testing.T, addr string) kv.Store {
+				return openStore(t, addr, &rueidiskv.Options{DisableCache: !cached})
+			}, backendtest.ServerDown{CachedGet: cached})
+		})
+	}
+}
 
 // TestErrorsWrongPassword: an authentication failure makes Dial fail with
 // kv.ErrPermission, and the password never appears in error texts; an ACL

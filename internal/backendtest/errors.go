@@ -185,7 +185,7 @@ func CheckTTLEdges(ctx context.Context, t *testing.T, s kv.Expirer, m *miniredis
 }
 
 // ServerDown says what a store does while its server is gone, beyond what
-// [CheckServerDown] checks of every store.
+// [RunServerDown] checks of every store.
 type ServerDown struct {
 	// CachedGet: a Get of a key read before may still succeed, served from
 	// a client-side cache before the store noticed the connection's end.
@@ -193,18 +193,27 @@ type ServerDown struct {
 	// NetError: every call's error wraps the client's net.Error.
 	NetError bool
 	// WhileDown, when set, makes checks of the backend's own while the
-	// server is down, after those of every call.
-	WhileDown func(ctx context.Context)
+	// server, which was at addr, is down, after those of every call.
+	WhileDown func(ctx context.Context, addr string)
 }
 
-// CheckServerDown writes and reads a key through s, kills srv, the server
-// of s, and checks that every call then fails with kv.ErrUnavailable, not
-// with a context's deadline, and that the calls together take less than
-// ctx's time; then it restarts srv and checks that a Set works again (within
-// a while: a client may wait before it dials again) and that a Get returns
-// the value set.
-func CheckServerDown(ctx context.Context, t *testing.T, srv *redistest.Server, s kv.Store, o ServerDown) {
-	t.Helper()
+// serverDownBound bounds the test of [RunServerDown]: the calls fail well
+// before it.
+const serverDownBound = 30 * time.Second
+
+// RunServerDown starts a Redis server, writes and reads a key through the
+// store that newStore makes over a client of it (and that RunServerDown
+// closes), kills the server, and checks that every call then fails with
+// kv.ErrUnavailable, not with a context's deadline, and that the calls
+// together take less than 30 seconds; then it restarts the server and
+// checks that a Set works again (within a while: a client may wait before
+// it dials again) and that a Get returns the value set.
+func RunServerDown(t *testing.T, newStore func(t *testing.T, addr string) kv.Store, o ServerDown) {
+	srv := redistest.Start(t, nil)
+	s := newStore(t, srv.Addr())
+	defer s.Close()
+	ctx, cancel := context.WithTimeout(context.Background(), serverDownBound)
+	defer cancel()
 	if err := s.Set(ctx, "k", []byte("v")); err != nil {
 		t.Fatal(err)
 	}
@@ -231,11 +240,11 @@ func CheckServerDown(ctx context.Context, t *testing.T, srv *redistest.Server, s
 		}
 	}
 	if ctx.Err() != nil {
-		t.Fatal("the calls took the whole test deadline")
+		t.Fatalf("the calls took more than %v", serverDownBound)
 	}
 	t.Logf("every call failed within %v in all", time.Since(start))
 	if o.WhileDown != nil {
-		o.WhileDown(ctx)
+		o.WhileDown(ctx, srv.Addr())
 	}
 
 	srv.Restart()

@@ -3,6 +3,7 @@ package backendtest
 import (
 	"context"
 	"testing"
+	"time"
 
 	"github.com/alicebob/miniredis/v2"
 
@@ -34,6 +35,13 @@ type Backend struct {
 	// error reply in err's chain, and whether there is one.
 	ReplyError func(err error) (string, bool)
 }
+
+// Timings of the tests: hang bounds, not timing assertions.
+const (
+	testTimeout = 60 * time.Second
+	eventBound  = 15 * time.Second
+	retryBound  = 10 * time.Second
+)
 
 // Dialer adapts a backend's Dial to [Backend.Dial]: it dials with default
 // options, and returns a nil store with an error.

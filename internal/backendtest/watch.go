@@ -23,13 +23,6 @@ import (
 	"github.com/cledar/storekit/kv"
 )
 
-// Timings of the tests: hang bounds, not timing assertions.
-const (
-	testTimeout = 60 * time.Second
-	eventBound  = 15 * time.Second
-	retryBound  = 10 * time.Second
-)
-
 // RunWatch runs the watch tests against b, each in a subtest with a
 // redis-server of its own (the restart and configuration tests change it).
 func RunWatch(t *testing.T, b Backend) {

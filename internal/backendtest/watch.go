@@ -1,8 +1,10 @@
 // Package backendtest holds the tests that every Redis backend of storekit
 // shares beyond the conformance suite: what a watch does when its
 // connection, its server or the server's notification settings change under
-// it, what the calls return when the server is gone, the context is done or
-// the store is closed, and the helpers of the backends' own tests. It is
+// it, what the calls return when the server is gone, answers with an error,
+// refuses a login, the context is done or the store is closed, how a store
+// spreads its work over a cluster, and the helpers of the backends' own
+// tests and benchmarks. A [Backend] describes a backend to them. It is
 // imported only by _test.go files.
 package backendtest
 

@@ -2,8 +2,6 @@ package goredis_test
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 	"testing"
 
 	"github.com/redis/go-redis/v9"
@@ -23,41 +21,18 @@ import (
 func BenchmarkOverhead(b *testing.B) {
 	srv := redistest.New(b)
 	client := redis.NewClient(&redis.Options{Addr: srv.Addr()})
-	defer client.Close()
+	b.Cleanup(func() { _ = client.Close() })
 	store := goredis.New(client, nil)
-	defer store.Close()
+	b.Cleanup(func() { _ = store.Close() })
 	ctx := context.Background()
+	keys, value := backendtest.BenchKeys(ctx, b, store)
+	key := func(i int) string { return keys[i%len(keys)] }
 
-	const nkeys = 10000
-	value := make([]byte, 64)
-	keys := make([]string, nkeys)
-	for i := range keys {
-		keys[i] = "bench:overhead:" + strconv.Itoa(i)
-		if err := client.Set(ctx, keys[i], value, 0).Err(); err != nil {
-			b.Fatal(err)
-		}
-	}
-	defer client.Del(ctx, keys...)
-
-	ops := []struct {
-		name string
-		op   func(i int) error
-	}{
-		{"Get/raw", func(i int) error { _, err := client.Get(ctx, keys[i%nkeys]).Bytes(); return err }},
-		{"Get/store", func(i int) error { _, err := store.Get(ctx, keys[i%nkeys]); return err }},
-		{"Set/raw", func(i int) error { return client.Set(ctx, keys[i%nkeys], value, 0).Err() }},
-		{"Set/store", func(i int) error { return store.Set(ctx, keys[i%nkeys], value) }},
-		{"GetMulti100/store", func(i int) error {
-			lo := (i * 100) % (nkeys - 100)
-			_, err := store.GetMulti(ctx, keys[lo:lo+100])
-			return err
-		}},
-	}
-	for _, par := range []int{1, 8, 64} {
-		for _, o := range ops {
-			b.Run(fmt.Sprintf("%s/par=%d", o.name, par), func(b *testing.B) {
-				backendtest.Parallel(b, par, o.op)
-			})
-		}
-	}
+	backendtest.RunParallel(b, []backendtest.BenchOp{
+		{Name: "Get/raw", Op: func(i int) error { _, err := client.Get(ctx, key(i)).Bytes(); return err }},
+		{Name: "Get/store", Op: func(i int) error { _, err := store.Get(ctx, key(i)); return err }},
+		{Name: "Set/raw", Op: func(i int) error { return client.Set(ctx, key(i), value, 0).Err() }},
+		{Name: "Set/store", Op: func(i int) error { return store.Set(ctx, key(i), value) }},
+		{Name: "GetMulti100/store", Op: backendtest.GetMulti100(ctx, store, keys)},
+	})
 }

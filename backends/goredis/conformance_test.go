@@ -7,6 +7,7 @@ import (
 
 	"github.com/cledar/storekit/backends/goredis"
 	"github.com/cledar/storekit/conformance"
+	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
 )
@@ -24,10 +25,7 @@ func TestConformanceMiniredis(t *testing.T) {
 // TestConformanceRedis runs the suite over a real Redis with every
 // capability.
 func TestConformanceRedis(t *testing.T) {
-	srv := realRedis(t)
-	conformance.Run(t, func(t *testing.T) kv.Store {
-		return newStore(t, srv.Addr(), nil)
-	})
+	backendtest.RunConformance(t, func(t *testing.T, addr string) kv.Store { return newStore(t, addr, nil) })
 }
 
 // TestConformanceRing runs the suite over a ring of two Redis servers: bulk

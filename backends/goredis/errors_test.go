@@ -19,159 +19,48 @@ import (
 	"github.com/cledar/storekit/kv"
 )
 
+// TestErrorsWrongType: a key of another Redis type yields kv.ErrWrongType,
+// wrapping the server's redis.Error, and bulk reads report it missing.
+func TestErrorsWrongType(t *testing.T) { backendtest.RunWrongType(t, backend) }
+
+// TestErrorsReplies: error replies map by code, on miniredis, which can
+// answer every command with a given error.
+func TestErrorsReplies(t *testing.T) { backendtest.RunReplies(t, backend) }
+
 // TestErrorsServerDown: once the server is gone every call fails with
 // kv.ErrUnavailable (not a hang, not the context's deadline), wrapping the
 // client's network error; after a restart calls work again.
 func TestErrorsServerDown(t *testing.T) {
-	srv := redistest.Start(t, nil)
-	s := goredis.New(newClient(t, fastFail(srv.Addr())), nil)
-	defer s.Close()
-	ctx := testContext(t)
-	if err := s.Set(ctx, "k", []byte("v")); err != nil {
-		t.Fatal(err)
-	}
-	srv.Kill()
-	for name, err := range backendtest.EachCall(ctx, s, "k") {
-		if !errors.Is(err, kv.ErrUnavailable) {
-			t.Errorf("%s with the server killed: err = %v, want kv.ErrUnavailable", name, err)
-		}
-		if errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("%s with the server killed waited for the context's deadline: %v", name, err)
-		}
-		var nerr net.Error
-		if !errors.As(err, &nerr) {
-			t.Errorf("%s: err = %v does not wrap the client's net.Error", name, err)
-		}
-	}
-	if ctx.Err() != nil {
-		t.Fatal("the calls took the whole test deadline")
-	}
-	// With go-redis's default retries too, and a deadline.
-	def := newStore(t, srv.Addr(), nil)
-	dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
-	defer cancel()
-	if _, err := def.Get(dctx, "k"); !errors.Is(err, kv.ErrUnavailable) {
-		t.Errorf("Get with default retries: err = %v, want kv.ErrUnavailable", err)
-	}
-
-	srv.Restart()
-	// go-redis waits a moment before dialling again after failures.
-	backendtest.Eventually(t, "Set after the restart", func() error { return s.Set(ctx, "k", []byte("again")) })
-}
-
-// TestErrorsWrongType: a key of another Redis type yields kv.ErrWrongType,
-// wrapping the server's redis.Error, and bulk reads report it missing.
-func TestErrorsWrongType(t *testing.T) {
-	srv := realRedis(t)
-	s := newStore(t, srv.Addr(), nil)
-	ctx := testContext(t)
-	key := "wrongtype:" + t.Name()
-	t.Cleanup(func() { _, _ = s.Delete(context.Background(), key) })
-	if err := s.Client().HSet(ctx, key, "f", "v").Err(); err != nil {
-		t.Fatal(err)
-	}
-	checks := map[string]error{}
-	_, checks["Get"] = s.Get(ctx, key)
-	_, checks["Append"] = s.Append(ctx, key, []byte("x"))
-	_, _, checks["Latest"] = s.Latest(ctx, key)
-	_, checks["At"] = s.At(ctx, key, 1)
-	_, checks["History"] = s.History(ctx, key)
-	_, checks["Prune"] = s.Prune(ctx, key, 2)
-	for name, err := range checks {
-		var rerr redis.Error
-		if !errors.Is(err, kv.ErrWrongType) || !errors.As(err, &rerr) || !strings.HasPrefix(rerr.Error(), "WRONGTYPE") {
-			t.Errorf("%s of a hash: err = %v, want kv.ErrWrongType wrapping the WRONGTYPE redis.Error", name, err)
-		}
-	}
-	vals, err := s.GetMulti(ctx, []string{key})
-	if err != nil || len(vals) != 1 || vals[0].Found {
-		t.Errorf("GetMulti of a hash = %v, %v; want one value with Found false", vals, err)
-	}
-}
-
-// TestErrorsReplies: error replies map by code, on miniredis, which can
-// answer every command with a given error.
-func TestErrorsReplies(t *testing.T) {
-	m := startMiniredis(t)
-	s := newStore(t, m.Addr(), nil)
-	ctx := testContext(t)
-	for _, tt := range []struct {
-		reply string
-		want  error // nil: an operation error
-	}{
-		{"LOADING Redis is loading the dataset in memory", kv.ErrUnavailable},
-		{"MASTERDOWN Link with MASTER is down", kv.ErrUnavailable},
-		{"NOPERM this user has no permissions", kv.ErrPermission},
-		{"OOM command not allowed when used memory > 'maxmemory'.", kv.ErrFull},
-		{"ERR something else", nil},
-	} {
-		m.SetError(tt.reply)
-		_, err := s.Get(ctx, "k")
-		m.SetError("")
-		var rerr redis.Error
-		if !errors.As(err, &rerr) {
-			t.Errorf("Get answered %q: err = %v does not wrap a redis.Error", tt.reply, err)
-		}
-		for _, sentinel := range []error{kv.ErrUnavailable, kv.ErrNotFound, kv.ErrWrongType, kv.ErrPermission, kv.ErrFull} {
-			if errors.Is(err, sentinel) != (sentinel == tt.want) {
-				t.Errorf("Get answered %q: err = %v; errors.Is(_, %v) = %v", tt.reply, err, sentinel, !(sentinel == tt.want))
+	backendtest.RunServerDown(t, func(t *testing.T, addr string) kv.Store {
+		return goredis.New(newClient(t, fastFail(addr)), nil)
+	}, backendtest.ServerDown{
+		NetError: true,
+		// With go-redis's default retries too, and a deadline.
+		WhileDown: func(ctx context.Context, addr string) {
+			dctx, cancel := context.WithTimeout(ctx, 10*time.Second)
+			defer cancel()
+			if _, err := newStore(t, addr, nil).Get(dctx, "k"); !errors.Is(err, kv.ErrUnavailable) {
+				t.Errorf("Get with default retries: err = %v, want kv.ErrUnavailable", err)
 			}
-		}
-	}
+		},
+	})
 }
 
 // TestErrorsWrongPassword: an authentication failure is kv.ErrPermission,
-// and the password never appears in error texts.
+// and the password never appears in error texts: at Dial, and at every
+// call of a store over a client that New did not dial.
 func TestErrorsWrongPassword(t *testing.T) {
-	const password, wrong = "correct-horse-battery", "wrong-staple-9f3a"
-	srv := redistest.Start(t, &redistest.Options{Password: password})
-	ctx := testContext(t)
+	srv, wrong := backendtest.RunWrongPassword(t, backend)
 	opts := fastFail(srv.Addr())
 	opts.Password = wrong
 	s := goredis.New(newClient(t, opts), nil)
 	defer s.Close()
-	for name, err := range backendtest.EachCall(ctx, s, "k") {
+	for name, err := range backendtest.EachCall(testContext(t), s, "k") {
 		if !errors.Is(err, kv.ErrPermission) || kv.Retryable(err) {
 			t.Errorf("%s with a wrong password: err = %v, want kv.ErrPermission", name, err)
 		}
 		if err != nil && strings.Contains(err.Error(), wrong) {
 			t.Errorf("%s: the error text holds the password: %v", name, err)
-		}
-	}
-
-	host, port := backendtest.SplitHostPort(t, srv.Addr())
-	_, err := goredis.Dial(ctx, goredis.Config{Host: host, Port: port, Password: wrong}, nil)
-	backendtest.CheckDialError(t, "goredis", err, kv.ErrPermission, wrong)
-
-	ds, err := goredis.Dial(ctx, goredis.Config{Host: host, Port: port, Password: password}, nil)
-	if err != nil {
-		t.Fatalf("Dial with the right password: %v", err)
-	}
-	defer ds.Close()
-	if err := ds.Set(ctx, "k", []byte("v")); err != nil {
-		t.Errorf("Set through a dialled store: %v", err)
-	}
-	// An ACL user: Username is sent, and a user without the right to a
-	// command gets kv.ErrPermission, not kv.ErrUnavailable.
-	srv.MustDo("ACL", "SETUSER", "alice", "on", ">alice-pw-1", "~*", "+@all", "-get")
-	as, err := goredis.Dial(ctx, goredis.Config{Host: host, Port: port, Username: "alice", Password: "alice-pw-1"}, nil)
-	if err != nil {
-		t.Fatalf("Dial as an ACL user: %v", err)
-	}
-	defer as.Close()
-	_, err = as.Get(ctx, "k")
-	var rerr redis.Error
-	if !errors.As(err, &rerr) || !strings.HasPrefix(rerr.Error(), "NOPERM") || !errors.Is(err, kv.ErrPermission) ||
-		errors.Is(err, kv.ErrUnavailable) {
-		t.Errorf("Get by a user without +get: err = %v, want kv.ErrPermission wrapping NOPERM", err)
-	}
-	_, err = goredis.Dial(ctx, goredis.Config{Host: host, Port: port, Username: "alice", Password: wrong}, nil)
-	backendtest.CheckDialError(t, "goredis", err, kv.ErrPermission, wrong)
-
-	cfg := goredis.Config{Host: host, Port: port, Password: password}
-	for _, s := range []string{cfg.String(), cfg.GoString()} {
-		if strings.Contains(s, password) {
-			t.Errorf("Config formats with its password: %s", s)
 		}
 	}
 }
@@ -199,18 +88,11 @@ func TestDoneContext(t *testing.T) {
 func TestClose(t *testing.T) {
 	m := startMiniredis(t)
 	ctx := testContext(t)
-	for _, closeClient := range []bool{false, true} {
-		client := newClient(t, &redis.Options{Addr: m.Addr()})
-		opts := &goredis.Options{CloseClient: closeClient}
-		backendtest.CheckClose(ctx, t, goredis.New(client, opts))
-		err := client.Ping(ctx).Err()
-		if closeClient != errors.Is(err, redis.ErrClosed) {
-			t.Errorf("CloseClient=%v: client Ping after Close = %v", closeClient, err)
-		}
-		if *opts != (goredis.Options{CloseClient: closeClient}) {
-			t.Errorf("New changed the caller's options: %+v", *opts)
-		}
-	}
+	backendtest.CheckCloseClient(ctx, t,
+		func() *redis.Client { return newClient(t, &redis.Options{Addr: m.Addr()}) },
+		func(closeClient bool) goredis.Options { return goredis.Options{CloseClient: closeClient} },
+		func(c *redis.Client, o *goredis.Options) kv.Store { return goredis.New(c, o) },
+		func(c *redis.Client) error { return c.Ping(ctx).Err() }, redis.ErrClosed)
 }
 
 // TestTTLEdges: SetWithTTL rejects non-positive TTLs without writing and

@@ -13,7 +13,8 @@ import (
 	"github.com/cledar/storekit/kv"
 )
 
-// New wraps a client the caller already has; the caller closes it.
+// New wraps a client the caller already has; the caller closes it. The
+// store's errors wrap go-redis's own as well as a kv sentinel.
 func ExampleNew() {
 	client := redis.NewClient(&redis.Options{Addr: "localhost:6379", ContextTimeoutEnabled: true})
 	defer client.Close()
@@ -25,9 +26,12 @@ func ExampleNew() {
 		log.Fatal(err)
 	}
 	v, err := store.Get(ctx, "greeting")
+	var reply redis.Error
 	switch {
 	case errors.Is(err, kv.ErrNotFound):
 		fmt.Println("no greeting")
+	case errors.As(err, &reply):
+		log.Fatalf("Redis replied with an error: %v", reply)
 	case err != nil:
 		log.Fatal(err)
 	default:
@@ -107,7 +111,9 @@ func ExampleStore_Scan() {
 	}
 }
 
-// A history keeps every version of a key.
+// A history keeps every version of a key. It is a Redis list, oldest entry
+// first, which other clients of the server can read: its length is the
+// newest version, as a reader such as the Python config store computes it.
 func ExampleStore_Append() {
 	client := redis.NewClient(&redis.Options{Addr: "localhost:6379", ContextTimeoutEnabled: true})
 	store := goredis.New(client, &goredis.Options{CloseClient: true})
@@ -118,6 +124,7 @@ func ExampleStore_Append() {
 	if err != nil {
 		log.Fatal(err)
 	}
+	fmt.Println(client.LLen(ctx, "config:feature-flags").Val() == version)
 	value, latest, err := store.Latest(ctx, "config:feature-flags")
 	if err != nil {
 		log.Fatal(err)

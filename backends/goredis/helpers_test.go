@@ -11,7 +11,8 @@ import (
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cledar/storekit/backends/goredis"
-	"github.com/cledar/storekit/internal/redistest"
+	"github.com/cledar/storekit/internal/backendtest"
+	"github.com/cledar/storekit/internal/rediskv"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -122,9 +123,15 @@ func (m miniStore) Scan(ctx context.Context, pattern string) iter.Seq2[string, e
 	}
 }
 
-// realRedis returns a real Redis server for the test, or skips it (see
-// package redistest).
-func realRedis(t *testing.T) *redistest.Server {
-	t.Helper()
-	return redistest.New(t)
+// backend makes the stores of the tests that the Redis backends share.
+var backend = backendtest.Backend{
+	Name: "goredis",
+	New: func(t *testing.T, addr string, o goredis.Options) kv.Store {
+		return newStore(t, addr, &o)
+	},
+	NewOnMiniredis: func(t *testing.T, m *miniredis.Miniredis, o goredis.Options) kv.Store {
+		return newStore(t, m.Addr(), &o)
+	},
+	Dial:       backendtest.Dialer(goredis.Dial),
+	ReplyError: rediskv.ReplyText[redis.Error],
 }

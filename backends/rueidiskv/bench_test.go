@@ -2,8 +2,6 @@ package rueidiskv_test
 
 import (
 	"context"
-	"fmt"
-	"strconv"
 	"testing"
 	"time"
 
@@ -28,57 +26,26 @@ func BenchmarkOverhead(b *testing.B) {
 	uncached := openStore(b, srv.Addr(), &rueidiskv.Options{DisableCache: true})
 	cached := openStore(b, srv.Addr(), &rueidiskv.Options{CacheTTL: time.Hour})
 	missing := openStore(b, srv.Addr(), &rueidiskv.Options{CacheTTL: time.Microsecond})
-
-	const nkeys = 10000
-	value := make([]byte, 64)
-	keys := make([]string, nkeys)
-	for i := range keys {
-		keys[i] = "bench:overhead:" + strconv.Itoa(i)
-		if err := uncached.Set(ctx, keys[i], value); err != nil {
-			b.Fatal(err)
-		}
-	}
-	b.Cleanup(func() {
-		for _, k := range keys {
-			_, _ = uncached.Delete(ctx, k)
-		}
-	})
+	keys, value := backendtest.BenchKeys(ctx, b, uncached)
+	key := func(i int) string { return keys[i%len(keys)] }
 	if _, err := cached.GetMulti(ctx, keys); err != nil { // warm the cache
 		b.Fatal(err)
 	}
 
-	ops := []struct {
-		name string
-		op   func(i int) error
-	}{
-		{"Get/raw", func(i int) error {
-			_, err := raw.Do(ctx, raw.B().Get().Key(keys[i%nkeys]).Build()).AsBytes()
+	backendtest.RunParallel(b, []backendtest.BenchOp{
+		{Name: "Get/raw", Op: func(i int) error {
+			_, err := raw.Do(ctx, raw.B().Get().Key(key(i)).Build()).AsBytes()
 			return err
 		}},
-		{"Get/store", func(i int) error { _, err := uncached.Get(ctx, keys[i%nkeys]); return err }},
-		{"Get/store-hit", func(i int) error { _, err := cached.Get(ctx, keys[i%nkeys]); return err }},
-		{"Get/store-miss", func(i int) error { _, err := missing.Get(ctx, keys[i%nkeys]); return err }},
-		{"Set/raw", func(i int) error {
-			return raw.Do(ctx, raw.B().Set().Key(keys[i%nkeys]).Value(rueidis.BinaryString(value)).Build()).Error()
+		{Name: "Get/store", Op: func(i int) error { _, err := uncached.Get(ctx, key(i)); return err }},
+		{Name: "Get/store-hit", Op: func(i int) error { _, err := cached.Get(ctx, key(i)); return err }},
+		{Name: "Get/store-miss", Op: func(i int) error { _, err := missing.Get(ctx, key(i)); return err }},
+		{Name: "Set/raw", Op: func(i int) error {
+			return raw.Do(ctx, raw.B().Set().Key(key(i)).Value(rueidis.BinaryString(value)).Build()).Error()
 		}},
-		{"Set/store", func(i int) error { return uncached.Set(ctx, keys[i%nkeys], value) }},
-		{"Set/store-cached", func(i int) error { return cached.Set(ctx, keys[i%nkeys], value) }},
-		{"GetMulti100/store", func(i int) error {
-			lo := (i * 100) % (nkeys - 100)
-			_, err := uncached.GetMulti(ctx, keys[lo:lo+100])
-			return err
-		}},
-		{"GetMulti100/store-hit", func(i int) error {
-			lo := (i * 100) % (nkeys - 100)
-			_, err := cached.GetMulti(ctx, keys[lo:lo+100])
-			return err
-		}},
-	}
-	for _, par := range []int{1, 8, 64} {
-		for _, o := range ops {
-			b.Run(fmt.Sprintf("%s/par=%d", o.name, par), func(b *testing.B) {
-				backendtest.Parallel(b, par, o.op)
-			})
-		}
-	}
+		{Name: "Set/store", Op: func(i int) error { return uncached.Set(ctx, key(i), value) }},
+		{Name: "Set/store-cached", Op: func(i int) error { return cached.Set(ctx, key(i), value) }},
+		{Name: "GetMulti100/store", Op: backendtest.GetMulti100(ctx, uncached, keys)},
+		{Name: "GetMulti100/store-hit", Op: backendtest.GetMulti100(ctx, cached, keys)},
+	})
 }

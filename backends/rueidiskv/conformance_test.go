@@ -6,7 +6,7 @@ import (
 	"github.com/redis/rueidis"
 
 	"github.com/cledar/storekit/backends/rueidiskv"
-	"github.com/cledar/storekit/conformance"
+	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -14,10 +14,9 @@ import (
 // capability and the client-side cache, through New over a client built
 // with the store's Cache.
 func TestConformanceCached(t *testing.T) {
-	srv := realRedis(t)
-	conformance.Run(t, func(t *testing.T) kv.Store {
+	backendtest.RunConformance(t, func(t *testing.T, addr string) kv.Store {
 		cache := rueidiskv.NewCache(0)
-		c := newClient(t, rueidis.ClientOption{InitAddress: []string{srv.Addr()}, NewCacheStoreFn: cache.NewStore})
+		c := newClient(t, rueidis.ClientOption{InitAddress: []string{addr}, NewCacheStoreFn: cache.NewStore})
 		return rueidiskv.New(c, &rueidiskv.Options{Cache: cache})
 	})
 }
@@ -25,8 +24,7 @@ func TestConformanceCached(t *testing.T) {
 // TestConformanceUncached runs the suite over a real Redis with caching
 // off: every read goes to the server.
 func TestConformanceUncached(t *testing.T) {
-	srv := realRedis(t)
-	conformance.Run(t, func(t *testing.T) kv.Store {
-		return openStore(t, srv.Addr(), &rueidiskv.Options{DisableCache: true})
+	backendtest.RunConformance(t, func(t *testing.T, addr string) kv.Store {
+		return openStore(t, addr, &rueidiskv.Options{DisableCache: true})
 	})
 }

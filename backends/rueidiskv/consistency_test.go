@@ -292,12 +292,8 @@ func (h *history) latestMissing(end int64) string {
 // value, polling tightly (yielding between reads), and checks each is under
 // a second.
 func TestOtherClientsWrites(t *testing.T) {
-	srv := realRedis(t)
-	s := openStore(t, srv.Addr(), nil)
+	srv, s, other, key := outsideWriter(t, "other")
 	ctx := testContext(t)
-	other := newClient(t, rueidis.ClientOption{InitAddress: []string{srv.Addr()}, DisableCache: true})
-	key := fmt.Sprintf("other:%d", time.Now().UnixNano())
-	t.Cleanup(func() { _, _ = s.Delete(context.Background(), key) })
 
 	measure := func(t *testing.T, writes int, write func(value string) error) {
 		before := s.Stats()
@@ -636,12 +632,8 @@ func TestDeadlineStorm(t *testing.T) {
 // still be on its way. Each write waits for its event and its re-read, as
 // a consumer that re-reads on every event does.
 func TestReadAfterOutsideEvent(t *testing.T) {
-	srv := realRedis(t)
-	s := openStore(t, srv.Addr(), nil)
+	_, s, other, key := outsideWriter(t, "event-read")
 	ctx := testContext(t)
-	other := newClient(t, rueidis.ClientOption{InitAddress: []string{srv.Addr()}, DisableCache: true})
-	key := fmt.Sprintf("event-read:%d", time.Now().UnixNano())
-	t.Cleanup(func() { _, _ = s.Delete(context.Background(), key) })
 	if err := s.Set(ctx, key, []byte("0")); err != nil {
 		t.Fatal(err)
 	}
@@ -680,4 +672,17 @@ func TestReadAfterOutsideEvent(t *testing.T) {
 		}
 	}
 	t.Logf("%d outside writes, %d stale reads after their events", writes, stale)
+}
+
+// outsideWriter returns a real Redis server, a cached store over it, a
+// second client of it without a cache that writes from outside the store,
+// and a key of its own that starts with prefix, deleted when the test ends.
+func outsideWriter(t *testing.T, prefix string) (*redistest.Server, *rueidiskv.Store, rueidis.Client, string) {
+	t.Helper()
+	srv := realRedis(t)
+	s := openStore(t, srv.Addr(), nil)
+	other := newClient(t, rueidis.ClientOption{InitAddress: []string{srv.Addr()}, DisableCache: true})
+	key := fmt.Sprintf("%s:%d", prefix, time.Now().UnixNano())
+	t.Cleanup(func() { _, _ = s.Delete(context.Background(), key) })
+	return srv, s, other, key
 }

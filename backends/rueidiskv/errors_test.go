@@ -6,7 +6,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"strings"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -17,6 +16,7 @@ import (
 	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/internal/backendtest"
+	"github.com/cledar/storekit/internal/rediskv"
 	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
 )
@@ -39,159 +39,46 @@ func miniStore(t *testing.T, m *miniredis.Miniredis, opts *rueidiskv.Options) *r
 	return openStoreWith(t, miniOption(m), &o)
 }
 
-// TestErrorsServerDown: once the server is gone every call fails with
-// kv.ErrUnavailable (not a hang, not the context's deadline), wrapping the
-// client's error; after a restart calls work again.
-func TestErrorsServerDown(t *testing.T) {
-	srv := redistest.Start(t, nil)
-	for _, cached := range []bool{true, false} {
-		s := openStore(t, srv.Addr(), &rueidiskv.Options{DisableCache: !cached})
-		ctx := testContext(t)
-		if err := s.Set(ctx, "k", []byte("v")); err != nil {
-			t.Fatal(err)
-		}
-		if _, err := s.Get(ctx, "k"); err != nil {
-			t.Fatal(err)
-		}
-		srv.Kill()
-		start := time.Now()
-		for name, err := range backendtest.EachCall(ctx, s, "k") {
-			if name == "Get" && cached && err == nil {
-				// Served from the cache before the store noticed the
-				// connection's end: the value is still the server's last.
-				continue
-			}
-			if !errors.Is(err, kv.ErrUnavailable) {
-				t.Errorf("cached=%v: %s with the server killed: err = %v, want kv.ErrUnavailable", cached, name, err)
-			}
-			if errors.Is(err, context.DeadlineExceeded) {
-				t.Errorf("cached=%v: %s with the server killed waited for the context's deadline: %v", cached, name, err)
-			}
-		}
-		t.Logf("cached=%v: every call failed within %v in all", cached, time.Since(start))
-		srv.Restart()
-		backendtest.Eventually(t, "Set after the restart", func() error { return s.Set(ctx, "k", []byte("again")) })
-		if v, err := s.Get(ctx, "k"); err != nil || string(v) != "again" {
-			t.Errorf("cached=%v: Get after the restart = %q, %v; want again", cached, v, err)
-		}
-	}
+// backend makes the stores of the tests that the Redis backends share.
+var backend = backendtest.Backend{
+	Name: "rueidiskv",
+	New: func(t *testing.T, addr string, o redisconf.Options) kv.Store {
+		return openStore(t, addr, &rueidiskv.Options{Options: o})
+	},
+	NewOnMiniredis: func(t *testing.T, m *miniredis.Miniredis, o redisconf.Options) kv.Store {
+		return miniStore(t, m, &rueidiskv.Options{Options: o})
+	},
+	Dial:       backendtest.Dialer(rueidiskv.Dial),
+	ReplyError: rediskv.ReplyText[*rueidis.RedisError],
 }
 
 // TestErrorsWrongType: a key of another Redis type yields kv.ErrWrongType,
 // wrapping the server's *rueidis.RedisError, and bulk reads report it
 // missing; a bulk read's cached "missing" does not hide the type from Get.
-func TestErrorsWrongType(t *testing.T) {
-	srv := realRedis(t)
-	s := openStore(t, srv.Addr(), nil)
-	ctx := testContext(t)
-	key := "wrongtype:" + t.Name()
-	t.Cleanup(func() { _, _ = s.Delete(context.Background(), key) })
-	c := s.Client()
-	if err := c.Do(ctx, c.B().Hset().Key(key).FieldValue().FieldValue("f", "v").Build()).Error(); err != nil {
-		t.Fatal(err)
-	}
-	for round := range 2 { // the second round after GetMulti cached the key as missing
-		vals, err := s.GetMulti(ctx, []string{key})
-		if err != nil || len(vals) != 1 || vals[0].Found {
-			t.Errorf("GetMulti of a hash = %v, %v; want one value with Found false", vals, err)
-		}
-		checks := map[string]error{}
-		_, checks["Get"] = s.Get(ctx, key)
-		_, checks["Append"] = s.Append(ctx, key, []byte("x"))
-		_, _, checks["Latest"] = s.Latest(ctx, key)
-		_, checks["At"] = s.At(ctx, key, 1)
-		_, checks["History"] = s.History(ctx, key)
-		_, checks["Prune"] = s.Prune(ctx, key, 2)
-		for name, err := range checks {
-			var rerr *rueidis.RedisError
-			if !errors.Is(err, kv.ErrWrongType) || !errors.As(err, &rerr) || !strings.HasPrefix(rerr.Error(), "WRONGTYPE") {
-				t.Errorf("round %d: %s of a hash: err = %v, want kv.ErrWrongType wrapping the WRONGTYPE error", round, name, err)
-			}
-		}
-	}
-}
+func TestErrorsWrongType(t *testing.T) { backendtest.RunWrongType(t, backend) }
 
 // TestErrorsReplies: error replies map by code, on miniredis, which can
 // answer every command with a given error.
-func TestErrorsReplies(t *testing.T) {
-	m := miniredis.RunT(t)
-	s := miniStore(t, m, nil)
-	ctx := testContext(t)
-	for _, tt := range []struct {
-		reply string
-		want  error // nil: an operation error
-	}{
-		{"LOADING Redis is loading the dataset in memory", kv.ErrUnavailable},
-		{"MASTERDOWN Link with MASTER is down", kv.ErrUnavailable},
-		{"ERR max number of clients reached", kv.ErrUnavailable},
-		{"NOPERM this user has no permissions", kv.ErrPermission},
-		{"OOM command not allowed when used memory > 'maxmemory'.", kv.ErrFull},
-		{"ERR something else", nil},
-	} {
-		m.SetError(tt.reply)
-		rctx, cancel := context.WithTimeout(ctx, time.Second) // rueidis retries LOADING
-		_, err := s.Get(rctx, "k")
-		cancel()
-		m.SetError("")
-		var rerr *rueidis.RedisError
-		if !errors.As(err, &rerr) {
-			t.Errorf("Get answered %q: err = %v does not wrap a *rueidis.RedisError", tt.reply, err)
-		}
-		for _, sentinel := range []error{kv.ErrUnavailable, kv.ErrNotFound, kv.ErrWrongType, kv.ErrPermission, kv.ErrFull} {
-			if errors.Is(err, sentinel) != (sentinel == tt.want) {
-				t.Errorf("Get answered %q: err = %v; errors.Is(_, %v) = %v", tt.reply, err, sentinel, !(sentinel == tt.want))
-			}
-		}
+func TestErrorsReplies(t *testing.T) { backendtest.RunReplies(t, backend) }
+
+// TestErrorsServerDown: once the server is gone every call fails with
+// kv.ErrUnavailable (not a hang, not the context's deadline), cached and
+// uncached, but for a cached Get that the store serves before it notices;
+// after a restart calls work again.
+func TestErrorsServerDown(t *testing.T) {
+	for _, cached := range []bool{true, false} {
+		t.Run(fmt.Sprintf("cached=%v", cached), func(t *testing.T) {
+			backendtest.RunServerDown(t, func(t *testing.T, addr string) kv.Store {
+				return openStore(t, addr, &rueidiskv.Options{DisableCache: !cached})
+			}, backendtest.ServerDown{CachedGet: cached})
+		})
 	}
 }
 
 // TestErrorsWrongPassword: an authentication failure makes Dial fail with
 // kv.ErrPermission, and the password never appears in error texts; an ACL
 // user lacking a command gets kv.ErrPermission.
-func TestErrorsWrongPassword(t *testing.T) {
-	const password, wrong = "correct-horse-battery", "wrong-staple-9f3a"
-	srv := redistest.Start(t, &redistest.Options{Password: password})
-	ctx := testContext(t)
-	host, port := backendtest.SplitHostPort(t, srv.Addr())
-
-	_, err := rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port, Password: wrong}, nil)
-	backendtest.CheckDialError(t, "rueidiskv", err, kv.ErrPermission, wrong)
-
-	ds, err := rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port, Password: password}, nil)
-	if err != nil {
-		t.Fatalf("Dial with the right password: %v", err)
-	}
-	defer ds.Close()
-	if err := ds.Set(ctx, "k", []byte("v")); err != nil {
-		t.Errorf("Set through a dialled store: %v", err)
-	}
-	if v, err := ds.Get(ctx, "k"); err != nil || string(v) != "v" {
-		t.Errorf("Get through a dialled store = %q, %v", v, err)
-	}
-	// An ACL user: Username is sent, and a user without the right to a
-	// command gets kv.ErrPermission, not kv.ErrUnavailable.
-	srv.MustDo("ACL", "SETUSER", "alice", "on", ">alice-pw-1", "~*", "+@all", "-get")
-	as, err := rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port, Username: "alice", Password: "alice-pw-1"}, nil)
-	if err != nil {
-		t.Fatalf("Dial as an ACL user: %v", err)
-	}
-	defer as.Close()
-	_, err = as.Get(ctx, "k")
-	var rerr *rueidis.RedisError
-	if !errors.As(err, &rerr) || !strings.HasPrefix(rerr.Error(), "NOPERM") || !errors.Is(err, kv.ErrPermission) ||
-		errors.Is(err, kv.ErrUnavailable) {
-		t.Errorf("Get by a user without +get: err = %v, want kv.ErrPermission wrapping NOPERM", err)
-	}
-	_, err = rueidiskv.Dial(ctx, rueidiskv.Config{Host: host, Port: port, Username: "alice", Password: wrong}, nil)
-	backendtest.CheckDialError(t, "rueidiskv", err, kv.ErrPermission, wrong)
-
-	cfg := rueidiskv.Config{Host: host, Port: port, Password: password}
-	for _, s := range []string{cfg.String(), cfg.GoString()} {
-		if strings.Contains(s, password) {
-			t.Errorf("Config formats with its password: %s", s)
-		}
-	}
-}
+func TestErrorsWrongPassword(t *testing.T) { backendtest.RunWrongPassword(t, backend) }
 
 // TestDialClosedPort: Dial fails at once when nothing listens, and before
 // dialling when its context is done.
@@ -227,18 +114,13 @@ func TestDoneContext(t *testing.T) {
 func TestClose(t *testing.T) {
 	m := miniredis.RunT(t)
 	ctx := testContext(t)
-	for _, closeClient := range []bool{false, true} {
-		client := newClient(t, miniOption(m))
-		opts := &rueidiskv.Options{Options: redisconf.Options{CloseClient: closeClient}}
-		backendtest.CheckClose(ctx, t, rueidiskv.New(client, opts))
-		err := client.Do(ctx, client.B().Ping().Build()).Error()
-		if closeClient != errors.Is(err, rueidis.ErrClosing) {
-			t.Errorf("CloseClient=%v: client Ping after Close = %v", closeClient, err)
-		}
-		if *opts != (rueidiskv.Options{Options: redisconf.Options{CloseClient: closeClient}}) {
-			t.Errorf("New changed the caller's options: %+v", *opts)
-		}
-	}
+	backendtest.CheckCloseClient(ctx, t,
+		func() rueidis.Client { return newClient(t, miniOption(m)) },
+		func(closeClient bool) rueidiskv.Options {
+			return rueidiskv.Options{Options: redisconf.Options{CloseClient: closeClient}}
+		},
+		func(c rueidis.Client, o *rueidiskv.Options) kv.Store { return rueidiskv.New(c, o) },
+		func(c rueidis.Client) error { return c.Do(ctx, c.B().Ping().Build()).Error() }, rueidis.ErrClosing)
 	s := miniStore(t, m, nil)
 	c := s.Client()
 	if err := s.Close(); err != nil {

@@ -100,7 +100,10 @@ func ExampleNew_uncached() {
 	fmt.Println(errors.Is(err, kv.ErrNotFound))
 }
 
-// Watch reports changes; re-read everything on OpResync.
+// Watch reports changes; re-read everything on OpResync. The re-reads may
+// go through the cache: a watch drops a key from it before it reports the
+// key's change, and empties it when it subscribes again, before the
+// OpResync that follows.
 func ExampleStore_Watch() {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -112,22 +115,21 @@ func ExampleStore_Watch() {
 
 	events, err := store.Watch(ctx, kv.EscapePattern("config:")+"*")
 	var nce *rueidiskv.NotifyConfigError
-	if errors.As(err, &nce) {
+	switch {
+	case errors.As(err, &nce):
 		log.Fatalf("enable keyspace notifications (missing %q): %v", nce.Missing, err)
-	}
-	if err != nil {
+	case err != nil:
 		log.Fatal(err)
 	}
 	for e := range events {
-		switch e.Op {
-		case kv.OpResync:
+		if e.Op == kv.OpResync {
 			if e.Err != nil {
 				log.Printf("changes may be missed: %v", e.Err)
 			}
-			// re-read every config key
-		default:
-			fmt.Println(e.Op, e.Key) // re-read e.Key
+			continue // re-read every config key
 		}
+		v, err := store.Get(ctx, e.Key) // the new value, or kv.ErrNotFound after a delete
+		fmt.Println(e.Op, e.Key, string(v), err)
 	}
 }
 

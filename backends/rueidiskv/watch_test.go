@@ -3,34 +3,15 @@ package rueidiskv_test
 import (
 	"testing"
 
-	"github.com/alicebob/miniredis/v2"
-
-	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/internal/redistest"
-	"github.com/cledar/storekit/kv"
 )
 
 // TestWatch runs the watch tests the Redis backends share: a killed
 // subscription, a restart, notifications off, turned on, lost and not
 // readable, the match rules, and the end of a watch.
-func TestWatch(t *testing.T) {
-	backendtest.RunWatch(t, backendtest.Backend{
-		New: func(t *testing.T, addr string, o backendtest.Options) kv.Store {
-			return openStore(t, addr, storeOptions(o))
-		},
-		NewOnMiniredis: func(t *testing.T, m *miniredis.Miniredis, o backendtest.Options) kv.Store {
-			opts := storeOptions(o)
-			opts.DisableCache = true
-			return openStoreWith(t, miniOption(m), opts)
-		},
-	})
-}
-
-func storeOptions(o backendtest.Options) *rueidiskv.Options {
-	return &rueidiskv.Options{Options: redisconf.Options{EnableKeyspaceEvents: o.EnableKeyspaceEvents, Logger: o.Logger}}
-}
+func TestWatch(t *testing.T) { backendtest.RunWatch(t, backend) }
 
 // TestWatchDatabase: a store over a client of database 3 watches that
 // database's notifications, whether Dial told it the database or New had

@@ -3,8 +3,14 @@ package backendtest
 import (
 	"fmt"
 	"slices"
+	"strconv"
+	"strings"
+	"testing"
 
+	"github.com/cledar/storekit/conformance"
 	"github.com/cledar/storekit/internal/rediskv"
+	"github.com/cledar/storekit/internal/redistest"
+	"github.com/cledar/storekit/kv"
 )
 
 // KeyPerMaster returns one key of the form prefix+number for each master
@@ -19,4 +25,125 @@ func KeyPerMaster(masters int, prefix string) []string {
 		}
 	}
 	return keys
+}
+
+// A ClusterVariant is a way a backend makes stores over a client of a
+// cluster, named for the subtests that use it.
+type ClusterVariant struct {
+	Name string
+	// Cached says that a store serves a read it has made before from a
+	// client-side cache.
+	Cached bool
+	// New returns a store with the options o over a new client of the
+	// cluster whose masters are at addrs; the test closes it.
+	New func(t *testing.T, addrs []string, o Options) kv.Store
+}
+
+// RunCluster starts a Redis Cluster of three masters (unless the tests are
+// short: then it skips t), runs on it the conformance suite (bulk reads span
+// slots, Scan and Watch span masters) and checks of how a store spreads its
+// work, and returns it for the backend's own checks. The checks: for each
+// variant, that two GetMultis of keys in four slots read every key and send
+// one MGET per slot each, or one per slot in all through a cache; and with
+// the first variant, that a watch reports changes on every master and that
+// a Scan with a COUNT of 1 lists the keys of every master. The first
+// variant also serves the conformance suite.
+func RunCluster(t *testing.T, variants ...ClusterVariant) *redistest.Cluster {
+	if testing.Short() {
+		t.Skip("starts a Redis Cluster")
+	}
+	cl := redistest.StartCluster(t, 3)
+	first := variants[0]
+	newStore := func(t *testing.T, v ClusterVariant, o Options) kv.Store { return v.New(t, cl.Addrs(), o) }
+	t.Run("Conformance", func(t *testing.T) {
+		conformance.Run(t, func(t *testing.T) kv.Store { return newStore(t, first, Options{}) })
+	})
+
+	t.Run("GetMultiOneMGETPerSlot", func(t *testing.T) {
+		for _, v := range variants {
+			t.Run(v.Name, func(t *testing.T) { checkMGETPerSlot(t, cl, v) })
+		}
+	})
+
+	t.Run("WatchEveryMaster", func(t *testing.T) {
+		s := newStore(t, first, Options{})
+		ctx := Context(t)
+		ch := StartWatch(ctx, t, s, "wm:*")
+		for _, k := range KeyPerMaster(len(cl.Servers), "wm:") {
+			SetAndSee(ctx, t, s, ch, k)
+		}
+	})
+
+	t.Run("ScanEveryMaster", func(t *testing.T) {
+		s := newStore(t, first, Options{ScanCount: 1})
+		ctx := Context(t)
+		keys := KeyPerMaster(len(cl.Servers), "sm:")
+		for _, k := range keys {
+			if err := s.Set(ctx, k, nil); err != nil {
+				t.Fatal(err)
+			}
+		}
+		got, err := kv.Keys(ctx, s, "sm:*")
+		if err != nil || strings.Join(got, ",") != strings.Join(slices.Sorted(slices.Values(keys)), ",") {
+			t.Errorf("Keys(sm:*) = %q, %v; want %q", got, err, keys)
+		}
+	})
+	return cl
+}
+
+// checkMGETPerSlot sets keys of three slots through a store of v, and reads
+// them, with a key of a fourth slot that is missing, twice with GetMulti:
+// each read returns every value, and the masters of cl run one MGET per slot
+// for each read, or for the first only when v caches.
+func checkMGETPerSlot(t *testing.T, cl *redistest.Cluster, v ClusterVariant) {
+	s := v.New(t, cl.Addrs(), Options{})
+	m := as[kv.MultiGetter](t, s)
+	ctx := Context(t)
+	tag := func(name string) string { return "{" + name + v.Name + "}" }
+	keys := []string{tag("a") + "1", tag("b") + "1", tag("a") + "2", tag("c") + "1", tag("b") + "2", tag("a") + "1", tag("missing")}
+	slots := make(map[int]bool)
+	for _, k := range keys {
+		slots[rediskv.Slot(k)] = true
+	}
+	if len(slots) != 4 {
+		t.Fatalf("the keys %q span %d slots, want 4", keys, len(slots))
+	}
+	for _, k := range keys[:6] {
+		if err := s.Set(ctx, k, []byte(k)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	before := commandCalls(cl, "mget")
+	for round := range 2 { // a cache serves the second round
+		vals, err := m.GetMulti(ctx, keys)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for i, k := range keys {
+			found := k != tag("missing")
+			if vals[i].Found != found || (found && string(vals[i].Data) != k) {
+				t.Errorf("round %d: GetMulti[%d] (%q) = %+v, want %q", round, i, k, vals[i], k)
+			}
+		}
+	}
+	want := int64(2 * len(slots))
+	if v.Cached {
+		want = int64(len(slots))
+	}
+	if got := commandCalls(cl, "mget") - before; got != want {
+		t.Errorf("two GetMultis of %d slots sent %d MGETs, want %d", len(slots), got, want)
+	}
+}
+
+// commandCalls returns how often the masters of cl have run cmd.
+func commandCalls(cl *redistest.Cluster, cmd string) int64 {
+	var n int64
+	for _, srv := range cl.Servers {
+		info := srv.MustDo("INFO", "commandstats").(string)
+		if _, rest, ok := strings.Cut(info, "cmdstat_"+cmd+":calls="); ok {
+			c, _ := strconv.ParseInt(rest[:strings.IndexByte(rest, ',')], 10, 64)
+			n += c
+		}
+	}
+	return n
 }

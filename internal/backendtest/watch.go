@@ -1,8 +1,10 @@
 // Package backendtest holds the tests that every Redis backend of storekit
 // shares beyond the conformance suite: what a watch does when its
 // connection, its server or the server's notification settings change under
-// it, what the calls return when the server is gone, the context is done or
-// the store is closed, and the helpers of the backends' own tests. It is
+// it, what the calls return when the server is gone, answers with an error,
+// refuses a login, the context is done or the store is closed, how a store
+// spreads its work over a cluster, and the helpers of the backends' own
+// tests and benchmarks. A [Backend] describes a backend to them. It is
 // imported only by _test.go files.
 package backendtest
 
@@ -21,31 +23,6 @@ import (
 	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/internal/rediswatch"
 	"github.com/cledar/storekit/kv"
-)
-
-// Options are the store options a test asks a [Backend] for.
-type Options struct {
-	// EnableKeyspaceEvents lets Watch turn keyspace notifications on.
-	EnableKeyspaceEvents bool
-	// Logger, when set, receives the store's logs.
-	Logger *zap.Logger
-}
-
-// A Backend makes the stores under test.
-type Backend struct {
-	// New returns a store, implementing kv.Watcher, over a client of the
-	// Redis server at addr; the test's cleanup closes it.
-	New func(t *testing.T, addr string, o Options) kv.Store
-	// NewOnMiniredis is New for a miniredis server, which has no CONFIG
-	// command and no client-side caching.
-	NewOnMiniredis func(t *testing.T, m *miniredis.Miniredis, o Options) kv.Store
-}
-
-// Timings of the tests: hang bounds, not timing assertions.
-const (
-	testTimeout = 60 * time.Second
-	eventBound  = 15 * time.Second
-	retryBound  = 10 * time.Second
 )
 
 // RunWatch runs the watch tests against b, each in a subtest with a

@@ -172,17 +172,7 @@ func testFailover(t *testing.T, reader, writer kv.Store, fault func(key string))
 		}
 		return nil
 	}
-	deadline := time.Now().Add(waitBound)
-	for {
-		err := converged()
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no convergence within %v of the last write: %v", waitBound, err)
-		}
-		time.Sleep(5 * time.Millisecond)
-	}
+	waitConverged(t, converged)
 	t.Logf("converged %v after the last write (writes resumed on every key %v after the new master served)",
 		time.Since(stopped).Round(time.Millisecond), stopped.Sub(served).Round(time.Millisecond))
 }

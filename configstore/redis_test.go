@@ -423,17 +423,7 @@ func testRedisConvergence(t *testing.T, kind redisKind) {
 		}
 		return nil
 	}
-	deadline := time.Now().Add(waitBound)
-	for {
-		err := converged()
-		if err == nil {
-			break
-		}
-		if time.Now().After(deadline) {
-			t.Fatalf("no convergence within %v of the last write: %v", waitBound, err)
-		}
-		time.Sleep(time.Millisecond)
-	}
+	waitConverged(t, converged)
 	took := time.Since(last)
 	t.Logf("R8 convergence (%s): %v from the last write to every watcher and Fetch at the server's state "+
 		"(%d keys, %d writes, %d subscriptions killed; target 2s)", kind.name, took, nKeys, writes.Load()+nKeys, kills+1)
@@ -694,5 +684,22 @@ func testRedisOverflow(t *testing.T, kind redisKind) {
 		k := "k" + strconv.Itoa(i)
 		recs[i].waitLast(t, k+" at its final state", isUpdated(changes+1, changes))
 		backendtest.Eventually(t, "the cache of "+k, fetchIs(c, k, changes+1, changes))
+	}
+}
+
+// waitConverged calls converged until it returns nil, failing the test if
+// it still fails waitBound after the last write.
+func waitConverged(t *testing.T, converged func() error) {
+	t.Helper()
+	deadline := time.Now().Add(waitBound)
+	for {
+		err := converged()
+		if err == nil {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no convergence within %v of the last write: %v", waitBound, err)
+		}
+		time.Sleep(time.Millisecond)
 	}
 }

@@ -156,12 +156,8 @@ func (r *Resyncer) Verify(ctx context.Context, resub bool) {
 	// A client often learns that its connection is gone from the call
 	// that fails on it, and makes a new one for the next call.
 	for pause := unreachableRetry; errors.As(err, &unreachable) && pause <= unreachableRetryMax; pause *= 2 {
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, pause) {
 			return
-		case <-t.C:
 		}
 		err = r.checkOnce(ctx)
 	}
@@ -191,4 +187,16 @@ func (r *Resyncer) Verify(ctx context.Context, resub bool) {
 	}
 	r.backoff = min(max(2*r.backoff, r.min), r.max)
 	r.recheck.Reset(r.backoff)
+}
+
+// sleep waits for d, and reports false, at once, if ctx ends first.
+func sleep(ctx context.Context, d time.Duration) bool {
+	t := time.NewTimer(d)
+	defer t.Stop()
+	select {
+	case <-ctx.Done():
+		return false
+	case <-t.C:
+		return true
+	}
 }

@@ -204,16 +204,7 @@ func TestResyncer(t *testing.T) {
 	defer r.Stop()
 	r.min, r.max = time.Millisecond, 4*time.Millisecond
 
-	next := func() kv.Event {
-		t.Helper()
-		select {
-		case e := <-q.C():
-			return e
-		case <-time.After(5 * time.Second):
-			t.Fatal("no event")
-			return kv.Event{}
-		}
-	}
+	next := func() kv.Event { t.Helper(); return nextEvent(t, q.C()) }
 	none := func() {
 		t.Helper()
 		select {
@@ -288,16 +279,7 @@ func TestResyncerUnreachable(t *testing.T) {
 		return missing
 	})
 	defer r.Stop()
-	next := func() kv.Event {
-		t.Helper()
-		select {
-		case e := <-q.C():
-			return e
-		case <-time.After(5 * time.Second):
-			t.Fatal("no event")
-			return kv.Event{}
-		}
-	}
+	next := func() kv.Event { t.Helper(); return nextEvent(t, q.C()) }
 
 	state.Store(1)
 	r.Verify(ctx, true)

@@ -270,12 +270,8 @@ func (w *watch) run(ctx context.Context, srv Server, ready chan<- error) {
 				break subscribed
 			}
 		}
-		t := time.NewTimer(pause)
-		select {
-		case <-ctx.Done():
-			t.Stop()
+		if !sleep(ctx, pause) {
 			return
-		case <-t.C:
 		}
 	}
 }

@@ -92,14 +92,19 @@ func (e *DeserializationError) Error() string {
 // Unwrap returns e.Err.
 func (e *DeserializationError) Unwrap() error { return e.Err }
 
-// Operations named by an [OperationError].
+// An Operation names the [Store] call that an [OperationError] reports. Its
+// value is the verb of the error's text ("Failed to get key ..."), and the
+// op field of the logged failure.
+type Operation string
+
+// The operations of a [Store], as [OperationError.Op] holds them.
 const (
-	OpGet      = "get"       // Store.Get, Store.GetRaw
-	OpSet      = "set"       // Store.Set, Store.SetWithTTL
-	OpDelete   = "delete"    // Store.Delete
-	OpGetMulti = "mget"      // Store.GetMulti
-	OpListKeys = "list keys" // Store.Keys, Store.Scan
-	OpPing     = "ping"      // Store.Ping, Store.IsAlive
+	OperationGet      Operation = "get"       // Store.Get, Store.GetRaw
+	OperationSet      Operation = "set"       // Store.Set, Store.SetWithTTL
+	OperationDelete   Operation = "delete"    // Store.Delete
+	OperationGetMulti Operation = "mget"      // Store.GetMulti
+	OperationListKeys Operation = "list keys" // Store.Keys, Store.Scan
+	OperationPing     Operation = "ping"      // Store.Ping, Store.IsAlive
 )
 
 // An OperationError reports any other failure of a store call: the backend
@@ -108,14 +113,16 @@ const (
 // ([kv.ErrNotSupported]), or the call's context ended (context.Canceled or
 // context.DeadlineExceeded).
 type OperationError struct {
-	// Op is the operation: one of OpGet, OpSet, OpDelete, OpGetMulti,
-	// OpListKeys and OpPing.
-	Op string
-	// Key is the key of OpGet, OpSet and OpDelete, and the pattern of
-	// OpListKeys; it is empty for OpGetMulti and OpPing.
+	// Op is the operation: one of OperationGet, OperationSet,
+	// OperationDelete, OperationGetMulti, OperationListKeys and
+	// OperationPing.
+	Op Operation
+	// Key is the key of OperationGet, OperationSet and OperationDelete, and
+	// the pattern of OperationListKeys; it is empty for OperationGetMulti
+	// and OperationPing.
 	Key string
 	// Host names the backend, from [Options.Host]; it appears in the text of
-	// OpPing only.
+	// OperationPing only.
 	Host string
 	// Err is the store's error.
 	Err error
@@ -128,14 +135,14 @@ type OperationError struct {
 func (e *OperationError) Error() string {
 	var msg string
 	switch e.Op {
-	case OpGetMulti:
+	case OperationGetMulti:
 		msg = "Failed to mget keys"
-	case OpListKeys:
+	case OperationListKeys:
 		msg = "Failed to list keys for pattern '" + e.Key + "'"
-	case OpPing:
+	case OperationPing:
 		msg = "Failed to ping Redis host " + e.Host
 	default:
-		msg = "Failed to " + e.Op + " key '" + e.Key + "'"
+		msg = "Failed to " + string(e.Op) + " key '" + e.Key + "'"
 	}
 	return withCause(msg, e.Err)
 }

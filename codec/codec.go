@@ -12,6 +12,11 @@ import (
 	"sync"
 )
 
+// The encodings' common part: the Codec interface, the JSON codec of the
+// Python original's rules (its encoder is in pyjson.go, its decoder in
+// pydecode.go), Comparer and Validator, and the errors of encoding and
+// decoding. The typed store (store.go) uses them; they do not use it.
+
 // A Codec turns values of type T into bytes and back. Its methods must be
 // safe for concurrent use.
 type Codec[T any] interface {

@@ -13,6 +13,10 @@ import (
 	"github.com/cledar/storekit/kv"
 )
 
+// The typed store: Store, a typed handle over a kv.Store, with its Options
+// and Result. Its errors are in store_errors.go; it encodes and decodes with
+// a Codec (codec.go).
+
 // Options configure a [Store]. The zero value, like a nil *Options, gives the
 // defaults.
 type Options[T any] struct {

@@ -36,20 +36,6 @@ func demoPrefix() string {
 
 func (d *demo) key(name string) string { return d.prefix + name }
 
-// show prints one finished step.
-func (d *demo) show(format string, args ...any) {
-	d.printed++
-	fmt.Fprintf(d.out, "%2d. %s\n", d.printed, fmt.Sprintf(format, args...))
-}
-
-// check turns a wrong result into the demo's error.
-func check(ok bool, format string, args ...any) error {
-	if ok {
-		return nil
-	}
-	return fmt.Errorf("demo: "+format, args...)
-}
-
 // A step is one numbered line of the walk-through. Its body makes the calls
 // a user would write; it returns the line to show, followed by the checks
 // (want) of what the calls returned, one failed check ending the demo with

@@ -240,7 +240,7 @@ var behaviours = []struct {
 		h.b.makeList(t, k)
 		_, _, err := users(h).Get(h.ctx, k)
 		e := asError[*codec.OperationError](t, err)
-		if e.Op != codec.OpGet || e.Key != k || !errors.Is(err, kv.ErrWrongType) ||
+		if e.Op != codec.OperationGet || e.Key != k || !errors.Is(err, kv.ErrWrongType) ||
 			!strings.HasPrefix(err.Error(), "Failed to get key '"+k+"'") {
 			t.Errorf("Get error %q (%+v)", err, e)
 		}

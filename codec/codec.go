@@ -12,6 +12,11 @@ import (
 	"sync"
 )
 
+// The encodings' common part: the Codec interface, the JSON codec of the
+// Python original's rules (its encoder is in pyjson.go, its decoder in
+// pydecode.go), Comparer and Validator, and the errors of encoding and
+// decoding. The typed store (store.go) uses them; they do not use it.
+
 // A Codec turns values of type T into bytes and back. Its methods must be
 // safe for concurrent use.
 type Codec[T any] interface {
@@ -194,6 +199,52 @@ func validate[T any](v *T) error {
 		return invalid(err)
 	}
 	return nil
+}
+
+// ErrValidation is matched (with [errors.Is]) by the errors of data that was
+// well-formed but did not make a valid value of the target type: a JSON value
+// of the wrong type or out of range, an unknown field under
+// [JSONOptions.Strict], a name that is not a member of an [Enum], a JSON null,
+// or a Validate method that failed. A [DeserializationError] whose cause
+// matches it says "Validation failed"; any other decode failure says "Failed
+// to decode JSON".
+//
+// A custom [Codec] marks such errors by wrapping ErrValidation, for example
+// fmt.Errorf("%w: %w", codec.ErrValidation, err).
+var ErrValidation = errors.New("codec: validation failed")
+
+// validationError marks err as a validation failure without changing its text.
+type validationError struct{ err error }
+
+func (e *validationError) Error() string        { return e.err.Error() }
+func (e *validationError) Unwrap() error        { return e.err }
+func (e *validationError) Is(target error) bool { return target == ErrValidation }
+
+// invalid marks err as a validation failure.
+func invalid(err error) error { return &validationError{err} }
+
+// A NonFiniteError reports a NaN or an infinity refused under
+// [JSONOptions.DisallowNaN]: met in a value to encode (a
+// [*SerializationError] wraps it), or in stored data (a
+// [*DeserializationError] wraps it, saying "Failed to decode JSON", since
+// such data is not JSON).
+type NonFiniteError struct {
+	// Value is the number as Python writes it: NaN, Infinity or -Infinity
+	// inside JSON, nan, inf or -inf on its own (or the text read).
+	Value string
+	// Offset is the number's byte offset in the data read, or -1 when
+	// encoding.
+	Offset int64
+}
+
+// Error returns "codec: <Value> is not allowed (JSONOptions.DisallowNaN)",
+// with the offset when reading.
+func (e *NonFiniteError) Error() string {
+	msg := "codec: " + e.Value + " is not allowed (JSONOptions.DisallowNaN)"
+	if e.Offset >= 0 {
+		msg += " at offset " + strconv.FormatInt(e.Offset, 10)
+	}
+	return msg
 }
 
 // A plan says how values of one type are encoded or decoded.

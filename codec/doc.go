@@ -2,20 +2,37 @@
 // Python original (cledar.redis), so that a Go service and a Python service
 // can share keys.
 //
-// A [Codec] turns values of a type into bytes and back; [JSON] is the
-// original's format and the default. A [Store] is a typed handle over a
-// kv.Store, the original's RedisService for one model type:
+// It has two parts, in files of their own:
 //
-//	store := goredis.New(redis.NewClient(&redis.Options{Addr: "localhost:6379"}), nil)
-//	users := codec.New[User](store, nil)
-//	err := users.Set(ctx, "user:1", User{UserID: 1, Name: "Alice"})
-//	user, found, err := users.Get(ctx, "user:1")
+//   - the encodings: a [Codec] turns values of a type into bytes and back,
+//     with no store involved; [JSON] writes what the original writes. See
+//     the sections Encodings, Encoding rules and Python compatibility.
+//   - the typed store: a [Store] reads and writes values of one type in a
+//     kv.Store through a Codec, with the original's methods and errors. See
+//     the sections The typed store, Store errors, Bulk reads, and Keys and
+//     health.
 //
-// Any number of Stores of different types may share one kv.Store; a Store
-// needs no closing. Every method takes a context, validates its arguments
-// (an empty key or pattern is an error wrapping [kv.ErrInvalid]) and is safe
-// for concurrent use: the original's AsyncRedisService is a Store shared by
-// goroutines.
+// # Encodings
+//
+// A [Codec] turns values of a type into bytes and back; it needs no store.
+// [JSON] is the original's format and the default of a [Store]; [Time] and
+// [Enum] give a type the text Python writes for a datetime and an enum
+// member. The encodings are these files, and these names:
+//
+//	codec.go     Codec, JSON, JSONOptions, Comparer, Validator, and their
+//	             errors: ErrValidation, NonFiniteError
+//	pyjson.go    the JSON encoder: encoding/json's rules, json.dumps's text
+//	pydecode.go  the JSON decoder: encoding/json, plus NaN and Infinity
+//	pyparse.go   the parser of Python's JSON, for the decoder and Comparer
+//	fields.go    the JSON fields of a struct type, as encoding/json finds them
+//	time.go      Time and Naive: datetime.isoformat
+//	enum.go      Enum: an enumerated type by its members' names
+//
+// A Codec can be used on its own, to write or read what a Python service
+// stores by other means:
+//
+//	data, err := codec.JSON[User](nil).Encode(User{UserID: 1, Name: "Alice"})
+//	// data is {"user_id": 1, "name": "Alice"}, as json.dumps writes it
 //
 // # Encoding rules
 //
@@ -124,7 +141,28 @@
 // (keys in any order, integers and floats by exact value, 1 unequal to
 // 1.0). configstore uses it to recognise an update that changes nothing.
 //
-// # Errors
+// # The typed store
+//
+// A [Store] is a typed handle over a kv.Store, the original's RedisService
+// for one model type: Get, Set, GetMulti, Keys, Delete and the rest, each
+// encoding or decoding with the Store's Codec:
+//
+//	store := goredis.New(redis.NewClient(&redis.Options{Addr: "localhost:6379"}), nil)
+//	users := codec.New[User](store, nil)
+//	err := users.Set(ctx, "user:1", User{UserID: 1, Name: "Alice"})
+//	user, found, err := users.Get(ctx, "user:1")
+//
+// Any number of Stores of different types may share one kv.Store; a Store
+// needs no closing. Every method takes a context, validates its arguments
+// (an empty key or pattern is an error wrapping [kv.ErrInvalid]) and is safe
+// for concurrent use: the original's AsyncRedisService is a Store shared by
+// goroutines. The typed store is these files, and these names:
+//
+//	store.go         Store, New, Options, Result
+//	store_errors.go  ConnectionError, SerializationError, DeserializationError,
+//	                 OperationError and its Operation
+//
+// # Store errors
 //
 // The errors of a [Store] are those of the original, with its message texts
 // (followed by ": " and the cause). Each wraps its cause, so that
@@ -152,7 +190,9 @@
 //     to mget keys", "Failed to list keys for pattern '<pattern>'" (also when
 //     the kv.Store cannot list keys: [kv.ErrNotSupported]) or "Failed to ping
 //     Redis host <Host>"; a call whose context ended wraps the context's
-//     error.
+//     error. Its Op field names the call: [OperationGet], [OperationSet],
+//     [OperationDelete], [OperationGetMulti], [OperationListKeys] or
+//     [OperationPing].
 //
 // An argument rejected before the store is called ("Key must be a non-empty
 // string", "Pattern must be a non-empty string") wraps [kv.ErrInvalid]. A

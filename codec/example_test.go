@@ -17,6 +17,7 @@ import (
 
 	"github.com/cledar/storekit/backends/memory"
 	"github.com/cledar/storekit/codec"
+	"github.com/cledar/storekit/kv"
 )
 
 // User is the model of the examples, as in the Python original's README.
@@ -206,6 +207,28 @@ func ExampleStore_GetMulti() {
 	// user:2 failed: Validation failed for key 'user:2' and model 'User': json: cannot unmarshal string into Go struct field User.user_id of type int
 	// user:3 missing
 	// user:4 failed: Failed to decode JSON for key 'user:4': invalid character 'b' looking for beginning of object key string
+}
+
+// A failed call names its operation: an [*codec.OperationError] holds an
+// [codec.Operation], and wraps the kv error beneath.
+func ExampleOperationError() {
+	ctx := context.Background()
+	store := memory.New(nil)
+	defer store.Close()
+	users := codec.New[User](store, nil)
+
+	// "user:1" holds a history, not a plain value.
+	_, _ = store.Append(ctx, "user:1", []byte(`{"user_id": 1, "name": "Alice"}`))
+
+	_, _, err := users.Get(ctx, "user:1")
+	var opErr *codec.OperationError
+	if errors.As(err, &opErr) && opErr.Op == codec.OperationGet {
+		fmt.Println("get failed:", opErr.Key, errors.Is(err, kv.ErrWrongType))
+	}
+	fmt.Println(err)
+	// Output:
+	// get failed: user:1 true
+	// Failed to get key 'user:1': memory: get "user:1": kv: wrong kind of value for key
 }
 
 // Account has a Validate method, which every read calls after decoding.

@@ -13,6 +13,10 @@ import (
 	"github.com/cledar/storekit/kv"
 )
 
+// The typed store: Store, a typed handle over a kv.Store, with its Options
+// and Result. Its errors are in store_errors.go; it encodes and decodes with
+// a Codec (codec.go).
+
 // Options configure a [Store]. The zero value, like a nil *Options, gives the
 // defaults.
 type Options[T any] struct {
@@ -106,7 +110,7 @@ func (s *Store[T]) GetRaw(ctx context.Context, key string) ([]byte, bool, error)
 	case errors.Is(err, kv.ErrNotFound):
 		return nil, false, nil
 	}
-	return nil, false, s.failed(OpGet, key, err)
+	return nil, false, s.failed(OperationGet, key, err)
 }
 
 // Set stores v at key, replacing what key held and removing its expiry. A
@@ -122,7 +126,7 @@ func (s *Store[T]) Set(ctx context.Context, key string, v T) error {
 		return err
 	}
 	if err := s.kv.Set(ctx, key, data); err != nil {
-		return s.failed(OpSet, key, err)
+		return s.failed(OperationSet, key, err)
 	}
 	return nil
 }
@@ -140,14 +144,14 @@ func (s *Store[T]) SetWithTTL(ctx context.Context, key string, v T, ttl time.Dur
 	}
 	exp, ok := s.kv.(kv.Expirer)
 	if !ok {
-		return s.failed(OpSet, key, fmt.Errorf("codec: %T does not implement kv.Expirer: %w", s.kv, kv.ErrNotSupported))
+		return s.failed(OperationSet, key, fmt.Errorf("codec: %T does not implement kv.Expirer: %w", s.kv, kv.ErrNotSupported))
 	}
 	data, err := s.encode(key, v)
 	if err != nil {
 		return err
 	}
 	if err := exp.SetWithTTL(ctx, key, data, ttl); err != nil {
-		return s.failed(OpSet, key, err)
+		return s.failed(OperationSet, key, err)
 	}
 	return nil
 }
@@ -174,7 +178,7 @@ func (s *Store[T]) Delete(ctx context.Context, key string) (bool, error) {
 	}
 	ok, err := s.kv.Delete(ctx, key)
 	if err != nil {
-		return false, s.failed(OpDelete, key, err)
+		return false, s.failed(OperationDelete, key, err)
 	}
 	return ok, nil
 }
@@ -216,7 +220,7 @@ func (s *Store[T]) GetMulti(ctx context.Context, keys []string) ([]Result[T], er
 		err = fmt.Errorf("codec: %T returned %d values for %d keys", s.kv, len(vals), len(keys))
 	}
 	if err != nil {
-		return nil, s.failed(OpGetMulti, "", err)
+		return nil, s.failed(OperationGetMulti, "", err)
 	}
 	res := make([]Result[T], len(keys))
 	for i, v := range vals {
@@ -246,7 +250,7 @@ func (s *Store[T]) Keys(ctx context.Context, pattern string) ([]string, error) {
 	}
 	keys, err := kv.Keys(ctx, s.kv, pattern)
 	if err != nil {
-		return nil, s.failed(OpListKeys, pattern, err)
+		return nil, s.failed(OperationListKeys, pattern, err)
 	}
 	return keys, nil
 }
@@ -264,12 +268,12 @@ func (s *Store[T]) Scan(ctx context.Context, pattern string) iter.Seq2[string, e
 		}
 		sc, ok := s.kv.(kv.Scanner)
 		if !ok {
-			yield("", s.failed(OpListKeys, pattern, fmt.Errorf("codec: %T does not implement kv.Scanner: %w", s.kv, kv.ErrNotSupported)))
+			yield("", s.failed(OperationListKeys, pattern, fmt.Errorf("codec: %T does not implement kv.Scanner: %w", s.kv, kv.ErrNotSupported)))
 			return
 		}
 		for k, err := range sc.Scan(ctx, pattern) {
 			if err != nil {
-				yield("", s.failed(OpListKeys, pattern, err))
+				yield("", s.failed(OperationListKeys, pattern, err))
 				return
 			}
 			if !yield(k, nil) {
@@ -296,7 +300,7 @@ const pingKey = "storekit:codec:ping"
 // [*OperationError].
 func (s *Store[T]) Ping(ctx context.Context) error {
 	if err := s.ping(ctx); err != nil {
-		return s.failed(OpPing, "", err)
+		return s.failed(OperationPing, "", err)
 	}
 	return nil
 }
@@ -328,12 +332,12 @@ func (s *Store[T]) ping(ctx context.Context) error {
 // logs it: a *ConnectionError when the store is unavailable, refused the
 // credentials or the user's rights, or is closed; an *OperationError
 // otherwise.
-func (s *Store[T]) failed(op, key string, err error) error {
+func (s *Store[T]) failed(op Operation, key string, err error) error {
 	if errors.Is(err, kv.ErrUnavailable) || errors.Is(err, kv.ErrPermission) || errors.Is(err, kv.ErrClosed) {
-		s.log.Error("Redis connection error.", zap.String("op", op), zap.String("key", key), zap.Error(err))
+		s.log.Error("Redis connection error.", zap.String("op", string(op)), zap.String("key", key), zap.Error(err))
 		return &ConnectionError{Host: s.host, Err: err}
 	}
-	s.log.Error("Redis operation failed.", zap.String("op", op), zap.String("key", key), zap.Error(err))
+	s.log.Error("Redis operation failed.", zap.String("op", string(op)), zap.String("key", key), zap.Error(err))
 	return &OperationError{Op: op, Key: key, Host: s.host, Err: err}
 }
 

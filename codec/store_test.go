@@ -127,12 +127,12 @@ func TestNotSupported(t *testing.T) {
 	cs := &countingStore{Store: newMemory(t)} // only kv.Store
 	s := codec.New[pyUser](cs, nil)
 	err := s.SetWithTTL(ctx, "k", pyUser{}, time.Second)
-	if e := asError[*codec.OperationError](t, err); e.Op != codec.OpSet || !errors.Is(err, kv.ErrNotSupported) ||
+	if e := asError[*codec.OperationError](t, err); e.Op != codec.OperationSet || !errors.Is(err, kv.ErrNotSupported) ||
 		!strings.HasPrefix(err.Error(), "Failed to set key 'k': ") {
 		t.Errorf("SetWithTTL: %v", err)
 	}
 	_, err = s.Keys(ctx, "user:*")
-	if e := asError[*codec.OperationError](t, err); e.Op != codec.OpListKeys || e.Key != "user:*" || !errors.Is(err, kv.ErrNotSupported) ||
+	if e := asError[*codec.OperationError](t, err); e.Op != codec.OperationListKeys || e.Key != "user:*" || !errors.Is(err, kv.ErrNotSupported) ||
 		!strings.HasPrefix(err.Error(), "Failed to list keys for pattern 'user:*': ") {
 		t.Errorf("Keys: %v", err)
 	}
@@ -346,12 +346,12 @@ func TestErrorTexts(t *testing.T) {
 		{&codec.DeserializationError{Key: "k", Model: "M", Err: cause}, "Failed to decode JSON for key 'k': cause"},
 		{&codec.DeserializationError{Key: "k", Model: "M", Err: fmt.Errorf("%w: x", codec.ErrValidation)},
 			"Validation failed for key 'k' and model 'M': codec: validation failed: x"},
-		{&codec.OperationError{Op: codec.OpGet, Key: "k"}, "Failed to get key 'k'"},
-		{&codec.OperationError{Op: codec.OpSet, Key: "k", Err: cause}, "Failed to set key 'k': cause"},
-		{&codec.OperationError{Op: codec.OpDelete, Key: "k"}, "Failed to delete key 'k'"},
-		{&codec.OperationError{Op: codec.OpGetMulti}, "Failed to mget keys"},
-		{&codec.OperationError{Op: codec.OpListKeys, Key: "user:*"}, "Failed to list keys for pattern 'user:*'"},
-		{&codec.OperationError{Op: codec.OpPing, Host: "h"}, "Failed to ping Redis host h"},
+		{&codec.OperationError{Op: codec.OperationGet, Key: "k"}, "Failed to get key 'k'"},
+		{&codec.OperationError{Op: codec.OperationSet, Key: "k", Err: cause}, "Failed to set key 'k': cause"},
+		{&codec.OperationError{Op: codec.OperationDelete, Key: "k"}, "Failed to delete key 'k'"},
+		{&codec.OperationError{Op: codec.OperationGetMulti}, "Failed to mget keys"},
+		{&codec.OperationError{Op: codec.OperationListKeys, Key: "user:*"}, "Failed to list keys for pattern 'user:*'"},
+		{&codec.OperationError{Op: codec.OperationPing, Host: "h"}, "Failed to ping Redis host h"},
 	} {
 		if got := c.err.Error(); got != c.want {
 			t.Errorf("%#v: %q, want %q", c.err, got, c.want)

@@ -21,7 +21,8 @@ type demo struct {
 	out    io.Writer
 	store  kv.Store
 	prefix string
-	step   int
+	// printed counts the lines printed, which number the steps.
+	printed int
 	// newWriter opens another client of the same data, for the config
 	// section's outside write.
 	newWriter func(context.Context) (*outsideWriter, error)
@@ -35,22 +36,53 @@ func demoPrefix() string {
 
 func (d *demo) key(name string) string { return d.prefix + name }
 
-// show prints one finished step.
-func (d *demo) show(format string, args ...any) {
-	d.step++
-	fmt.Fprintf(d.out, "%2d. %s\n", d.step, fmt.Sprintf(format, args...))
+// A step is one numbered line of the walk-through. Its body makes the calls
+// a user would write; it returns the line to show, followed by the checks
+// (want) of what the calls returned, one failed check ending the demo with
+// an error.
+type step func(context.Context) (*result, error)
+
+// A result is what a step shows, and whether what it got is right.
+type result struct {
+	line string // printed once every check has passed
+	bad  error  // the first check that failed
 }
 
-// check turns a wrong result into the demo's error.
-func check(ok bool, format string, args ...any) error {
-	if ok {
-		return nil
+// shown returns a result that shows the formatted line.
+func shown(format string, args ...any) *result {
+	return &result{line: fmt.Sprintf(format, args...)}
+}
+
+// want checks what the step got: unless ok, the step fails with the
+// formatted message, and the demo ends with it.
+func (r *result) want(ok bool, format string, args ...any) *result {
+	if !ok && r.bad == nil {
+		r.bad = fmt.Errorf("demo: "+format, args...)
 	}
-	return fmt.Errorf("demo: "+format, args...)
+	return r
 }
 
+// steps runs each step in turn and prints its line, numbered, once its
+// checks have passed. It returns the first error or failed check.
+func (d *demo) steps(ctx context.Context, steps ...step) error {
+	for _, run := range steps {
+		r, err := run(ctx)
+		if err == nil {
+			err = r.bad
+		}
+		if err != nil {
+			return err
+		}
+		d.printed++
+		fmt.Fprintf(d.out, "%2d. %s\n", d.printed, r.line)
+	}
+	return nil
+}
+
+// run walks through storekit: the steps below, in order, then the config
+// store section (config.go).
 func (d *demo) run(ctx context.Context) error {
-	steps := []func(context.Context) error{
+	err := d.steps(ctx,
 		d.capabilities,
 		d.setAndGet,
 		d.rawString,
@@ -61,17 +93,14 @@ func (d *demo) run(ctx context.Context) error {
 		d.watch,
 		d.history,
 		d.delete,
-		d.config,
+	)
+	if err != nil {
+		return err
 	}
-	for _, step := range steps {
-		if err := step(ctx); err != nil {
-			return err
-		}
-	}
-	return nil
+	return d.config(ctx)
 }
 
-func (d *demo) capabilities(context.Context) error {
+func (d *demo) capabilities(context.Context) (*result, error) {
 	var caps []string
 	for name, ok := range map[string]bool{
 		"MultiGetter": is[kv.MultiGetter](d.store),
@@ -86,8 +115,7 @@ func (d *demo) capabilities(context.Context) error {
 		}
 	}
 	slices.Sort(caps)
-	d.show("capabilities: %s", strings.Join(caps, ", "))
-	return nil
+	return shown("capabilities: %s", strings.Join(caps, ", ")), nil
 }
 
 func is[T any](s kv.Store) bool {
@@ -111,47 +139,49 @@ func (u User) Validate() error {
 
 func (d *demo) users() *codec.Store[User] { return codec.New[User](d.store, nil) }
 
-func (d *demo) setAndGet(ctx context.Context) error {
+func (d *demo) setAndGet(ctx context.Context) (*result, error) {
 	users := d.users()
 	alice := User{UserID: 1, Name: "Alice"}
 	if err := users.Set(ctx, d.key("user:1"), alice); err != nil {
-		return err
+		return nil, err
 	}
 	got, found, err := users.Get(ctx, d.key("user:1"))
 	if err != nil {
-		return err
-	}
-	if err := check(found && got == alice, "typed get user:1 = %+v, %v; want %+v", got, found, alice); err != nil {
-		return err
+		return nil, err
 	}
 	raw, _, err := users.GetRaw(ctx, d.key("user:1"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	const pythonJSON = `{"user_id": 1, "name": "Alice"}`
-	if err := check(string(raw) == pythonJSON, "user:1 stored as %s, want %s", raw, pythonJSON); err != nil {
-		return err
-	}
-	d.show("typed set and get user:1 -> %+v, stored as %s (what Python's json.dumps writes)", got, raw)
-	return nil
+	return shown("typed set and get user:1 -> %+v, stored as %s (what Python's json.dumps writes)", got, raw).
+		want(found && got == alice, "typed get user:1 = %+v, %v; want %+v", got, found, alice).
+		want(string(raw) == pythonJSON, "user:1 stored as %s, want %s", raw, pythonJSON), nil
 }
 
-func (d *demo) typedBulkGet(ctx context.Context) error {
+func (d *demo) typedBulkGet(ctx context.Context) (*result, error) {
 	if err := d.store.Set(ctx, d.key("user:broken"), []byte("{not json")); err != nil {
-		return err
+		return nil, err
 	}
 	if err := d.store.Set(ctx, d.key("user:nameless"), []byte(`{"user_id": 9}`)); err != nil {
-		return err
+		return nil, err
 	}
 	names := []string{"user:1", "user:404", "user:broken", "user:nameless"}
-	keys := make([]string, len(names))
-	for i, n := range names {
-		keys[i] = d.key(n)
-	}
-	results, err := d.users().GetMulti(ctx, keys)
+	results, err := d.users().GetMulti(ctx, d.keys(names))
 	if err != nil {
-		return err
+		return nil, err
 	}
+	lines := describe(names, results)
+	var de *codec.DeserializationError
+	return shown("typed bulk get: one result per key, a bad value fails only its key:\n      %s", strings.Join(lines, "\n      ")).
+		want(len(results) == 4 && results[0].Found && !results[1].Found && results[1].Err == nil &&
+			errors.As(results[2].Err, &de) && errors.As(results[3].Err, &de),
+			"typed bulk get: %s", strings.Join(lines, "; ")), nil
+}
+
+// describe says what GetMulti returned for each of names: a value, a
+// missing key or a failure.
+func describe(names []string, results []codec.Result[User]) []string {
 	var lines []string
 	for i, r := range results {
 		switch {
@@ -163,49 +193,43 @@ func (d *demo) typedBulkGet(ctx context.Context) error {
 			lines = append(lines, names[i]+" missing")
 		}
 	}
-	var de *codec.DeserializationError
-	if err := check(len(results) == 4 && results[0].Found && !results[1].Found && results[1].Err == nil &&
-		errors.As(results[2].Err, &de) && errors.As(results[3].Err, &de),
-		"typed bulk get: %s", strings.Join(lines, "; ")); err != nil {
-		return err
-	}
-	d.show("typed bulk get: one result per key, a bad value fails only its key:\n      %s", strings.Join(lines, "\n      "))
-	return nil
+	return lines
 }
 
-func (d *demo) rawString(ctx context.Context) error {
+func (d *demo) rawString(ctx context.Context) (*result, error) {
 	if err := d.store.Set(ctx, d.key("greeting"), []byte("hello")); err != nil {
-		return err
+		return nil, err
 	}
 	got, err := d.store.Get(ctx, d.key("greeting"))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := check(string(got) == "hello", "get greeting = %q", got); err != nil {
-		return err
-	}
-	_, err = d.store.Get(ctx, d.key("nobody"))
-	if err := check(errors.Is(err, kv.ErrNotFound), "get of a missing key: %v, want kv.ErrNotFound", err); err != nil {
-		return err
-	}
-	d.show("greeting stored verbatim -> %q; a missing key reports kv.ErrNotFound", got)
-	return nil
+	_, missing := d.store.Get(ctx, d.key("nobody"))
+	return shown("greeting stored verbatim -> %q; a missing key reports kv.ErrNotFound", got).
+		want(string(got) == "hello", "get greeting = %q", got).
+		want(errors.Is(missing, kv.ErrNotFound), "get of a missing key: %v, want kv.ErrNotFound", missing), nil
 }
 
-func (d *demo) listKeys(ctx context.Context) error {
+func (d *demo) listKeys(ctx context.Context) (*result, error) {
 	if err := d.users().Set(ctx, d.key("user:2"), User{UserID: 2, Name: "Bob"}); err != nil {
-		return err
+		return nil, err
 	}
 	keys, err := kv.Keys(ctx, d.store, kv.EscapePattern(d.prefix)+"user:*")
 	if err != nil {
-		return err
+		return nil, err
 	}
-	want := []string{d.key("user:1"), d.key("user:2")}
-	if err := check(slices.Equal(keys, want), "keys user:* = %q, want %q", keys, want); err != nil {
-		return err
+	want := d.keys([]string{"user:1", "user:2"})
+	return shown("list keys user:* (SCAN, never KEYS) -> %s", strings.Join(d.strip(keys), ", ")).
+		want(slices.Equal(keys, want), "keys user:* = %q, want %q", keys, want), nil
+}
+
+// keys returns the demo's keys of names.
+func (d *demo) keys(names []string) []string {
+	out := make([]string, len(names))
+	for i, n := range names {
+		out[i] = d.key(n)
 	}
-	d.show("list keys user:* (SCAN, never KEYS) -> %s", strings.Join(d.strip(keys), ", "))
-	return nil
+	return out
 }
 
 func (d *demo) strip(keys []string) []string {
@@ -216,22 +240,14 @@ func (d *demo) strip(keys []string) []string {
 	return out
 }
 
-func (d *demo) bulkGet(ctx context.Context) error {
-	names := []string{"user:1", "user:404", "user:2"}
-	keys := make([]string, len(names))
-	for i, n := range names {
-		keys[i] = d.key(n)
-	}
-	vals, err := kv.GetMulti(ctx, d.store, keys)
+func (d *demo) bulkGet(ctx context.Context) (*result, error) {
+	vals, err := kv.GetMulti(ctx, d.store, d.keys([]string{"user:1", "user:404", "user:2"}))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := check(len(vals) == 3 && vals[0].Found && !vals[1].Found && vals[2].Found,
-		"bulk get found %v, want found, missing, found", found(vals)); err != nil {
-		return err
-	}
-	d.show("bulk get user:1, user:404, user:2 -> %s", strings.Join(found(vals), ", "))
-	return nil
+	return shown("bulk get user:1, user:404, user:2 -> %s", strings.Join(found(vals), ", ")).
+		want(len(vals) == 3 && vals[0].Found && !vals[1].Found && vals[2].Found,
+			"bulk get found %v, want found, missing, found", found(vals)), nil
 }
 
 func found(vals []kv.Value) []string {
@@ -245,32 +261,26 @@ func found(vals []kv.Value) []string {
 	return out
 }
 
-func (d *demo) expiry(ctx context.Context) error {
+func (d *demo) expiry(ctx context.Context) (*result, error) {
 	ex, ok := d.store.(kv.Expirer)
 	if !ok {
-		d.show("expiry: skipped, the store has no kv.Expirer")
-		return nil
+		return shown("expiry: skipped, the store has no kv.Expirer"), nil
 	}
 	const ttl = 300 * time.Millisecond
 	if err := ex.SetWithTTL(ctx, d.key("session"), []byte("token"), ttl); err != nil {
-		return err
+		return nil, err
 	}
 	left, err := ex.TTL(ctx, d.key("session"))
 	if err != nil {
-		return err
-	}
-	if err := check(left > 0 && left <= ttl, "ttl of session = %v, want (0, %v]", left, ttl); err != nil {
-		return err
+		return nil, err
 	}
 	if err := sleep(ctx, ttl+100*time.Millisecond); err != nil {
-		return err
+		return nil, err
 	}
-	_, err = d.store.Get(ctx, d.key("session"))
-	if err := check(errors.Is(err, kv.ErrNotFound), "get of an expired key: %v, want kv.ErrNotFound", err); err != nil {
-		return err
-	}
-	d.show("session set with a %v TTL (%v left when read back), gone after it", ttl, left.Round(time.Millisecond))
-	return nil
+	_, gone := d.store.Get(ctx, d.key("session"))
+	return shown("session set with a %v TTL (%v left when read back), gone after it", ttl, left.Round(time.Millisecond)).
+		want(left > 0 && left <= ttl, "ttl of session = %v, want (0, %v]", left, ttl).
+		want(errors.Is(gone, kv.ErrNotFound), "get of an expired key: %v, want kv.ErrNotFound", gone), nil
 }
 
 func sleep(ctx context.Context, d time.Duration) error {
@@ -284,90 +294,87 @@ func sleep(ctx context.Context, d time.Duration) error {
 	}
 }
 
-func (d *demo) watch(ctx context.Context) error {
+func (d *demo) watch(ctx context.Context) (*result, error) {
 	w, ok := d.store.(kv.Watcher)
 	if !ok {
-		d.show("watch: skipped, the store has no kv.Watcher")
-		return nil
+		return shown("watch: skipped, the store has no kv.Watcher"), nil
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	events, err := w.Watch(wctx, kv.EscapePattern(d.prefix)+"user:*")
 	if errors.Is(err, kv.ErrNotSupported) {
 		// A server without keyspace notifications: say so and go on.
-		d.show("watch: skipped: %v (or run the demo with -enable-keyspace-events)", err)
-		return nil
+		return shown("watch: skipped: %v (or run the demo with -enable-keyspace-events)", err), nil
 	}
 	if err != nil {
-		return err
+		return nil, err
 	}
 	if err := d.users().Set(ctx, d.key("user:3"), User{UserID: 3, Name: "Carol"}); err != nil {
-		return err
+		return nil, err
 	}
+	e, seen, err := d.nextChange(ctx, events)
+	if err != nil {
+		return nil, err
+	}
+	return shown("watch user:* -> %s", strings.Join(seen, ", then ")).
+		want(e.Op == kv.OpSet && e.Key == d.key("user:3"), "watch event %v, want set user:3", e), nil
+}
+
+// nextChange waits for the first event about a key, and returns it with
+// every event seen until then (the resyncs before it, then itself).
+func (d *demo) nextChange(ctx context.Context, events <-chan kv.Event) (kv.Event, []string, error) {
 	var seen []string
 	for {
 		select {
 		case e, ok := <-events:
 			if !ok {
-				return errors.New("demo: watch ended early")
+				return kv.Event{}, nil, errors.New("demo: watch ended early")
 			}
 			if e.Op == kv.OpResync {
 				seen = append(seen, e.Op.String())
 				continue
 			}
-			seen = append(seen, e.Op.String()+" "+strings.TrimPrefix(e.Key, d.prefix))
-			if err := check(e.Op == kv.OpSet && e.Key == d.key("user:3"), "watch event %v, want set user:3", e); err != nil {
-				return err
-			}
-			d.show("watch user:* -> %s", strings.Join(seen, ", then "))
-			return nil
+			return e, append(seen, e.Op.String()+" "+strings.TrimPrefix(e.Key, d.prefix)), nil
 		case <-ctx.Done():
-			return fmt.Errorf("demo: no watch event for user:3: %w", ctx.Err())
+			return kv.Event{}, nil, fmt.Errorf("demo: no watch event for user:3: %w", ctx.Err())
 		}
 	}
 }
 
-func (d *demo) history(ctx context.Context) error {
+func (d *demo) history(ctx context.Context) (*result, error) {
 	h, ok := d.store.(kv.Historian)
 	if !ok {
-		d.show("history: skipped, the store has no kv.Historian")
-		return nil
+		return shown("history: skipped, the store has no kv.Historian"), nil
 	}
 	for _, v := range []string{`{"feature": false}`, `{"feature": true}`} {
 		if _, err := h.Append(ctx, d.key("config"), []byte(v)); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	latest, version, err := h.Latest(ctx, d.key("config"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	first, err := h.At(ctx, d.key("config"), 1)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := check(version == 2 && string(latest) == `{"feature": true}` && string(first) == `{"feature": false}`,
-		"history: latest %q version %d, first %q", latest, version, first); err != nil {
-		return err
-	}
-	d.show("config history: version %d is %s, version 1 was %s", version, latest, first)
-	return nil
+	return shown("config history: version %d is %s, version 1 was %s", version, latest, first).
+		want(version == 2 && string(latest) == `{"feature": true}` && string(first) == `{"feature": false}`,
+			"history: latest %q version %d, first %q", latest, version, first), nil
 }
 
-func (d *demo) delete(ctx context.Context) error {
+func (d *demo) delete(ctx context.Context) (*result, error) {
 	removed, err := d.store.Delete(ctx, d.key("greeting"))
 	if err != nil {
-		return err
+		return nil, err
 	}
 	again, err := d.store.Delete(ctx, d.key("greeting"))
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if err := check(removed && !again, "delete greeting reported %v then %v, want true then false", removed, again); err != nil {
-		return err
-	}
-	d.show("delete greeting -> removed: %v; deleting it again -> removed: %v", removed, again)
-	return nil
+	return shown("delete greeting -> removed: %v; deleting it again -> removed: %v", removed, again).
+		want(removed && !again, "delete greeting reported %v then %v, want true then false", removed, again), nil
 }
 
 // cleanup deletes every key the demo may have written, on a fresh context so

@@ -2,61 +2,16 @@ package codec
 
 import (
 	"errors"
-	"strconv"
 
 	"github.com/cledar/storekit/kv"
 )
 
-// The error types below are those of the Python original (RedisConnectionError,
-// RedisSerializationError, RedisDeserializationError, RedisOperationError),
-// with its message texts. Each wraps its cause: errors.Is and errors.As reach
-// the kv sentinel and the backend's native error beneath it.
-
-// ErrValidation is matched (with [errors.Is]) by the errors of data that was
-// well-formed but did not make a valid value of the target type: a JSON value
-// of the wrong type or out of range, an unknown field under
-// [JSONOptions.Strict], a name that is not a member of an [Enum], a JSON null,
-// or a Validate method that failed. A [DeserializationError] whose cause
-// matches it says "Validation failed"; any other decode failure says "Failed
-// to decode JSON".
-//
-// A custom [Codec] marks such errors by wrapping ErrValidation, for example
-// fmt.Errorf("%w: %w", codec.ErrValidation, err).
-var ErrValidation = errors.New("codec: validation failed")
-
-// validationError marks err as a validation failure without changing its text.
-type validationError struct{ err error }
-
-func (e *validationError) Error() string        { return e.err.Error() }
-func (e *validationError) Unwrap() error        { return e.err }
-func (e *validationError) Is(target error) bool { return target == ErrValidation }
-
-// invalid marks err as a validation failure.
-func invalid(err error) error { return &validationError{err} }
-
-// A NonFiniteError reports a NaN or an infinity refused under
-// [JSONOptions.DisallowNaN]: met in a value to encode (a
-// [*SerializationError] wraps it), or in stored data (a
-// [*DeserializationError] wraps it, saying "Failed to decode JSON", since
-// such data is not JSON).
-type NonFiniteError struct {
-	// Value is the number as Python writes it: NaN, Infinity or -Infinity
-	// inside JSON, nan, inf or -inf on its own (or the text read).
-	Value string
-	// Offset is the number's byte offset in the data read, or -1 when
-	// encoding.
-	Offset int64
-}
-
-// Error returns "codec: <Value> is not allowed (JSONOptions.DisallowNaN)",
-// with the offset when reading.
-func (e *NonFiniteError) Error() string {
-	msg := "codec: " + e.Value + " is not allowed (JSONOptions.DisallowNaN)"
-	if e.Offset >= 0 {
-		msg += " at offset " + strconv.FormatInt(e.Offset, 10)
-	}
-	return msg
-}
+// The errors of the typed store ([Store]). The four error types are those of
+// the Python original (RedisConnectionError, RedisSerializationError,
+// RedisDeserializationError, RedisOperationError), with its message texts.
+// Each wraps its cause: errors.Is and errors.As reach the kv sentinel and the
+// backend's native error beneath it. The encodings' own errors
+// ([ErrValidation], [NonFiniteError]) are in codec.go.
 
 // A ConnectionError reports that the store could not be used: its error wraps
 // [kv.ErrUnavailable] (the backend could not be reached, the connection
@@ -137,14 +92,19 @@ func (e *DeserializationError) Error() string {
 // Unwrap returns e.Err.
 func (e *DeserializationError) Unwrap() error { return e.Err }
 
-// Operations named by an [OperationError].
+// An Operation names the [Store] call that an [OperationError] reports. Its
+// value is the verb of the error's text ("Failed to get key ..."), and the
+// op field of the logged failure.
+type Operation string
+
+// The operations of a [Store], as [OperationError.Op] holds them.
 const (
-	OpGet      = "get"       // Store.Get, Store.GetRaw
-	OpSet      = "set"       // Store.Set, Store.SetWithTTL
-	OpDelete   = "delete"    // Store.Delete
-	OpGetMulti = "mget"      // Store.GetMulti
-	OpListKeys = "list keys" // Store.Keys, Store.Scan
-	OpPing     = "ping"      // Store.Ping, Store.IsAlive
+	OperationGet      Operation = "get"       // Store.Get, Store.GetRaw
+	OperationSet      Operation = "set"       // Store.Set, Store.SetWithTTL
+	OperationDelete   Operation = "delete"    // Store.Delete
+	OperationGetMulti Operation = "mget"      // Store.GetMulti
+	OperationListKeys Operation = "list keys" // Store.Keys, Store.Scan
+	OperationPing     Operation = "ping"      // Store.Ping, Store.IsAlive
 )
 
 // An OperationError reports any other failure of a store call: the backend
@@ -153,14 +113,16 @@ const (
 // ([kv.ErrNotSupported]), or the call's context ended (context.Canceled or
 // context.DeadlineExceeded).
 type OperationError struct {
-	// Op is the operation: one of OpGet, OpSet, OpDelete, OpGetMulti,
-	// OpListKeys and OpPing.
-	Op string
-	// Key is the key of OpGet, OpSet and OpDelete, and the pattern of
-	// OpListKeys; it is empty for OpGetMulti and OpPing.
+	// Op is the operation: one of OperationGet, OperationSet,
+	// OperationDelete, OperationGetMulti, OperationListKeys and
+	// OperationPing.
+	Op Operation
+	// Key is the key of OperationGet, OperationSet and OperationDelete, and
+	// the pattern of OperationListKeys; it is empty for OperationGetMulti
+	// and OperationPing.
 	Key string
 	// Host names the backend, from [Options.Host]; it appears in the text of
-	// OpPing only.
+	// OperationPing only.
 	Host string
 	// Err is the store's error.
 	Err error
@@ -173,14 +135,14 @@ type OperationError struct {
 func (e *OperationError) Error() string {
 	var msg string
 	switch e.Op {
-	case OpGetMulti:
+	case OperationGetMulti:
 		msg = "Failed to mget keys"
-	case OpListKeys:
+	case OperationListKeys:
 		msg = "Failed to list keys for pattern '" + e.Key + "'"
-	case OpPing:
+	case OperationPing:
 		msg = "Failed to ping Redis host " + e.Host
 	default:
-		msg = "Failed to " + e.Op + " key '" + e.Key + "'"
+		msg = "Failed to " + string(e.Op) + " key '" + e.Key + "'"
 	}
 	return withCause(msg, e.Err)
 }

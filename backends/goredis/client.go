@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/redis/go-redis/v9"
 
 	"github.com/cledar/storekit/internal/rediskv"
+	"github.com/cledar/storekit/kv"
 )
 
 // An adapter is a go-redis client as package rediskv runs commands through it.
@@ -37,6 +39,59 @@ func (c *adapter) Do(ctx context.Context, cmd rediskv.Cmd) rediskv.Reply {
 // do runs cmd through c.
 func do(ctx context.Context, c redis.UniversalClient, cmd rediskv.Cmd) rediskv.Reply {
 	return reply(c.Do(ctx, args(cmd)...).Result())
+}
+
+func (c *adapter) Get(ctx context.Context, key string) rediskv.Reply {
+	b, err := c.c.Get(ctx, key).Bytes()
+	if err != nil {
+		return reply(nil, err)
+	}
+	return rediskv.Reply{Str: b, Kind: rediskv.KindStr}
+}
+
+func (c *adapter) Set(ctx context.Context, key string, value []byte, px int64) rediskv.Reply {
+	return rediskv.Reply{Err: c.c.Set(ctx, key, value, time.Duration(px)*time.Millisecond).Err()}
+}
+
+func (c *adapter) Del(ctx context.Context, key string) rediskv.Reply {
+	return reply(c.c.Del(ctx, key).Result())
+}
+
+// MGet sends one MGET, or on a cluster, where groups go to several nodes,
+// a pipeline of them.
+func (c *adapter) MGet(ctx context.Context, groups []rediskv.SlotGroup, vals []kv.Value) error {
+	if len(groups) == 1 {
+		return mgetInto(c.c.MGet(ctx, groups[0].Keys...), groups[0], vals)
+	}
+	pipe := c.c.Pipeline()
+	results := make([]*redis.SliceCmd, len(groups))
+	for i, g := range groups {
+		results[i] = pipe.MGet(ctx, g.Keys...)
+	}
+	_, _ = pipe.Exec(ctx) // errors are per command, below
+	for i, r := range results {
+		if err := mgetInto(r, groups[i], vals); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// mgetInto puts the values of r, the reply to the MGET of g, into vals.
+func mgetInto(r *redis.SliceCmd, g rediskv.SlotGroup, vals []kv.Value) error {
+	res, err := r.Result()
+	if err == nil {
+		err = rediskv.MGetLength(g, len(res))
+	}
+	if err != nil {
+		return err
+	}
+	for j, v := range res {
+		if str, ok := v.(string); ok {
+			vals[g.Pos[j]] = kv.Value{Data: []byte(str), Found: true}
+		}
+	}
+	return nil
 }
 
 func (c *adapter) DoMulti(ctx context.Context, cmds []rediskv.Cmd) []rediskv.Reply {

@@ -11,6 +11,7 @@ import (
 	"go.uber.org/zap"
 
 	"github.com/cledar/storekit/internal/rediskv"
+	"github.com/cledar/storekit/kv"
 )
 
 // An adapter is a rueidis client as package rediskv runs commands through
@@ -40,6 +41,70 @@ func build(c rueidis.CoreClient, cmd rediskv.Cmd) rueidis.Completed {
 
 func (a *adapter) Do(ctx context.Context, cmd rediskv.Cmd) rediskv.Reply {
 	return reply(a.c.Do(ctx, build(a.c, cmd)))
+}
+
+func (a *adapter) Get(ctx context.Context, key string) rediskv.Reply {
+	// The reply's bytes are the caller's: the client reads every bulk
+	// string into a new buffer and keeps no reference to it.
+	b, err := a.c.Do(ctx, a.c.B().Get().Key(key).Build()).AsBytes()
+	if err != nil {
+		return rediskv.Reply{Err: err, Nil: rueidis.IsRedisNil(err)}
+	}
+	return rediskv.Reply{Str: b, Kind: rediskv.KindStr}
+}
+
+func (a *adapter) Set(ctx context.Context, key string, value []byte, px int64) rediskv.Reply {
+	set := a.c.B().Set().Key(key).Value(arg(ctx, value))
+	if px > 0 {
+		return rediskv.Reply{Err: a.c.Do(ctx, set.PxMilliseconds(px).Build()).Error()}
+	}
+	return rediskv.Reply{Err: a.c.Do(ctx, set.Build()).Error()}
+}
+
+func (a *adapter) Del(ctx context.Context, key string) rediskv.Reply {
+	return reply(a.c.Do(ctx, a.c.B().Del().Key(key).Build()))
+}
+
+// MGet sends the MGETs in one DoMulti, which rueidis splits by node.
+func (a *adapter) MGet(ctx context.Context, groups []rediskv.SlotGroup, vals []kv.Value) error {
+	cmds := make(rueidis.Commands, len(groups))
+	for i, g := range groups {
+		cmds[i] = a.c.B().Mget().Key(g.Keys...).Build()
+	}
+	for i, resp := range a.c.DoMulti(ctx, cmds...) {
+		elems, err := resp.ToArray()
+		if err == nil {
+			err = rediskv.MGetLength(groups[i], len(elems))
+		}
+		if err != nil {
+			return err
+		}
+		for j := range elems {
+			if elems[j].IsNil() {
+				continue
+			}
+			b, err := elems[j].AsBytes()
+			if err != nil {
+				return err
+			}
+			if b == nil {
+				b = []byte{}
+			}
+			vals[groups[i].Pos[j]] = kv.Value{Data: b, Found: true}
+		}
+	}
+	return nil
+}
+
+// arg returns value as a command argument. Without a Done channel, ctx
+// cannot end the call before the command is written, so value's bytes are
+// used in place; otherwise they are copied, since a call that returns early
+// leaves its command queued, and the caller may change value meanwhile.
+func arg(ctx context.Context, value []byte) string {
+	if ctx.Done() == nil {
+		return rueidis.BinaryString(value)
+	}
+	return string(value)
 }
 
 func (a *adapter) DoMulti(ctx context.Context, cmds []rediskv.Cmd) []rediskv.Reply {

@@ -16,6 +16,19 @@ type Client interface {
 	// node.
 	Do(ctx context.Context, cmd Cmd) Reply
 
+	// Get runs GET key, Set runs SET key value (PX px when px > 0) and Del
+	// runs DEL key: the commands of every call, which the client library
+	// builds without the cost of a generic command.
+	Get(ctx context.Context, key string) Reply
+	Set(ctx context.Context, key string, value []byte, px int64) Reply
+	Del(ctx context.Context, key string) Reply
+
+	// MGet reads the keys of groups, one MGET per group (whose keys share
+	// a hash slot), in one round trip to each server they go to, and puts
+	// each value into vals at its group's position; a key that holds no
+	// plain value is left missing.
+	MGet(ctx context.Context, groups []SlotGroup, vals []kv.Value) error
+
 	// DoMulti sends cmds in one round trip to each server they go to (a
 	// pipeline: not atomic) and returns their replies in order. On a
 	// cluster each command goes to the node of its Key.

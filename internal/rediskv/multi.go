@@ -42,37 +42,14 @@ func (s *Store) serverGetMulti(ctx context.Context, keys []string, vals []kv.Val
 	if s.c.Layout() == Sharded {
 		return s.getEach(ctx, keys, vals)
 	}
-	groups := s.mgetGroups(keys)
-	cmds := make([]Cmd, len(groups))
-	for i, g := range groups {
-		cmds[i] = Cmd{Name: "MGET", Key: g.Keys[0], Args: g.Keys[1:], ReadOnly: true}
-	}
-	var replies []Reply
-	if len(cmds) == 1 {
-		replies = []Reply{s.c.Do(ctx, cmds[0])}
-	} else {
-		replies = s.c.DoMulti(ctx, cmds)
-	}
-	for i, r := range replies {
-		if err := MGetValues(r, groups[i], vals); err != nil {
-			return err
-		}
-	}
-	return nil
+	return s.c.MGet(ctx, s.mgetGroups(keys), vals)
 }
 
-// MGetValues puts the reply r to the MGET of g into vals.
-func MGetValues(r Reply, g SlotGroup, vals []kv.Value) error {
-	if r.Err != nil {
-		return r.Err
-	}
-	if r.Kind != KindArray || len(r.Array) != len(g.Keys) {
-		return fmt.Errorf("%w to an MGET of %d keys: %+v", errUnexpected, len(g.Keys), r)
-	}
-	for j, e := range r.Array {
-		if e.Kind == KindStr {
-			vals[g.Pos[j]] = kv.Value{Data: e.Bytes(), Found: true}
-		}
+// MGetLength returns the error of a reply of n values to the MGET of g,
+// nil when n is right.
+func MGetLength(g SlotGroup, n int) error {
+	if n != len(g.Keys) {
+		return fmt.Errorf("%w: MGET returned %d values for %d keys", errUnexpected, n, len(g.Keys))
 	}
 	return nil
 }

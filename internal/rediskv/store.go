@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"strconv"
 	"time"
 
 	"go.uber.org/zap"
@@ -122,7 +121,7 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 	if err := s.life.Check(ctx); err != nil {
 		return nil, s.fail("get", key, err)
 	}
-	r := s.c.Do(ctx, Cmd{Name: "GET", Key: key, ReadOnly: true})
+	r := s.c.Get(ctx, key)
 	if r.Err != nil {
 		return nil, s.keyErr(ctx, "get", key, r.Err)
 	}
@@ -135,7 +134,7 @@ func (s *Store) Set(ctx context.Context, key string, value []byte) error {
 	if err := s.life.Check(ctx); err != nil {
 		return s.fail("set", key, err)
 	}
-	r := s.c.Do(ctx, Cmd{Name: "SET", Key: key, Args: []string{string(value)}})
+	r := s.c.Set(ctx, key, value, 0)
 	s.wrote(key)
 	if r.Err != nil {
 		return s.keyErr(ctx, "set", key, r.Err)
@@ -148,7 +147,7 @@ func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
 	if err := s.life.Check(ctx); err != nil {
 		return false, s.fail("delete", key, err)
 	}
-	r := s.c.Do(ctx, Cmd{Name: "DEL", Key: key})
+	r := s.c.Del(ctx, key)
 	s.wrote(key)
 	if r.Err != nil {
 		return false, s.keyErr(ctx, "delete", key, r.Err)
@@ -166,7 +165,7 @@ func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl ti
 		return s.fail("set", key, err)
 	}
 	ms := (ttl + time.Millisecond - 1) / time.Millisecond
-	r := s.c.Do(ctx, Cmd{Name: "SET", Key: key, Args: []string{string(value), "PX", strconv.FormatInt(int64(ms), 10)}})
+	r := s.c.Set(ctx, key, value, int64(ms))
 	s.wrote(key)
 	if r.Err != nil {
 		return s.keyErr(ctx, "set", key, r.Err)

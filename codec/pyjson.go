@@ -145,22 +145,40 @@ func condAddrEncoder(canAddr, other encoderFunc) encoderFunc {
 	}
 }
 
-func marshalerEncoder(e *encodeState, v reflect.Value, _ bool) error {
-	if v.Kind() == reflect.Pointer && v.IsNil() {
-		e.buf = append(e.buf, "null"...)
-		return nil
+// The encoders of a type with a MarshalJSON or MarshalText method, on its
+// value or, when the value is addressable, on its pointer.
+var (
+	marshalerEncoder         = methodEncoder((*encodeState).marshaled)
+	addrMarshalerEncoder     = addrMethodEncoder((*encodeState).marshaled)
+	textMarshalerEncoder     = methodEncoder((*encodeState).text)
+	addrTextMarshalerEncoder = addrMethodEncoder((*encodeState).text)
+)
+
+// methodEncoder returns the encoder of a type that implements M, which
+// appends with write what its method returns; a nil pointer, or a value
+// that does not implement M, is null.
+func methodEncoder[M any](write func(*encodeState, reflect.Type, M) error) encoderFunc {
+	return func(e *encodeState, v reflect.Value, _ bool) error {
+		if v.Kind() == reflect.Pointer && v.IsNil() {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		m, ok := reflect.TypeAssert[M](v)
+		if !ok {
+			e.buf = append(e.buf, "null"...)
+			return nil
+		}
+		return write(e, v.Type(), m)
 	}
-	m, ok := reflect.TypeAssert[json.Marshaler](v)
-	if !ok {
-		e.buf = append(e.buf, "null"...)
-		return nil
-	}
-	return e.marshaled(v.Type(), m)
 }
 
-func addrMarshalerEncoder(e *encodeState, v reflect.Value, _ bool) error {
-	m, _ := reflect.TypeAssert[json.Marshaler](v.Addr())
-	return e.marshaled(v.Type(), m)
+// addrMethodEncoder is methodEncoder for an addressable value whose
+// pointer implements M.
+func addrMethodEncoder[M any](write func(*encodeState, reflect.Type, M) error) encoderFunc {
+	return func(e *encodeState, v reflect.Value, _ bool) error {
+		m, _ := reflect.TypeAssert[M](v.Addr())
+		return write(e, v.Type(), m)
+	}
 }
 
 // marshaled appends the output of m's MarshalJSON, checked and rewritten in
@@ -178,24 +196,6 @@ func (e *encodeState) marshaled(t reflect.Type, m json.Marshaler) error {
 		return err
 	}
 	return &json.MarshalerError{Type: t, Err: err}
-}
-
-func textMarshalerEncoder(e *encodeState, v reflect.Value, _ bool) error {
-	if v.Kind() == reflect.Pointer && v.IsNil() {
-		e.buf = append(e.buf, "null"...)
-		return nil
-	}
-	m, ok := reflect.TypeAssert[encoding.TextMarshaler](v)
-	if !ok {
-		e.buf = append(e.buf, "null"...)
-		return nil
-	}
-	return e.text(v.Type(), m)
-}
-
-func addrTextMarshalerEncoder(e *encodeState, v reflect.Value, _ bool) error {
-	m, _ := reflect.TypeAssert[encoding.TextMarshaler](v.Addr())
-	return e.text(v.Type(), m)
 }
 
 // text appends the output of m's MarshalText as a JSON string.

@@ -10,13 +10,18 @@
 //
 // # Capabilities
 //
-//	Store        Get, Set, Delete (reports removal), Close          required
-//	MultiGetter  GetMulti: ordered bulk read, misses marked         fallback: GetMulti loops over Get
-//	Scanner      Scan: keys by Redis glob, SCAN semantics           no fallback: Keys reports ErrNotSupported
-//	Expirer      SetWithTTL, TTL                                    no fallback
-//	Watcher      Watch: change events with explicit resyncs         no fallback
-//	Historian    Append, Latest, At, History: versioned values      no fallback
-//	Pruner       Prune: empty old versions, keep the numbers        no fallback
+//	Store                Get, Set, Delete (reports removal), Close         required
+//	MultiGetter          GetMulti: ordered bulk read, misses marked        fallback: GetMulti loops over Get
+//	Scanner              Scan: keys by Redis glob, SCAN semantics          no fallback: Keys reports ErrNotSupported
+//	Expirer              SetWithTTL, TTL                                   no fallback
+//	ExpiryChanger        Expire, Persist, GetWithTTL                       no fallback
+//	Watcher              Watch: change events with explicit resyncs        no fallback
+//	Historian            Append, Latest, At, History: versioned values     no fallback
+//	Pruner               Prune: empty old versions, keep the numbers       no fallback
+//	ConditionalHistorian AppendIf: append only at an expected version      no fallback
+//	Conditional          SetIfAbsent, CompareAndSwap, CompareAndDelete     no fallback; Update builds on it
+//	Counter              Incr: atomic add to a decimal integer             no fallback
+//	BulkWriter           SetMulti, DeleteMulti: many keys in few trips     fallback: SetMulti, DeleteMulti loop
 //
 // # Rules
 //

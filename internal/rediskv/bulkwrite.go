@@ -176,7 +176,7 @@ func (s *Store) bulkOutcome(ctx context.Context, op string, b bulk, replies []Re
 		g := b.groups[i]
 		if r.Err != nil {
 			if first == nil {
-				first = s.err(ctx, fmt.Sprintf("%s of %d keys from %s", op, len(g.Keys), kv.QuoteKey(g.Keys[0])), r.Err)
+				first = s.err(ctx, groupOp(op, g), r.Err)
 			}
 			continue
 		}
@@ -197,4 +197,13 @@ func (s *Store) bulkOutcome(ctx context.Context, op string, b bulk, replies []Re
 		be.Done[i] = done[u]
 	}
 	return n, be
+}
+
+// groupOp names the write of g in op, for its error: `write of "k"`, or
+// `write of 3 keys from "k"`.
+func groupOp(op string, g SlotGroup) string {
+	if len(g.Keys) == 1 {
+		return op + " of " + kv.QuoteKey(g.Keys[0])
+	}
+	return fmt.Sprintf("%s of %d keys from %s", op, len(g.Keys), kv.QuoteKey(g.Keys[0]))
 }

@@ -309,7 +309,7 @@ func checkExpiry(t *testing.T, e atomicEnv) {
 		}
 		Eventually(t, k+" expired", func() error {
 			if _, err := s.Get(ctx, k); !errors.Is(err, kv.ErrNotFound) {
-				return fmt.Errorf("Get = %v", err)
+				return fmt.Errorf("the key is still there: Get = %v", err)
 			}
 			return nil
 		})
@@ -417,7 +417,7 @@ func checkAtomicEvents(t *testing.T, e atomicEnv) {
 		{func() error { _, err := a.AppendIf(ctx, h, []byte("a"), 0); return err }, "append h"},
 		{func() error {
 			if _, err := a.AppendIf(ctx, h, []byte("b"), 0); !errors.Is(err, kv.ErrConflict) {
-				return fmt.Errorf("AppendIf at a stale version: err = %v, want kv.ErrConflict", err)
+				return fmt.Errorf("the AppendIf at a stale version: err = %v, want kv.ErrConflict", err)
 			}
 			return nil
 		}, ""},

@@ -123,9 +123,11 @@ var (
 
 func (r rawRueidis) SetIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
 	set := r.c.B().Set().Key(key).Value(rueidis.BinaryString(value)).Nx()
-	cmd := set.Build()
+	var cmd rueidis.Completed
 	if ttl > 0 {
 		cmd = set.PxMilliseconds(ttl.Milliseconds()).Build()
+	} else {
+		cmd = set.Build()
 	}
 	err := r.c.Do(ctx, cmd).Error()
 	if rueidis.IsRedisNil(err) {

@@ -1,0 +1,162 @@
+package backendtest
+
+import (
+	"context"
+	"errors"
+	"runtime"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/cledar/storekit/internal/redistest"
+	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/lock"
+)
+
+// RunLock runs the tests of package lock over the stores newStore makes
+// over clients of a real Redis server (see redistest.New): one holder at a
+// time with growing fencing tokens, a lease that expires and its old holder
+// that can no longer refresh or release it, and a Lock that honours its
+// context. A store that lock.New refuses fails the test: every Redis
+// backend has what a lock needs.
+func RunLock(t *testing.T, newStore func(t *testing.T, addr string) kv.Store) {
+	srv := redistest.New(t)
+	// Two stores, as two processes have: the lock must work across clients.
+	lockers := func(t *testing.T, key string, ttl time.Duration) (*lock.Locker, *lock.Locker) {
+		t.Helper()
+		a, b := newLocker(t, newStore(t, srv.Addr()), key, ttl), newLocker(t, newStore(t, srv.Addr()), key, ttl)
+		return a, b
+	}
+	t.Run("OneHolderAtATime", func(t *testing.T) {
+		a, b := lockers(t, uniqueKey("lock:exclusive"), 30*time.Second)
+		lockOneHolderAtATime(t, a, b)
+	})
+	t.Run("Expiry", func(t *testing.T) {
+		a, b := lockers(t, uniqueKey("lock:expiry"), 300*time.Millisecond)
+		lockExpiry(t, a, b)
+	})
+	t.Run("Context", func(t *testing.T) {
+		a, b := lockers(t, uniqueKey("lock:context"), 30*time.Second)
+		lockContext(t, a, b)
+	})
+}
+
+// uniqueKey returns prefix followed by a suffix no other test run uses, for
+// a server that may be shared.
+func uniqueKey(prefix string) string {
+	return prefix + ":" + time.Now().Format("150405.000000000")
+}
+
+func newLocker(t *testing.T, s kv.Store, key string, ttl time.Duration) *lock.Locker {
+	t.Helper()
+	l, err := lock.New(s, key, &lock.Options{TTL: ttl})
+	if err != nil {
+		t.Fatalf("lock.New over %T: %v", s, err)
+	}
+	return l
+}
+
+// lockOneHolderAtATime has workers of two Lockers take turns, and checks that
+// no two hold the lock at once and that fences grow in acquisition order.
+func lockOneHolderAtATime(t *testing.T, a, b *lock.Locker) {
+	ctx := Context(t)
+	const workers, each = 8, 5
+	var (
+		holders atomic.Int32
+		overlap atomic.Bool
+		fences  []int64 // guarded by the lock alone
+		wg      sync.WaitGroup
+		errs    = make(chan error, workers)
+	)
+	for i := range workers {
+		l := a
+		if i%2 == 1 {
+			l = b
+		}
+		wg.Go(func() {
+			for range each {
+				lease, err := l.Lock(ctx)
+				if err != nil {
+					errs <- err
+					return
+				}
+				if holders.Add(1) != 1 {
+					overlap.Store(true)
+				}
+				fences = append(fences, lease.Fence())
+				runtime.Gosched()
+				holders.Add(-1)
+				if err := lease.Release(ctx); err != nil {
+					errs <- err
+					return
+				}
+			}
+		})
+	}
+	wg.Wait()
+	close(errs)
+	for err := range errs {
+		t.Fatal(err)
+	}
+	if overlap.Load() {
+		t.Error("two holders held the lock at once")
+	}
+	if len(fences) != workers*each {
+		t.Fatalf("%d acquisitions, want %d", len(fences), workers*each)
+	}
+	for i := 1; i < len(fences); i++ {
+		if fences[i] <= fences[i-1] {
+			t.Fatalf("fence %d of acquisition %d is not above the one before, %d", fences[i], i, fences[i-1])
+		}
+	}
+}
+
+// lockExpiry lets a's lease expire on the server, and checks that b then
+// takes the lock with a larger fence, and that a can neither refresh nor
+// release it.
+func lockExpiry(t *testing.T, a, b *lock.Locker) {
+	ctx := Context(t)
+	la, err := a.TryLock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var lb *lock.Lease
+	Eventually(t, "the lease expires and another holder takes the lock", func() error {
+		lb, err = b.TryLock(ctx)
+		return err
+	})
+	if lb.Fence() <= la.Fence() {
+		t.Errorf("new holder's fence %d, want above the old one's %d", lb.Fence(), la.Fence())
+	}
+	if err := la.Refresh(ctx); !errors.Is(err, lock.ErrLost) {
+		t.Errorf("old holder's Refresh = %v, want lock.ErrLost", err)
+	}
+	if err := la.Release(ctx); !errors.Is(err, lock.ErrLost) {
+		t.Errorf("old holder's Release = %v, want lock.ErrLost", err)
+	}
+	if err := lb.Refresh(ctx); err != nil {
+		t.Fatalf("new holder's Refresh after the old holder's calls: %v", err)
+	}
+	if _, err := a.TryLock(ctx); !errors.Is(err, lock.ErrHeld) {
+		t.Errorf("TryLock while the new holder holds it = %v, want lock.ErrHeld", err)
+	}
+	if err := lb.Release(ctx); err != nil {
+		t.Errorf("new holder's Release: %v", err)
+	}
+}
+
+// lockContext checks that Lock of a held lock ends with its context.
+func lockContext(t *testing.T, a, b *lock.Locker) {
+	ctx := Context(t)
+	la, err := a.TryLock(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = la.Release(ctx) }()
+	short, cancel := context.WithTimeout(ctx, 100*time.Millisecond)
+	defer cancel()
+	if _, err := b.Lock(short); !errors.Is(err, lock.ErrHeld) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Errorf("Lock past its deadline = %v, want lock.ErrHeld and context.DeadlineExceeded", err)
+	}
+}

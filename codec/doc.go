@@ -159,6 +159,9 @@
 // goroutines. The typed store is these files, and these names:
 //
 //	store.go         Store, New, Options, Result
+//	store_atomic.go  Update (read-modify-write), SetIfAbsent, SetMulti and its
+//	                 Item: writes beyond the original's, over kv.Update,
+//	                 kv.Conditional and kv.SetMulti
 //	store_errors.go  ConnectionError, SerializationError, DeserializationError,
 //	                 OperationError and its Operation
 //
@@ -189,9 +192,13 @@
 //     "Failed to set key '<key>'", "Failed to delete key '<key>'", "Failed
 //     to mget keys", "Failed to list keys for pattern '<pattern>'" (also when
 //     the kv.Store cannot list keys: [kv.ErrNotSupported]) or "Failed to ping
-//     Redis host <Host>"; a call whose context ended wraps the context's
-//     error. Its Op field names the call: [OperationGet], [OperationSet],
-//     [OperationDelete], [OperationGetMulti], [OperationListKeys] or
+//     Redis host <Host>", and for the writes the original lacks "Failed to
+//     update key '<key>'" (an Update that gave up on conflicts wraps
+//     [kv.ErrConflict]) and "Failed to mset keys" (a bulk write done in part
+//     wraps a [*kv.BulkError]); a call whose context ended wraps the
+//     context's error. Its Op field names the call: [OperationGet],
+//     [OperationSet], [OperationUpdate], [OperationDelete],
+//     [OperationGetMulti], [OperationSetMulti], [OperationListKeys] or
 //     [OperationPing].
 //
 // An argument rejected before the store is called ("Key must be a non-empty

@@ -100,9 +100,11 @@ type Operation string
 // The operations of a [Store], as [OperationError.Op] holds them.
 const (
 	OperationGet      Operation = "get"       // Store.Get, Store.GetRaw
-	OperationSet      Operation = "set"       // Store.Set, Store.SetWithTTL
+	OperationSet      Operation = "set"       // Store.Set, Store.SetWithTTL, Store.SetIfAbsent
+	OperationUpdate   Operation = "update"    // Store.Update
 	OperationDelete   Operation = "delete"    // Store.Delete
 	OperationGetMulti Operation = "mget"      // Store.GetMulti
+	OperationSetMulti Operation = "mset"      // Store.SetMulti
 	OperationListKeys Operation = "list keys" // Store.Keys, Store.Scan
 	OperationPing     Operation = "ping"      // Store.Ping, Store.IsAlive
 )
@@ -114,12 +116,12 @@ const (
 // context.DeadlineExceeded).
 type OperationError struct {
 	// Op is the operation: one of OperationGet, OperationSet,
-	// OperationDelete, OperationGetMulti, OperationListKeys and
-	// OperationPing.
+	// OperationUpdate, OperationDelete, OperationGetMulti,
+	// OperationSetMulti, OperationListKeys and OperationPing.
 	Op Operation
-	// Key is the key of OperationGet, OperationSet and OperationDelete, and
-	// the pattern of OperationListKeys; it is empty for OperationGetMulti
-	// and OperationPing.
+	// Key is the key of OperationGet, OperationSet, OperationUpdate and
+	// OperationDelete, and the pattern of OperationListKeys; it is empty
+	// for OperationGetMulti, OperationSetMulti and OperationPing.
 	Key string
 	// Host names the backend, from [Options.Host]; it appears in the text of
 	// OperationPing only.
@@ -131,12 +133,14 @@ type OperationError struct {
 // Error returns the Python original's text for Op followed by ": <Err>":
 // "Failed to get key '<Key>'", "Failed to set key '<Key>'", "Failed to delete
 // key '<Key>'", "Failed to mget keys", "Failed to list keys for pattern
-// '<Key>'" or "Failed to ping Redis host <Host>".
+// '<Key>'" or "Failed to ping Redis host <Host>"; and, for the operations
+// the original lacks, "Failed to update key '<Key>'" and "Failed to mset
+// keys".
 func (e *OperationError) Error() string {
 	var msg string
 	switch e.Op {
-	case OperationGetMulti:
-		msg = "Failed to mget keys"
+	case OperationGetMulti, OperationSetMulti:
+		msg = "Failed to " + string(e.Op) + " keys"
 	case OperationListKeys:
 		msg = "Failed to list keys for pattern '" + e.Key + "'"
 	case OperationPing:

@@ -47,6 +47,28 @@
 // LLEN). At reports ErrPruned for an emptied version, and History leaves it
 // out. The list then grows by a few bytes per update rather than by a value.
 //
+// # Optimistic updates
+//
+// Update appends a version whatever the latest one is. To change a value
+// from what it holds without losing another writer's change, use UpdateIf,
+// which appends only if the latest version is the one expected and
+// otherwise fails with an error wrapping kv.ErrConflict that carries the
+// latest version (a *kv.VersionConflict), or Modify, which fetches the
+// latest value, calls a function with it, and writes the result with
+// UpdateIf, starting again on a conflict until it succeeds or its context
+// ends:
+//
+//	flags, version, err := cfgs.Modify(ctx, "flags", func(old Flags, version int64, found bool) (Flags, error) {
+//		old.Beta = true
+//		return old, nil
+//	})
+//
+// The check and the append are one atomic step on the backend
+// (kv.ConditionalHistorian, which all three backends implement), so they
+// hold against writers in other processes too, the Python store included.
+// They keep everything Update does: validation, the skip of an identical
+// value, the cache, and HistoryLimit.
+//
 // # Cache and change notifications
 //
 // Fetch reads a key from the backend once, then answers from a local cache.

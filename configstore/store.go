@@ -279,8 +279,25 @@ func (s *Store[T]) Latest(key string) (T, int64, bool) {
 // [codec.ErrValidation]), is a [*codec.SerializationError] and nothing is
 // written.
 func (s *Store[T]) Update(ctx context.Context, key string, v T) (int64, error) {
-	if err := s.checkKey("update", key); err != nil {
+	return s.write(ctx, key, v, false, 0)
+}
+
+// write makes v the latest value of key, as Update does; with cond, only if
+// the latest version is expect, as UpdateIf does.
+func (s *Store[T]) write(ctx context.Context, key string, v T, cond bool, expect int64) (int64, error) {
+	const op = "update"
+	if err := s.checkKey(op, key); err != nil {
 		return 0, err
+	}
+	var ch kv.ConditionalHistorian
+	if cond {
+		var err error
+		if ch, err = s.conditional(op, key); err != nil {
+			return 0, err
+		}
+		if expect < 0 {
+			return 0, s.errorf(op, key, fmt.Errorf("expected version %d is negative: %w", expect, kv.ErrInvalid))
+		}
 	}
 	data, err := s.codec.Encode(v)
 	if err == nil && len(data) == 0 {
@@ -289,25 +306,37 @@ func (s *Store[T]) Update(ctx context.Context, key string, v T) (int64, error) {
 	if err != nil {
 		return 0, &codec.SerializationError{Key: key, Model: s.model, Err: err}
 	}
-	e, err := s.acquire(ctx, "update", key)
+	e, err := s.acquire(ctx, op, key)
 	if err != nil {
 		return 0, err
 	}
 	defer s.release(key, e)
 
-	cur, _, err := s.load(ctx, "update", key, e)
+	cur, _, err := s.load(ctx, op, key, e)
 	if err != nil {
 		return 0, err
 	}
 	if cur.fail != nil {
 		return 0, cur.fail
 	}
+	if cond && cur.version != expect {
+		return 0, s.errorf(op, key, &kv.VersionConflict{Key: key, Expected: expect, Latest: cur.version})
+	}
 	if cur.present && s.same(cur.raw, data) {
 		return cur.version, nil
 	}
-	version, err := s.hist.Append(ctx, s.prefix+key, data)
+	var version int64
+	if cond {
+		version, err = ch.AppendIf(ctx, s.prefix+key, data, expect)
+	} else {
+		version, err = s.hist.Append(ctx, s.prefix+key, data)
+	}
+	var vc *kv.VersionConflict
+	if errors.As(err, &vc) {
+		err = &kv.VersionConflict{Key: key, Expected: vc.Expected, Latest: vc.Latest} // the key without the prefix
+	}
 	if err != nil {
-		return 0, s.errorf("update", key, err)
+		return 0, s.errorf(op, key, err)
 	}
 	written, _ := s.found(key, version, data)
 	s.apply(key, e, written)

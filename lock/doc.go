@@ -21,8 +21,12 @@
 //
 // Every successful acquisition also increments a counter, by default the key
 // with ":fence" appended, and hands the holder its new value: the fencing
-// token, [Lease.Fence]. The lock is confirmed as still held after the
-// increment, so fencing tokens grow in the order holders acquired the lock.
+// token, [Lease.Fence]. The increment is made while the lease is held, so
+// fencing tokens grow in the order holders acquired the lock: when the
+// counter answers within the TTL of the moment the acquire was sent, the
+// local clock shows it; otherwise a CompareAndSwap confirms the lock with
+// the store (an acquisition takes three round trips, four on that slow path,
+// and a release one).
 //
 // # What it guarantees, and what it does not
 //

@@ -93,6 +93,7 @@ func New(s kv.Store, key string, opts *Options) (*Locker, error) {
 // is released, or expires after the TTL.
 func (l *Locker) TryLock(ctx context.Context) (*Lease, error) {
 	h := &Lease{l: l, token: []byte(rand.Text())}
+	sent := time.Now()
 	ok, err := l.s.SetIfAbsent(ctx, l.key, h.token, l.ttl)
 	if err != nil {
 		return nil, l.errorf("acquire", err)
@@ -104,9 +105,17 @@ func (l *Locker) TryLock(ctx context.Context) (*Lease, error) {
 		l.abandon(ctx, h.token)
 		return nil, l.errorf("acquire: take a fencing token from "+kv.QuoteKey(l.fenceKey), err)
 	}
-	// Confirm the lock after taking the fence: a holder that acquires the
-	// lock later increments the counter later, so fences follow the order
-	// of acquisition. This also starts the lease afresh.
+	// The fence must be taken while the lease is held, so that a holder
+	// who acquires the lock later increments the counter later and fences
+	// follow the order of acquisition. When the counter answered within
+	// the TTL of the moment the acquire was sent, the lease, which the
+	// store started after that moment, still ran when the counter was
+	// incremented. Otherwise confirm the lock with the store, which also
+	// starts the lease afresh.
+	if time.Since(sent) < l.ttl {
+		h.expires = sent.Add(l.ttl)
+		return h, nil
+	}
 	if err := h.extend(ctx); err != nil {
 		if errors.Is(err, ErrLost) {
 			err = fmt.Errorf("expired while taking a fencing token: %w", ErrHeld)

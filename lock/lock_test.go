@@ -299,3 +299,68 @@ func TestNewRejects(t *testing.T) {
 		})
 	}
 }
+
+// slowFence is a store whose counter answers only after a delay, so that
+// a lease can expire while its fencing token is being taken.
+type slowFence struct {
+	*memory.Store
+	delay  time.Duration
+	before func() // called before the counter is incremented
+}
+
+func (s slowFence) Incr(ctx context.Context, key string, delta int64) (int64, error) {
+	time.Sleep(s.delay)
+	if s.before != nil {
+		s.before()
+	}
+	return s.Store.Incr(ctx, key, delta)
+}
+
+// TestFenceAfterExpiryIsRefused checks that fences follow the order of
+// acquisition: a lease that expired, and was taken by another holder,
+// while the first holder's fencing token was on its way is not handed out.
+func TestFenceAfterExpiryIsRefused(t *testing.T) {
+	ctx := testContext(t)
+	s := newStore(t, nil)
+	const ttl = 50 * time.Millisecond
+	other := newLocker(t, s, "job", time.Minute)
+	var second *lock.Lease
+	slow := slowFence{Store: s, delay: 2 * ttl, before: func() {
+		var err error
+		if second, err = other.TryLock(ctx); err != nil {
+			t.Errorf("TryLock once the first lease expired: %v", err)
+		}
+	}}
+	first := newLocker(t, slow, "job", ttl)
+	if _, err := first.TryLock(ctx); !errors.Is(err, lock.ErrHeld) {
+		t.Fatalf("TryLock whose lease expired while taking its fence = %v, want ErrHeld", err)
+	}
+	if second == nil {
+		t.Fatal("the other holder did not get the lock")
+	}
+	if err := second.Release(ctx); err != nil {
+		t.Errorf("the other holder's Release: %v", err)
+	}
+}
+
+// TestSlowFenceConfirms checks that a fencing token that came back after
+// the TTL is kept when the store confirms that the lease still holds, and
+// that the lease then runs a full TTL from the confirmation.
+func TestSlowFenceConfirms(t *testing.T) {
+	ctx := testContext(t)
+	clock := memory.NewManualClock(time.Unix(1_700_000_000, 0))
+	s := newStore(t, clock)
+	const ttl = 20 * time.Millisecond
+	l := newLocker(t, slowFence{Store: s, delay: 2 * ttl}, "job", ttl)
+	start := time.Now()
+	lease, err := l.TryLock(ctx)
+	if err != nil {
+		t.Fatalf("TryLock with a slow counter on a store whose clock stands still: %v", err)
+	}
+	if exp := lease.Expires(); !exp.After(start.Add(2 * ttl)) {
+		t.Errorf("Expires = %v after the start, want more than %v: the lease restarts at the confirmation", exp.Sub(start), 2*ttl)
+	}
+	if err := lease.Release(ctx); err != nil {
+		t.Errorf("Release: %v", err)
+	}
+}

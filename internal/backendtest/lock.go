@@ -25,8 +25,11 @@ func RunLock(t *testing.T, newStore func(t *testing.T, addr string) kv.Store) {
 	// Two stores, as two processes have: the lock must work across clients.
 	lockers := func(t *testing.T, key string, ttl time.Duration) (*lock.Locker, *lock.Locker) {
 		t.Helper()
-		a, b := newLocker(t, newStore(t, srv.Addr()), key, ttl), newLocker(t, newStore(t, srv.Addr()), key, ttl)
-		return a, b
+		s := newStore(t, srv.Addr())
+		t.Cleanup(func() { // before the store closes: a shared server keeps no litter
+			_, _ = kv.DeleteMulti(context.Background(), s, []string{key, key + ":fence"})
+		})
+		return newLocker(t, s, key, ttl), newLocker(t, newStore(t, srv.Addr()), key, ttl)
 	}
 	t.Run("OneHolderAtATime", func(t *testing.T) {
 		a, b := lockers(t, uniqueKey("lock:exclusive"), 30*time.Second)

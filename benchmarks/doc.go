@@ -60,8 +60,9 @@
 // 64 goroutines, each with a lock key of its own, so that it measures the
 // cost of a cycle, not contention: package lock's TryLock and Release over
 // goredis, rueidiskv-nocache, rueidiskv and memory, and, on goredis-raw and
-// rueidis-raw, a raw lock: SET key token NX PX with a random token, then
-// EVALSHA of a compare-and-delete script. It is named like BenchmarkStores,
+// rueidis-raw, a raw lock with a fencing token, the commands package lock
+// sends on its usual path: SET key token NX PX with a random token, INCR of
+// the fencing counter, then EVALSHA of a compare-and-delete script. It is named like BenchmarkStores,
 // for example BenchmarkLock/par=8/impl=goredis.
 //
 // The targets of the writes, for goredis, rueidiskv-nocache and rueidiskv

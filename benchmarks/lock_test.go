@@ -35,8 +35,9 @@ type lockImpl struct {
 // BenchmarkLock takes a lock and releases it, in a loop, at 1, 8 and 64
 // goroutines, each with a lock key of its own, so that it measures the cost
 // of a cycle, not contention: package lock over each store, and a raw lock
-// (SET NX PX, then EVALSHA of a compare-and-delete script) on each raw
-// client. See the package documentation.
+// with a fencing token (SET NX PX, INCR, then EVALSHA of a
+// compare-and-delete script) on each raw client. See the package
+// documentation.
 func BenchmarkLock(b *testing.B) {
 	addr := redistest.New(b).Addr()
 	impls := []lockImpl{
@@ -99,16 +100,26 @@ func packageLock(b *testing.B, s kv.Store, key string) func(ctx context.Context)
 // lost before its release: with a key per goroutine, neither happens.
 var errRawLock = errors.New("raw lock: held by another, or lost")
 
-// rawLock cycles a raw lock on s, a raw client: SET key token NX PX, with a
-// random token, then the compare-and-delete script.
+// rawLock cycles a raw lock with a fencing token on s, a raw client, doing
+// what package lock does on its usual path: SET key token NX PX, with a
+// random token, INCR of the fencing counter, then the compare-and-delete
+// script.
 func rawLock(b *testing.B, s kv.Store, key string) func(ctx context.Context) error {
-	c, ok := s.(kv.Conditional)
-	if !ok {
-		b.Fatalf("a raw lock needs a raw client with conditional writes; %T has none", s)
+	type rawClient interface {
+		kv.Conditional
+		kv.Counter
 	}
+	c, ok := s.(rawClient)
+	if !ok {
+		b.Fatalf("a raw lock needs a raw client with conditional writes and counters; %T has none", s)
+	}
+	fence := key + ":fence"
 	return func(ctx context.Context) error {
 		token := []byte(rand.Text())
 		ok, err := c.SetIfAbsent(ctx, key, token, lockTTL)
+		if err == nil && ok {
+			_, err = c.Incr(ctx, fence, 1)
+		}
 		if err == nil && ok {
 			ok, err = c.CompareAndDelete(ctx, key, token)
 		}

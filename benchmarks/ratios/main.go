@@ -250,8 +250,8 @@ var redisStores = []redisStore{
 // and of the lock: A1 to A3, A5 and A6 at least 0.90 of the raw client
 // doing the same (CompareAndSwap against EVALSHA of the same script,
 // SetMulti of 100 keys against the better of MSET and a pipeline of 100
-// SETs, Incr against INCRBY, a lock's acquire and release against SET NX PX
-// and a compare-and-delete script), and A4 SetMulti of 100 keys at least 10
+// SETs, Incr against INCRBY, a lock's acquire and release against SET NX PX,
+// INCR of the fencing counter and a compare-and-delete script), and A4 SetMulti of 100 keys at least 10
 // times the keys/s of single Sets.
 func writes() []target {
 	stores := func(op string) func(par int, impl string) quantity {

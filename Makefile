@@ -42,7 +42,8 @@ cover:
 
 ## bench: the side-by-side benchmarks of package benchmarks at GOMAXPROCS=BENCH_CPU, in
 ## BENCH_COUNT passes (each pass runs every implementation once, so noise hits them alike),
-## raw output in BENCH_OUT; then benchstat tables by implementation and the performance targets
+## raw output in BENCH_OUT; then benchstat tables by implementation (BenchmarkStores and
+## BenchmarkLock alike) and the performance targets
 bench:
 	@mkdir -p $(dir $(BENCH_OUT))
 	@: > $(BENCH_OUT)
@@ -52,8 +53,8 @@ bench:
 			-count 1 -timeout 30m $(BENCH_PKGS) | tee -a $(BENCH_OUT); \
 		if grep -q -e '^FAIL' -e '^--- FAIL' $(BENCH_OUT); then echo "bench: a benchmark failed"; exit 1; fi; \
 	done
-	$(GO) run $(BENCHSTAT) -col '/impl@(goredis-raw goredis)' $(BENCH_OUT)
-	$(GO) run $(BENCHSTAT) -col '/impl@(rueidis-raw rueidiskv-nocache rueidiskv rueidiskv-miss)' \
+	$(GO) run $(BENCHSTAT) -col '/impl@(goredis-raw goredis-pipe goredis)' $(BENCH_OUT)
+	$(GO) run $(BENCHSTAT) -col '/impl@(rueidis-raw rueidis-pipe rueidiskv-nocache rueidiskv rueidiskv-miss)' \
 		-filter '-.fullname:/CacheMemory/' $(BENCH_OUT)
 	$(GO) run $(BENCHSTAT) -col '/impl@(syncmap memory rueidiskv)' -filter '-.fullname:/CacheMemory/' $(BENCH_OUT)
 	$(GO) run $(BENCHSTAT) -col /impl -filter '.fullname:/CacheMemory/' $(BENCH_OUT)

@@ -1,11 +1,12 @@
 // Package benchmarks measures storekit's stores side by side with the raw
 // Redis clients they wrap, in one run on one redis-server, to check the
 // performance targets of the design that compare figures of one run (P1 to
-// P3, P6, P8 to P10 and P13), and the config store's propagation (P12).
+// P3, P6, P8 to P10 and P13), the config store's propagation (P12), and
+// the conditional, counter and bulk writes and the lock (A1 to A6).
 //
 // The package has no code of its own, only benchmarks (in _test.go files),
 // so nothing here ships to users. Run them with make bench, which runs
-// BenchmarkStores a few times at GOMAXPROCS=2, saves the output in
+// them all a few times at GOMAXPROCS=2, saves the output in
 // bench/latest.txt, and prints benchstat tables by implementation and the
 // table of targets computed by ./benchmarks/ratios. By hand:
 //
@@ -17,9 +18,11 @@
 // implementations, each with a client and keys of its own:
 //
 //	goredis-raw        a go-redis client (default options), called directly
+//	goredis-pipe       the same, writing SetMulti100 as a pipeline of 100 SETs
 //	goredis            backends/goredis over such a client
 //	rueidis-raw        a rueidis client (default options, auto-pipelining, no
 //	                   client tracking), called directly
+//	rueidis-pipe       the same, writing SetMulti100 as one DoMulti of 100 SETs
 //	rueidiskv-nocache  backends/rueidiskv with DisableCache, over such a client
 //	rueidiskv          backends/rueidiskv reading through a rueidiskv.Cache of the
 //	                   default size, warm: every read hits
@@ -28,13 +31,20 @@
 //	memory             backends/memory
 //
 // The rueidiskv clients are built as rueidiskv.Open builds them. The
-// sub-benchmarks are Get, GetMulti100 and Set at 1, 8 and 64 goroutines
-// (plus 2 for syncmap and memory), named for benchstat's -col /impl, for
-// example BenchmarkStores/Get/par=8/impl=goredis-raw. The raw clients are
-// wrapped in a thin kv.Store so that the same code drives every
-// implementation; their Get returns the value's bytes, as a store's must,
-// and their GetMulti sends one MGET and checks that every key was found,
-// without building results. With -v, the counters of each rueidiskv cache
+// sub-benchmarks are Get, GetMulti100 and Set, and the writes
+// CompareAndSwap, Incr and SetMulti100 (not for syncmap; the pipe
+// contenders run SetMulti100 only), at 1, 8 and 64 goroutines (plus 2 for
+// syncmap and memory), named for benchstat's -col /impl, for example
+// BenchmarkStores/Get/par=8/impl=goredis-raw; see [conformance.Bench] for
+// what each does. The raw clients are wrapped in a thin kv.Store so that
+// the same code drives every implementation; their Get returns the value's
+// bytes, as a store's must, and their GetMulti sends one MGET and checks
+// that every key was found, without building results. Their writes are
+// what a user would write by hand: CompareAndSwap runs a check-and-set Lua
+// script (GET, compare, SET KEEPTTL) with EVALSHA, as the Redis stores do,
+// through redis.Script.Run and rueidis.Lua.Exec; Incr sends INCRBY; and
+// SetMulti sends one MSET. The memory backend runs the writes too, as the
+// floor. With -v, the counters of each rueidiskv cache
 // are logged at the end, to show that the reads hit or missed as intended.
 //
 // BenchmarkStores/CacheMemory/impl=rueidiskv (target P13) reads 48 MiB of
@@ -45,6 +55,25 @@
 // reports live-MiB, the growth of the live heap (HeapAlloc), and
 // cached-MiB, what the cache counts itself as holding; heap-MiB above
 // live-MiB is fragmentation left by evictions.
+//
+// BenchmarkLock takes a lock and releases it, over and over, at 1, 8 and
+// 64 goroutines, each with a lock key of its own, so that it measures the
+// cost of a cycle, not contention: package lock's TryLock and Release over
+// goredis, rueidiskv-nocache, rueidiskv and memory, and, on goredis-raw and
+// rueidis-raw, a raw lock with a fencing token, the commands package lock
+// sends on its usual path: SET key token NX PX with a random token, INCR of
+// the fencing counter, then EVALSHA of a compare-and-delete script. It is named like BenchmarkStores,
+// for example BenchmarkLock/par=8/impl=goredis.
+//
+// The targets of the writes, for goredis, rueidiskv-nocache and rueidiskv
+// (A1 goredis, A2 the rueidiskv stores) at 1, 8 and 64 goroutines:
+//
+//	A1, A2  CompareAndSwap ≥ 0.90× the raw client's script
+//	A3      SetMulti100 ≥ 0.90× the better of the raw MSET and the raw pipeline
+//	A4      SetMulti100 keys/s ≥ 10× Set ops/s: one call of 100 keys costs at
+//	        most a tenth of 100 Sets (goredis and rueidiskv-nocache)
+//	A5      Incr ≥ 0.90× the raw INCRBY
+//	A6      a lock's acquire and release ≥ 0.90× the raw lock's
 //
 // BenchmarkConfigPropagation (target P12) measures, for a configstore.Store
 // over memory, goredis and rueidiskv, the time from another client's write

@@ -16,12 +16,18 @@ import (
 // CLIENT TRACKING, as rueidiskv.Open builds them for DisableCache.
 var uncached = rueidis.ClientOption{DisableCache: true}
 
-// rueidisContenders are the raw rueidis client and the rueidiskv stores.
+// rueidisContenders are the raw rueidis client, alone and writing with a
+// pipeline, and the rueidiskv stores.
 func rueidisContenders(addr string) []conformance.Contender {
-	raw := conformance.Contender{Name: "rueidis-raw", Ops: benchOps, New: func(b *testing.B) kv.Store {
-		return rawRueidis{newRueidisClient(b, addr, uncached)}
-	}}
-	return slices.Concat([]conformance.Contender{raw}, rueidiskvContenders(addr))
+	raw := []conformance.Contender{
+		{Name: "rueidis-raw", Ops: allOps, New: func(b *testing.B) kv.Store {
+			return rawRueidis{newRueidisClient(b, addr, uncached)}
+		}},
+		{Name: "rueidis-pipe", Ops: pipeOps, New: func(b *testing.B) kv.Store {
+			return rawRueidisPipe{rawRueidis{newRueidisClient(b, addr, uncached)}}
+		}},
+	}
+	return slices.Concat(raw, rueidiskvContenders(addr))
 }
 
 // newRueidisClient returns a client of addr with the options opt, closed

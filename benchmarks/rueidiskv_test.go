@@ -27,10 +27,10 @@ func rueidiskvContenders(addr string) []conformance.Contender {
 		return func(b *testing.B) kv.Store { return newCachedStore(b, addr, rueidiskv.DefaultCacheSize, ttl) }
 	}
 	return []conformance.Contender{
-		{Name: "rueidiskv-nocache", Ops: benchOps, New: func(b *testing.B) kv.Store {
+		{Name: "rueidiskv-nocache", Ops: allOps, New: func(b *testing.B) kv.Store {
 			return rueidiskv.New(newRueidisClient(b, addr, uncached), &rueidiskv.Options{DisableCache: true})
 		}},
-		{Name: "rueidiskv", Ops: benchOps, New: cached(time.Hour)},
+		{Name: "rueidiskv", Ops: allOps, New: cached(time.Hour)},
 		// Entries expire at once: every read misses (target P9).
 		{Name: "rueidiskv-miss", Ops: []string{"Get"}, New: cached(time.Microsecond)},
 	}

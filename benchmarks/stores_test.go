@@ -19,6 +19,16 @@ import (
 // benchOps are the benchmarks of conformance.Compare that the targets need.
 var benchOps = []string{"Get", "GetMulti100", "Set"}
 
+// writeOps are the benchmarks of the conditional, counter and bulk writes
+// (targets A1 to A5), and allOps the stores' benchmarks: both.
+var (
+	writeOps = []string{"CompareAndSwap", "Incr", "SetMulti100"}
+	allOps   = slices.Concat(benchOps, writeOps)
+)
+
+// pipeOps are the benchmarks of the raw clients that write with a pipeline.
+var pipeOps = []string{"SetMulti100"}
+
 // localPars adds 2 goroutines for the in-process stores (target P10).
 var localPars = []int{1, 2, 8, 64}
 
@@ -34,14 +44,18 @@ func BenchmarkStores(b *testing.B) {
 	b.Run("CacheMemory/impl=rueidiskv", func(b *testing.B) { benchCacheMemory(b, addr) })
 }
 
-// goredisContenders are the raw go-redis client and the goredis store, each
-// over a client with go-redis's default options.
+// goredisContenders are the raw go-redis client, alone and writing with a
+// pipeline, and the goredis store, each over a client with go-redis's
+// default options.
 func goredisContenders(addr string) []conformance.Contender {
 	return []conformance.Contender{
-		{Name: "goredis-raw", Ops: benchOps, New: func(b *testing.B) kv.Store {
+		{Name: "goredis-raw", Ops: allOps, New: func(b *testing.B) kv.Store {
 			return rawGoredis{newGoredisClient(b, addr)}
 		}},
-		{Name: "goredis", Ops: benchOps, New: func(b *testing.B) kv.Store {
+		{Name: "goredis-pipe", Ops: pipeOps, New: func(b *testing.B) kv.Store {
+			return rawGoredisPipe{rawGoredis{newGoredisClient(b, addr)}}
+		}},
+		{Name: "goredis", Ops: allOps, New: func(b *testing.B) kv.Store {
 			return goredis.New(newGoredisClient(b, addr), nil)
 		}},
 	}
@@ -58,7 +72,7 @@ func newGoredisClient(tb testing.TB, addr string) *redis.Client {
 func localContenders() []conformance.Contender {
 	return []conformance.Contender{
 		{Name: "syncmap", Ops: benchOps, Pars: localPars, New: func(*testing.B) kv.Store { return &syncMap{} }},
-		{Name: "memory", Ops: benchOps, Pars: localPars, New: func(*testing.B) kv.Store { return memory.New(nil) }},
+		{Name: "memory", Ops: allOps, Pars: localPars, New: func(*testing.B) kv.Store { return memory.New(nil) }},
 	}
 }
 

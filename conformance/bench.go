@@ -21,7 +21,7 @@ import (
 const (
 	benchKeys      = 10000 // keys written before the benchmarks run
 	benchValueSize = 64    // bytes per value
-	benchMulti     = 100   // keys per GetMulti100 call
+	benchMulti     = 100   // keys per GetMulti100 and SetMulti100 call
 	benchSetup     = 2 * time.Minute
 )
 
@@ -43,6 +43,15 @@ var benchPars = []int{1, 8, 64}
 //	GetMiss/par=N      Get of a key that does not exist
 //	Set/par=N          Set of a key that exists, to a value of the same size
 //
+// and, when the store implements the capability they call:
+//
+//	CompareAndSwap/par=N  kv.Conditional's CompareAndSwap, with kv.KeepTTL, of a
+//	                      key of the goroutine's own, from its value to another
+//	                      of the same size: every call swaps
+//	Incr/par=N            kv.Counter's Incr by 1 of a counter of the goroutine's own
+//	SetMulti100/par=N     kv.BulkWriter's SetMulti of 100 keys that exist, without
+//	                      TTL, to values of the same size; also reports keys/s
+//
 // for N = 1, 8 and 64. N is the number of goroutines calling the store,
 // whatever GOMAXPROCS is: par=1 is a plain loop, and a larger N runs
 // [testing.B.RunParallel] with exactly N goroutines at work. The targets of
@@ -53,8 +62,10 @@ var benchPars = []int{1, 8, 64}
 // sub-benchmark uses that store. Bench writes 10,000 keys with 64-byte
 // values under a random prefix (such as "ck:5f0c3a91d2e87b64:"), then reads
 // each key, and each key of GetMiss, once, so that a store with a
-// client-side cache starts warm. Set runs last, since it invalidates such
-// caches. When b ends, Bench deletes the keys it wrote and closes the store;
+// client-side cache starts warm. The writes run after the reads, since they
+// invalidate such caches; each goroutine of CompareAndSwap and Incr has a
+// key of its own, so that they measure the cost of the call, not
+// contention. When b ends, Bench deletes the keys it wrote and closes the store;
 // it never flushes anything, so the store may share a server with other
 // work. A failed call fails the benchmark, with what was called.
 func Bench(b *testing.B, newStore func(b *testing.B) kv.Store) {
@@ -72,7 +83,9 @@ type Contender struct {
 	New func(b *testing.B) kv.Store
 
 	// Ops, when not nil, limits the contender to these of Bench's
-	// benchmarks: "Get", "GetMulti100", "GetMiss" and "Set".
+	// benchmarks: "Get", "GetMulti100", "GetMiss", "Set", "CompareAndSwap",
+	// "Incr" and "SetMulti100". Whatever Ops says, a benchmark of a
+	// capability runs only if the store implements it.
 	Ops []string
 
 	// Pars, when not nil, replaces the goroutine counts 1, 8 and 64 of the
@@ -89,7 +102,8 @@ type Contender struct {
 // Every contender's store is created, filled with its own 10,000 keys and
 // read once before the first sub-benchmark, as in Bench, and its keys are
 // deleted and the store closed when b ends. Contenders with Ops or Pars
-// take part only in the benchmarks they list.
+// take part only in the benchmarks they list, and a contender whose store
+// lacks a capability only in the benchmarks of the others.
 func Compare(b *testing.B, contenders ...Contender) {
 	b.Helper()
 	compare(b, contenders, true)
@@ -107,7 +121,7 @@ func compare(b *testing.B, contenders []Contender, named bool) {
 	for i, c := range contenders {
 		works[i] = newWorkload(b, c.New)
 	}
-	for _, bc := range cases {
+	for _, bc := range supported(cases, works) {
 		name := fmt.Sprintf("%s/par=%d", bc.op.name, bc.par)
 		if !named {
 			b.Run(name, works[0].bench(bc.op, bc.par))
@@ -124,16 +138,22 @@ func compare(b *testing.B, contenders []Contender, named bool) {
 // A benchOp is one of the suite's operations.
 type benchOp struct {
 	name string
-	// keys is the number of keys one call reads, when the benchmark
-	// reports keys/s; 0 otherwise.
+	// keys is the number of keys one call reads or writes, when the
+	// benchmark reports keys/s; 0 otherwise.
 	keys int
-	// call makes the i-th call of the operation on w's store.
-	call func(w *workload, i int) error
+	// can, when not nil, reports whether w's store has the capability the
+	// operation calls.
+	can func(w *workload) bool
+	// prepare, when not nil, readies w's store for a run of par goroutines,
+	// before the timer starts.
+	prepare func(w *workload, par int) error
+	// call makes goroutine g's call number i of the operation on w's store.
+	call func(w *workload, g, i int) error
 }
 
 // benchOps are the suite's operations, in the order they run.
 var benchOps = []*benchOp{
-	{name: "Get", call: func(w *workload, i int) error {
+	{name: "Get", call: func(w *workload, _, i int) error {
 		k := w.keys[i%benchKeys]
 		v, err := w.s.Get(w.ctx, k)
 		if err == nil && len(v) != benchValueSize {
@@ -144,7 +164,7 @@ var benchOps = []*benchOp{
 		}
 		return nil
 	}},
-	{name: "GetMulti100", keys: benchMulti, call: func(w *workload, i int) error {
+	{name: "GetMulti100", keys: benchMulti, call: func(w *workload, _, i int) error {
 		lo := i % (benchKeys / benchMulti) * benchMulti
 		vals, err := kv.GetMulti(w.ctx, w.s, w.keys[lo:lo+benchMulti])
 		if err == nil && (len(vals) != benchMulti || !vals[0].Found || !vals[benchMulti-1].Found) {
@@ -155,20 +175,66 @@ var benchOps = []*benchOp{
 		}
 		return nil
 	}},
-	{name: "GetMiss", call: func(w *workload, i int) error {
+	{name: "GetMiss", call: func(w *workload, _, i int) error {
 		k := w.missing[i%benchKeys]
 		if _, err := w.s.Get(w.ctx, k); !errors.Is(err, kv.ErrNotFound) {
 			return fmt.Errorf("Get(%q) of a missing key: got err %v, want errors.Is(_, kv.ErrNotFound)", k, err)
 		}
 		return nil
 	}},
-	{name: "Set", call: func(w *workload, i int) error {
+	{name: "Set", call: func(w *workload, _, i int) error {
 		k := w.keys[i%benchKeys]
 		if err := w.s.Set(w.ctx, k, w.value); err != nil {
 			return fmt.Errorf("Set(%q): %w", k, err)
 		}
 		return nil
 	}},
+	{name: "CompareAndSwap", can: func(w *workload) bool { return w.cond != nil }, prepare: prepareSwaps,
+		call: func(w *workload, g, i int) error {
+			k, from, to := w.swapKeys[g], w.swaps[i%2], w.swaps[(i+1)%2]
+			ok, err := w.cond.CompareAndSwap(w.ctx, k, from, to, kv.KeepTTL)
+			if err == nil && !ok {
+				err = errors.New("not swapped, want swapped: the key is its goroutine's own and holds old")
+			}
+			if err != nil {
+				return fmt.Errorf("CompareAndSwap(%q, %.8q..., %.8q..., KeepTTL): %w", k, from, to, err)
+			}
+			return nil
+		}},
+	{name: "Incr", can: func(w *workload) bool { return w.counter != nil },
+		prepare: func(w *workload, par int) error { w.ownKeys(par); return nil },
+		call: func(w *workload, g, _ int) error {
+			k := w.counters[g]
+			n, err := w.counter.Incr(w.ctx, k, 1)
+			if err == nil && n < 1 {
+				err = fmt.Errorf("got %d, want at least 1", n)
+			}
+			if err != nil {
+				return fmt.Errorf("Incr(%q, 1): %w", k, err)
+			}
+			return nil
+		}},
+	{name: "SetMulti100", keys: benchMulti, can: func(w *workload) bool { return w.bulk != nil },
+		call: func(w *workload, _, i int) error {
+			lo := i % (benchKeys / benchMulti) * benchMulti
+			if err := w.bulk.SetMulti(w.ctx, w.items[lo:lo+benchMulti]); err != nil {
+				return fmt.Errorf("SetMulti(keys %q to %q): %w", w.keys[lo], w.keys[lo+benchMulti-1], err)
+			}
+			return nil
+		}},
+}
+
+// prepareSwaps gives the key of each of par goroutines of CompareAndSwap
+// the value its first call expects.
+func prepareSwaps(w *workload, par int) error {
+	w.ownKeys(par)
+	return inParallel(par, func(g int) error {
+		k := w.swapKeys[g]
+		if err := w.s.Set(w.ctx, k, w.swaps[firstCall(g, par)%2]); err != nil {
+			return fmt.Errorf("Set(%q): %w", k, err)
+		}
+		return nil
+	})
 }
 
 // A benchCase is one Op/par=N benchmark and the contenders (indices) that
@@ -227,6 +293,22 @@ func benchPlan(contenders []Contender, named bool) ([]benchCase, error) {
 	return cases, nil
 }
 
+// supported returns cases without the contenders whose store (in works)
+// lacks the capability of the case's operation, and without the cases left
+// with no contender.
+func supported(cases []benchCase, works []*workload) []benchCase {
+	var kept []benchCase
+	for _, bc := range cases {
+		if bc.op.can != nil {
+			bc.contenders = slices.DeleteFunc(slices.Clone(bc.contenders), func(i int) bool { return !bc.op.can(works[i]) })
+		}
+		if len(bc.contenders) > 0 {
+			kept = append(kept, bc)
+		}
+	}
+	return kept
+}
+
 // benchOpNamed returns the operation called name, or nil.
 func benchOpNamed(name string) *benchOp {
 	i := slices.IndexFunc(benchOps, func(op *benchOp) bool { return op.name == name })
@@ -250,10 +332,21 @@ func (c *Contender) pars() []int {
 // A workload is a store under benchmark and its keys.
 type workload struct {
 	s       kv.Store
+	cond    kv.Conditional // s's capabilities, or nil
+	counter kv.Counter
+	bulk    kv.BulkWriter
+
 	ctx     context.Context
-	keys    []string // written, benchValueSize bytes each
-	missing []string // never written
+	prefix  string
+	keys    []string  // written, benchValueSize bytes each
+	items   []kv.Item // keys[i] set to value, for SetMulti
+	missing []string  // never written
 	value   []byte
+
+	// The keys of goroutine g: swapKeys[g] holds one of swaps, and
+	// counters[g] a counter. They grow to the largest goroutine count run.
+	swapKeys, counters []string
+	swaps              [2][]byte // benchValueSize bytes each
 }
 
 // newWorkload creates a store with newStore, writes its keys and reads them
@@ -269,16 +362,25 @@ func newWorkload(b *testing.B, newStore func(b *testing.B) kv.Store) *workload {
 	w := &workload{
 		s:       s,
 		ctx:     context.Background(),
+		prefix:  prefix,
 		keys:    make([]string, benchKeys),
+		items:   make([]kv.Item, benchKeys),
 		missing: make([]string, benchKeys),
 		value:   make([]byte, benchValueSize),
+		swaps:   [2][]byte{make([]byte, benchValueSize), make([]byte, benchValueSize)},
+	}
+	w.cond, _ = s.(kv.Conditional)
+	w.counter, _ = s.(kv.Counter)
+	w.bulk, _ = s.(kv.BulkWriter)
+	for i := range w.value {
+		w.value[i] = 'a' + byte(i%26)
+		w.swaps[0][i] = 'A' + byte(i%26)
+		w.swaps[1][i] = 'Z' - byte(i%26)
 	}
 	for i := range benchKeys {
 		w.keys[i] = prefix + "k:" + strconv.Itoa(i)
+		w.items[i] = kv.Item{Key: w.keys[i], Value: w.value}
 		w.missing[i] = prefix + "missing:" + strconv.Itoa(i)
-	}
-	for i := range w.value {
-		w.value[i] = 'a' + byte(i%26)
 	}
 
 	ctx, cancel := context.WithTimeout(context.Background(), benchSetup)
@@ -286,8 +388,9 @@ func newWorkload(b *testing.B, newStore func(b *testing.B) kv.Store) *workload {
 	b.Cleanup(func() {
 		ctx, cancel := context.WithTimeout(context.Background(), benchSetup)
 		defer cancel()
-		_ = inParallel(benchKeys, func(i int) error {
-			_, err := s.Delete(ctx, w.keys[i])
+		written := slices.Concat(w.keys, w.swapKeys, w.counters)
+		_ = inParallel(len(written), func(i int) error {
+			_, err := s.Delete(ctx, written[i])
 			return err
 		})
 	})
@@ -302,9 +405,9 @@ func newWorkload(b *testing.B, newStore func(b *testing.B) kv.Store) *workload {
 		get, miss := benchOpNamed("Get"), benchOpNamed("GetMiss")
 		err = inParallel(2*benchKeys, func(i int) error {
 			if i < benchKeys {
-				return get.call(w, i)
+				return get.call(w, 0, i)
 			}
-			return miss.call(w, i)
+			return miss.call(w, 0, i)
 		})
 	}
 	if err != nil {
@@ -313,10 +416,24 @@ func newWorkload(b *testing.B, newStore func(b *testing.B) kv.Store) *workload {
 	return w
 }
 
+// ownKeys names the keys of goroutines 0 to par-1, if they have none yet.
+func (w *workload) ownKeys(par int) {
+	for g := len(w.swapKeys); g < par; g++ {
+		w.swapKeys = append(w.swapKeys, w.prefix+"swap:"+strconv.Itoa(g))
+		w.counters = append(w.counters, w.prefix+"counter:"+strconv.Itoa(g))
+	}
+}
+
 // bench returns the benchmark of op at par goroutines on w's store.
 func (w *workload) bench(op *benchOp, par int) func(b *testing.B) {
 	return func(b *testing.B) {
-		runPar(b, par, func(i int) error { return op.call(w, i) })
+		if op.prepare != nil {
+			if err := op.prepare(w, par); err != nil {
+				b.Fatalf("conformance: preparing %s at %d goroutines: %v", op.name, par, err)
+			}
+			b.ResetTimer()
+		}
+		runPar(b, par, func(g, i int) error { return op.call(w, g, i) })
 		if op.keys > 0 && b.Elapsed() > 0 {
 			b.ReportMetric(float64(b.N)*float64(op.keys)/b.Elapsed().Seconds(), "keys/s")
 		}
@@ -324,14 +441,15 @@ func (w *workload) bench(op *benchOp, par int) func(b *testing.B) {
 }
 
 // runPar runs call b.N times in all, from exactly par goroutines, and
-// reports allocations. Each goroutine passes call its own i, counting from a
-// start of its own so that the goroutines spread over the keys.
-func runPar(b *testing.B, par int, call func(i int) error) {
+// reports allocations. Each goroutine passes call its number g, from 0 to
+// par-1, and its own i, counting up from firstCall(g, par) so that the
+// goroutines spread over the keys.
+func runPar(b *testing.B, par int, call func(g, i int) error) {
 	b.ReportAllocs()
 	if par == 1 {
-		i := 0
+		i := firstCall(0, 1)
 		for b.Loop() {
-			if err := call(i); err != nil {
+			if err := call(0, i); err != nil {
 				b.Fatal(err)
 			}
 			i++
@@ -348,9 +466,9 @@ func runPar(b *testing.B, par int, call func(i int) error) {
 		if g >= par {
 			return
 		}
-		i := g * (benchKeys / par)
+		i := firstCall(g, par)
 		for pb.Next() {
-			if err := call(i); err != nil {
+			if err := call(g, i); err != nil {
 				b.Error(err)
 				return
 			}
@@ -358,3 +476,6 @@ func runPar(b *testing.B, par int, call func(i int) error) {
 		}
 	})
 }
+
+// firstCall is the i of the first call of goroutine g of par.
+func firstCall(g, par int) int { return g * (benchKeys / par) }

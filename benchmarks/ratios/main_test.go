@@ -1,6 +1,7 @@
 package main
 
 import (
+	"math"
 	"os"
 	"regexp"
 	"strings"
@@ -9,9 +10,12 @@ import (
 
 // fixture parses testdata/bench.txt: three runs of a few benchmarks, with
 // the lines go test prints around them.
-func fixture(t *testing.T) results {
+func fixture(t *testing.T) results { return fixtureFile(t, "testdata/bench.txt") }
+
+// fixtureFile parses the benchmark output in the file called name.
+func fixtureFile(t *testing.T, name string) results {
 	t.Helper()
-	f, err := os.Open("testdata/bench.txt")
+	f, err := os.Open(name)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -75,8 +79,10 @@ func TestMedian(t *testing.T) {
 	}
 }
 
-func TestTargets(t *testing.T) {
-	res := fixture(t)
+// targetRows returns the targets by what they read, and fails t if two
+// read the same.
+func targetRows(t *testing.T) map[string]target {
+	t.Helper()
 	rows := make(map[string]target)
 	for _, tg := range targets() {
 		if _, dup := rows[tg.what]; dup {
@@ -84,6 +90,28 @@ func TestTargets(t *testing.T) {
 		}
 		rows[tg.what] = tg
 	}
+	return rows
+}
+
+// checkTarget checks that the target reading what measures want in res
+// (within a rounding error), passing or missing as pass says.
+func checkTarget(t *testing.T, rows map[string]target, res results, what string, want float64, pass bool) {
+	t.Helper()
+	tg, ok := rows[what]
+	if !ok {
+		t.Errorf("no target %q", what)
+		return
+	}
+	got, ok := tg.measure(res)
+	if !ok || math.Abs(got-want) > 1e-4*math.Abs(want) || tg.want.contain(got) != pass {
+		t.Errorf("%s: measured %v (data %v, within %s: %v), want %v (pass %v)",
+			what, got, ok, tg.want, tg.want.contain(got), want, pass)
+	}
+}
+
+func TestTargets(t *testing.T) {
+	res := fixture(t)
+	rows := targetRows(t)
 	for _, tc := range []struct {
 		what string
 		want float64
@@ -100,19 +128,55 @@ func TestTargets(t *testing.T) {
 		{"ConfigPropagation goredis: p99 ms, another client's write → watcher callback", 1.5, true},
 		{"ConfigPropagation rueidiskv: p99 ms, another client's write → watcher callback", 70, false},
 	} {
-		tg, ok := rows[tc.what]
-		if !ok {
-			t.Errorf("no target %q", tc.what)
-			continue
-		}
-		got, ok := tg.measure(res)
-		if !ok || got != tc.want || tg.want.contain(got) != tc.pass {
-			t.Errorf("%s: measured %v (data %v, within %s: %v), want %v (pass %v)",
-				tc.what, got, ok, tg.want, tg.want.contain(got), tc.want, tc.pass)
-		}
+		checkTarget(t, rows, res, tc.what, tc.want, tc.pass)
 	}
 	if got, ok := rows["Get par=1: goredis ÷ goredis-raw ops/s"].measure(res); ok {
 		t.Errorf("target without data measured %v", got)
+	}
+}
+
+// TestWriteTargets checks targets A1 to A6 on testdata/writes.txt: three
+// runs of the write and lock benchmarks at one goroutine count.
+func TestWriteTargets(t *testing.T) {
+	res := fixtureFile(t, "testdata/writes.txt")
+	rows := targetRows(t)
+	for _, tc := range []struct {
+		what string
+		want float64
+		pass bool
+	}{
+		// 20000 ns/op raw, 21000 ns/op store.
+		{"CompareAndSwap par=8: goredis ÷ goredis-raw ops/s", 20000.0 / 21000, true},
+		{"CompareAndSwap par=8: rueidiskv-nocache ÷ rueidis-raw ops/s", 10000.0 / 12500, false},
+		// MSET (200000 ns/op) beats the pipeline (300000): the anchor.
+		{"SetMulti100 par=8: goredis ÷ the better of goredis-raw and goredis-pipe ops/s", 200000.0 / 210000, true},
+		// The pipeline (150000 ns/op) beats MSET (170000): the anchor.
+		{"SetMulti100 par=8: rueidiskv-nocache ÷ the better of rueidis-raw and rueidis-pipe ops/s", 150000.0 / 160000, true},
+		// 100 keys per 210000 ns over one Set per 25000 ns.
+		{"par=8: goredis SetMulti100 keys/s ÷ Set ops/s", 100 * 25000.0 / 210000, true},
+		{"par=8: rueidiskv-nocache SetMulti100 keys/s ÷ Set ops/s", 100 * 12000.0 / 160000, false},
+		{"Incr par=8: goredis ÷ goredis-raw ops/s", 18000.0 / 19000, true},
+		// BenchmarkLock, not BenchmarkStores.
+		{"Lock par=1: goredis ÷ goredis-raw ops/s", 0.5, false},
+	} {
+		checkTarget(t, rows, res, tc.what, tc.want, tc.pass)
+	}
+	for _, what := range []string{
+		// The store is missing; its anchors are there.
+		"SetMulti100 par=8: rueidiskv ÷ the better of rueidis-raw and rueidis-pipe ops/s",
+		// Neither anchor is there.
+		"SetMulti100 par=1: goredis ÷ the better of goredis-raw and goredis-pipe ops/s",
+		"Incr par=8: rueidiskv-nocache ÷ rueidis-raw ops/s",
+		"Lock par=8: goredis ÷ goredis-raw ops/s",
+	} {
+		if got, ok := rows[what].measure(res); ok {
+			t.Errorf("%s: target without data measured %v", what, got)
+		}
+	}
+	// One anchor missing: no data, rather than a ratio to the other.
+	delete(res, "Stores/SetMulti100/par=8/impl=goredis-pipe")
+	if got, ok := rows["SetMulti100 par=8: goredis ÷ the better of goredis-raw and goredis-pipe ops/s"].measure(res); ok {
+		t.Errorf("target with one of its two anchors measured %v", got)
 	}
 }
 
@@ -158,7 +222,7 @@ func TestPrintTable(t *testing.T) {
 		"P12 | ConfigPropagation goredis: p50 ms, another client's write → watcher callback | 0.45 | ≤ 50 | pass\n",
 		"P12 | ConfigPropagation rueidiskv: p99 ms, another client's write → watcher callback | 70.00 | ≤ 50 | miss\n",
 		"P13 | CacheMemory: Go heap growth ÷ configured cache (16 MiB, filled 3×) | 1.15 | ≤ 1.20 | pass\n",
-		"\n7 pass, 2 miss, 30 no data.",
+		"\n7 pass, 2 miss, 72 no data.",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())

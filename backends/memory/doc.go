@@ -1,6 +1,7 @@
 // Package memory is an in-process [kv.Store] with every optional capability of
-// package kv: bulk reads, glob iteration, expiry, watching, and histories
-// with pruning.
+// package kv: bulk reads and writes, glob iteration, expiry and changes to
+// it, watching, histories with pruning and conditional appends, conditional
+// writes and counters.
 //
 // It is the store for unit tests and single-process programs. It keeps the
 // same contract as the Redis backends, checked by the same conformance suite:
@@ -10,6 +11,23 @@
 // OpAppend), WRONGTYPE-like errors for a history read as a plain value.
 // One difference: a Prune that empties several entries reports one OpSet,
 // where Redis reports one per entry.
+//
+// # Atomic and bulk writes
+//
+// Each write to one key (SetIfAbsent, CompareAndSwap, CompareAndDelete,
+// Incr, AppendIf, Expire, Persist, and the rest) is atomic: it holds the
+// key's lock from reading what the key holds to storing what replaces it.
+// Counters follow Redis's INCRBY rule exactly (see [kv.ParseCounter]).
+//
+// SetMulti and DeleteMulti apply the whole call atomically, all or nothing:
+// every item is checked before anything is written, and every key changes
+// for readers at one instant: once a read has seen one of the changes, every
+// later read sees all of them, and a GetMulti sees each bulk write whole or
+// not at all. Watchers hear the events once every change is visible. No
+// other writer of those keys comes in between, and a bulk write never fails
+// part way, so it never returns a [*kv.BulkError]. Reads take no lock for
+// this, but for a GetMulti that bulk writes keep overtaking: after a few
+// tries it reads under the locks of its keys.
 //
 // # Expiry
 //

@@ -44,6 +44,10 @@ type Store struct {
 	data  sync.Map
 	locks [lockStripes]stripe
 
+	// commits counts the bulk writes that became visible, twice each: it
+	// is odd while one commits (see commit and snapshot).
+	commits atomic.Uint64
+
 	watchMu  sync.RWMutex
 	watches  []*watch
 	nwatches atomic.Int32
@@ -58,12 +62,37 @@ type stripe struct {
 
 // An entry is what a key holds: a plain value, or a history when hist is not
 // nil. exp is the expiry in Unix nanoseconds, 0 for none. An entry is never
-// modified once stored; a history grows by storing a new entry whose hist
-// extends the old one's.
+// modified once stored, but for its staged mark; a history grows by storing a
+// new entry whose hist extends the old one's.
 type entry struct {
 	val  []byte
 	hist [][]byte
 	exp  int64
+
+	// gone marks the entry a DeleteMulti stores in place of a key it
+	// removes, until it drops the key.
+	gone bool
+	// staged is set while the entry belongs to a bulk write that holds the
+	// key's lock (see bulk): readers look past it until the write commits.
+	staged atomic.Pointer[staged]
+}
+
+// visible returns what readers see of e: e itself; nil when e marks a
+// deleted key; or, while e belongs to a bulk write that has not committed,
+// the entry it replaces (nil when the key was absent).
+func (e *entry) visible() *entry {
+	if st := e.staged.Load(); st != nil && !st.bulk.committed.Load() {
+		return st.prev
+	}
+	if e.gone {
+		return nil
+	}
+	return e
+}
+
+// liveAt reports whether e has not expired at now (Unix nanoseconds).
+func (e *entry) liveAt(now int64) bool {
+	return e.exp == 0 || now < e.exp
 }
 
 type watch struct {
@@ -79,6 +108,12 @@ var (
 	_ kv.Watcher     = (*Store)(nil)
 	_ kv.Historian   = (*Store)(nil)
 	_ kv.Pruner      = (*Store)(nil)
+
+	_ kv.Conditional          = (*Store)(nil)
+	_ kv.Counter              = (*Store)(nil)
+	_ kv.ExpiryChanger        = (*Store)(nil)
+	_ kv.BulkWriter           = (*Store)(nil)
+	_ kv.ConditionalHistorian = (*Store)(nil)
 )
 
 // New returns an empty store. A nil opts means the defaults.
@@ -100,20 +135,27 @@ func New(opts *Options) *Store {
 	return s
 }
 
+// stripeOf returns the index of key's stripe of locks.
+func (s *Store) stripeOf(key string) uint64 {
+	return maphash.String(s.seed, key) % lockStripes
+}
+
 // lock locks the stripe of key and returns it, for the caller to unlock.
 func (s *Store) lock(key string) *stripe {
-	l := &s.locks[maphash.String(s.seed, key)%lockStripes]
+	l := &s.locks[s.stripeOf(key)]
 	l.Lock()
 	return l
 }
 
-// load returns what key holds, expired or not.
+// load returns what key holds for readers, expired or not. A caller that
+// holds key's lock gets the entry stored, since no bulk write has one staged.
 func (s *Store) load(key string) (*entry, bool) {
 	v, ok := s.data.Load(key)
 	if !ok {
 		return nil, false
 	}
-	return v.(*entry), true
+	e := v.(*entry).visible()
+	return e, e != nil
 }
 
 func (s *Store) now() int64 {
@@ -125,7 +167,7 @@ func (s *Store) now() int64 {
 
 // live reports whether e has not expired at the current time.
 func (s *Store) live(e *entry) bool {
-	return e.exp == 0 || s.now() < e.exp
+	return e.liveAt(s.now())
 }
 
 // check returns the error a call must fail with before doing anything: the
@@ -202,10 +244,30 @@ func (s *Store) Set(ctx context.Context, key string, value []byte) error {
 	}
 	e := &entry{val: clone(value)}
 	l := s.lock(key)
-	s.data.Store(key, e)
-	s.emit(kv.OpSet, key)
+	s.putLocked(key, e, 0)
 	l.Unlock()
 	return nil
+}
+
+// putLocked stores the plain value e at key and reports it as Set does. A
+// positive ttl gives e that expiry, which the caller schedules once it has
+// unlocked, and is reported as SetWithTTL does; otherwise e keeps its exp.
+// The caller holds key's lock.
+func (s *Store) putLocked(key string, e *entry, ttl time.Duration) {
+	if ttl > 0 {
+		e.exp = s.now() + int64(ttl)
+	}
+	s.data.Store(key, e)
+	s.emitWrite(key, ttl > 0)
+}
+
+// emitWrite reports a write of key's value: OpSet, then OpExpire when the
+// write gave the key an expiry, as Redis reports SET with EX.
+func (s *Store) emitWrite(key string, expiry bool) {
+	s.emit(kv.OpSet, key)
+	if expiry {
+		s.emit(kv.OpExpire, key)
+	}
 }
 
 // Delete implements [kv.Store].
@@ -229,11 +291,14 @@ func (s *Store) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error)
 		return nil, err
 	}
 	vals := make([]kv.Value, len(keys))
-	for i, key := range keys {
-		if e, ok := s.load(key); ok && e.hist == nil && s.live(e) {
-			vals[i] = kv.Value{Data: clone(e.val), Found: true}
+	s.snapshot(keys, func() {
+		for i, key := range keys {
+			vals[i] = kv.Value{}
+			if e, ok := s.load(key); ok && e.hist == nil && s.live(e) {
+				vals[i] = kv.Value{Data: clone(e.val), Found: true}
+			}
 		}
-	}
+	})
 	return vals, nil
 }
 
@@ -252,7 +317,7 @@ func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, erro
 				return false
 			}
 			key := k.(string)
-			if s.live(v.(*entry)) && kv.Match(pattern, key) {
+			if e := v.(*entry).visible(); e != nil && s.live(e) && kv.Match(pattern, key) {
 				return yield(key, nil)
 			}
 			return true
@@ -273,12 +338,9 @@ func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl ti
 	}
 	e := &entry{val: clone(value)}
 	l := s.lock(key)
-	e.exp = s.now() + int64(ttl)
-	s.data.Store(key, e)
-	s.emit(kv.OpSet, key)
-	s.emit(kv.OpExpire, key)
+	s.putLocked(key, e, ttl)
 	l.Unlock()
-	s.exp.schedule(key, e.exp)
+	s.schedule(key, e)
 	return nil
 }
 
@@ -308,10 +370,16 @@ func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, er
 	v := clone(value)
 	l := s.lock(key)
 	defer l.Unlock()
-	old, ok := s.lookup(key)
+	old, _ := s.lookup(key)
+	return s.appendLocked(key, old, v), nil
+}
+
+// appendLocked appends v to the history of key, whose live entry is old (nil
+// when key is missing), and returns its version. The caller holds key's lock.
+func (s *Store) appendLocked(key string, old *entry, v []byte) int64 {
 	var e *entry
 	switch {
-	case !ok:
+	case old == nil:
 		e = &entry{hist: [][]byte{v}}
 	case old.hist == nil:
 		// A plain value becomes version 1, as the Redis backends do it:
@@ -324,7 +392,7 @@ func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, er
 	}
 	s.data.Store(key, e)
 	s.emit(kv.OpAppend, key)
-	return int64(len(e.hist)), nil
+	return int64(len(e.hist))
 }
 
 // Prune implements [kv.Pruner]. It stores a new entry, with the key's expiry,

@@ -96,6 +96,7 @@ var allCases = slices.Concat(
 	pruneCases,
 	conditionalCases,
 	updateCases,
+	counterCases,
 	concurrencyCases,
 	contextCases,
 	closeCases,

@@ -97,6 +97,7 @@ var allCases = slices.Concat(
 	conditionalCases,
 	updateCases,
 	counterCases,
+	expiryChangeCases,
 	concurrencyCases,
 	contextCases,
 	closeCases,

@@ -98,6 +98,7 @@ var allCases = slices.Concat(
 	updateCases,
 	counterCases,
 	expiryChangeCases,
+	bulkWriteCases,
 	concurrencyCases,
 	contextCases,
 	closeCases,

@@ -99,6 +99,7 @@ var allCases = slices.Concat(
 	counterCases,
 	expiryChangeCases,
 	bulkWriteCases,
+	appendIfCases,
 	concurrencyCases,
 	contextCases,
 	closeCases,

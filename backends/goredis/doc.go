@@ -13,13 +13,18 @@
 //
 // # Capabilities
 //
-//	kv.Store        GET, SET, DEL
-//	kv.MultiGetter  one MGET; one MGET per hash slot on a cluster; pipelined GETs on a ring
-//	kv.Scanner      SCAN MATCH pattern COUNT Options.ScanCount, on every master or shard
-//	kv.Expirer      SET PX (ttl rounded up to a millisecond), PTTL
-//	kv.Watcher      PSUBSCRIBE __keyspace@<db>__:<pattern> (keyspace notifications)
-//	kv.Historian    a list per key, RPUSH, newest last; Lua scripts for Append and Latest
-//	kv.Pruner       LSET index "" on old entries, in a Lua script (one OpSet per entry emptied)
+//	kv.Store                 GET, SET, DEL
+//	kv.MultiGetter           one MGET; one MGET per hash slot on a cluster; pipelined GETs on a ring
+//	kv.Scanner               SCAN MATCH pattern COUNT Options.ScanCount, on every master or shard
+//	kv.Expirer               SET PX (ttl rounded up to a millisecond), PTTL
+//	kv.Watcher               PSUBSCRIBE __keyspace@<db>__:<pattern> (keyspace notifications)
+//	kv.Historian             a list per key, RPUSH, newest last; Lua scripts for Append and Latest
+//	kv.Pruner                LSET index "" on old entries, in a Lua script (one OpSet per entry emptied)
+//	kv.Conditional           SET NX [PX]; Lua scripts for CompareAndSwap (GET, compare, SET KEEPTTL or PX) and CompareAndDelete
+//	kv.Counter               INCRBY (keeps the expiry)
+//	kv.ExpiryChanger         PEXPIRE; Persist and GetWithTTL (GET and PTTL at once) as Lua scripts
+//	kv.BulkWriter            MSET, or a Lua script of SET [PX] when a TTL is given, and DEL: see "Bulk writes"
+//	kv.ConditionalHistorian  Append's Lua script, given the version expected (LLEN; 1 for a plain value)
 //
 // The history layout is the one of the Python config store this library
 // grew from: a list, oldest entry first, where a plain string key counts as
@@ -37,6 +42,28 @@
 // it, as [New] warns when it is off:
 //
 //	client := redis.NewClient(&redis.Options{Addr: "localhost:6379", ContextTimeoutEnabled: true})
+//
+// # Bulk writes
+//
+// SetMulti and DeleteMulti write each group of keys in one atomic command
+// (SetMulti: MSET, or a Lua script of SET and SET PX when an item of the
+// group has a TTL; DeleteMulti: DEL). On one server (standalone, or
+// Sentinel's master) the group is every key of the call: all of it takes
+// effect at once, or none of it. On a cluster there is one group per hash
+// slot, and all groups are sent at once, pipelined, so every master gets its
+// groups in one round trip and the masters work in parallel; each slot's
+// keys change atomically, but the slots do not change together. On a
+// *redis.Ring each key is its own group (a pipeline of SET or DEL), since a
+// ring spreads keys by itself.
+//
+// A key given twice is written once (SetMulti: the last item wins). When
+// every group fails, the error is the first group's and nothing was written
+// (on a lost reply the outcome is unknown, as for Set). When some groups
+// fail and others succeed, the error is a [*kv.BulkError]: its Done marks
+// the items (or keys) of the groups that succeeded, its Err is the first
+// group's error (with its kv sentinel, such as kv.ErrPermission for an ACL
+// denial of a key), and DeleteMulti's count is of the keys that the
+// successful groups removed.
 //
 // # Options
 //

@@ -7,10 +7,18 @@ import (
 
 	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/internal/rediskv"
+	"github.com/cledar/storekit/kv"
 )
 
 // A Store has every capability of package kv.
-var _ rediskv.Capabilities = (*Store)(nil)
+var (
+	_ rediskv.Capabilities    = (*Store)(nil)
+	_ kv.Conditional          = (*Store)(nil)
+	_ kv.Counter              = (*Store)(nil)
+	_ kv.ExpiryChanger        = (*Store)(nil)
+	_ kv.BulkWriter           = (*Store)(nil)
+	_ kv.ConditionalHistorian = (*Store)(nil)
+)
 
 // DefaultScanCount is the COUNT hint of each SCAN call when
 // Options.ScanCount is zero.
@@ -26,9 +34,11 @@ type Options = redisconf.Options
 
 // A Store is a [kv.Store] over a go-redis client, with every optional
 // capability of package kv: its methods Get, Set, Delete, GetMulti, Scan,
-// SetWithTTL, TTL, Watch, Append, Latest, At, History, Prune and Close
-// implement them as the package documentation says (the kv interfaces
-// document what each does), and Ping checks the server. It is safe for
+// SetWithTTL, TTL, Watch, Append, Latest, At, History, Prune,
+// SetIfAbsent, CompareAndSwap, CompareAndDelete, Incr, Expire, Persist,
+// GetWithTTL, SetMulti, DeleteMulti, AppendIf and Close implement them as
+// the package documentation says (the kv interfaces document what each
+// does), and Ping checks the server. It is safe for
 // concurrent use. Create it with [New] or [Dial].
 type Store struct {
 	*redisStore

@@ -17,13 +17,18 @@
 //
 // # Capabilities
 //
-//	kv.Store        GET (through the cache), SET, DEL
-//	kv.MultiGetter  MGET, at most 1000 keys each, one per hash slot on a cluster; through the cache
-//	kv.Scanner      SCAN MATCH pattern COUNT Options.ScanCount, on every master
-//	kv.Expirer      SET PX (ttl rounded up to a millisecond), PTTL
-//	kv.Watcher      PSUBSCRIBE __keyspace@<db>__:<pattern> (keyspace notifications)
-//	kv.Historian    a list per key, RPUSH, newest last; Lua scripts for Append and Latest
-//	kv.Pruner       LSET index "" on old entries, in a Lua script (one OpSet per entry emptied)
+//	kv.Store                 GET (through the cache), SET, DEL
+//	kv.MultiGetter           MGET, at most 1000 keys each, one per hash slot on a cluster; through the cache
+//	kv.Scanner               SCAN MATCH pattern COUNT Options.ScanCount, on every master
+//	kv.Expirer               SET PX (ttl rounded up to a millisecond), PTTL
+//	kv.Watcher               PSUBSCRIBE __keyspace@<db>__:<pattern> (keyspace notifications)
+//	kv.Historian             a list per key, RPUSH, newest last; Lua scripts for Append and Latest
+//	kv.Pruner                LSET index "" on old entries, in a Lua script (one OpSet per entry emptied)
+//	kv.Conditional           SET NX [PX]; Lua scripts for CompareAndSwap (GET, compare, SET KEEPTTL or PX) and CompareAndDelete
+//	kv.Counter               INCRBY (keeps the expiry)
+//	kv.ExpiryChanger         PEXPIRE; Persist and GetWithTTL (GET and PTTL at once) as Lua scripts
+//	kv.BulkWriter            MSET, or a Lua script of SET [PX] when a TTL is given, and DEL: see "Bulk writes"
+//	kv.ConditionalHistorian  Append's Lua script, given the version expected (LLEN; 1 for a plain value)
 //
 // Everything but the cache behaves exactly as package goredis does: the same
 // commands, the same history layout (the Python config store's: a list,
@@ -42,10 +47,10 @@
 // store, not rueidis, keeps the entries and shares concurrent fetches:
 // rueidis's per-connection cache cannot give the guarantees below.
 //
-//   - Read-your-own-writes. A Get or GetMulti that starts after a Set,
-//     SetWithTTL, Delete or Append of the same store (or of any store
-//     sharing its Cache) returned never sees a value that the write
-//     replaced. The server alone does not give this: it sends the
+//   - Read-your-own-writes. A Get or GetMulti that starts after a write
+//     (Set, SetWithTTL, Delete, Append, or any other call that changes
+//     keys) of the same store (or of any store sharing its Cache) returned
+//     never sees a value that the write replaced. The server alone does not give this: it sends the
 //     invalidation for a write after the write's reply, and on the
 //     connection that tracks the key, which may not be the writer's
 //     (redis/rueidis#534). So every write, once its reply is in (or it
@@ -54,6 +59,12 @@
 //     that starts after the write returned finds no entry, and no fetch to
 //     share, that began before the write took effect. Reads pay nothing for
 //     this; a write pays one lock of a cache shard.
+//   - Conditional writes run on the server, never against the cache: a
+//     CompareAndSwap, CompareAndDelete, SetIfAbsent or AppendIf compares
+//     with what the server holds. One that did not happen also drops the
+//     key, since the caller's view was stale, so the Get of a retry (such
+//     as kv.Update's) reads the server's current value. GetWithTTL reads
+//     from the server too.
 //   - Writes by other clients (or by the client outside the store) are seen
 //     once their invalidation arrives: typically within a millisecond on a
 //     local network (measured from the write's return to the first read
@@ -111,6 +122,27 @@
 // pipelining hand-off, which shows on a single goroutine (about twice the
 // latency of a synchronous call on a 2-core machine) and not under
 // concurrency.
+//
+// # Bulk writes
+//
+// SetMulti and DeleteMulti write each group of keys in one atomic command
+// (SetMulti: MSET, or a Lua script of SET and SET PX when an item of the
+// group has a TTL; DeleteMulti: DEL). On one server (standalone, or
+// Sentinel's master) the group is every key of the call: all of it takes
+// effect at once, or none of it. On a cluster there is one group per hash
+// slot, and all groups are sent at once, pipelined, so every master gets its
+// groups in one round trip and the masters work in parallel; each slot's
+// keys change atomically, but the slots do not change together.
+//
+// A key given twice is written once (SetMulti: the last item wins). When
+// every group fails, the error is the first group's and nothing was written
+// (on a lost reply the outcome is unknown, as for Set). When some groups
+// fail and others succeed, the error is a [*kv.BulkError]: its Done marks
+// the items (or keys) of the groups that succeeded, its Err is the first
+// group's error (with its kv sentinel, such as kv.ErrPermission for an ACL
+// denial of a key), and DeleteMulti's count is of the keys that the
+// successful groups removed. Either way every key of the call is dropped
+// from the client-side cache.
 //
 // # Options
 //

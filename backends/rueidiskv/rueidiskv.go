@@ -11,10 +11,18 @@ import (
 
 	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/internal/rediskv"
+	"github.com/cledar/storekit/kv"
 )
 
 // A Store has every capability of package kv.
-var _ rediskv.Capabilities = (*Store)(nil)
+var (
+	_ rediskv.Capabilities    = (*Store)(nil)
+	_ kv.Conditional          = (*Store)(nil)
+	_ kv.Counter              = (*Store)(nil)
+	_ kv.ExpiryChanger        = (*Store)(nil)
+	_ kv.BulkWriter           = (*Store)(nil)
+	_ kv.ConditionalHistorian = (*Store)(nil)
+)
 
 // Defaults of [Options].
 const (
@@ -61,9 +69,11 @@ type Options struct {
 // A Store is a [kv.Store] over a rueidis client, with every optional
 // capability of package kv and a client-side cache: its methods Get,
 // GetMulti (both through the cache), Set, Delete, Scan, SetWithTTL, TTL,
-// Watch, Append, Latest, At, History, Prune and Close implement them as the
-// package documentation says (the kv interfaces document what each does),
-// and Ping checks the server. It is safe for concurrent use. Create it with
+// Watch, Append, Latest, At, History, Prune, SetIfAbsent, CompareAndSwap,
+// CompareAndDelete, Incr, Expire, Persist, GetWithTTL (from the server),
+// SetMulti, DeleteMulti, AppendIf and Close implement them as the package
+// documentation says (the kv interfaces document what each does), and Ping
+// checks the server. It is safe for concurrent use. Create it with
 // [New], [Open] or [Dial].
 type Store struct {
 	*redisStore

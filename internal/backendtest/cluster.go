@@ -113,7 +113,7 @@ func checkMGETPerSlot(t *testing.T, cl *redistest.Cluster, v ClusterVariant) {
 			t.Fatal(err)
 		}
 	}
-	before := commandCalls(cl, "mget")
+	before := commandCalls(cl.Servers, "mget")
 	for round := range 2 { // a cache serves the second round
 		vals, err := m.GetMulti(ctx, keys)
 		if err != nil {
@@ -130,15 +130,15 @@ func checkMGETPerSlot(t *testing.T, cl *redistest.Cluster, v ClusterVariant) {
 	if v.Cached {
 		want = int64(len(slots))
 	}
-	if got := commandCalls(cl, "mget") - before; got != want {
+	if got := commandCalls(cl.Servers, "mget") - before; got != want {
 		t.Errorf("two GetMultis of %d slots sent %d MGETs, want %d", len(slots), got, want)
 	}
 }
 
-// commandCalls returns how often the masters of cl have run cmd.
-func commandCalls(cl *redistest.Cluster, cmd string) int64 {
+// commandCalls returns how often servers have run cmd.
+func commandCalls(servers []*redistest.Server, cmd string) int64 {
 	var n int64
-	for _, srv := range cl.Servers {
+	for _, srv := range servers {
 		info := srv.MustDo("INFO", "commandstats").(string)
 		if _, rest, ok := strings.Cut(info, "cmdstat_"+cmd+":calls="); ok {
 			c, _ := strconv.ParseInt(rest[:strings.IndexByte(rest, ',')], 10, 64)

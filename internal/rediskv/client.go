@@ -101,6 +101,11 @@ type Capabilities interface {
 	kv.Watcher
 	kv.Historian
 	kv.Pruner
+	kv.Conditional
+	kv.Counter
+	kv.ExpiryChanger
+	kv.BulkWriter
+	kv.ConditionalHistorian
 }
 
 var _ Capabilities = (*Store)(nil)

@@ -28,6 +28,31 @@ func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, er
 	return r.Int, nil
 }
 
+// AppendIf implements [kv.ConditionalHistorian] with the Lua script of
+// Append, given the expected version: it reads the latest version (LLEN of
+// a list, 1 for a plain value, 0 for no key) and appends, converting a plain
+// value as Append does, only if it is expect. Otherwise it writes nothing
+// and returns a *kv.VersionConflict.
+func (s *Store) AppendIf(ctx context.Context, key string, value []byte, expect int64) (int64, error) {
+	if err := s.life.Check(ctx); err != nil {
+		return 0, s.fail("appendif", key, err)
+	}
+	if expect < 0 {
+		return 0, s.fail("appendif", key, fmt.Errorf("expected version %d is negative: %w", expect, kv.ErrInvalid))
+	}
+	r := s.eval(ctx, appendScript, key, string(value), strconv.FormatInt(expect, 10))
+	s.wrote(key)
+	switch {
+	case r.Err != nil:
+		return 0, s.keyErr(ctx, "appendif", key, r.Err)
+	case r.Kind == KindInt:
+		return r.Int, nil
+	case r.Kind == KindArray && len(r.Array) == 1 && r.Array[0].Kind == KindInt:
+		return 0, fmt.Errorf("%s: %w", s.backend, &kv.VersionConflict{Key: key, Expected: expect, Latest: r.Array[0].Int})
+	}
+	return 0, s.fail("appendif", key, fmt.Errorf("%w from the script: %+v", errUnexpected, r))
+}
+
 // Prune implements [kv.Pruner] with a Lua script that empties the entries
 // below version before (LSET index ""), from before-1 down to the first entry
 // already empty, never the newest; watchers hear one OpSet per entry emptied.

@@ -4,6 +4,8 @@ import (
 	"context"
 	"crypto/sha1"
 	"encoding/hex"
+	"slices"
+	"strconv"
 	"strings"
 )
 
@@ -22,11 +24,67 @@ func newScript(src string) *script {
 // eval runs sc on key with args: EVALSHA, and EVAL once if the server
 // answers NOSCRIPT.
 func (s *Store) eval(ctx context.Context, sc *script, key string, args ...string) Reply {
-	r := s.c.Do(ctx, Cmd{Name: "EVALSHA", Pre: []string{sc.sha, "1"}, Key: key, Args: args})
-	if r.Err != nil && strings.HasPrefix(r.Err.Error(), "NOSCRIPT") {
-		r = s.c.Do(ctx, Cmd{Name: "EVAL", Pre: []string{sc.src, "1"}, Key: key, Args: args})
+	cmd := sc.cmd([]string{key}, args)
+	r := s.c.Do(ctx, cmd)
+	if noScript(r) {
+		r = s.c.Do(ctx, sc.source(cmd))
 	}
 	return r
+}
+
+// cmd returns the EVALSHA of sc on keys (at least one; on a cluster all of
+// one hash slot, since the first routes the command) with args.
+func (sc *script) cmd(keys, args []string) Cmd {
+	return Cmd{
+		Name: "EVALSHA",
+		Pre:  []string{sc.sha, strconv.Itoa(len(keys))},
+		Key:  keys[0],
+		Args: append(slices.Clip(keys[1:]), args...),
+	}
+}
+
+// source returns cmd, an EVALSHA of sc, as an EVAL that sends the script.
+func (sc *script) source(cmd Cmd) Cmd {
+	cmd.Name = "EVAL"
+	cmd.Pre = []string{sc.src, cmd.Pre[1]}
+	return cmd
+}
+
+// noScript reports whether r is the NOSCRIPT reply to an EVALSHA of a
+// script the server does not know.
+func noScript(r Reply) bool {
+	return r.Err != nil && strings.HasPrefix(r.Err.Error(), "NOSCRIPT")
+}
+
+// doMulti sends cmds as Client.DoMulti does (a single command with Do),
+// and sends again as EVAL each EVALSHA of sc that the server answered
+// NOSCRIPT. sc may be nil when cmds run no script.
+func (s *Store) doMulti(ctx context.Context, cmds []Cmd, sc *script) []Reply {
+	if len(cmds) == 1 {
+		r := s.c.Do(ctx, cmds[0])
+		if sc != nil && noScript(r) {
+			r = s.c.Do(ctx, sc.source(cmds[0]))
+		}
+		return []Reply{r}
+	}
+	replies := s.c.DoMulti(ctx, cmds)
+	if sc == nil {
+		return replies
+	}
+	var again []Cmd
+	var at []int
+	for i, r := range replies {
+		if noScript(r) {
+			again = append(again, sc.source(cmds[i]))
+			at = append(at, i)
+		}
+	}
+	if len(again) > 0 {
+		for j, r := range s.c.DoMulti(ctx, again) {
+			replies[at[j]] = r
+		}
+	}
+	return replies
 }
 
 // The history capability ([kv.Historian]) keeps a key's versions in a Redis
@@ -38,15 +96,30 @@ func (s *Store) eval(ctx context.Context, sc *script, key string, args ...string
 // first converted, in the same atomic step, into a list holding the old value
 // as version 1 (GET, DEL, RPUSH old new): watchers see "del" then "rpush".
 // A key of any other type yields a WRONGTYPE error reply.
+//
+// With ARGV[2], an expected version, it appends only if the latest version
+// (LLEN of a list, 1 for a plain string, 0 for no key) is that one, and
+// otherwise writes nothing and returns the array {latest}.
 var appendScript = newScript(`
 local t = redis.call('TYPE', KEYS[1])['ok']
+if t ~= 'string' and t ~= 'list' and t ~= 'none' then
+	return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value')
+end
+if ARGV[2] then
+	local latest = 0
+	if t == 'string' then
+		latest = 1
+	elseif t == 'list' then
+		latest = redis.call('LLEN', KEYS[1])
+	end
+	if latest ~= tonumber(ARGV[2]) then
+		return {latest}
+	end
+end
 if t == 'string' then
 	local old = redis.call('GET', KEYS[1])
 	redis.call('DEL', KEYS[1])
 	return redis.call('RPUSH', KEYS[1], old, ARGV[1])
-end
-if t ~= 'list' and t ~= 'none' then
-	return redis.error_reply('WRONGTYPE Operation against a key holding the wrong kind of value')
 end
 return redis.call('RPUSH', KEYS[1], ARGV[1])
 `)

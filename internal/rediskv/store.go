@@ -164,8 +164,7 @@ func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl ti
 	if err := validate.TTL(ttl); err != nil {
 		return s.fail("set", key, err)
 	}
-	ms := (ttl + time.Millisecond - 1) / time.Millisecond
-	r := s.c.Set(ctx, key, value, int64(ms))
+	r := s.c.Set(ctx, key, value, millis(ttl))
 	s.wrote(key)
 	if r.Err != nil {
 		return s.keyErr(ctx, "set", key, r.Err)
@@ -183,16 +182,10 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 	if r.Err != nil {
 		return 0, s.keyErr(ctx, "ttl", key, r.Err)
 	}
-	switch ms := r.Int; {
-	case ms == -2:
+	if r.Int == -2 {
 		return 0, s.fail("ttl", key, kv.ErrNotFound)
-	case ms == -1:
-		return kv.NoExpiry, nil
-	case ms < 1:
-		return time.Millisecond, nil
-	default:
-		return time.Duration(ms) * time.Millisecond, nil
 	}
+	return pttlDuration(r.Int), nil
 }
 
 // Close implements [kv.Store]. It ends every watch and waits for their

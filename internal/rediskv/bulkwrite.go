@@ -1,0 +1,209 @@
+package rediskv
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/cledar/storekit/kv"
+)
+
+// setScript sets each KEYS[i] to ARGV[2i-1], with an expiry of ARGV[2i]
+// milliseconds unless that is "0", in one atomic step, and returns the
+// number of keys: watchers see "set" for each key, followed by "expire"
+// for each key given an expiry.
+var setScript = newScript(`
+for i, key in ipairs(KEYS) do
+	local px = ARGV[2 * i]
+	if px == '0' then
+		redis.call('SET', key, ARGV[2 * i - 1])
+	else
+		redis.call('SET', key, ARGV[2 * i - 1], 'PX', px)
+	end
+end
+return #KEYS
+`)
+
+// SetMulti implements [kv.BulkWriter]. The distinct keys (the last item of
+// a key wins) are written in groups, each in one atomic command: MSET, or
+// when an item of the group has a TTL a Lua script of SET and SET PX (ttl
+// rounded up to a millisecond). One server takes one group of every key; a
+// cluster one group per hash slot, all sent at once, pipelined, so each
+// master gets its groups in one round trip; a ring one group per key. When
+// some groups fail and others succeed, the error is a *kv.BulkError whose
+// Done marks the items of the groups that succeeded.
+func (s *Store) SetMulti(ctx context.Context, items []kv.Item) error {
+	op := fmt.Sprintf("setmulti (%d items)", len(items))
+	if err := s.life.Check(ctx); err != nil {
+		return fmt.Errorf("%s: %s: %w", s.backend, op, err)
+	}
+	keys := make([]string, len(items))
+	for i, it := range items {
+		if err := optionalTTL(it.TTL); err != nil {
+			return s.fail(op+": set", it.Key, err)
+		}
+		keys[i] = it.Key
+	}
+	if len(items) == 0 {
+		return nil
+	}
+	b := s.newBulk(keys)
+	last := make([]int, len(b.keys)) // the item that wins, per distinct key
+	for i, u := range b.of {
+		last[u] = i
+	}
+	cmds := make([]Cmd, len(b.groups))
+	for i, g := range b.groups {
+		cmds[i] = setCmd(g, items, last)
+	}
+	replies := s.doMulti(ctx, cmds, setScript)
+	for _, k := range b.keys {
+		s.wrote(k)
+	}
+	_, err := s.bulkOutcome(ctx, op+": write", b, replies)
+	return err
+}
+
+// setCmd returns the command that writes the keys of g, the items of
+// items that last names: SET for one key, MSET for keys without a TTL,
+// and setScript otherwise.
+func setCmd(g SlotGroup, items []kv.Item, last []int) Cmd {
+	item := func(j int) kv.Item { return items[last[g.Pos[j]]] }
+	if len(g.Keys) == 1 {
+		it := item(0)
+		args := []string{string(it.Value)}
+		if it.TTL > 0 {
+			args = append(args, "PX", strconv.FormatInt(millis(it.TTL), 10))
+		}
+		return Cmd{Name: "SET", Key: it.Key, Args: args}
+	}
+	withTTL := false
+	for j := range g.Keys {
+		withTTL = withTTL || item(j).TTL > 0
+	}
+	if !withTTL {
+		args := make([]string, 0, 2*len(g.Keys)-1)
+		args = append(args, string(item(0).Value))
+		for j := 1; j < len(g.Keys); j++ {
+			args = append(args, g.Keys[j], string(item(j).Value))
+		}
+		return Cmd{Name: "MSET", Key: g.Keys[0], Args: args}
+	}
+	argv := make([]string, 0, 2*len(g.Keys))
+	for j := range g.Keys {
+		it := item(j)
+		argv = append(argv, string(it.Value), strconv.FormatInt(millis(it.TTL), 10))
+	}
+	return setScript.cmd(g.Keys, argv)
+}
+
+// DeleteMulti implements [kv.BulkWriter] with DEL: one of every distinct
+// key on one server; on a cluster one per hash slot, all sent at once,
+// pipelined; on a ring one per key. Each DEL is atomic. When some fail and
+// others succeed, the error is a *kv.BulkError whose Done marks the keys
+// of the DELs that succeeded, and the count is of the keys they removed.
+func (s *Store) DeleteMulti(ctx context.Context, keys []string) (int, error) {
+	op := fmt.Sprintf("deletemulti (%d keys)", len(keys))
+	if err := s.life.Check(ctx); err != nil {
+		return 0, fmt.Errorf("%s: %s: %w", s.backend, op, err)
+	}
+	if len(keys) == 0 {
+		return 0, nil
+	}
+	b := s.newBulk(keys)
+	cmds := make([]Cmd, len(b.groups))
+	for i, g := range b.groups {
+		cmds[i] = Cmd{Name: "DEL", Key: g.Keys[0], Args: g.Keys[1:]}
+	}
+	replies := s.doMulti(ctx, cmds, nil)
+	for _, k := range b.keys {
+		s.wrote(k)
+	}
+	return s.bulkOutcome(ctx, op+": delete", b, replies)
+}
+
+// A bulk is the work of a bulk write: the distinct keys of the call, and
+// the groups of them that are each written in one atomic command.
+type bulk struct {
+	keys []string // the distinct keys, in the order they first appear
+	of   []int    // of[i] is the index in keys of the call's i-th key
+	// groups split keys (Pos indexes keys): all of them on one server, by
+	// hash slot on a cluster, one each on a ring.
+	groups []SlotGroup
+}
+
+// newBulk returns the bulk write of keys, which may repeat.
+func (s *Store) newBulk(keys []string) bulk {
+	b := bulk{of: make([]int, len(keys))}
+	index := make(map[string]int, len(keys))
+	for i, k := range keys {
+		u, ok := index[k]
+		if !ok {
+			u = len(b.keys)
+			index[k] = u
+			b.keys = append(b.keys, k)
+		}
+		b.of[i] = u
+	}
+	switch s.c.Layout() {
+	case Cluster:
+		b.groups = GroupBySlot(b.keys)
+	case Sharded:
+		b.groups = make([]SlotGroup, len(b.keys))
+		for i, k := range b.keys {
+			b.groups[i] = SlotGroup{Keys: []string{k}, Pos: []int{i}}
+		}
+	default:
+		pos := make([]int, len(b.keys))
+		for i := range pos {
+			pos[i] = i
+		}
+		b.groups = []SlotGroup{{Keys: b.keys, Pos: pos}}
+	}
+	return b
+}
+
+// bulkOutcome returns the sum of the integer replies of the groups of b
+// that succeeded (the keys a DEL removed) and the error of the bulk write,
+// for op (such as "setmulti (3 items): write"): nil when every group
+// succeeded, the first group's error when none did, and a *kv.BulkError
+// holding it otherwise.
+func (s *Store) bulkOutcome(ctx context.Context, op string, b bulk, replies []Reply) (int, error) {
+	done := make([]bool, len(b.keys))
+	n, succeeded := 0, 0
+	var first error
+	for i, r := range replies {
+		g := b.groups[i]
+		if r.Err != nil {
+			if first == nil {
+				first = s.err(ctx, groupOp(op, g), r.Err)
+			}
+			continue
+		}
+		succeeded++
+		n += int(r.Int)
+		for _, p := range g.Pos {
+			done[p] = true
+		}
+	}
+	switch {
+	case first == nil:
+		return n, nil
+	case succeeded == 0:
+		return 0, first
+	}
+	be := &kv.BulkError{Done: make([]bool, len(b.of)), Err: first}
+	for i, u := range b.of {
+		be.Done[i] = done[u]
+	}
+	return n, be
+}
+
+// groupOp names the write of g in op, for its error: `write of "k"`, or
+// `write of 3 keys from "k"`.
+func groupOp(op string, g SlotGroup) string {
+	if len(g.Keys) == 1 {
+		return op + " of " + kv.QuoteKey(g.Keys[0])
+	}
+	return fmt.Sprintf("%s of %d keys from %s", op, len(g.Keys), kv.QuoteKey(g.Keys[0]))
+}

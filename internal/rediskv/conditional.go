@@ -1,0 +1,110 @@
+package rediskv
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+	"time"
+
+	"github.com/cledar/storekit/kv"
+)
+
+// casScript replaces the plain value at KEYS[1] with ARGV[2] if it equals
+// ARGV[1], and returns 1 if it did, 0 otherwise (a missing key included).
+// ARGV[3] is the new expiry in milliseconds, or "0" to keep the key's
+// (SET KEEPTTL): watchers see "set", then "expire" when ARGV[3] is not
+// "0". A key of another type yields GET's WRONGTYPE error reply.
+var casScript = newScript(`
+local cur = redis.pcall('GET', KEYS[1])
+if type(cur) == 'table' then
+	return cur
+end
+if cur ~= ARGV[1] then
+	return 0
+end
+if ARGV[3] == '0' then
+	redis.call('SET', KEYS[1], ARGV[2], 'KEEPTTL')
+else
+	redis.call('SET', KEYS[1], ARGV[2], 'PX', ARGV[3])
+end
+return 1
+`)
+
+// cadScript deletes KEYS[1] if it holds the plain value ARGV[1], and
+// returns 1 if it did, 0 otherwise. A key of another type yields GET's
+// WRONGTYPE error reply.
+var cadScript = newScript(`
+local cur = redis.pcall('GET', KEYS[1])
+if type(cur) == 'table' then
+	return cur
+end
+if cur ~= ARGV[1] then
+	return 0
+end
+return redis.call('DEL', KEYS[1])
+`)
+
+// SetIfAbsent implements [kv.Conditional] with SET NX (PX when ttl is
+// positive, rounded up to a millisecond).
+func (s *Store) SetIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	if err := s.life.Check(ctx); err != nil {
+		return false, s.fail("setifabsent", key, err)
+	}
+	if err := optionalTTL(ttl); err != nil {
+		return false, s.fail("setifabsent", key, err)
+	}
+	args := []string{string(value), "NX"}
+	if ttl > 0 {
+		args = append(args, "PX", strconv.FormatInt(millis(ttl), 10))
+	}
+	r := s.c.Do(ctx, Cmd{Name: "SET", Key: key, Args: args})
+	s.wrote(key) // also when it did not write: a cached copy is stale
+	switch {
+	case r.Nil:
+		return false, nil
+	case r.Err != nil:
+		return false, s.keyErr(ctx, "setifabsent", key, r.Err)
+	}
+	return true, nil
+}
+
+// CompareAndSwap implements [kv.Conditional] with a Lua script: GET,
+// compare, then SET KEEPTTL when ttl is kv.KeepTTL, or SET PX (ttl rounded
+// up to a millisecond) otherwise.
+func (s *Store) CompareAndSwap(ctx context.Context, key string, old, new []byte, ttl time.Duration) (bool, error) {
+	if err := s.life.Check(ctx); err != nil {
+		return false, s.fail("compareandswap", key, err)
+	}
+	if err := optionalTTL(ttl); err != nil {
+		return false, s.fail("compareandswap", key, err)
+	}
+	r := s.eval(ctx, casScript, key, string(old), string(new), strconv.FormatInt(millis(ttl), 10))
+	s.wrote(key) // also when it did not swap: a cached copy is stale
+	if r.Err != nil {
+		return false, s.keyErr(ctx, "compareandswap", key, r.Err)
+	}
+	return r.Int == 1, nil
+}
+
+// CompareAndDelete implements [kv.Conditional] with a Lua script: GET,
+// compare, then DEL.
+func (s *Store) CompareAndDelete(ctx context.Context, key string, old []byte) (bool, error) {
+	if err := s.life.Check(ctx); err != nil {
+		return false, s.fail("compareanddelete", key, err)
+	}
+	r := s.eval(ctx, cadScript, key, string(old))
+	s.wrote(key) // also when it did not delete: a cached copy is stale
+	if r.Err != nil {
+		return false, s.keyErr(ctx, "compareanddelete", key, r.Err)
+	}
+	return r.Int == 1, nil
+}
+
+// optionalTTL checks the ttl of a write that may set an expiry: zero means
+// none (or, for CompareAndSwap, kv.KeepTTL), and a negative one is invalid.
+func optionalTTL(ttl time.Duration) error {
+	if ttl < 0 {
+		return fmt.Errorf("ttl %v is negative: %w", ttl, kv.ErrInvalid)
+	}
+	return nil
+}

@@ -208,6 +208,16 @@ func (s cadIgnoresValue) CompareAndDelete(ctx context.Context, key string, old [
 
 // Counter.
 
+// incrMissingFails refuses to count a missing key as 0.
+type incrMissingFails struct{ fullStore }
+
+func (s incrMissingFails) Incr(ctx context.Context, key string, delta int64) (int64, error) {
+	if _, err := s.Get(ctx, key); errors.Is(err, kv.ErrNotFound) {
+		return 0, err
+	}
+	return s.fullStore.Incr(ctx, key, delta)
+}
+
 // incrLaxFormat reads its counters with strconv.ParseInt after trimming
 // spaces, so "+1", "01", "-0" and " 1" count as numbers.
 type incrLaxFormat struct{ fullStore }
@@ -318,6 +328,17 @@ func (s *getWithTTLStale) GetWithTTL(ctx context.Context, key string) ([]byte, t
 	return v, ttl, err
 }
 
+// expireSkipsHistory checks the key with Get before it sets the expiry,
+// and so takes a history for a missing key.
+type expireSkipsHistory struct{ fullStore }
+
+func (s expireSkipsHistory) Expire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if _, err := s.Get(ctx, key); errors.Is(err, kv.ErrWrongType) && ttl > 0 {
+		return false, nil
+	}
+	return s.fullStore.Expire(ctx, key, ttl)
+}
+
 // expireZeroDeletes deletes a key given a TTL of zero or less, as Redis
 // EXPIRE does.
 type expireZeroDeletes struct{ fullStore }
@@ -358,6 +379,56 @@ func (s setMultiPartial) SetMulti(ctx context.Context, items []kv.Item) error {
 		}
 	}
 	return nil
+}
+
+// bulkEmptyWriteFails refuses an empty list, as Redis MSET and DEL do.
+type bulkEmptyWriteFails struct{ fullStore }
+
+func (s bulkEmptyWriteFails) SetMulti(ctx context.Context, items []kv.Item) error {
+	if len(items) == 0 {
+		return errors.New("ERR wrong number of arguments for 'mset' command")
+	}
+	return s.fullStore.SetMulti(ctx, items)
+}
+
+func (s bulkEmptyWriteFails) DeleteMulti(ctx context.Context, keys []string) (int, error) {
+	if len(keys) == 0 {
+		return 0, errors.New("ERR wrong number of arguments for 'del' command")
+	}
+	return s.fullStore.DeleteMulti(ctx, keys)
+}
+
+// bulkWriteLimit refuses a bulk write of more than 512 items.
+type bulkWriteLimit struct{ fullStore }
+
+const bulkLimit = 512
+
+func (s bulkWriteLimit) SetMulti(ctx context.Context, items []kv.Item) error {
+	if len(items) > bulkLimit {
+		return fmt.Errorf("%d items, more than %d", len(items), bulkLimit)
+	}
+	return s.fullStore.SetMulti(ctx, items)
+}
+
+func (s bulkWriteLimit) DeleteMulti(ctx context.Context, keys []string) (int, error) {
+	if len(keys) > bulkLimit {
+		return 0, fmt.Errorf("%d keys, more than %d", len(keys), bulkLimit)
+	}
+	return s.fullStore.DeleteMulti(ctx, keys)
+}
+
+// setMultiSkipsHistory leaves out the items whose key holds a history, as
+// a script that writes only string keys would.
+type setMultiSkipsHistory struct{ fullStore }
+
+func (s setMultiSkipsHistory) SetMulti(ctx context.Context, items []kv.Item) error {
+	var plain []kv.Item
+	for _, it := range items {
+		if _, err := s.Get(ctx, it.Key); !errors.Is(err, kv.ErrWrongType) {
+			plain = append(plain, it)
+		}
+	}
+	return s.fullStore.SetMulti(ctx, plain)
 }
 
 // setMultiDropsTTL writes every item without expiry.
@@ -432,6 +503,13 @@ func (s appendIfCheckThenAppend) AppendIf(ctx context.Context, key string, value
 	}
 	time.Sleep(stepGap)
 	return s.Append(ctx, key, value)
+}
+
+// appendIfAcceptsNegative takes a negative expect for 0.
+type appendIfAcceptsNegative struct{ fullStore }
+
+func (s appendIfAcceptsNegative) AppendIf(ctx context.Context, key string, value []byte, expect int64) (int64, error) {
+	return s.fullStore.AppendIf(ctx, key, value, max(expect, 0))
 }
 
 // appendIfPlainIsMissing counts a plain value as no version at all, and

@@ -25,8 +25,10 @@ import (
 // more cleanup with t.Cleanup.
 //
 // Optional interfaces ([kv.MultiGetter], [kv.Scanner], [kv.Expirer],
-// [kv.Watcher], [kv.Historian], [kv.Pruner]) are found by type assertion; a case that needs
-// one the store lacks is skipped with a message such as
+// [kv.ExpiryChanger], [kv.Watcher], [kv.Historian], [kv.Pruner],
+// [kv.ConditionalHistorian], [kv.Conditional], [kv.Counter],
+// [kv.BulkWriter]) are found by type assertion; a case that needs one the
+// store lacks is skipped with a message such as
 // "*mybackend.Store does not implement kv.Watcher".
 //
 // Each case runs under a context with a 30-second deadline; a case still
@@ -92,6 +94,12 @@ var allCases = slices.Concat(
 	watchCases,
 	historyCases,
 	pruneCases,
+	conditionalCases,
+	updateCases,
+	counterCases,
+	expiryChangeCases,
+	bulkWriteCases,
+	appendIfCases,
 	concurrencyCases,
 	contextCases,
 	closeCases,
@@ -125,15 +133,25 @@ const (
 	watcher
 	historian
 	pruner
+	conditional
+	counter
+	expiryChanger
+	bulkWriter
+	conditionalHistorian
 )
 
 var capabilityNames = [...]string{
-	multiGetter: "kv.MultiGetter",
-	scanner:     "kv.Scanner",
-	expirer:     "kv.Expirer",
-	watcher:     "kv.Watcher",
-	historian:   "kv.Historian",
-	pruner:      "kv.Pruner",
+	multiGetter:          "kv.MultiGetter",
+	scanner:              "kv.Scanner",
+	expirer:              "kv.Expirer",
+	watcher:              "kv.Watcher",
+	historian:            "kv.Historian",
+	pruner:               "kv.Pruner",
+	conditional:          "kv.Conditional",
+	counter:              "kv.Counter",
+	expiryChanger:        "kv.ExpiryChanger",
+	bulkWriter:           "kv.BulkWriter",
+	conditionalHistorian: "kv.ConditionalHistorian",
 }
 
 func (c capability) String() string { return capabilityNames[c] }
@@ -154,6 +172,16 @@ func (c capability) of(s kv.Store) bool {
 		_, ok = s.(kv.Historian)
 	case pruner:
 		_, ok = s.(kv.Pruner)
+	case conditional:
+		_, ok = s.(kv.Conditional)
+	case counter:
+		_, ok = s.(kv.Counter)
+	case expiryChanger:
+		_, ok = s.(kv.ExpiryChanger)
+	case bulkWriter:
+		_, ok = s.(kv.BulkWriter)
+	case conditionalHistorian:
+		_, ok = s.(kv.ConditionalHistorian)
 	}
 	return ok
 }
@@ -254,6 +282,8 @@ func errName(err error) string {
 		return "kv.ErrWrongType"
 	case kv.ErrNotSupported:
 		return "kv.ErrNotSupported"
+	case kv.ErrConflict:
+		return "kv.ErrConflict"
 	case context.Canceled:
 		return "context.Canceled"
 	case context.DeadlineExceeded:

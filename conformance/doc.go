@@ -24,8 +24,14 @@
 // Each case checks one rule and is a subtest named Family/Case below the test
 // that calls Run. The families are Basic, Binary, Bulk ([kv.MultiGetter]),
 // Scan ([kv.Scanner]), TTL ([kv.Expirer]), Watch ([kv.Watcher]), History
-// ([kv.Historian]), Prune ([kv.Pruner]), Concurrency, Context and Close; [Cases] lists every case
-// with its rule. A failure says what was called, what came back and what the
+// ([kv.Historian]), Prune ([kv.Pruner]), Conditional and Update
+// ([kv.Conditional], and the [kv.Update] helper on it), Counter
+// ([kv.Counter]), ExpiryChange ([kv.ExpiryChanger]), BulkWrite
+// ([kv.BulkWriter], and the [kv.SetMulti] and [kv.DeleteMulti] helpers),
+// AppendIf ([kv.ConditionalHistorian]), Concurrency, Context and Close. The
+// events of each write are checked in the Watch family and, for the newer
+// capabilities, in an Events case of their own family, which needs
+// [kv.Watcher] too. [Cases] lists every case with its rule. A failure says what was called, what came back and what the
 // contract wants, followed by the rule:
 //
 //	Get("ck:5f0c3a91d2e87b64:k") after Delete: got "v", want errors.Is(_, kv.ErrNotFound) (rule: after Delete, Get reports kv.ErrNotFound)
@@ -64,11 +70,16 @@
 // bounded at 5 seconds each.
 //
 // The suite checks no timings, only these bounds. A few cases wait on
-// purpose: keys written with a 200 ms TTL are read 350 ms later, and
-// Watch/Expired then waits for OpExpired (it reads the key first, which makes
-// Redis free it at once). Watch/SlowConsumer makes 20,000 Sets while a watch
-// is not read; they must all return within 20 seconds. On the memory backend
-// the whole suite runs in about two seconds.
+// purpose: keys written with a 200 ms TTL (or given it with Expire) are read
+// 350 ms later, and Watch/Expired then waits for OpExpired (it reads the key
+// first, which makes Redis free it at once). Watch/SlowConsumer makes 20,000
+// Sets while a watch is not read; they must all return within 20 seconds.
+// The cases that race goroutines at one key (Conditional/SetIfAbsentRace,
+// Conditional/CASConcurrentIncrements, Update/Concurrent,
+// Counter/Concurrent, AppendIf/Race) count, not time, what happens: a
+// read-modify-write loop fails when it meets the same value many times in a
+// row without replacing it, rather than spinning until the deadline. On the
+// memory backend the whole suite runs in about two seconds.
 //
 // # Benchmarks
 //

@@ -107,6 +107,36 @@ func inParallel(n int, f func(i int) error) error {
 	return firstErr
 }
 
+// concurrently calls f(0), ..., f(n-1), each on a goroutine of its own,
+// released together so that their calls overlap, and returns what each
+// returned: a problem, or "". f must not call the harness's reporting
+// methods: only the case's goroutine may end the case.
+func concurrently(n int, f func(g int) string) []string {
+	problems := make([]string, n)
+	start := make(chan struct{})
+	var wg sync.WaitGroup
+	for g := range n {
+		wg.Go(func() {
+			<-start
+			problems[g] = f(g)
+		})
+	}
+	close(start)
+	wg.Wait()
+	return problems
+}
+
+// reportProblems reports each problem that concurrently returned, naming
+// its goroutine.
+func (h *harness) reportProblems(problems []string) {
+	h.t.Helper()
+	for g, p := range problems {
+		if p != "" {
+			h.errorf("goroutine %d of %d: %s", g, len(problems), p)
+		}
+	}
+}
+
 // setAll writes values[i] to keys[i] for every i, from a few goroutines,
 // ending the case if a Set fails.
 func (h *harness) setAll(keys []string, values [][]byte) {
@@ -121,12 +151,17 @@ func (h *harness) setAll(keys []string, values [][]byte) {
 }
 
 // Typed access to the optional interfaces; a case calls only those it needs.
-func (h *harness) mg() kv.MultiGetter { return h.s.(kv.MultiGetter) }
-func (h *harness) sc() kv.Scanner     { return h.s.(kv.Scanner) }
-func (h *harness) ex() kv.Expirer     { return h.s.(kv.Expirer) }
-func (h *harness) wa() kv.Watcher     { return h.s.(kv.Watcher) }
-func (h *harness) hi() kv.Historian   { return h.s.(kv.Historian) }
-func (h *harness) pr() kv.Pruner      { return h.s.(kv.Pruner) }
+func (h *harness) mg() kv.MultiGetter          { return h.s.(kv.MultiGetter) }
+func (h *harness) sc() kv.Scanner              { return h.s.(kv.Scanner) }
+func (h *harness) ex() kv.Expirer              { return h.s.(kv.Expirer) }
+func (h *harness) wa() kv.Watcher              { return h.s.(kv.Watcher) }
+func (h *harness) hi() kv.Historian            { return h.s.(kv.Historian) }
+func (h *harness) pr() kv.Pruner               { return h.s.(kv.Pruner) }
+func (h *harness) co() kv.Conditional          { return h.s.(kv.Conditional) }
+func (h *harness) ctr() kv.Counter             { return h.s.(kv.Counter) }
+func (h *harness) ec() kv.ExpiryChanger        { return h.s.(kv.ExpiryChanger) }
+func (h *harness) bw() kv.BulkWriter           { return h.s.(kv.BulkWriter) }
+func (h *harness) ch() kv.ConditionalHistorian { return h.s.(kv.ConditionalHistorian) }
 
 func (h *harness) has(c capability) bool { return c.of(h.s) }
 

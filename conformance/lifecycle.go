@@ -147,6 +147,45 @@ var allCalls = []call{
 		_, err := h.pr().Prune(ctx, k, 2)
 		return err
 	}},
+	{"SetIfAbsent", conditional, true, func(h *harness, ctx context.Context, k string) error {
+		_, err := h.co().SetIfAbsent(ctx, k, []byte("new"), 0)
+		return err
+	}},
+	{"CompareAndSwap", conditional, true, func(h *harness, ctx context.Context, k string) error {
+		_, err := h.co().CompareAndSwap(ctx, k, []byte("old"), []byte("new"), longTTL)
+		return err
+	}},
+	{"CompareAndDelete", conditional, true, func(h *harness, ctx context.Context, k string) error {
+		_, err := h.co().CompareAndDelete(ctx, k, []byte("old"))
+		return err
+	}},
+	{"Incr", counter, true, func(h *harness, ctx context.Context, k string) error {
+		_, err := h.ctr().Incr(ctx, k, 1)
+		return err
+	}},
+	{"Expire", expiryChanger, true, func(h *harness, ctx context.Context, k string) error {
+		_, err := h.ec().Expire(ctx, k, longTTL)
+		return err
+	}},
+	{"Persist", expiryChanger, true, func(h *harness, ctx context.Context, k string) error {
+		_, err := h.ec().Persist(ctx, k)
+		return err
+	}},
+	{"GetWithTTL", expiryChanger, false, func(h *harness, ctx context.Context, k string) error {
+		_, _, err := h.ec().GetWithTTL(ctx, k)
+		return err
+	}},
+	{"SetMulti", bulkWriter, true, func(h *harness, ctx context.Context, k string) error {
+		return h.bw().SetMulti(ctx, []kv.Item{{Key: k, Value: []byte("new"), TTL: longTTL}})
+	}},
+	{"DeleteMulti", bulkWriter, true, func(h *harness, ctx context.Context, k string) error {
+		_, err := h.bw().DeleteMulti(ctx, []string{k})
+		return err
+	}},
+	{"AppendIf", conditionalHistorian, true, func(h *harness, ctx context.Context, k string) error {
+		_, err := h.ch().AppendIf(ctx, k, []byte("new"), 1)
+		return err
+	}},
 }
 
 // calls returns the calls the store has.

@@ -1,10 +1,13 @@
 package conformance
 
 import (
+	"bytes"
 	"context"
 	"fmt"
 	"iter"
+	"math"
 	"slices"
+	"strconv"
 	"sync"
 	"time"
 
@@ -47,8 +50,13 @@ type allButPruner interface {
 	kv.MultiGetter
 	kv.Scanner
 	kv.Expirer
+	kv.ExpiryChanger
 	kv.Watcher
 	kv.Historian
+	kv.ConditionalHistorian
+	kv.Conditional
+	kv.Counter
+	kv.BulkWriter
 }
 
 var _ fullStore = (*refStore)(nil)
@@ -116,9 +124,29 @@ func (s *refStore) Set(ctx context.Context, key string, value []byte) error {
 		return err
 	}
 	defer s.mu.Unlock()
-	s.put(key, &refEntry{value: nonNil(value)})
-	s.emit(kv.OpSet, key)
+	s.write(key, value, 0)
 	return nil
+}
+
+// write stores value at key, with an expiry if ttl is positive, as
+// SetWithTTL does, or else without one, as Set does. Called locked.
+func (s *refStore) write(key string, value []byte, ttl time.Duration) {
+	e := &refEntry{value: nonNil(value)}
+	s.put(key, e)
+	s.emit(kv.OpSet, key)
+	if ttl > 0 {
+		s.setExpiry(key, e, ttl)
+	}
+}
+
+// setExpiry makes e, key's entry, expire ttl from now. Called locked.
+func (s *refStore) setExpiry(key string, e *refEntry, ttl time.Duration) {
+	s.gen++
+	e.gen = s.gen
+	e.expires = time.Now().Add(ttl)
+	s.emit(kv.OpExpire, key)
+	gen := e.gen
+	time.AfterFunc(ttl, func() { s.expire(key, gen) })
 }
 
 func nonNil(b []byte) []byte { return append([]byte{}, b...) }
@@ -191,12 +219,7 @@ func (s *refStore) SetWithTTL(ctx context.Context, key string, value []byte, ttl
 		return err
 	}
 	defer s.mu.Unlock()
-	e := &refEntry{value: nonNil(value), expires: time.Now().Add(ttl)}
-	s.put(key, e)
-	s.emit(kv.OpSet, key)
-	s.emit(kv.OpExpire, key)
-	gen := e.gen
-	time.AfterFunc(ttl, func() { s.expire(key, gen) })
+	s.write(key, value, ttl)
 	return nil
 }
 
@@ -245,19 +268,25 @@ func (s *refStore) Append(ctx context.Context, key string, value []byte) (int64,
 		return 0, err
 	}
 	defer s.mu.Unlock()
+	return s.appendTo(key, value), nil
+}
+
+// appendTo appends value to key's history, converting a plain value, and
+// returns its version. Called locked.
+func (s *refStore) appendTo(key string, value []byte) int64 {
 	e := s.live(key)
 	switch {
 	case e == nil:
 		e = &refEntry{}
 		s.put(key, e)
 	case e.hist == nil:
-		e.hist = [][]byte{e.value}
-		e.value = nil
+		e = &refEntry{hist: [][]byte{e.value}} // a conversion drops the expiry
+		s.put(key, e)
 		s.emit(kv.OpDelete, key)
 	}
 	e.hist = append(e.hist, nonNil(value))
 	s.emit(kv.OpAppend, key)
-	return int64(len(e.hist)), nil
+	return int64(len(e.hist))
 }
 
 // entries returns key's history: a plain value counts as one entry. Called
@@ -354,4 +383,201 @@ func pruneEntries(h [][]byte, before int64, newest bool) int {
 		n++
 	}
 	return n
+}
+
+func (s *refStore) SetIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+	if ttl < 0 {
+		return false, fmt.Errorf("ref: ttl %v: %w", ttl, kv.ErrInvalid)
+	}
+	if err := s.begin(ctx); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	if s.live(key) != nil {
+		return false, nil
+	}
+	s.write(key, value, ttl)
+	return true, nil
+}
+
+// plain returns key's entry if it holds a plain value equal to old. Called
+// locked.
+func (s *refStore) plain(key string, old []byte) (*refEntry, error) {
+	e := s.live(key)
+	switch {
+	case e == nil:
+		return nil, nil
+	case e.hist != nil:
+		return nil, fmt.Errorf("ref: %s: %w", kv.QuoteKey(key), kv.ErrWrongType)
+	case !bytes.Equal(e.value, old):
+		return nil, nil
+	}
+	return e, nil
+}
+
+func (s *refStore) CompareAndSwap(ctx context.Context, key string, old, new []byte, ttl time.Duration) (bool, error) {
+	if ttl < 0 {
+		return false, fmt.Errorf("ref: ttl %v: %w", ttl, kv.ErrInvalid)
+	}
+	if err := s.begin(ctx); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	e, err := s.plain(key, old)
+	if e == nil {
+		return false, err
+	}
+	if ttl == kv.KeepTTL {
+		e.value = nonNil(new)
+		s.emit(kv.OpSet, key)
+	} else {
+		s.write(key, new, ttl)
+	}
+	return true, nil
+}
+
+func (s *refStore) CompareAndDelete(ctx context.Context, key string, old []byte) (bool, error) {
+	if err := s.begin(ctx); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	e, err := s.plain(key, old)
+	if e == nil {
+		return false, err
+	}
+	delete(s.data, key)
+	s.emit(kv.OpDelete, key)
+	return true, nil
+}
+
+// parseCounter returns the integer whose decimal text, as Redis writes it,
+// is b.
+func parseCounter(b []byte) (int64, bool) {
+	n, err := strconv.ParseInt(string(b), 10, 64)
+	return n, err == nil && strconv.FormatInt(n, 10) == string(b)
+}
+
+func (s *refStore) Incr(ctx context.Context, key string, delta int64) (int64, error) {
+	if err := s.begin(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	e := s.live(key)
+	var n int64
+	if e != nil {
+		var ok bool
+		if n, ok = parseCounter(e.value); e.hist != nil || !ok {
+			return 0, fmt.Errorf("ref: incr %s: not an integer: %w", kv.QuoteKey(key), kv.ErrWrongType)
+		}
+	}
+	if delta > 0 && n > math.MaxInt64-delta || delta < 0 && n < math.MinInt64-delta {
+		return 0, fmt.Errorf("ref: incr %s by %d: overflow: %w", kv.QuoteKey(key), delta, kv.ErrInvalid)
+	}
+	n += delta
+	if e == nil {
+		s.write(key, strconv.AppendInt(nil, n, 10), 0)
+	} else {
+		e.value = strconv.AppendInt(nil, n, 10)
+		s.emit(kv.OpSet, key)
+	}
+	return n, nil
+}
+
+func (s *refStore) Expire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+	if ttl <= 0 {
+		return false, fmt.Errorf("ref: ttl %v: %w", ttl, kv.ErrInvalid)
+	}
+	if err := s.begin(ctx); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	e := s.live(key)
+	if e == nil {
+		return false, nil
+	}
+	s.setExpiry(key, e, ttl)
+	return true, nil
+}
+
+func (s *refStore) Persist(ctx context.Context, key string) (bool, error) {
+	if err := s.begin(ctx); err != nil {
+		return false, err
+	}
+	defer s.mu.Unlock()
+	e := s.live(key)
+	if e == nil {
+		return false, nil
+	}
+	if !e.expires.IsZero() {
+		e.expires = time.Time{}
+		s.emit(kv.OpOther, key)
+	}
+	return true, nil
+}
+
+func (s *refStore) GetWithTTL(ctx context.Context, key string) ([]byte, time.Duration, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, 0, err
+	}
+	defer s.mu.Unlock()
+	e := s.live(key)
+	switch {
+	case e == nil:
+		return nil, 0, fmt.Errorf("ref: %s: %w", kv.QuoteKey(key), kv.ErrNotFound)
+	case e.hist != nil:
+		return nil, 0, fmt.Errorf("ref: %s: %w", kv.QuoteKey(key), kv.ErrWrongType)
+	case e.expires.IsZero():
+		return slices.Clone(e.value), kv.NoExpiry, nil
+	}
+	return slices.Clone(e.value), time.Until(e.expires), nil
+}
+
+func (s *refStore) SetMulti(ctx context.Context, items []kv.Item) error {
+	for _, it := range items {
+		if it.TTL < 0 {
+			return fmt.Errorf("ref: set %s: ttl %v: %w", kv.QuoteKey(it.Key), it.TTL, kv.ErrInvalid)
+		}
+	}
+	if err := s.begin(ctx); err != nil {
+		return err
+	}
+	defer s.mu.Unlock()
+	for _, it := range items {
+		s.write(it.Key, it.Value, it.TTL)
+	}
+	return nil
+}
+
+func (s *refStore) DeleteMulti(ctx context.Context, keys []string) (int, error) {
+	if err := s.begin(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	n := 0
+	for _, k := range keys {
+		if s.live(k) != nil {
+			delete(s.data, k)
+			s.emit(kv.OpDelete, k)
+			n++
+		}
+	}
+	return n, nil
+}
+
+func (s *refStore) AppendIf(ctx context.Context, key string, value []byte, expect int64) (int64, error) {
+	if expect < 0 {
+		return 0, fmt.Errorf("ref: append %s at version %d: %w", kv.QuoteKey(key), expect, kv.ErrInvalid)
+	}
+	if err := s.begin(ctx); err != nil {
+		return 0, err
+	}
+	defer s.mu.Unlock()
+	var latest int64
+	if h, err := s.entries(key); err == nil {
+		latest = int64(len(h))
+	}
+	if latest != expect {
+		return 0, fmt.Errorf("ref: %w", &kv.VersionConflict{Key: key, Expected: expect, Latest: latest})
+	}
+	return s.appendTo(key, value), nil
 }

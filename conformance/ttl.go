@@ -133,3 +133,12 @@ func (h *harness) wantNoExpiry(key, what string) {
 		h.errorf("TTL(%q) %s = %v, %v; want kv.NoExpiry (%v), nil", key, what, got, err, kv.NoExpiry)
 	}
 }
+
+// wantTTLWithin checks that TTL(key) reports a duration in (0, max].
+func (h *harness) wantTTLWithin(key string, max time.Duration, what string) {
+	h.t.Helper()
+	got, err := h.ex().TTL(h.ctx, key)
+	if err != nil || got <= 0 || got > max {
+		h.errorf("TTL(%q) %s = %v, %v; want a duration in (0, %v]", key, what, got, err, max)
+	}
+}

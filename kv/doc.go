@@ -95,6 +95,77 @@
 //     watchers hear one or more OpSet when entries were emptied, and nothing
 //     when none was.
 //
+// Conditional writes ([Conditional], and the [Update] helper):
+//   - SetIfAbsent writes only when the key does not exist, and reports
+//     whether it did: a plain value or a history exists, an expired key does
+//     not; a positive TTL gives the new key that expiry, zero none; a
+//     negative TTL is [ErrInvalid] and writes nothing; of many concurrent
+//     SetIfAbsent calls on one missing key exactly one wins;
+//   - CompareAndSwap replaces a plain value only when it equals old byte for
+//     byte (an empty value is not a missing key), and reports whether it
+//     did; a missing key reports false and a history [ErrWrongType];
+//     [KeepTTL] keeps the key's expiry, a positive TTL sets a new one, a
+//     negative TTL is ErrInvalid and writes nothing; the compare and the
+//     swap are one step, so writers that each loop on read then
+//     CompareAndSwap lose no update;
+//   - CompareAndDelete deletes a plain value only when it equals old, and
+//     reports whether it did; a missing key reports false and a history
+//     ErrWrongType;
+//   - watchers hear what Set (or SetWithTTL) makes them hear when a
+//     conditional write happened, OpDelete when CompareAndDelete deleted,
+//     and nothing when a condition failed;
+//   - Update calls its function with the value found (or found false) and
+//     writes the result only if the key still holds what was read, retrying
+//     otherwise: concurrent Updates that each add one to a counter end at
+//     the exact sum; a result equal to the value found writes nothing.
+//
+// Counters ([Counter]):
+//   - Incr adds delta to the decimal integer at the key and returns the
+//     sum; a missing key counts as 0; the value stays decimal text that Get
+//     returns ("42", "-7"); the key's expiry is kept;
+//   - only the text Redis writes is a counter: an optional '-' and digits,
+//     no '+', spaces or leading zeros, "-0" not allowed, within int64; any
+//     other value ("+1", "01", " 1", "1.5", "abc", "9223372036854775808"),
+//     and a history, is ErrWrongType; a sum beyond int64 is ErrInvalid; on
+//     an error the value is unchanged;
+//   - concurrent Incr calls lose no update and return distinct sums;
+//     watchers hear OpSet for each Incr that wrote.
+//
+// Expiry changes ([ExpiryChanger]):
+//   - Expire gives an existing key, plain value or history, a new expiry
+//     and reports true; a missing or expired key reports false and is not
+//     created; a TTL of zero or less is ErrInvalid and changes nothing;
+//     watchers hear OpExpire when the key exists;
+//   - Persist removes an expiry and reports whether the key exists, whether
+//     or not it had an expiry; TTL then reports [NoExpiry]; watchers hear
+//     OpOther when an expiry was removed, and nothing otherwise;
+//   - GetWithTTL returns the value and the time it has left (NoExpiry if
+//     none), as Get and TTL would at one instant: ErrNotFound for a missing
+//     key, ErrWrongType for a history.
+//
+// Bulk writes ([BulkWriter], and the [SetMulti] and [DeleteMulti] helpers):
+//   - SetMulti stores every item as Set or SetWithTTL would (replacing a
+//     history, removing or setting an expiry); when a key appears more than
+//     once the last item wins; an item with a negative TTL is ErrInvalid
+//     before anything is written; 1,000 items in one call work, and an empty
+//     list is no error;
+//   - DeleteMulti removes every listed key that exists and returns how many
+//     it removed, a key listed twice counted once;
+//   - watchers hear each key's events as for Set, SetWithTTL and Delete;
+//   - the helpers give the same results on the fast path and on the
+//     fallback.
+//
+// Conditional appends ([ConditionalHistorian]):
+//   - AppendIf appends only when the latest version is the one expected (0:
+//     the key does not exist; a plain value is version 1 and is converted as
+//     Append converts it) and returns expect+1;
+//   - otherwise it writes nothing and returns an error wrapping
+//     [ErrConflict] that is a [*VersionConflict] holding the latest version
+//     (0 for a missing key); a negative expect is ErrInvalid;
+//   - of many concurrent AppendIf calls at one version exactly one wins;
+//     watchers hear what Append makes them hear when it appended, and
+//     nothing otherwise.
+//
 // Context and concurrency:
 //   - every method may be called from many goroutines at once;
 //   - a call made with a context that is already cancelled or past its

@@ -3,10 +3,10 @@ package memory
 import (
 	"bytes"
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
+	"github.com/cledar/storekit/internal/validate"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -19,7 +19,7 @@ func (s *Store) SetIfAbsent(ctx context.Context, key string, value []byte, ttl t
 	if err := s.check(ctx, "setifabsent", key); err != nil {
 		return false, err
 	}
-	if err := optionalTTL(ttl); err != nil {
+	if err := validate.OptionalTTL(ttl); err != nil {
 		return false, opError("setifabsent", key, err)
 	}
 	e := &entry{val: clone(value)}
@@ -39,7 +39,7 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old, new []byte,
 	if err := s.check(ctx, "compareandswap", key); err != nil {
 		return false, err
 	}
-	if err := optionalTTL(ttl); err != nil {
+	if err := validate.OptionalTTL(ttl); err != nil {
 		return false, opError("compareandswap", key, err)
 	}
 	e := &entry{val: clone(new)}
@@ -110,8 +110,8 @@ func (s *Store) AppendIf(ctx context.Context, key string, value []byte, expect i
 	if err := s.check(ctx, "appendif", key); err != nil {
 		return 0, err
 	}
-	if expect < 0 {
-		return 0, opError("appendif", key, fmt.Errorf("expected version %d is negative: %w", expect, kv.ErrInvalid))
+	if err := validate.Expect(expect); err != nil {
+		return 0, opError("appendif", key, err)
 	}
 	v := clone(value)
 	l := s.lock(key)
@@ -134,13 +134,4 @@ func version(e *entry) int64 {
 	default:
 		return int64(len(e.hist))
 	}
-}
-
-// optionalTTL checks a ttl where zero means none (or, for CompareAndSwap,
-// keep the key's expiry) and only a negative one is invalid.
-func optionalTTL(ttl time.Duration) error {
-	if ttl < 0 {
-		return fmt.Errorf("ttl %v is negative: %w", ttl, kv.ErrInvalid)
-	}
-	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"runtime"
 	"sync/atomic"
 
+	"github.com/cledar/storekit/internal/validate"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -95,7 +96,7 @@ func (s *Store) SetMulti(ctx context.Context, items []kv.Item) error {
 		return err
 	}
 	for _, it := range items {
-		if err := optionalTTL(it.TTL); err != nil {
+		if err := validate.OptionalTTL(it.TTL); err != nil {
 			return opError("setmulti", it.Key, err)
 		}
 	}

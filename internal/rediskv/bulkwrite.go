@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 
+	"github.com/cledar/storekit/internal/validate"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -39,7 +40,7 @@ func (s *Store) SetMulti(ctx context.Context, items []kv.Item) error {
 	}
 	keys := make([]string, len(items))
 	for i, it := range items {
-		if err := optionalTTL(it.TTL); err != nil {
+		if err := validate.OptionalTTL(it.TTL); err != nil {
 			return s.fail(op+": set", it.Key, err)
 		}
 		keys[i] = it.Key

@@ -2,11 +2,10 @@ package rediskv
 
 import (
 	"context"
-	"fmt"
 	"strconv"
 	"time"
 
-	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/internal/validate"
 )
 
 // casScript replaces the plain value at KEYS[1] with ARGV[2] if it equals
@@ -50,7 +49,7 @@ func (s *Store) SetIfAbsent(ctx context.Context, key string, value []byte, ttl t
 	if err := s.life.Check(ctx); err != nil {
 		return false, s.fail("setifabsent", key, err)
 	}
-	if err := optionalTTL(ttl); err != nil {
+	if err := validate.OptionalTTL(ttl); err != nil {
 		return false, s.fail("setifabsent", key, err)
 	}
 	args := []string{string(value), "NX"}
@@ -75,7 +74,7 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old, new []byte,
 	if err := s.life.Check(ctx); err != nil {
 		return false, s.fail("compareandswap", key, err)
 	}
-	if err := optionalTTL(ttl); err != nil {
+	if err := validate.OptionalTTL(ttl); err != nil {
 		return false, s.fail("compareandswap", key, err)
 	}
 	r := s.eval(ctx, casScript, key, string(old), string(new), strconv.FormatInt(millis(ttl), 10))
@@ -98,13 +97,4 @@ func (s *Store) CompareAndDelete(ctx context.Context, key string, old []byte) (b
 		return false, s.keyErr(ctx, "compareanddelete", key, r.Err)
 	}
 	return r.Int == 1, nil
-}
-
-// optionalTTL checks the ttl of a write that may set an expiry: zero means
-// none (or, for CompareAndSwap, kv.KeepTTL), and a negative one is invalid.
-func optionalTTL(ttl time.Duration) error {
-	if ttl < 0 {
-		return fmt.Errorf("ttl %v is negative: %w", ttl, kv.ErrInvalid)
-	}
-	return nil
 }

@@ -37,8 +37,8 @@ func (s *Store) AppendIf(ctx context.Context, key string, value []byte, expect i
 	if err := s.life.Check(ctx); err != nil {
 		return 0, s.fail("appendif", key, err)
 	}
-	if expect < 0 {
-		return 0, s.fail("appendif", key, fmt.Errorf("expected version %d is negative: %w", expect, kv.ErrInvalid))
+	if err := validate.Expect(expect); err != nil {
+		return 0, s.fail("appendif", key, err)
 	}
 	r := s.eval(ctx, appendScript, key, string(value), strconv.FormatInt(expect, 10))
 	s.wrote(key)

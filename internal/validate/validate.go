@@ -34,3 +34,22 @@ func Before(before int64) error {
 	}
 	return nil
 }
+
+// OptionalTTL checks the ttl of a write that may set an expiry
+// (kv.Conditional, kv.Item): zero means none (for CompareAndSwap,
+// kv.KeepTTL), and only a negative one is invalid.
+func OptionalTTL(ttl time.Duration) error {
+	if ttl < 0 {
+		return fmt.Errorf("ttl %v is negative: %w", ttl, kv.ErrInvalid)
+	}
+	return nil
+}
+
+// Expect checks the expected version of kv.ConditionalHistorian.AppendIf:
+// zero (no key) or more.
+func Expect(expect int64) error {
+	if expect < 0 {
+		return fmt.Errorf("expected version %d is negative: %w", expect, kv.ErrInvalid)
+	}
+	return nil
+}

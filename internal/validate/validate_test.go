@@ -21,6 +21,11 @@ func TestValidate(t *testing.T) {
 		{"Version(0)", Version(0), true},
 		{"Before(1)", Before(1), false},
 		{"Before(-3)", Before(-3), true},
+		{"OptionalTTL(0)", OptionalTTL(0), false},
+		{"OptionalTTL(1ms)", OptionalTTL(time.Millisecond), false},
+		{"OptionalTTL(-1ns)", OptionalTTL(-1), true},
+		{"Expect(0)", Expect(0), false},
+		{"Expect(-1)", Expect(-1), true},
 	} {
 		if tt.bad != errors.Is(tt.err, kv.ErrInvalid) || tt.bad != (tt.err != nil) {
 			t.Errorf("%s = %v, want an error wrapping kv.ErrInvalid: %v", tt.name, tt.err, tt.bad)

@@ -7,18 +7,11 @@ import (
 
 	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/internal/rediskv"
-	"github.com/cledar/storekit/kv"
 )
 
-// A Store has every capability of package kv.
-var (
-	_ rediskv.Capabilities    = (*Store)(nil)
-	_ kv.Conditional          = (*Store)(nil)
-	_ kv.Counter              = (*Store)(nil)
-	_ kv.ExpiryChanger        = (*Store)(nil)
-	_ kv.BulkWriter           = (*Store)(nil)
-	_ kv.ConditionalHistorian = (*Store)(nil)
-)
+// A Store has every capability of package kv (rediskv.Capabilities lists
+// them).
+var _ rediskv.Capabilities = (*Store)(nil)
 
 // DefaultScanCount is the COUNT hint of each SCAN call when
 // Options.ScanCount is zero.

@@ -3,15 +3,13 @@ package lock_test
 import (
 	"context"
 	"errors"
-	"runtime"
-	"sync"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"go.uber.org/goleak"
 
 	"github.com/cledar/storekit/backends/memory"
+	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/kv"
 	"github.com/cledar/storekit/lock"
 )
@@ -47,58 +45,12 @@ func newLocker(t *testing.T, s kv.Store, key string, ttl time.Duration) *lock.Lo
 	return l
 }
 
-func TestOneHolderAtATime(t *testing.T) {
-	ctx := testContext(t)
+// TestLockOnMemory runs the tests every backend runs (one holder at a time
+// with growing fences, expiry, context) on one memory store shared by the
+// lockers, as by two processes.
+func TestLockOnMemory(t *testing.T) {
 	s := newStore(t, nil)
-	const workers, each = 16, 8
-	var (
-		holders atomic.Int32
-		overlap atomic.Bool
-		count   int     // guarded by the lock alone
-		fences  []int64 // in acquisition order, guarded by the lock alone
-		wg      sync.WaitGroup
-		errs    = make(chan error, workers)
-	)
-	for range workers {
-		l := newLocker(t, s, "job", 10*time.Second) // a Locker per worker, as per process
-		wg.Go(func() {
-			for range each {
-				lease, err := l.Lock(ctx)
-				if err != nil {
-					errs <- err
-					return
-				}
-				if holders.Add(1) != 1 {
-					overlap.Store(true)
-				}
-				fences = append(fences, lease.Fence())
-				n := count
-				runtime.Gosched()
-				count = n + 1
-				holders.Add(-1)
-				if err := lease.Release(ctx); err != nil {
-					errs <- err
-					return
-				}
-			}
-		})
-	}
-	wg.Wait()
-	close(errs)
-	for err := range errs {
-		t.Fatal(err)
-	}
-	if overlap.Load() {
-		t.Error("two holders held the lock at once")
-	}
-	if count != workers*each {
-		t.Errorf("count = %d after %d critical sections", count, workers*each)
-	}
-	for i := 1; i < len(fences); i++ {
-		if fences[i] <= fences[i-1] {
-			t.Fatalf("fence %d of acquisition %d is not above the one before, %d", fences[i], i, fences[i-1])
-		}
-	}
+	backendtest.CheckLock(t, func(*testing.T) kv.Store { return s })
 }
 
 func TestTryLockWhenHeld(t *testing.T) {

@@ -14,22 +14,27 @@ import (
 	"github.com/cledar/storekit/lock"
 )
 
-// RunLock runs the tests of package lock over the stores newStore makes
-// over clients of a real Redis server (see redistest.New): one holder at a
-// time with growing fencing tokens, a lease that expires and its old holder
-// that can no longer refresh or release it, and a Lock that honours its
-// context. A store that lock.New refuses fails the test: every Redis
-// backend has what a lock needs.
+// RunLock runs the tests of package lock (see CheckLock) over the stores
+// newStore makes over clients of a real Redis server (see redistest.New).
 func RunLock(t *testing.T, newStore func(t *testing.T, addr string) kv.Store) {
 	srv := redistest.New(t)
-	// Two stores, as two processes have: the lock must work across clients.
+	CheckLock(t, func(t *testing.T) kv.Store { return newStore(t, srv.Addr()) })
+}
+
+// CheckLock runs the tests of package lock over two stores from newStore,
+// as two processes have (the lock must work across clients; newStore may
+// return one shared store): one holder at a time with growing fencing
+// tokens, a lease that expires and its old holder that can no longer
+// refresh or release it, and a Lock that honours its context. A store that
+// lock.New refuses fails the test.
+func CheckLock(t *testing.T, newStore func(t *testing.T) kv.Store) {
 	lockers := func(t *testing.T, key string, ttl time.Duration) (*lock.Locker, *lock.Locker) {
 		t.Helper()
-		s := newStore(t, srv.Addr())
+		s := newStore(t)
 		t.Cleanup(func() { // before the store closes: a shared server keeps no litter
 			_, _ = kv.DeleteMulti(context.Background(), s, []string{key, key + ":fence"})
 		})
-		return newLocker(t, s, key, ttl), newLocker(t, newStore(t, srv.Addr()), key, ttl)
+		return newLocker(t, s, key, ttl), newLocker(t, newStore(t), key, ttl)
 	}
 	t.Run("OneHolderAtATime", func(t *testing.T) {
 		a, b := lockers(t, uniqueKey("lock:exclusive"), 30*time.Second)
@@ -61,13 +66,15 @@ func newLocker(t *testing.T, s kv.Store, key string, ttl time.Duration) *lock.Lo
 }
 
 // lockOneHolderAtATime has workers of two Lockers take turns, and checks that
-// no two hold the lock at once and that fences grow in acquisition order.
+// no two hold the lock at once (a count incremented in two steps under the
+// lock loses nothing) and that fences grow in acquisition order.
 func lockOneHolderAtATime(t *testing.T, a, b *lock.Locker) {
 	ctx := Context(t)
 	const workers, each = 8, 5
 	var (
 		holders atomic.Int32
 		overlap atomic.Bool
+		count   int     // guarded by the lock alone
 		fences  []int64 // guarded by the lock alone
 		wg      sync.WaitGroup
 		errs    = make(chan error, workers)
@@ -88,7 +95,9 @@ func lockOneHolderAtATime(t *testing.T, a, b *lock.Locker) {
 					overlap.Store(true)
 				}
 				fences = append(fences, lease.Fence())
+				n := count
 				runtime.Gosched()
+				count = n + 1
 				holders.Add(-1)
 				if err := lease.Release(ctx); err != nil {
 					errs <- err
@@ -104,6 +113,9 @@ func lockOneHolderAtATime(t *testing.T, a, b *lock.Locker) {
 	}
 	if overlap.Load() {
 		t.Error("two holders held the lock at once")
+	}
+	if count != workers*each {
+		t.Errorf("count = %d after %d critical sections", count, workers*each)
 	}
 	if len(fences) != workers*each {
 		t.Fatalf("%d acquisitions, want %d", len(fences), workers*each)

@@ -104,12 +104,7 @@ var appendIfCases = []testCase{
 					}
 					return ""
 				}))
-				var winners []int
-				for g, ok := range won {
-					if ok {
-						winners = append(winners, g)
-					}
-				}
+				winners := indexesOf(won)
 				if len(winners) != 1 {
 					h.errorf("round %d: %d concurrent AppendIf(%q, _, 2) calls: goroutines %v appended, want exactly one",
 						round, racers, k, winners)

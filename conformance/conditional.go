@@ -109,12 +109,7 @@ var conditionalCases = []testCase{
 					won[g] = ok
 					return ""
 				}))
-				var winners []int
-				for g, ok := range won {
-					if ok {
-						winners = append(winners, g)
-					}
-				}
+				winners := indexesOf(won)
 				if len(winners) != 1 {
 					h.errorf("round %d: %d concurrent SetIfAbsent(%q) calls: goroutines %v reported true, want exactly one",
 						round, racers, k, winners)
@@ -486,4 +481,16 @@ func (h *harness) wantUpdate(key string, wantOld []byte, wantFound bool, result 
 	case fail == nil && (err != nil || string(got) != result):
 		h.errorf("kv.Update(%q) %s = %s, %v; want %q, nil", key, what, show(got), err, result)
 	}
+}
+
+// indexesOf returns the positions of the true entries of won: the
+// goroutines that won a race.
+func indexesOf(won []bool) []int {
+	var idx []int
+	for g, ok := range won {
+		if ok {
+			idx = append(idx, g)
+		}
+	}
+	return idx
 }

@@ -194,6 +194,7 @@ type entry struct {
 	size       int64
 	ref        atomic.Bool // read since it last went round the clock
 	prev, next *entry
+	dec        *decoded // a value decoded from val (decoded.go), counted in size
 }
 
 // A flight is a fetch of one key from the server, which concurrent reads of
@@ -309,6 +310,13 @@ func (sh *shard) insert(key, val string, st state, exp int64) {
 	sh.entries[e.key] = e
 	sh.pushBack(e)
 	sh.bytes += size
+	sh.evict(e)
+}
+
+// evict drops entries until the shard fits its bytes: from the head of
+// the list, with a second chance for the entries read since they last went
+// round, but for e, which has just grown or been added.
+func (sh *shard) evict(e *entry) {
 	for sh.bytes > sh.max {
 		v := sh.head
 		sh.unlink(v)

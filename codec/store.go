@@ -87,6 +87,10 @@ func New[T any](s kv.Store, opts *Options[T]) *Store[T] {
 // [*OperationError] wrapping [kv.ErrWrongType]). A value that cannot be
 // decoded, or fails validation, is a [*DeserializationError].
 //
+// Over a cache that keeps decoded values (a cached *rueidiskv.Store), a
+// cache hit reuses the value decoded before from the same bytes, for a T
+// without references (see the package documentation).
+//
 // It is the Python original's get(key, model).
 func (s *Store[T]) Get(ctx context.Context, key string) (T, bool, error) {
 	if s.shared != nil {

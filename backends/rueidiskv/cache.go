@@ -77,8 +77,8 @@ type CacheStats struct {
 	// until they are evicted or fetched again.
 	Entries int
 	// Bytes is the size of the cached entries, counted as their keys,
-	// values and a fixed overhead per entry; it stays within the cache's
-	// size.
+	// values, the values decoded from them by [Store.GetDecoded] and a
+	// fixed overhead per entry; it stays within the cache's size.
 	Bytes int64
 }
 

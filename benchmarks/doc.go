@@ -5,13 +5,18 @@
 // the conditional, counter and bulk writes and the lock (A1 to A6).
 //
 // The package has no code of its own, only benchmarks (in _test.go files),
-// so nothing here ships to users. Run them with make bench, which runs
-// them all a few times at GOMAXPROCS=2, saves the output in
-// bench/latest.txt, and prints benchstat tables by implementation and the
-// table of targets computed by ./benchmarks/ratios. By hand:
+// and it is a module of its own, github.com/cledar/storekit/benchmarks
+// (benchmarks/go.mod, with a replace of storekit by the directory above),
+// so nothing here ships to users and what only the benchmarks need (the
+// peers they measure storekit against) stays out of storekit's go.mod.
+// Run them with make bench, which runs them all a few times at
+// GOMAXPROCS=2, saves the output in bench/latest.txt, and prints benchstat
+// tables by implementation and the table of targets computed by
+// ./benchmarks/ratios; make test runs this module's tests (among them
+// TestConfigThroughput) too. By hand, from the benchmarks directory:
 //
-//	go test -run '^$' -bench . -benchmem -cpu 2 ./benchmarks | tee bench/latest.txt
-//	go run ./benchmarks/ratios bench/latest.txt
+//	go test -run '^$' -bench . -benchmem -cpu 2 . | tee ../bench/latest.txt
+//	go run ./ratios ../bench/latest.txt
 //
 // BenchmarkStores starts one redis-server through internal/redistest (or
 // uses STOREKIT_REDIS_ADDR) and runs [conformance.Compare] over these

@@ -3,8 +3,9 @@
 // and bulk writes and the lock) as measured by the benchmarks of package
 // benchmarks:
 //
-//	go test -run '^$' -bench . -benchmem -cpu 2 -count 6 ./benchmarks > bench/latest.txt
-//	go run ./benchmarks/ratios bench/latest.txt
+//	cd benchmarks
+//	go test -run '^$' -bench . -benchmem -cpu 2 -count 6 . > ../bench/latest.txt
+//	go run ./ratios ../bench/latest.txt
 //
 // It reads benchmark output (files, or standard input), takes the median of
 // each benchmark's measurements over the runs, and prints one row per

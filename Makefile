@@ -53,7 +53,8 @@ cover:
 ## BENCH_MOD) at GOMAXPROCS=BENCH_CPU, in
 ## BENCH_COUNT passes (each pass runs every implementation once, so noise hits them alike),
 ## raw output in BENCH_OUT; then benchstat tables by implementation (BenchmarkStores and
-## BenchmarkLock alike) and the performance targets
+## BenchmarkLock alike, then BenchmarkCluster and BenchmarkTyped against their anchors) and
+## the performance targets
 bench:
 	@mkdir -p $(dir $(BENCH_OUT))
 	@: > $(BENCH_OUT)
@@ -63,11 +64,14 @@ bench:
 			-cpu $(BENCH_CPU) -count 1 -timeout 30m $(BENCH_PKGS)) | tee -a $(BENCH_OUT); \
 		if grep -q -e '^FAIL' -e '^--- FAIL' $(BENCH_OUT); then echo "bench: a benchmark failed"; exit 1; fi; \
 	done
-	$(GO) run $(BENCHSTAT) -col '/impl@(goredis-raw goredis-pipe goredis)' $(BENCH_OUT)
+	$(GO) run $(BENCHSTAT) -col '/impl@(goredis-raw goredis-pipe goredis)' -filter '-.name:Cluster' $(BENCH_OUT)
 	$(GO) run $(BENCHSTAT) -col '/impl@(rueidis-raw rueidis-pipe rueidiskv-nocache rueidiskv rueidiskv-miss)' \
-		-filter '-.fullname:/CacheMemory/' $(BENCH_OUT)
-	$(GO) run $(BENCHSTAT) -col '/impl@(syncmap memory rueidiskv)' -filter '-.fullname:/CacheMemory/' $(BENCH_OUT)
+		-filter '-.fullname:/CacheMemory/ -.name:Cluster' $(BENCH_OUT)
+	$(GO) run $(BENCHSTAT) -col '/impl@(syncmap memory rueidiskv)' -filter '-.fullname:/CacheMemory/ -.name:Cluster' $(BENCH_OUT)
 	$(GO) run $(BENCHSTAT) -col /impl -filter '.fullname:/CacheMemory/' $(BENCH_OUT)
+	$(GO) run $(BENCHSTAT) -col '/impl@(rueidis-helper goredis-pipe goredis rueidiskv-nocache rueidiskv)' \
+		-filter '.name:Cluster' $(BENCH_OUT)
+	$(GO) run $(BENCHSTAT) -col '/impl@(goredis-cache codec-rueidiskv)' -filter '.name:Typed' $(BENCH_OUT)
 	cd $(BENCH_MOD) && $(GO) run ./ratios $(abspath $(BENCH_OUT))
 
 ## demo: the walk-through on the in-memory store

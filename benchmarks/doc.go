@@ -80,6 +80,38 @@
 //	A5      Incr ≥ 0.90× the raw INCRBY
 //	A6      a lock's acquire and release ≥ 0.90× the raw lock's
 //
+// BenchmarkTyped (target T1) reads a small struct of three fields
+// ({ID int64; Name string; Score float64}) by key through a warm local
+// cache, every read a hit, at 1, 8 and 64 goroutines: codec-rueidiskv is a
+// codec.Store with its default JSON codec over a rueidiskv store with a
+// rueidiskv.Cache of the default size; goredis-cache is go-redis/cache
+// (github.com/go-redis/cache/v9, msgpack) with its local TinyLFU cache over
+// a go-redis client. Only storekit's cache is invalidated when another
+// client writes. Named BenchmarkTyped/par=8/impl=goredis-cache and so on.
+//
+// BenchmarkCluster (targets C1 to C3) starts a 3-master Redis Cluster
+// through internal/redistest and runs bulk operations of 100 keys without
+// hash tags, so spread over about 100 slots and every master: GetMulti100
+// (every key exists), SetMulti100 (64-byte values, no TTL) and
+// DeleteMulti100 (keys written once, so that after the first pass over
+// them the DELs find nothing, which costs the server about the same), at
+// 1, 8 and 64 goroutines, each implementation over a client and keys of
+// its own:
+//
+//	goredis            backends/goredis over a go-redis ClusterClient
+//	rueidiskv-nocache  backends/rueidiskv with DisableCache
+//	rueidiskv          backends/rueidiskv with a warm rueidiskv.Cache
+//	rueidis-helper     rueidis.MGet, rueidis.MSet and rueidis.MDel, which
+//	                   group the keys by slot and send every group at once
+//	goredis-pipe       a go-redis ClusterClient pipeline of one GET, SET or
+//	                   DEL per key
+//
+// for example BenchmarkCluster/GetMulti100/par=8/impl=goredis; each also
+// reports keys/s. The targets: every store at least as fast as the better
+// of the two anchors, and the cached read at least twice as fast. Target
+// M1 reads BenchmarkStores: GetMulti100 of goredis and rueidiskv-nocache
+// at least 0.95 of the raw client's MGET.
+//
 // BenchmarkConfigPropagation (target P12) measures, for a configstore.Store
 // over memory, goredis and rueidiskv, the time from another client's write
 // of a new version (RPUSH on a connection of its own) to the watcher's

@@ -175,7 +175,9 @@
 // that holds no references (no pointers, maps, slices, interfaces,
 // channels or functions, at any depth; strings are fine), so that every
 // caller gets a copy sharing nothing it could change; other types are
-// decoded on every Get. A Validate method runs on every Get all the same.
+// decoded on every Get. A Validate method runs on every Get all the same;
+// an UnmarshalJSON or UnmarshalText method of T or of its fields must give
+// the same value for the same bytes, as decoding once assumes.
 //
 // # Store errors
 //

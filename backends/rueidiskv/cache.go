@@ -189,9 +189,9 @@ func (st state) usable(single bool) bool { return !single || st != stateAbsent }
 type entry struct {
 	key        string
 	val        string
-	st         state
 	exp        int64 // monoNow after which the entry is stale
 	size       int64
+	st         state       // next to ref, so that entry fits 80 bytes
 	ref        atomic.Bool // read since it last went round the clock
 	prev, next *entry
 	dec        *decoded // a value decoded from val (decoded.go), counted in size

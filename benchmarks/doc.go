@@ -5,13 +5,18 @@
 // the conditional, counter and bulk writes and the lock (A1 to A6).
 //
 // The package has no code of its own, only benchmarks (in _test.go files),
-// so nothing here ships to users. Run them with make bench, which runs
-// them all a few times at GOMAXPROCS=2, saves the output in
-// bench/latest.txt, and prints benchstat tables by implementation and the
-// table of targets computed by ./benchmarks/ratios. By hand:
+// and it is a module of its own, github.com/cledar/storekit/benchmarks
+// (benchmarks/go.mod, with a replace of storekit by the directory above),
+// so nothing here ships to users and what only the benchmarks need (the
+// peers they measure storekit against) stays out of storekit's go.mod.
+// Run them with make bench, which runs them all a few times at
+// GOMAXPROCS=2, saves the output in bench/latest.txt, and prints benchstat
+// tables by implementation and the table of targets computed by
+// ./benchmarks/ratios; make test runs this module's tests (among them
+// TestConfigThroughput) too. By hand, from the benchmarks directory:
 //
-//	go test -run '^$' -bench . -benchmem -cpu 2 ./benchmarks | tee bench/latest.txt
-//	go run ./benchmarks/ratios bench/latest.txt
+//	go test -run '^$' -bench . -benchmem -cpu 2 . | tee ../bench/latest.txt
+//	go run ./ratios ../bench/latest.txt
 //
 // BenchmarkStores starts one redis-server through internal/redistest (or
 // uses STOREKIT_REDIS_ADDR) and runs [conformance.Compare] over these
@@ -74,6 +79,38 @@
 //	        most a tenth of 100 Sets (goredis and rueidiskv-nocache)
 //	A5      Incr ≥ 0.90× the raw INCRBY
 //	A6      a lock's acquire and release ≥ 0.90× the raw lock's
+//
+// BenchmarkTyped (target T1) reads a small struct of three fields
+// ({ID int64; Name string; Score float64}) by key through a warm local
+// cache, every read a hit, at 1, 8 and 64 goroutines: codec-rueidiskv is a
+// codec.Store with its default JSON codec over a rueidiskv store with a
+// rueidiskv.Cache of the default size; goredis-cache is go-redis/cache
+// (github.com/go-redis/cache/v9, msgpack) with its local TinyLFU cache over
+// a go-redis client. Only storekit's cache is invalidated when another
+// client writes. Named BenchmarkTyped/par=8/impl=goredis-cache and so on.
+//
+// BenchmarkCluster (targets C1 to C3) starts a 3-master Redis Cluster
+// through internal/redistest and runs bulk operations of 100 keys without
+// hash tags, so spread over about 100 slots and every master: GetMulti100
+// (every key exists), SetMulti100 (64-byte values, no TTL) and
+// DeleteMulti100 (keys written once, so that after the first pass over
+// them the DELs find nothing, which costs the server about the same), at
+// 1, 8 and 64 goroutines, each implementation over a client and keys of
+// its own:
+//
+//	goredis            backends/goredis over a go-redis ClusterClient
+//	rueidiskv-nocache  backends/rueidiskv with DisableCache
+//	rueidiskv          backends/rueidiskv with a warm rueidiskv.Cache
+//	rueidis-helper     rueidis.MGet, rueidis.MSet and rueidis.MDel, which
+//	                   group the keys by slot and send every group at once
+//	goredis-pipe       a go-redis ClusterClient pipeline of one GET, SET or
+//	                   DEL per key
+//
+// for example BenchmarkCluster/GetMulti100/par=8/impl=goredis; each also
+// reports keys/s. The targets: every store at least as fast as the better
+// of the two anchors, and the cached read at least twice as fast. Target
+// M1 reads BenchmarkStores: GetMulti100 of goredis and rueidiskv-nocache
+// at least 0.95 of the raw client's MGET.
 //
 // BenchmarkConfigPropagation (target P12) measures, for a configstore.Store
 // over memory, goredis and rueidiskv, the time from another client's write

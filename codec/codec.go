@@ -133,6 +133,22 @@ func (c *jsonCodec[T]) decode(data []byte) (T, error) {
 	return *p, nil
 }
 
+// decodeUnvalidated is Decode without the call of a Validate method, for a
+// T that is not a []byte: a Store that keeps decoded values
+// (store_decoded.go) validates each copy it returns instead.
+func (c *jsonCodec[T]) decodeUnvalidated(data []byte) (T, error) {
+	var v T
+	if p, ok := any(&v).(*string); ok {
+		*p = string(data)
+		return v, nil
+	}
+	p := new(T)
+	if err := c.plan.decode(reflect.ValueOf(p).Elem(), data, &c.dec); err != nil {
+		return v, err
+	}
+	return *p, nil
+}
+
 // Equal implements [Comparer]. Encodings of JSON (structs, maps, slices,
 // arrays, interfaces, types with a MarshalJSON method) are the same value
 // when they are the same JSON document as Python's json.loads reads it:

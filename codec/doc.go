@@ -159,11 +159,25 @@
 // goroutines. The typed store is these files, and these names:
 //
 //	store.go         Store, New, Options, Result
+//	store_decoded.go how Get reuses the values a cache keeps decoded
 //	store_atomic.go  Update (read-modify-write), SetIfAbsent, SetMulti and its
 //	                 Item: writes beyond the original's, over kv.Update,
 //	                 kv.Conditional and kv.SetMulti
 //	store_errors.go  ConnectionError, SerializationError, DeserializationError,
 //	                 OperationError and its Operation
+//
+// Over a kv.Store whose cache can keep decoded values beside its cached
+// bytes (a store with a method GetDecoded, such as a cached
+// *rueidiskv.Store), [Store.Get] decodes a cached value once and reuses it
+// on later hits, for as long as the cache holds those bytes: a write, an
+// invalidation or an eviction drops both, so Get returns what decoding the
+// current bytes would. It does so only with the [JSON] codec and for a T
+// that holds no references (no pointers, maps, slices, interfaces,
+// channels or functions, at any depth; strings are fine), so that every
+// caller gets a copy sharing nothing it could change; other types are
+// decoded on every Get. A Validate method runs on every Get all the same;
+// an UnmarshalJSON or UnmarshalText method of T or of its fields must give
+// the same value for the same bytes, as decoding once assumes.
 //
 // # Store errors
 //

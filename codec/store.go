@@ -51,6 +51,9 @@ type Store[T any] struct {
 	log   *zap.Logger
 	host  string
 	model string
+	// shared is set when the kv.Store keeps decoded values beside its
+	// cached bytes and T may share them (store_decoded.go).
+	shared *sharedDecoding[T]
 }
 
 // New returns a Store of T values over s. opts may be nil; New copies what
@@ -74,6 +77,7 @@ func New[T any](s kv.Store, opts *Options[T]) *Store[T] {
 	if st.host == "" {
 		st.host = fmt.Sprintf("%T", s)
 	}
+	st.shared = newSharedDecoding(s, st.codec)
 	return st
 }
 
@@ -83,8 +87,15 @@ func New[T any](s kv.Store, opts *Options[T]) *Store[T] {
 // [*OperationError] wrapping [kv.ErrWrongType]). A value that cannot be
 // decoded, or fails validation, is a [*DeserializationError].
 //
+// Over a cache that keeps decoded values (a cached *rueidiskv.Store), a
+// cache hit reuses the value decoded before from the same bytes, for a T
+// without references (see the package documentation).
+//
 // It is the Python original's get(key, model).
 func (s *Store[T]) Get(ctx context.Context, key string) (T, bool, error) {
+	if s.shared != nil {
+		return s.getShared(ctx, key)
+	}
 	var zero T
 	data, ok, err := s.GetRaw(ctx, key)
 	if err != nil || !ok {

@@ -77,8 +77,8 @@ type CacheStats struct {
 	// until they are evicted or fetched again.
 	Entries int
 	// Bytes is the size of the cached entries, counted as their keys,
-	// values and a fixed overhead per entry; it stays within the cache's
-	// size.
+	// values, the values decoded from them by [Store.GetDecoded] and a
+	// fixed overhead per entry; it stays within the cache's size.
 	Bytes int64
 }
 
@@ -189,11 +189,12 @@ func (st state) usable(single bool) bool { return !single || st != stateAbsent }
 type entry struct {
 	key        string
 	val        string
-	st         state
 	exp        int64 // monoNow after which the entry is stale
 	size       int64
+	st         state       // next to ref, so that entry fits 80 bytes
 	ref        atomic.Bool // read since it last went round the clock
 	prev, next *entry
+	dec        *decoded // a value decoded from val (decoded.go), counted in size
 }
 
 // A flight is a fetch of one key from the server, which concurrent reads of
@@ -309,6 +310,13 @@ func (sh *shard) insert(key, val string, st state, exp int64) {
 	sh.entries[e.key] = e
 	sh.pushBack(e)
 	sh.bytes += size
+	sh.evict(e)
+}
+
+// evict drops entries until the shard fits its bytes: from the head of
+// the list, with a second chance for the entries read since they last went
+// round, but for e, which has just grown or been added.
+func (sh *shard) evict(e *entry) {
 	for sh.bytes > sh.max {
 		v := sh.head
 		sh.unlink(v)

@@ -106,7 +106,7 @@ func (h *history) stale() ([]readEvent, error) {
 
 // TestReadYourOwnWrites stresses the cache's read-your-own-writes: worker
 // goroutines each write a new value (Set, SetWithTTL or Delete) to a key,
-// then read it at once (Get or GetMulti), on a few hot keys they share and
+// then read it at once (Get, GetMulti or GetDecoded), on a few hot keys they share and
 // on keys of their own, with every read also warming the cache for the
 // others. Every read is checked against the history of its key: none may
 // return a value that had been overwritten before the read began. On the
@@ -177,7 +177,7 @@ func TestReadYourOwnWrites(t *testing.T) {
 				// Read it back, then maybe read another key, which warms
 				// the cache for the other workers.
 				for _, k := range []string{key, hot[r.IntN(len(hot))]} {
-					got, err := readKey(ctx, s, k, r.IntN(3) == 0, &clock, hist[k], w)
+					got, err := readKey(ctx, s, k, readMode(r.IntN(4)), &clock, hist[k], w)
 					if err != nil {
 						fail(err)
 						return
@@ -197,6 +197,10 @@ func TestReadYourOwnWrites(t *testing.T) {
 					}
 					if _, err := s.Get(ctx, key); !errors.Is(err, kv.ErrWrongType) {
 						fail(fmt.Errorf("iteration %d: Get after Append: err = %v, want kv.ErrWrongType", i, err))
+						return
+					}
+					if _, err := s.GetDecoded(ctx, key, decodedTag, decodeString); !errors.Is(err, kv.ErrWrongType) {
+						fail(fmt.Errorf("iteration %d: GetDecoded after Append: err = %v, want kv.ErrWrongType", i, err))
 						return
 					}
 					wrongTy.Add(1)
@@ -240,21 +244,47 @@ func TestReadYourOwnWrites(t *testing.T) {
 	}
 }
 
-// readKey reads key with Get or GetMulti, records the read in h, and
-// returns the value read (missing-prefixed when the key was missing).
-func readKey(ctx context.Context, s *rueidiskv.Store, key string, multi bool, clock *atomic.Int64, h *history, who int) (string, error) {
+// How readKey reads.
+type readMode int
+
+const (
+	readGet     readMode = iota
+	readGetMore          // Get again: half the reads are Gets
+	readMulti            // GetMulti
+	readDecoded          // GetDecoded, which keeps the value it decodes beside the bytes
+)
+
+// decodedTag is the tag of readKey's GetDecoded.
+var decodedTag = new(int)
+
+// decodeString is readKey's decoder for GetDecoded: the bytes as a string.
+func decodeString(b []byte) (any, int, error) { return string(b), len(b), nil }
+
+// readKey reads key with Get, GetMulti or GetDecoded, records the read in
+// h, and returns the value read (missing-prefixed when the key was
+// missing).
+func readKey(ctx context.Context, s *rueidiskv.Store, key string, mode readMode, clock *atomic.Int64, h *history, who int) (string, error) {
 	start := clock.Add(1)
 	var (
 		got   string
 		found bool
 	)
-	if multi {
+	switch mode {
+	case readMulti:
 		vals, err := s.GetMulti(ctx, []string{key, key + ":other"})
 		if err != nil {
 			return "", err
 		}
 		got, found = string(vals[0].Data), vals[0].Found
-	} else {
+	case readDecoded:
+		v, err := s.GetDecoded(ctx, key, decodedTag, decodeString)
+		switch {
+		case err == nil:
+			got, found = v.(string), true
+		case !errors.Is(err, kv.ErrNotFound):
+			return "", err
+		}
+	default:
 		b, err := s.Get(ctx, key)
 		switch {
 		case err == nil:
@@ -290,55 +320,26 @@ func (h *history) latestMissing(end int64) string {
 // server's invalidation arrives. The test measures the lag, from the outside
 // write returning to the first read through the store that returns the new
 // value, polling tightly (yielding between reads), and checks each is under
-// a second.
+// a second. The reads are Gets, and GetDecoded calls (whose decoded value
+// must go with the bytes).
 func TestOtherClientsWrites(t *testing.T) {
 	srv, s, other, key := outsideWriter(t, "other")
 	ctx := testContext(t)
 
-	measure := func(t *testing.T, writes int, write func(value string) error) {
-		before := s.Stats()
-		lags := make([]time.Duration, 0, writes)
-		for i := range writes {
-			old := fmt.Sprintf("old-%d", i)
-			if err := s.Set(ctx, key, []byte(old)); err != nil {
-				t.Fatal(err)
-			}
-			for range 2 { // the second read is a cache hit
-				if v, err := s.Get(ctx, key); err != nil || string(v) != old {
-					t.Fatalf("Get = %q, %v; want %q", v, err, old)
-				}
-			}
-			value := fmt.Sprintf("new-%d", i)
-			if err := write(value); err != nil {
-				t.Fatal(err)
-			}
-			written := time.Now()
-			for {
-				v, err := s.Get(ctx, key)
-				if err != nil {
-					t.Fatal(err)
-				}
-				if string(v) == value {
-					lags = append(lags, time.Since(written))
-					break
-				}
-				if string(v) != old {
-					t.Fatalf("Get = %q, want %q or %q", v, old, value)
-				}
-				if time.Since(written) > time.Second {
-					t.Fatalf("write %d: the store still serves %q a second after another client wrote %q", i, old, value)
-				}
-				// Poll tightly, but let the connection's reader run: on
-				// two cores a spinning poller would otherwise hold it off
-				// until the scheduler preempts it (10 ms).
-				runtime.Gosched()
-			}
+	get := func() (string, error) {
+		b, err := s.Get(ctx, key)
+		return string(b), err
+	}
+	getDecoded := func() (string, error) {
+		v, err := s.GetDecoded(ctx, key, decodedTag, decodeString)
+		if err != nil {
+			return "", err
 		}
-		st := s.Stats()
-		slices.Sort(lags)
-		t.Logf("%d outside writes: invalidation lag p50 %v, p99 %v, max %v (cache: %d invalidations, %d hits)",
-			writes, lags[len(lags)/2], lags[len(lags)*99/100], lags[len(lags)-1],
-			st.Invalidations-before.Invalidations, st.Hits-before.Hits)
+		return v.(string), nil
+	}
+	measure := func(t *testing.T, writes int, write func(value string) error) {
+		t.Run("Get", func(t *testing.T) { measureLag(ctx, t, s, key, writes, write, get) })
+		t.Run("GetDecoded", func(t *testing.T) { measureLag(ctx, t, s, key, writes, write, getDecoded) })
 	}
 
 	t.Run("RueidisClient", func(t *testing.T) {
@@ -364,6 +365,57 @@ func TestOtherClientsWrites(t *testing.T) {
 			return err
 		})
 	})
+}
+
+// measureLag is TestOtherClientsWrites's measure: writes times, it sets key
+// through s, reads it twice with get (caching it), writes a new value with
+// write, and polls with get until it returns the new value, failing if it
+// returns anything else or takes a second.
+func measureLag(ctx context.Context, t *testing.T, s *rueidiskv.Store, key string, writes int, write func(value string) error, get func() (string, error)) {
+	t.Helper()
+	before := s.Stats()
+	lags := make([]time.Duration, 0, writes)
+	for i := range writes {
+		old := fmt.Sprintf("old-%d", i)
+		if err := s.Set(ctx, key, []byte(old)); err != nil {
+			t.Fatal(err)
+		}
+		for range 2 { // the second read is a cache hit
+			if v, err := get(); err != nil || v != old {
+				t.Fatalf("read %q, %v; want %q", v, err, old)
+			}
+		}
+		value := fmt.Sprintf("new-%d", i)
+		if err := write(value); err != nil {
+			t.Fatal(err)
+		}
+		written := time.Now()
+		for {
+			v, err := get()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if v == value {
+				lags = append(lags, time.Since(written))
+				break
+			}
+			if v != old {
+				t.Fatalf("read %q, want %q or %q", v, old, value)
+			}
+			if time.Since(written) > time.Second {
+				t.Fatalf("write %d: the store still serves %q a second after another client wrote %q", i, old, value)
+			}
+			// Poll tightly, but let the connection's reader run: on
+			// two cores a spinning poller would otherwise hold it off
+			// until the scheduler preempts it (10 ms).
+			runtime.Gosched()
+		}
+	}
+	st := s.Stats()
+	slices.Sort(lags)
+	t.Logf("%d outside writes: invalidation lag p50 %v, p99 %v, max %v (cache: %d invalidations, %d hits)",
+		writes, lags[len(lags)/2], lags[len(lags)*99/100], lags[len(lags)-1],
+		st.Invalidations-before.Invalidations, st.Hits-before.Hits)
 }
 
 // TestLostConnection: after the store's connections are killed, or the

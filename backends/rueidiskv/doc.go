@@ -98,10 +98,16 @@
 //     does not use an entry made by GetMulti for a missing key.
 //   - Memory. The cache holds at most its size ([DefaultCacheSize], 64 MiB,
 //     for Open and Dial unless [Options.CacheSize] says otherwise), counted
-//     as keys, values and a fixed overhead per entry, for all connections
-//     together; entries are evicted in CLOCK (second-chance LRU) order. A
-//     value larger than a sixteenth of the size is not cached. The client's
-//     CacheSizeEachConn does not apply.
+//     as keys, values, decoded values (below) and a fixed overhead per
+//     entry, for all connections together; entries are evicted in CLOCK
+//     (second-chance LRU) order. A value larger than a sixteenth of the
+//     size is not cached. The client's CacheSizeEachConn does not apply.
+//   - Decoded values. [Store.GetDecoded] is Get followed by a decoder,
+//     whose result the cache keeps beside the bytes it was decoded from, so
+//     that a later hit costs no decoding; package codec's typed Store uses
+//     it. The decoded value goes with its bytes: every write, invalidation,
+//     eviction and flush that drops the bytes drops it, so it obeys all of
+//     the above.
 //   - Stats. [Store.Stats] reports hits (reads served without a fetch of
 //     their own), misses (keys fetched), invalidations (keys the server
 //     invalidated) and flushes (times the cache was emptied), plus the

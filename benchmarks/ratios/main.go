@@ -1,10 +1,13 @@
 // Command ratios prints storekit's performance targets (P1 to P3, P6, P8 to
-// P10, P12 and P13 of the design, and A1 to A6 of the conditional, counter
-// and bulk writes and the lock) as measured by the benchmarks of package
+// P10, P12 and P13 of the design, A1 to A6 of the conditional, counter and
+// bulk writes and the lock, and T1, C1 to C3 and M1 against the peers users
+// compare storekit with: go-redis/cache, rueidis's bulk helpers, a go-redis
+// cluster pipeline, the raw MGET) as measured by the benchmarks of package
 // benchmarks:
 //
-//	go test -run '^$' -bench . -benchmem -cpu 2 -count 6 ./benchmarks > bench/latest.txt
-//	go run ./benchmarks/ratios bench/latest.txt
+//	cd benchmarks
+//	go test -run '^$' -bench . -benchmem -cpu 2 -count 6 . > ../bench/latest.txt
+//	go run ./ratios ../bench/latest.txt
 //
 // It reads benchmark output (files, or standard input), takes the median of
 // each benchmark's measurements over the runs, and prints one row per
@@ -233,7 +236,61 @@ func targets() []target {
 	ts = append(ts,
 		target{id: "P13", what: "CacheMemory: Go heap growth ÷ configured cache (16 MiB, filled 3×)",
 			a: quantity{"Stores/CacheMemory/impl=rueidiskv", "ratio-to-cache-size"}, want: atMost(1.2)})
-	return append(ts, writes()...)
+	ts = append(ts, writes()...)
+	return append(ts, anchors()...)
+}
+
+// The implementations of BenchmarkCluster: the stores, and the anchors a
+// user of the raw clients would write (rueidis's helpers MGet, MSet and
+// MDel, and a go-redis cluster pipeline of one command per key).
+var (
+	clusterStores  = []string{"goredis", "rueidiskv-nocache", "rueidiskv"}
+	clusterAnchors = [2]string{"rueidis-helper", "goredis-pipe"}
+)
+
+// anchors returns the targets against the peers users compare storekit
+// with: T1, a typed cached read of a small struct at least as fast as
+// go-redis/cache's local Get; C1 to C3, the bulk reads, writes and deletes
+// of 100 keys over about 100 slots on a 3-master cluster, every store at
+// least as fast as the better of the two anchors, and the cached read at
+// least twice as fast; M1, the bulk read of 100 keys on one server at
+// least 0.95 of the raw client's MGET.
+func anchors() []target {
+	var ts []target
+	for _, par := range pars {
+		ts = append(ts, target{id: "T1", what: fmt.Sprintf("Typed par=%d: codec-rueidiskv ÷ goredis-cache (local Get) ops/s", par),
+			a: typed(par, "codec-rueidiskv"), b: typed(par, "goredis-cache"), want: atLeast(1)})
+	}
+	for i, op := range []string{"GetMulti100", "SetMulti100", "DeleteMulti100"} {
+		for _, impl := range clusterStores {
+			want := atLeast(1)
+			if op == "GetMulti100" && impl == "rueidiskv" {
+				want = atLeast(2)
+			}
+			for _, par := range pars {
+				ts = append(ts, target{id: fmt.Sprintf("C%d", i+1),
+					what: fmt.Sprintf("Cluster %s par=%d: %s ÷ the better of %s and %s ops/s", op, par, impl, clusterAnchors[0], clusterAnchors[1]),
+					a:    cluster(op, par, impl), b: cluster(op, par, clusterAnchors[0]), orB: cluster(op, par, clusterAnchors[1]),
+					want: want})
+			}
+		}
+	}
+	for _, st := range redisStores[:2] {
+		for _, par := range pars {
+			ts = append(ts, target{id: "M1", what: fmt.Sprintf("GetMulti100 par=%d: %s ÷ %s (MGET) ops/s", par, st.store, st.raw),
+				a: ops("GetMulti100", par, st.store), b: ops("GetMulti100", par, st.raw), want: atLeast(0.95)})
+		}
+	}
+	return ts
+}
+
+// The quantities of BenchmarkTyped and BenchmarkCluster.
+func typed(par int, impl string) quantity {
+	return quantity{fmt.Sprintf("Typed/par=%d/impl=%s", par, impl), "ops/s"}
+}
+
+func cluster(op string, par int, impl string) quantity {
+	return quantity{fmt.Sprintf("Cluster/%s/par=%d/impl=%s", op, par, impl), "ops/s"}
 }
 
 // A redisStore is a Redis store, the raw client that anchors it, and that

@@ -180,6 +180,51 @@ func TestWriteTargets(t *testing.T) {
 	}
 }
 
+// TestAnchorTargets checks targets T1, C1 to C3 and M1 on
+// testdata/anchors.txt: one run of BenchmarkTyped, BenchmarkCluster and
+// BenchmarkStores' GetMulti100 at a few goroutine counts.
+func TestAnchorTargets(t *testing.T) {
+	res := fixtureFile(t, "testdata/anchors.txt")
+	rows := targetRows(t)
+	const anchors = "the better of rueidis-helper and goredis-pipe ops/s"
+	for _, tc := range []struct {
+		what string
+		want float64
+		pass bool
+	}{
+		{"Typed par=1: codec-rueidiskv ÷ goredis-cache (local Get) ops/s", 2000.0 / 3000, false},
+		{"Typed par=8: codec-rueidiskv ÷ goredis-cache (local Get) ops/s", 1100.0 / 1000, true},
+		// The go-redis pipeline (320000 ns/op) beats rueidis.MGet (500000).
+		{"Cluster GetMulti100 par=8: goredis ÷ " + anchors, 320000.0 / 400000, false},
+		{"Cluster GetMulti100 par=8: rueidiskv-nocache ÷ " + anchors, 320000.0 / 300000, true},
+		// The cached read must be twice the anchor: 1.6 is a miss.
+		{"Cluster GetMulti100 par=8: rueidiskv ÷ " + anchors, 320000.0 / 200000, false},
+		// rueidis.MSet (700000 ns/op) beats the pipeline (800000).
+		{"Cluster SetMulti100 par=1: goredis ÷ " + anchors, 700000.0 / 900000, false},
+		{"Cluster DeleteMulti100 par=64: rueidiskv-nocache ÷ " + anchors, 310000.0 / 300000, true},
+		{"GetMulti100 par=64: goredis ÷ goredis-raw (MGET) ops/s", 100000.0 / 104000, true},
+		{"GetMulti100 par=64: rueidiskv-nocache ÷ rueidis-raw (MGET) ops/s", 90000.0 / 100000, false},
+	} {
+		checkTarget(t, rows, res, tc.what, tc.want, tc.pass)
+	}
+	for _, what := range []string{
+		"Typed par=64: codec-rueidiskv ÷ goredis-cache (local Get) ops/s",
+		// The store is missing; its anchors are there.
+		"Cluster SetMulti100 par=1: rueidiskv-nocache ÷ " + anchors,
+		// Nothing is there.
+		"Cluster GetMulti100 par=1: goredis ÷ " + anchors,
+	} {
+		if got, ok := rows[what].measure(res); ok {
+			t.Errorf("%s: target without data measured %v", what, got)
+		}
+	}
+	// One anchor missing: no data, rather than a ratio to the other.
+	delete(res, "Cluster/SetMulti100/par=1/impl=goredis-pipe")
+	if got, ok := rows["Cluster SetMulti100 par=1: goredis ÷ "+anchors].measure(res); ok {
+		t.Errorf("target with one of its two anchors measured %v", got)
+	}
+}
+
 func TestBounds(t *testing.T) {
 	for _, tc := range []struct {
 		b    bounds
@@ -222,7 +267,8 @@ func TestPrintTable(t *testing.T) {
 		"P12 | ConfigPropagation goredis: p50 ms, another client's write → watcher callback | 0.45 | ≤ 50 | pass\n",
 		"P12 | ConfigPropagation rueidiskv: p99 ms, another client's write → watcher callback | 70.00 | ≤ 50 | miss\n",
 		"P13 | CacheMemory: Go heap growth ÷ configured cache (16 MiB, filled 3×) | 1.15 | ≤ 1.20 | pass\n",
-		"\n7 pass, 2 miss, 72 no data.",
+		"C1 | Cluster GetMulti100 par=8: rueidiskv ÷ the better of rueidis-helper and goredis-pipe ops/s | — | ≥ 2 | no data\n",
+		"\n7 pass, 2 miss, 108 no data.",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())

@@ -19,11 +19,11 @@ func Tracked[T any](s *Store[T]) []string {
 func Idle[T any](s *Store[T]) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.queue) > 0 {
+	if s.queuedKeys() > 0 {
 		return false
 	}
 	for _, e := range s.keys {
-		if e.refs > 0 || e.queued || e.retry != nil {
+		if e.refs > 0 || e.queued != 0 || e.retry != nil {
 			return false
 		}
 	}

@@ -214,9 +214,12 @@ func (s *Store[T]) startIO(e *entry) uint64 {
 }
 
 // loaded turns one result of a batched latest-read of key into a reading,
-// as load does.
-func (s *Store[T]) loaded(key string, l kv.LatestValue) reading {
+// as load does. The caller holds e.lock, so that e.view is stable: a value
+// the view holds already is not decoded again.
+func (s *Store[T]) loaded(key string, e *entry, l kv.LatestValue) reading {
 	switch {
+	case l.Found && e.view.present && bytes.Equal(e.view.raw, l.Value):
+		return reading{known: true, present: true, version: l.Version, raw: e.view.raw, decErr: e.view.decErr}
 	case l.Found:
 		r, _ := s.found(key, l.Version, l.Value)
 		return r
@@ -232,6 +235,11 @@ func (s *Store[T]) loaded(key string, l kv.LatestValue) reading {
 func (s *Store[T]) apply(key string, e *entry, r reading, epoch uint64) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	s.applyLocked(e, r, epoch)
+}
+
+// applyLocked is apply with s.mu held.
+func (s *Store[T]) applyLocked(e *entry, r reading, epoch uint64) {
 	old := e.view
 	e.view = r
 	e.epoch = epoch
@@ -392,6 +400,11 @@ func (s *Store[T]) endRead(key string, e *entry, t tier, err error) (firstFailur
 	<-e.lock
 	s.mu.Lock()
 	defer s.mu.Unlock()
+	return s.endReadLocked(key, e, t, err)
+}
+
+// endReadLocked is endRead once e.lock is given back, with s.mu held.
+func (s *Store[T]) endReadLocked(key string, e *entry, t tier, err error) (firstFailure bool) {
 	e.refs--
 	if err == nil {
 		e.fails = 0

@@ -36,3 +36,10 @@ func Hold[T any](s *Store[T]) (release func()) {
 	s.mu.Lock()
 	return s.mu.Unlock
 }
+
+// Epoch returns how many resyncs s has handled.
+func Epoch[T any](s *Store[T]) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.epoch
+}

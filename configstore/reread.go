@@ -213,15 +213,24 @@ func (s *Store[T]) refreshBatch(batch []taken) {
 	if err != nil {
 		err = fmt.Errorf("configstore: re-read %d keys: %w", len(batch), err)
 	}
+	readings := make([]reading, len(batch))
+	if err == nil {
+		for i, k := range batch {
+			readings[i] = s.loaded(k.key, k.e, res[i]) // decoding, outside s.mu
+		}
+	}
 	warn := false
+	s.mu.Lock()
 	for i, k := range batch {
 		if err == nil {
-			s.apply(k.key, k.e, s.loaded(k.key, res[i]), epoch)
+			s.applyLocked(k.e, readings[i], epoch)
 		}
-		if s.endRead(k.key, k.e, k.t, err) {
+		<-k.e.lock
+		if s.endReadLocked(k.key, k.e, k.t, err) {
 			warn = true
 		}
 	}
+	s.mu.Unlock()
 	if warn {
 		s.log.Warn("configstore: could not re-read changed keys; retrying", zap.Int("keys", len(batch)), zap.Error(err))
 	}

@@ -13,17 +13,21 @@ const MaxLatestKeys = 256
 // latestMultiScript reads the newest entry and the version of each key of
 // KEYS, as latestScript does for one, in one atomic step: for each key, in
 // order, {LLEN, LINDEX -1} of a list, {1, value} of a plain string, 0 for a
-// missing key and -1 for a key of another type.
+// missing key and -1 for a key of another type. It asks LLEN first, which
+// answers 0 for a missing key and fails only for another type, so that a
+// list, the common case, costs two calls rather than TYPE's three.
 var latestMultiScript = newScript(`
 local out = {}
 for i, k in ipairs(KEYS) do
-	local t = redis.call('TYPE', k)['ok']
-	if t == 'list' then
-		out[i] = {redis.call('LLEN', k), redis.call('LINDEX', k, -1)}
-	elseif t == 'string' then
+	local n = redis.pcall('LLEN', k)
+	if type(n) == 'number' then
+		if n == 0 then
+			out[i] = 0
+		else
+			out[i] = {n, redis.call('LINDEX', k, -1)}
+		end
+	elseif redis.call('TYPE', k)['ok'] == 'string' then
 		out[i] = {1, redis.call('GET', k)}
-	elseif t == 'none' then
-		out[i] = 0
 	else
 		out[i] = -1
 	end

@@ -75,8 +75,9 @@ import (
 //	  miss, Update, Delete,                       is none; refs++ while the call waits for
 //	  Version, Watch)                             or holds lock
 //	the call gives up waiting     acquire         refs--; forget
-//	a call starts reading         load            dirty and prio cleared (the read sees
-//	                                              every change announced before it)
+//	a call starts its read or     startIO         dirty and prio cleared unless in backoff
+//	  write (load, Update,                        (the I/O sees every change announced
+//	  Delete)                                     before it)
 //	the call's read, a re-read    load, apply     view = what was read; epoch = Store.epoch
 //	                                              when the I/O started; good as above;
 //	                                              restored cleared; the watchers told when
@@ -89,7 +90,7 @@ import (
 //	a watch event for the key     announce        dirty, prio live; queued unless queued
 //	                                              at that tier or in backoff
 //	a reader takes it from the    startRead       queued cleared; if lock is free, reading
-//	  queue                                       (refs++, dirty and prio cleared); if a
+//	  queue (take)                                (refs++, dirty and prio cleared); if a
 //	                                              call holds it, it stays dirty for release
 //	                                              to queue; a key no longer dirty (a call
 //	                                              read it meanwhile) is not read again

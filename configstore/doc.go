@@ -112,7 +112,15 @@
 // held before. So a watcher may skip intermediate versions, but it always
 // ends at the key's final state, within the time the backend takes to
 // notice and re-subscribe (on Redis, about a second after a dropped
-// connection).
+// connection) and the re-reads take.
+//
+// The re-reads go in batches when the backend reads many keys at once
+// (kv.MultiLatest: a few hundred keys per round trip on Redis, per hash
+// slot on a cluster), and in order of urgency: keys announced by change
+// events first, then watched keys, then the rest of the cache. Until a key
+// is read again after a resync, Fetch does not answer from the cache, which
+// may miss a change made while events were lost: it reads the key from the
+// backend.
 //
 // When the backend reports that it cannot guarantee delivery at all (a Redis
 // server restarted without the notify-keyspace-events classes the watch

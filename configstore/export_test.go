@@ -19,11 +19,11 @@ func Tracked[T any](s *Store[T]) []string {
 func Idle[T any](s *Store[T]) bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	if len(s.queue) > 0 {
+	if s.queuedKeys() > 0 {
 		return false
 	}
 	for _, e := range s.keys {
-		if e.refs > 0 || e.queued || e.retry != nil {
+		if e.refs > 0 || e.queued != 0 || e.retry != nil {
 			return false
 		}
 	}
@@ -35,4 +35,11 @@ func Idle[T any](s *Store[T]) bool {
 func Hold[T any](s *Store[T]) (release func()) {
 	s.mu.Lock()
 	return s.mu.Unlock
+}
+
+// Epoch returns how many resyncs s has handled.
+func Epoch[T any](s *Store[T]) uint64 {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.epoch
 }

@@ -73,6 +73,7 @@ func TestMemory(t *testing.T) {
 type lossyStore struct {
 	*memory.Store
 	latestCalls atomic.Int64
+	batchDelay  atomic.Int64 // a time.Duration each LatestMulti takes at least
 
 	mu        sync.Mutex
 	dropped   bool
@@ -89,6 +90,11 @@ func newLossyStore(t *testing.T) *lossyStore {
 func (s *lossyStore) Latest(ctx context.Context, key string) ([]byte, int64, error) {
 	s.latestCalls.Add(1)
 	return s.Store.Latest(ctx, key)
+}
+
+func (s *lossyStore) LatestMulti(ctx context.Context, keys []string) ([]kv.LatestValue, error) {
+	time.Sleep(time.Duration(s.batchDelay.Load()))
+	return s.Store.LatestMulti(ctx, keys)
 }
 
 // Watch forwards the memory store's events, except while drop is on.

@@ -1,8 +1,9 @@
 package configstore
 
 // This file holds the re-read machinery: the loop that turns the backend's
-// change events and resyncs into re-reads, the queue of keys to re-read,
-// the readers that work it, and the delays of retries. What it changes of
+// change events and resyncs into re-reads, the queues of keys to re-read,
+// the readers that work them, in batches when the backend reads many keys
+// at once (kv.MultiLatest), and the delays of retries. What it changes of
 // each key's state is in cache.go.
 
 import (
@@ -44,13 +45,16 @@ func (s *Store[T]) listen(events <-chan kv.Event) {
 	}
 }
 
-// resync re-reads every tracked key after events may have been missed.
-// A non-nil err means that delivery is not guaranteed for now: watchers are
-// told, and Fetch stops serving the cache until a resync without error.
-// s.mu must be held.
+// resync re-reads every tracked key after events may have been missed:
+// the watched keys first, then the others, behind any change event. Until
+// a key is read again, Fetch reads it from the backend rather than from the
+// cache (see servable). A non-nil err means that delivery is not guaranteed
+// for now: watchers are told, and Fetch stops serving the cache until a
+// resync without error. s.mu must be held.
 func (s *Store[T]) resync(err error) {
 	wasHealthy := s.healthy
 	s.healthy = err == nil
+	s.epoch++
 	var stale error
 	if err != nil && wasHealthy {
 		s.log.Warn("configstore: change notifications interrupted; reading through until they resume", zap.Error(err))
@@ -67,11 +71,75 @@ func (s *Store[T]) resync(err error) {
 	}
 }
 
-// push adds key to the queue of re-reads and wakes a reader. Each key is
-// in the queue at most once (entry.queued). s.mu must be held.
-func (s *Store[T]) push(key string) {
-	s.queue = append(s.queue, key)
+// A tier is the urgency of a re-read (see cache.go): readers take the keys
+// of live before those of watched, and those before backlog's.
+type tier uint8
+
+const (
+	live    tier = iota + 1 // a change event, or the retry of a failed re-read of one
+	watched                 // a resync of a watched key
+	backlog                 // a resync of any other key
+)
+
+// push adds key to the queue of tier t and wakes a reader. Each key is
+// queued at most once (entry.queued) but for stale places in less urgent
+// tiers, which take skips. s.mu must be held.
+func (s *Store[T]) push(key string, t tier) {
+	s.queues[t-1] = append(s.queues[t-1], key)
 	s.cond.Signal()
+}
+
+// queuedKeys returns how many places the queues hold. s.mu must be held.
+func (s *Store[T]) queuedKeys() int {
+	n := 0
+	for _, q := range s.queues {
+		n += len(q)
+	}
+	return n
+}
+
+// A taken is a key a reader took from the queues to re-read, holding its
+// lock.
+type taken struct {
+	key string
+	e   *entry
+	t   tier
+}
+
+// take takes up to s.batch keys to re-read from the queues, the most urgent
+// tier first, and the lock of each. It skips stale places, keys no longer
+// tracked, keys that a call read since they were queued, and keys a call
+// holds (which the call queues again when it releases them). s.mu must be
+// held.
+func (s *Store[T]) take(batch []taken) []taken {
+	for t := live; t <= backlog; t++ {
+		q := s.queues[t-1]
+		i := 0
+		for ; i < len(q) && len(batch) < s.batch; i++ {
+			key := q[i]
+			q[i] = ""
+			e := s.keys[key]
+			if e == nil || e.queued != t {
+				continue
+			}
+			if !e.dirty {
+				e.queued = 0
+				s.forget(key, e)
+				continue
+			}
+			if e.startRead() {
+				batch = append(batch, taken{key, e, t})
+			}
+		}
+		s.queues[t-1] = q[i:]
+		if len(s.queues[t-1]) == 0 {
+			s.queues[t-1] = nil // let the backing array go
+		}
+		if len(batch) == s.batch {
+			break
+		}
+	}
+	return batch
 }
 
 // Re-read timings.
@@ -90,44 +158,80 @@ func retryDelay(fails int) time.Duration {
 	return min(retryMin<<min(fails-1, 6), retryMax)
 }
 
-// reader re-reads queued keys until the Store closes.
+// reader re-reads queued keys until the Store closes, a batch at a time.
 func (s *Store[T]) reader() {
 	defer s.wg.Done()
+	batch := make([]taken, 0, s.batch)
 	for {
 		s.mu.Lock()
-		for len(s.queue) == 0 && !s.closed {
+		for s.queuedKeys() == 0 && !s.closed {
 			s.cond.Wait()
 		}
 		if s.closed {
 			s.mu.Unlock()
 			return
 		}
-		key := s.queue[0]
-		s.queue[0] = ""
-		s.queue = s.queue[1:]
-		e := s.keys[key]
-		if e == nil {
-			s.mu.Unlock()
-			continue
-		}
-		if !e.startRead() {
-			// A call holds the key; it queues the re-read again when it
-			// releases the key, since e.dirty is set.
-			s.mu.Unlock()
-			continue
-		}
+		batch = s.take(batch[:0])
 		s.mu.Unlock()
 
-		s.refresh(key, e)
+		switch {
+		case len(batch) == 1:
+			s.refresh(batch[0])
+		case len(batch) > 1:
+			s.refreshBatch(batch)
+		}
+		clear(batch)
 	}
 }
 
-// refresh re-reads key while holding its lock, then releases it.
-func (s *Store[T]) refresh(key string, e *entry) {
+// refresh re-reads one key while holding its lock, then releases it.
+func (s *Store[T]) refresh(k taken) {
 	ctx, cancel := context.WithTimeout(s.ctx, readTimeout)
-	_, _, err := s.load(ctx, "re-read", key, e)
+	_, _, err := s.load(ctx, "re-read", k.key, k.e)
 	cancel()
-	if s.endRead(key, e, err) {
-		s.log.Warn("configstore: could not re-read a changed key; retrying", zap.String("key", key), zap.Error(err))
+	if s.endRead(k.key, k.e, k.t, err) {
+		s.log.Warn("configstore: could not re-read a changed key; retrying", zap.String("key", k.key), zap.Error(err))
+	}
+}
+
+// refreshBatch re-reads the keys of batch, whose locks it holds, with one
+// kv.LatestMulti, then releases them.
+func (s *Store[T]) refreshBatch(batch []taken) {
+	keys := make([]string, len(batch))
+	for i, k := range batch {
+		keys[i] = s.prefix + k.key
+	}
+	s.mu.Lock()
+	epoch := s.epoch
+	s.mu.Unlock()
+	ctx, cancel := context.WithTimeout(s.ctx, readTimeout)
+	res, err := kv.LatestMulti(ctx, s.hist, keys)
+	cancel()
+	if err == nil && len(res) != len(batch) {
+		err = fmt.Errorf("the store returned %d results for %d keys", len(res), len(batch))
+	}
+	if err != nil {
+		err = fmt.Errorf("configstore: re-read %d keys: %w", len(batch), err)
+	}
+	readings := make([]reading, len(batch))
+	if err == nil {
+		for i, k := range batch {
+			readings[i] = s.loaded(k.key, k.e, res[i]) // decoding, outside s.mu
+		}
+	}
+	warn := false
+	s.mu.Lock()
+	for i, k := range batch {
+		if err == nil {
+			s.applyLocked(k.e, readings[i], epoch)
+		}
+		<-k.e.lock
+		if s.endReadLocked(k.key, k.e, k.t, err) {
+			warn = true
+		}
+	}
+	s.mu.Unlock()
+	if warn {
+		s.log.Warn("configstore: could not re-read changed keys; retrying", zap.Int("keys", len(batch)), zap.Error(err))
 	}
 }

@@ -52,8 +52,10 @@ type Options[T any] struct {
 	// keeps every version.
 	HistoryLimit int
 
-	// Readers is how many keys the Store re-reads at once after change
-	// events; zero means 4.
+	// Readers is how many re-reads the Store runs at once after change
+	// events and resyncs; zero means 4. When the kv.Store implements
+	// kv.MultiLatest each re-read reads up to 256 keys in one call;
+	// otherwise one key.
 	Readers int
 
 	// Logger receives what the Store cannot return to a caller: a
@@ -83,13 +85,19 @@ type Store[T any] struct {
 	cancel context.CancelFunc
 	wg     sync.WaitGroup // the watch loop, the readers and running callbacks
 
+	batch int // keys per re-read: maxBatch with kv.MultiLatest, else 1
+
 	mu      sync.Mutex
-	cond    *sync.Cond // signals s.queue and s.closed to readers
+	cond    *sync.Cond // signals s.queues and s.closed to readers
 	closed  bool
 	healthy bool              // the watch guarantees delivery: the cache may be served
+	epoch   uint64            // resyncs so far: a view read before the last is not served
 	keys    map[string]*entry // tracked keys: cached, watched or in use (cache.go)
-	queue   []string          // keys to re-read, each at most once (reread.go)
+	queues  [3][]string       // keys to re-read by tier, most urgent first (reread.go)
 }
+
+// maxBatch is how many keys one re-read reads with kv.MultiLatest.
+const maxBatch = 256
 
 // New returns a Store of values of type T kept in s, and starts watching
 // s for changes to the keys under opts.Prefix. It returns once the watch
@@ -125,6 +133,10 @@ func New[T any](ctx context.Context, s kv.Store, opts *Options[T]) (*Store[T], e
 		log:     opts.Logger,
 		keys:    make(map[string]*entry),
 		healthy: true,
+		batch:   1,
+	}
+	if _, ok := s.(kv.MultiLatest); ok {
+		st.batch = maxBatch
 	}
 	if opts.HistoryLimit < 0 {
 		return nil, fmt.Errorf("configstore: HistoryLimit %d is negative: %w", opts.HistoryLimit, kv.ErrInvalid)
@@ -326,6 +338,7 @@ func (s *Store[T]) write(ctx context.Context, key string, v T, cond bool, expect
 		return cur.version, nil
 	}
 	var version int64
+	epoch := s.startIO(e)
 	if cond {
 		version, err = ch.AppendIf(ctx, s.prefix+key, data, expect)
 	} else {
@@ -339,7 +352,7 @@ func (s *Store[T]) write(ctx context.Context, key string, v T, cond bool, expect
 		return 0, s.errorf(op, key, err)
 	}
 	written, _ := s.found(key, version, data)
-	s.apply(key, e, written)
+	s.apply(key, e, written, epoch)
 	if s.limit > 0 && version > s.limit {
 		if _, err := s.pruner.Prune(ctx, s.prefix+key, version-s.limit+1); err != nil {
 			s.log.Warn("configstore: could not empty old versions", zap.String("key", key),
@@ -361,11 +374,12 @@ func (s *Store[T]) Delete(ctx context.Context, key string) (bool, error) {
 		return false, err
 	}
 	defer s.release(key, e)
+	epoch := s.startIO(e)
 	removed, err := s.kv.Delete(ctx, s.prefix+key)
 	if err != nil {
 		return false, s.errorf("delete", key, err)
 	}
-	s.apply(key, e, reading{known: true})
+	s.apply(key, e, reading{known: true}, epoch)
 	return removed, nil
 }
 
@@ -475,7 +489,7 @@ func (s *Store[T]) Close() error {
 	}
 	s.closed = true
 	s.drop()
-	s.queue = nil
+	s.queues = [3][]string{}
 	s.cond.Broadcast()
 	s.mu.Unlock()
 	s.cancel()

@@ -180,7 +180,7 @@ func (s *Store[T]) Watch(ctx context.Context, key string, fn func(Event[T])) (st
 	}
 	defer s.release(key, e)
 	s.mu.Lock()
-	fresh := s.healthy && e.view.known && !e.dirty
+	fresh := s.healthy && e.view.known && !e.dirty && e.epoch == s.epoch
 	s.mu.Unlock()
 	if !fresh {
 		if _, _, err := s.load(ctx, "watch", key, e); err != nil {

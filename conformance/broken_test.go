@@ -47,6 +47,9 @@ var brokenStores = []brokenStore{
 		[]string{"Bulk/Duplicates"}, func(s fullStore) kv.Store { return dedupesBulk{s} }},
 	{"BulkEmptyFails", "GetMulti of no keys is not an error",
 		[]string{"Bulk/Empty"}, func(s fullStore) kv.Store { return bulkEmptyFails{s} }},
+	{"LatestMultiPlainMissing", "LatestMulti reports a plain value as version 1",
+		[]string{"LatestMulti/OrderAndMissing", "LatestMulti/ThousandKeys"},
+		func(s fullStore) kv.Store { return latestMultiPlainMissing{s} }},
 	{"LiteralGlob", "Scan patterns follow kv.Match ('?', sets and escapes treated literally)",
 		[]string{"Scan/Patterns", "Scan/EscapedKeys"}, func(s fullStore) kv.Store { return literalGlob{s} }},
 	{"ScanYieldsDeleted", "Scan never yields a deleted key",
@@ -992,4 +995,22 @@ func (s *closeTwiceFails) Close() error {
 		return errors.New("already closed")
 	}
 	return s.fullStore.Close()
+}
+
+// latestMultiPlainMissing reads only histories in LatestMulti: a key that
+// holds a plain value is reported missing, as a batch that reads lists only
+// (LLEN, LINDEX) would report it.
+type latestMultiPlainMissing struct{ fullStore }
+
+func (s latestMultiPlainMissing) LatestMulti(ctx context.Context, keys []string) ([]kv.LatestValue, error) {
+	out, err := s.fullStore.LatestMulti(ctx, keys)
+	if err != nil {
+		return nil, err
+	}
+	for i, k := range keys {
+		if _, err := s.Get(ctx, k); err == nil {
+			out[i] = kv.LatestValue{}
+		}
+	}
+	return out, nil
 }

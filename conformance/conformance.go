@@ -25,8 +25,8 @@ import (
 // more cleanup with t.Cleanup.
 //
 // Optional interfaces ([kv.MultiGetter], [kv.Scanner], [kv.Expirer],
-// [kv.ExpiryChanger], [kv.Watcher], [kv.Historian], [kv.Pruner],
-// [kv.ConditionalHistorian], [kv.Conditional], [kv.Counter],
+// [kv.ExpiryChanger], [kv.Watcher], [kv.Historian], [kv.MultiLatest],
+// [kv.Pruner], [kv.ConditionalHistorian], [kv.Conditional], [kv.Counter],
 // [kv.BulkWriter]) are found by type assertion; a case that needs one the
 // store lacks is skipped with a message such as
 // "*mybackend.Store does not implement kv.Watcher".
@@ -93,6 +93,7 @@ var allCases = slices.Concat(
 	ttlCases,
 	watchCases,
 	historyCases,
+	latestMultiCases,
 	pruneCases,
 	conditionalCases,
 	updateCases,
@@ -138,6 +139,7 @@ const (
 	expiryChanger
 	bulkWriter
 	conditionalHistorian
+	multiLatest
 )
 
 var capabilityNames = [...]string{
@@ -152,6 +154,7 @@ var capabilityNames = [...]string{
 	expiryChanger:        "kv.ExpiryChanger",
 	bulkWriter:           "kv.BulkWriter",
 	conditionalHistorian: "kv.ConditionalHistorian",
+	multiLatest:          "kv.MultiLatest",
 }
 
 func (c capability) String() string { return capabilityNames[c] }
@@ -182,6 +185,8 @@ func (c capability) of(s kv.Store) bool {
 		_, ok = s.(kv.BulkWriter)
 	case conditionalHistorian:
 		_, ok = s.(kv.ConditionalHistorian)
+	case multiLatest:
+		_, ok = s.(kv.MultiLatest)
 	}
 	return ok
 }

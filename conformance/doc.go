@@ -24,7 +24,8 @@
 // Each case checks one rule and is a subtest named Family/Case below the test
 // that calls Run. The families are Basic, Binary, Bulk ([kv.MultiGetter]),
 // Scan ([kv.Scanner]), TTL ([kv.Expirer]), Watch ([kv.Watcher]), History
-// ([kv.Historian]), Prune ([kv.Pruner]), Conditional and Update
+// ([kv.Historian]), LatestMulti ([kv.MultiLatest], and the [kv.LatestMulti]
+// helper), Prune ([kv.Pruner]), Conditional and Update
 // ([kv.Conditional], and the [kv.Update] helper on it), Counter
 // ([kv.Counter]), ExpiryChange ([kv.ExpiryChanger]), BulkWrite
 // ([kv.BulkWriter], and the [kv.SetMulti] and [kv.DeleteMulti] helpers),

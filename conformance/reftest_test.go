@@ -53,6 +53,7 @@ type allButPruner interface {
 	kv.ExpiryChanger
 	kv.Watcher
 	kv.Historian
+	kv.MultiLatest
 	kv.ConditionalHistorian
 	kv.Conditional
 	kv.Counter
@@ -312,6 +313,20 @@ func (s *refStore) Latest(ctx context.Context, key string) ([]byte, int64, error
 		return nil, 0, err
 	}
 	return slices.Clone(h[len(h)-1]), int64(len(h)), nil
+}
+
+func (s *refStore) LatestMulti(ctx context.Context, keys []string) ([]kv.LatestValue, error) {
+	if err := s.begin(ctx); err != nil {
+		return nil, err
+	}
+	defer s.mu.Unlock()
+	out := make([]kv.LatestValue, len(keys))
+	for i, k := range keys {
+		if h, err := s.entries(k); err == nil {
+			out[i] = kv.LatestValue{Value: slices.Clone(h[len(h)-1]), Version: int64(len(h)), Found: true}
+		}
+	}
+	return out, nil
 }
 
 func (s *refStore) At(ctx context.Context, key string, version int64) ([]byte, error) {

@@ -17,6 +17,7 @@
 //	ExpiryChanger        Expire, Persist, GetWithTTL                       no fallback
 //	Watcher              Watch: change events with explicit resyncs        no fallback
 //	Historian            Append, Latest, At, History: versioned values     no fallback
+//	MultiLatest          LatestMulti: latest entries of many keys at once  fallback: LatestMulti loops over Latest
 //	Pruner               Prune: empty old versions, keep the numbers       no fallback
 //	ConditionalHistorian AppendIf: append only at an expected version      no fallback
 //	Conditional          SetIfAbsent, CompareAndSwap, CompareAndDelete     no fallback; Update builds on it
@@ -86,6 +87,13 @@
 //     ErrInvalid below 1; History returns all entries oldest first; Append on
 //     a plain value converts it atomically into version 1; Get of a history
 //     reports [ErrWrongType]; Delete removes a history.
+//
+// Batched latest-reads ([MultiLatest], and the [LatestMulti] helper):
+//   - one result per key, in order, duplicates kept, each what Latest
+//     returns for its key: the newest entry and its version (a plain value
+//     as version 1), Found false for a missing key; 1,000 keys in one call
+//     work; an empty key list gives an empty result; the fast path and the
+//     fallback agree.
 //
 // Pruning ([Pruner]):
 //   - Prune(key, before) empties the entries below version before, never the

@@ -19,6 +19,7 @@
 //	kv.Expirer               SET PX (ttl rounded up to a millisecond), PTTL
 //	kv.Watcher               PSUBSCRIBE __keyspace@<db>__:<pattern> (keyspace notifications)
 //	kv.Historian             a list per key, RPUSH, newest last; Lua scripts for Append and Latest
+//	kv.MultiLatest           a Lua script of up to 256 latest-reads per call, per hash slot on a cluster, pipelined
 //	kv.Pruner                LSET index "" on old entries, in a Lua script (one OpSet per entry emptied)
 //	kv.Conditional           SET NX [PX]; Lua scripts for CompareAndSwap (GET, compare, SET KEEPTTL or PX) and CompareAndDelete
 //	kv.Counter               INCRBY (keeps the expiry)

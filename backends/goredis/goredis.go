@@ -27,7 +27,7 @@ type Options = redisconf.Options
 
 // A Store is a [kv.Store] over a go-redis client, with every optional
 // capability of package kv: its methods Get, Set, Delete, GetMulti, Scan,
-// SetWithTTL, TTL, Watch, Append, Latest, At, History, Prune,
+// SetWithTTL, TTL, Watch, Append, Latest, LatestMulti, At, History, Prune,
 // SetIfAbsent, CompareAndSwap, CompareAndDelete, Incr, Expire, Persist,
 // GetWithTTL, SetMulti, DeleteMulti, AppendIf and Close implement them as
 // the package documentation says (the kv interfaces document what each

@@ -107,6 +107,7 @@ var (
 	_ kv.Expirer     = (*Store)(nil)
 	_ kv.Watcher     = (*Store)(nil)
 	_ kv.Historian   = (*Store)(nil)
+	_ kv.MultiLatest = (*Store)(nil)
 	_ kv.Pruner      = (*Store)(nil)
 
 	_ kv.Conditional          = (*Store)(nil)
@@ -455,6 +456,29 @@ func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
 		return nil, 0, err
 	}
 	return clone(h[len(h)-1]), int64(len(h)), nil
+}
+
+// LatestMulti implements [kv.MultiLatest]: Latest of each key, read as
+// GetMulti reads, so that it sees each bulk write whole or not at all.
+func (s *Store) LatestMulti(ctx context.Context, keys []string) ([]kv.LatestValue, error) {
+	if err := s.check(ctx, "latestmulti", ""); err != nil {
+		return nil, err
+	}
+	out := make([]kv.LatestValue, len(keys))
+	s.snapshot(keys, func() {
+		for i, key := range keys {
+			out[i] = kv.LatestValue{}
+			e, ok := s.load(key)
+			switch {
+			case !ok || !s.live(e):
+			case e.hist == nil:
+				out[i] = kv.LatestValue{Value: clone(e.val), Version: 1, Found: true}
+			default:
+				out[i] = kv.LatestValue{Value: clone(e.hist[len(e.hist)-1]), Version: int64(len(e.hist)), Found: true}
+			}
+		}
+	})
+	return out, nil
 }
 
 // At implements [kv.Historian].

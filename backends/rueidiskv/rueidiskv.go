@@ -62,7 +62,7 @@ type Options struct {
 // A Store is a [kv.Store] over a rueidis client, with every optional
 // capability of package kv and a client-side cache: its methods Get,
 // GetMulti (both through the cache), Set, Delete, Scan, SetWithTTL, TTL,
-// Watch, Append, Latest, At, History, Prune, SetIfAbsent, CompareAndSwap,
+// Watch, Append, Latest, LatestMulti, At, History, Prune, SetIfAbsent, CompareAndSwap,
 // CompareAndDelete, Incr, Expire, Persist, GetWithTTL (from the server),
 // SetMulti, DeleteMulti, AppendIf and Close implement them as the package
 // documentation says (the kv interfaces document what each does), and Ping

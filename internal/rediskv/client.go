@@ -100,6 +100,7 @@ type Capabilities interface {
 	kv.Expirer
 	kv.Watcher
 	kv.Historian
+	kv.MultiLatest
 	kv.Pruner
 	kv.Conditional
 	kv.Counter

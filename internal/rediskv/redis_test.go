@@ -2,6 +2,7 @@ package rediskv
 
 import (
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strconv"
 	"testing"
@@ -144,4 +145,25 @@ func equalStrings(v any, want ...string) bool {
 		}
 	}
 	return true
+}
+
+// TestLatestMultiScript runs the batched latest-read script on a real
+// Redis, on a key of every kind.
+func TestLatestMultiScript(t *testing.T) {
+	srv := redistest.Start(t, nil)
+	srv.MustDo("RPUSH", "list", "a", "b", "")
+	srv.MustDo("RPUSH", "one", "x\x00\xff")
+	srv.MustDo("SET", "plain", "p")
+	srv.MustDo("SET", "emptyplain", "")
+	srv.MustDo("SADD", "set", "m")
+	keys := []string{"list", "missing", "one", "plain", "set", "emptyplain", "list"}
+	got, err := srv.Do(append([]string{"EVAL", latestMultiScript.src, strconv.Itoa(len(keys))}, keys...)...)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := []any{[]any{int64(3), ""}, int64(0), []any{int64(1), "x\x00\xff"}, []any{int64(1), "p"}, int64(-1),
+		[]any{int64(1), ""}, []any{int64(3), ""}}
+	if fmt.Sprintf("%q", got) != fmt.Sprintf("%q", want) {
+		t.Errorf("latestMultiScript(%q) = %q, want %q", keys, got, want)
+	}
 }

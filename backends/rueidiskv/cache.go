@@ -2,7 +2,6 @@ package rueidiskv
 
 import (
 	"hash/maphash"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,9 +18,6 @@ const (
 	// each holds at most 1/cacheShards of its bytes, so a value larger
 	// than that is never cached.
 	cacheShards = 16
-	// entryOverhead is what one entry costs beyond its key and value
-	// bytes: the entry, its map slot and the allocations' rounding.
-	entryOverhead = 160
 	// noServerExpiry is the PXAT that the cache's rueidis.CacheStore gives
 	// a reply whose key has no server-side expiry: the largest one a
 	// rueidis.RedisMessage can hold.
@@ -93,6 +89,7 @@ func NewCache(size int) *Cache {
 	for i := range c.shards {
 		sh := &c.shards[i]
 		sh.max = c.size / cacheShards
+		sh.chunkSize = chunkSizeFor(sh.max)
 		sh.entries = make(map[string]*entry)
 		sh.pending = make(map[string]*flight)
 	}
@@ -145,7 +142,7 @@ func (c *Cache) flush() {
 		if len(sh.entries) > 0 {
 			dropped = true
 			clear(sh.entries)
-			sh.head, sh.tail, sh.bytes = nil, nil, 0
+			sh.head, sh.tail, sh.chunk, sh.bytes = nil, nil, nil, 0
 		}
 		for _, f := range sh.pending {
 			if !f.poisoned {
@@ -185,15 +182,19 @@ const (
 // MGET reply does not.
 func (st state) usable(single bool) bool { return !single || st != stateAbsent }
 
-// An entry is one cached key.
+// An entry is one cached key. Its key and val share one allocation: a
+// chunk of its shard (see chunk), or, for a large one, their own (see
+// pack). Neither is ever written again: readers may keep them after they
+// left the shard's lock.
 type entry struct {
 	key        string
 	val        string
-	st         state
-	exp        int64 // monoNow after which the entry is stale
-	size       int64
-	ref        atomic.Bool // read since it last went round the clock
+	chunk      *chunk // holds key and val; nil: their own allocation
+	exp        int64  // monoNow after which the entry is stale
+	size       int64  // counted in the shard's bytes: see entrySize
 	prev, next *entry
+	ref        atomic.Bool // read since it last went round the clock
+	st         state
 }
 
 // A flight is a fetch of one key from the server, which concurrent reads of
@@ -217,7 +218,9 @@ type shard struct {
 	entries    map[string]*entry
 	pending    map[string]*flight
 	head, tail *entry
-	bytes      int64
+	chunk      *chunk // the chunk new entries are written to
+	chunkSize  int    // 0: every entry has its own allocation
+	bytes      int64  // entries' sizes plus chunkCost per chunk held
 	max        int64
 	hits       atomic.Uint64
 	misses     atomic.Uint64
@@ -296,29 +299,83 @@ func (sh *shard) finish(key string, f *flight, val string, st state, exp int64, 
 }
 
 // insert caches key, replacing any entry it has, and evicts entries until
-// the shard fits its bytes.
+// the shard fits its bytes. Evictions go in CLOCK order: an entry read
+// since it last went round goes to the back instead, and its bytes move to
+// the current chunk, so that chunks empty in the order they were filled.
 func (sh *shard) insert(key, val string, st state, exp int64) {
 	if old := sh.entries[key]; old != nil {
 		sh.remove(old)
 	}
-	size := int64(len(key)+len(val)) + entryOverhead
-	if size > sh.max {
+	if entryOverhead+int64(allocSize(len(key)+len(val))) > sh.max {
 		return
 	}
-	e := &entry{key: strings.Clone(key), val: val, st: st, exp: exp, size: size}
+	e := &entry{st: st, exp: exp}
+	sh.place(e, key, val)
 	sh.entries[e.key] = e
 	sh.pushBack(e)
-	sh.bytes += size
-	for sh.bytes > sh.max {
+	sh.bytes += e.size
+	for sh.bytes > sh.max && sh.head != nil {
 		v := sh.head
-		sh.unlink(v)
 		if v.ref.Load() && v != e {
 			v.ref.Store(false)
+			sh.unlink(v)
+			if v.chunk != nil && v.chunk != sh.chunk {
+				sh.move(v)
+			}
 			sh.pushBack(v) // second chance
 			continue
 		}
-		delete(sh.entries, v.key)
-		sh.bytes -= v.size
+		sh.remove(v)
+	}
+}
+
+// place stores key and val for e: in the current chunk (starting a new one
+// if they do not fit), or in an allocation of their own if they are larger
+// than an eighth of a chunk. It sets e's size, and counts a new chunk in
+// the shard's bytes, not e's size.
+func (sh *shard) place(e *entry, key, val string) {
+	n := len(key) + len(val)
+	if n == 0 || n > sh.chunkSize/8 {
+		e.key, e.val = pack(key, val)
+		e.chunk = nil
+		e.size = entrySize(len(key), len(val))
+		return
+	}
+	ch := sh.chunk
+	if ch == nil || cap(ch.buf)-len(ch.buf) < n {
+		if ch != nil && ch.live == 0 {
+			sh.bytes -= chunkCost(sh.chunkSize)
+		}
+		ch = &chunk{buf: make([]byte, 0, sh.chunkSize)}
+		sh.chunk = ch
+		sh.bytes += chunkCost(sh.chunkSize)
+	}
+	e.key, e.val = ch.add(key, val)
+	e.chunk = ch
+	e.size = entryOverhead
+}
+
+// move rewrites e's key and value into the current chunk, releasing the
+// chunk that held them.
+func (sh *shard) move(e *entry) {
+	old := e.chunk
+	delete(sh.entries, e.key)
+	sh.bytes -= e.size
+	sh.place(e, e.key, e.val)
+	sh.bytes += e.size
+	sh.entries[e.key] = e // the map's key is e's new one: it pins no chunk
+	sh.release(old)
+}
+
+// release ends an entry's use of ch (nil: none), and stops counting ch once
+// no entry uses it and no entry will be written to it.
+func (sh *shard) release(ch *chunk) {
+	if ch == nil {
+		return
+	}
+	ch.live--
+	if ch.live == 0 && ch != sh.chunk {
+		sh.bytes -= chunkCost(sh.chunkSize)
 	}
 }
 
@@ -327,6 +384,7 @@ func (sh *shard) remove(e *entry) {
 	sh.unlink(e)
 	delete(sh.entries, e.key)
 	sh.bytes -= e.size
+	sh.release(e.chunk)
 }
 
 func (sh *shard) pushBack(e *entry) {

@@ -72,9 +72,10 @@ type CacheStats struct {
 	// Entries is the number of keys cached now, expired ones included
 	// until they are evicted or fetched again.
 	Entries int
-	// Bytes is the size of the cached entries, counted as their keys,
-	// values and a fixed overhead per entry; it stays within the cache's
-	// size.
+	// Bytes is what the cached entries cost the Go heap, as the cache
+	// counts it: the chunks that hold their keys and values (each counted
+	// whole), the keys and values too large for a chunk, and a fixed
+	// overhead per entry; it stays within the cache's size.
 	Bytes int64
 }
 

@@ -92,13 +92,10 @@ func (ch *chunk) add(key, val string) (k, v string) {
 	return s[:len(key)], s[len(key):]
 }
 
-// pack copies key and val into one allocation and returns them as two
-// strings that share it. An entry holds no other copy of either, so the
-// entry's bytes are freed together, and the allocation's size class
-// (len(key)+len(val), rounded up) usually differs from that of the values
-// that reads and fetches allocate and drop, such as the copies of val
-// handed to callers: a cached value does not pin a span that is otherwise
-// full of garbage, which leaves the heap far larger than the entries.
+// pack copies key and val into one allocation, for an entry too large for
+// a chunk, and returns them as two strings that share it: the entry holds
+// no other copy of either (not the reply's string, nor the caller's key),
+// so one allocation, counted by entrySize, is all its bytes cost.
 func pack(key, val string) (k, v string) {
 	var b strings.Builder
 	b.Grow(len(key) + len(val))

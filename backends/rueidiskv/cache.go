@@ -185,14 +185,19 @@ func (st state) usable(single bool) bool { return !single || st != stateAbsent }
 
 // An entry is one cached key. Its key and val share one allocation: a
 // chunk of its shard (see chunk), or, for a large one, their own (see
-// pack). Neither is ever written again: readers may keep them after they
-// left the shard's lock.
+// pack). Their bytes are never written again, so readers may keep them
+// after they left the shard's lock; an entry given a second chance is
+// moved (key and val then point at a copy in the current chunk: see
+// shard.move), always under the shard's write lock.
 type entry struct {
-	key        string
-	val        string
-	chunk      *chunk // holds key and val; nil: their own allocation
-	exp        int64  // monoNow after which the entry is stale
-	size       int64  // counted in the shard's bytes: see entrySize
+	key   string
+	val   string
+	chunk *chunk // holds key and val; nil: their own allocation
+	exp   int64  // monoNow after which the entry is stale
+	// size is what the entry counts in its shard's bytes: entryOverhead,
+	// and key and val's own allocation if chunk is nil (a chunk is counted
+	// as a whole).
+	size       int64
 	prev, next *entry
 	ref        atomic.Bool // read since it last went round the clock
 	st         state
@@ -300,21 +305,28 @@ func (sh *shard) finish(key string, f *flight, val string, st state, exp int64, 
 }
 
 // insert caches key, replacing any entry it has, and evicts entries until
-// the shard fits its bytes. Evictions go in CLOCK order: an entry read
-// since it last went round goes to the back instead, and its bytes move to
-// the current chunk, so that chunks empty in the order they were filled.
+// the shard fits its bytes.
 func (sh *shard) insert(key, val string, st state, exp int64) {
 	if old := sh.entries[key]; old != nil {
 		sh.remove(old)
 	}
-	if entryOverhead+int64(allocSize(len(key)+len(val))) > sh.max {
+	if entrySize(len(key), len(val)) > sh.max {
 		return
 	}
 	e := &entry{st: st, exp: exp}
-	sh.place(e, key, val)
+	e.size = entryOverhead + sh.place(e, key, val)
 	sh.entries[e.key] = e
 	sh.pushBack(e)
 	sh.bytes += e.size
+	sh.evict(e)
+}
+
+// evict drops entries until the shard fits its bytes: from the head of
+// the list, with a second chance for the entries read since they last went
+// round, but for e, which has just grown or been added. An entry given a
+// second chance moves to the back of the list and its bytes to the current
+// chunk, so that chunks empty in the order they were filled.
+func (sh *shard) evict(e *entry) {
 	for sh.bytes > sh.max && sh.head != nil {
 		v := sh.head
 		if v.ref.Load() && v != e {
@@ -330,17 +342,17 @@ func (sh *shard) insert(key, val string, st state, exp int64) {
 	}
 }
 
-// place stores key and val for e: in the current chunk (starting a new one
-// if they do not fit), or in an allocation of their own if they are larger
-// than an eighth of a chunk. It sets e's size, and counts a new chunk in
-// the shard's bytes, not e's size.
-func (sh *shard) place(e *entry, key, val string) {
+// place stores key and val for e, and returns what they cost beyond
+// entryOverhead: in the current chunk (starting a new one if they do not
+// fit, which counts the chunk in the shard's bytes), nothing; in an
+// allocation of their own, if they are larger than an eighth of a chunk,
+// that allocation's size.
+func (sh *shard) place(e *entry, key, val string) int64 {
 	n := len(key) + len(val)
 	if n == 0 || n > sh.chunkSize/8 {
 		e.key, e.val = pack(key, val)
 		e.chunk = nil
-		e.size = entrySize(len(key), len(val))
-		return
+		return int64(allocSize(n))
 	}
 	ch := sh.chunk
 	if ch == nil || cap(ch.buf)-len(ch.buf) < n {
@@ -353,17 +365,16 @@ func (sh *shard) place(e *entry, key, val string) {
 	}
 	e.key, e.val = ch.add(key, val)
 	e.chunk = ch
-	e.size = entryOverhead
+	return 0
 }
 
-// move rewrites e's key and value into the current chunk, releasing the
-// chunk that held them.
+// move rewrites the key and value of e, whose bytes are in a chunk, into
+// the current chunk, releasing the chunk that held them. e's size does not
+// change: its bytes are in a chunk still.
 func (sh *shard) move(e *entry) {
 	old := e.chunk
 	delete(sh.entries, e.key)
-	sh.bytes -= e.size
 	sh.place(e, e.key, e.val)
-	sh.bytes += e.size
 	sh.entries[e.key] = e // the map's key is e's new one: it pins no chunk
 	sh.release(old)
 }

@@ -22,11 +22,10 @@ const mapSlotBytes = 80
 // entry itself, rounded up to its allocation size class, and its map slot.
 var entryOverhead = int64(allocSize(int(unsafe.Sizeof(entry{})))) + mapSlotBytes
 
-// entrySize is what an entry of a key of klen bytes and a value of vlen
-// bytes costs the heap when they have an allocation of their own (see
-// pack): that allocation, rounded up to its size class, and entryOverhead.
-// An entry whose bytes are in a chunk costs entryOverhead, and the chunk is
-// counted as a whole.
+// entrySize is the most an entry of a key of klen bytes and a value of
+// vlen bytes costs the heap: entryOverhead, and an allocation of their own
+// (see pack), rounded up to its size class. An entry whose bytes are in a
+// chunk costs entryOverhead, and the chunk is counted as a whole.
 func entrySize(klen, vlen int) int64 {
 	return int64(allocSize(klen+vlen)) + entryOverhead
 }

@@ -91,6 +91,7 @@ func NewCache(size int) *Cache {
 		sh := &c.shards[i]
 		sh.max = c.size / cacheShards
 		sh.chunkSize = chunkSizeFor(sh.max)
+		sh.slabLen = slabLenFor(sh.max)
 		sh.entries = make(map[string]*entry)
 		sh.pending = make(map[string]*flight)
 	}
@@ -143,7 +144,7 @@ func (c *Cache) flush() {
 		if len(sh.entries) > 0 {
 			dropped = true
 			clear(sh.entries)
-			sh.head, sh.tail, sh.chunk, sh.bytes = nil, nil, nil, 0
+			sh.head, sh.tail, sh.chunk, sh.slab, sh.bytes = nil, nil, nil, nil, 0
 		}
 		for _, f := range sh.pending {
 			if !f.poisoned {
@@ -188,15 +189,19 @@ func (st state) usable(single bool) bool { return !single || st != stateAbsent }
 // pack). Their bytes are never written again, so readers may keep them
 // after they left the shard's lock; an entry given a second chance is
 // moved (key and val then point at a copy in the current chunk: see
-// shard.move), always under the shard's write lock.
+// shard.move), always under the shard's write lock. The entry itself is
+// in a slab of its shard, and a second chance may move it to another (see
+// shard.relocate): nothing keeps a *entry beyond the shard's lock. A field
+// added here must be copied in relocate and cleared in free.
 type entry struct {
 	key   string
 	val   string
 	chunk *chunk // holds key and val; nil: their own allocation
+	slab  *slab  // holds the entry
 	exp   int64  // monoNow after which the entry is stale
 	// size is what the entry counts in its shard's bytes: entryOverhead,
-	// and key and val's own allocation if chunk is nil (a chunk is counted
-	// as a whole).
+	// and key and val's own allocation if chunk is nil (chunks and slabs
+	// are counted as a whole).
 	size       int64
 	prev, next *entry
 	ref        atomic.Bool // read since it last went round the clock
@@ -226,6 +231,8 @@ type shard struct {
 	head, tail *entry
 	chunk      *chunk // the chunk new entries are written to
 	chunkSize  int    // 0: every entry has its own allocation
+	slab       *slab  // the slab new entries are taken from
+	slabLen    int    // entries in a slab
 	bytes      int64  // entries' sizes plus chunkCost per chunk held
 	max        int64
 	hits       atomic.Uint64
@@ -313,7 +320,8 @@ func (sh *shard) insert(key, val string, st state, exp int64) {
 	if entrySize(len(key), len(val)) > sh.max {
 		return
 	}
-	e := &entry{st: st, exp: exp}
+	e := sh.newEntry()
+	e.st, e.exp = st, exp
 	e.size = entryOverhead + sh.place(e, key, val)
 	sh.entries[e.key] = e
 	sh.pushBack(e)
@@ -324,17 +332,20 @@ func (sh *shard) insert(key, val string, st state, exp int64) {
 // evict drops entries until the shard fits its bytes: from the head of
 // the list, with a second chance for the entries read since they last went
 // round, but for e, which has just grown or been added. An entry given a
-// second chance moves to the back of the list and its bytes to the current
-// chunk, so that chunks empty in the order they were filled.
+// second chance moves to the back of the list, itself to the current slab
+// and its bytes to the current chunk, so that slabs and chunks empty in the
+// order they were filled.
 func (sh *shard) evict(e *entry) {
 	for sh.bytes > sh.max && sh.head != nil {
 		v := sh.head
 		if v.ref.Load() && v != e {
-			v.ref.Store(false)
 			sh.unlink(v)
-			if v.chunk != nil && v.chunk != sh.chunk {
+			if v.slab != sh.slab {
+				v = sh.relocate(v)
+			} else if v.chunk != nil && v.chunk != sh.chunk {
 				sh.move(v)
 			}
+			v.ref.Store(false)
 			sh.pushBack(v) // second chance
 			continue
 		}
@@ -397,6 +408,56 @@ func (sh *shard) remove(e *entry) {
 	delete(sh.entries, e.key)
 	sh.bytes -= e.size
 	sh.release(e.chunk)
+	sh.free(e)
+}
+
+// newEntry returns a zero entry of the current slab, starting a new slab
+// (counted in the shard's bytes) when it is used up.
+func (sh *shard) newEntry() *entry {
+	sl := sh.slab
+	if sl == nil || sl.used == len(sl.entries) {
+		if sl != nil && sl.live == 0 {
+			sh.bytes -= slabCost(sh.slabLen)
+		}
+		sl = &slab{entries: make([]entry, sh.slabLen)}
+		sh.slab = sl
+		sh.bytes += slabCost(sh.slabLen)
+	}
+	e := &sl.entries[sl.used]
+	sl.used++
+	sl.live++
+	e.slab = sl
+	return e
+}
+
+// free ends the use of e, which has left the shard: its slab stops being
+// counted once none of its entries is in use and no entry will be taken
+// from it. e's strings are cleared, so that its slab, while other entries
+// keep it, pins no chunk.
+func (sh *shard) free(e *entry) {
+	sl := e.slab
+	*e = entry{}
+	sl.live--
+	if sl.live == 0 && sl != sh.slab {
+		sh.bytes -= slabCost(sh.slabLen)
+	}
+}
+
+// relocate copies v, unlinked, to an entry of the current slab (and its
+// bytes to the current chunk, if they are in an older one), puts the copy
+// in the map in its place, frees v, and returns the copy.
+func (sh *shard) relocate(v *entry) *entry {
+	n := sh.newEntry()
+	n.key, n.val, n.chunk = v.key, v.val, v.chunk
+	n.exp, n.size, n.st = v.exp, v.size, v.st
+	v.chunk = nil // n holds the chunk now
+	if n.chunk != nil && n.chunk != sh.chunk {
+		sh.move(n)
+	} else {
+		sh.entries[n.key] = n
+	}
+	sh.free(v)
+	return n
 }
 
 func (sh *shard) pushBack(e *entry) {

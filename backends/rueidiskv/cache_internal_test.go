@@ -195,15 +195,17 @@ func TestCacheExpiry(t *testing.T) {
 }
 
 // checkShard verifies sh's bookkeeping, under its lock: the list and the
-// map hold the same entries, each chunk's count of live entries is right,
-// the bytes counted are the entries' sizes plus every chunk held (one that
-// an entry uses, and the current one), and they fit the shard.
+// map hold the same entries, each chunk's and slab's count of live entries
+// is right, the bytes counted are the entries' sizes plus every chunk and
+// slab held (one that an entry uses, and the current one), and they fit
+// the shard.
 func checkShard(t *testing.T, sh *shard) {
 	t.Helper()
 	sh.mu.RLock()
 	defer sh.mu.RUnlock()
 	n, want := 0, int64(0)
 	live := make(map[*chunk]int)
+	slabs := make(map[*slab]int)
 	for e := sh.head; e != nil; e = e.next {
 		n++
 		if sh.entries[e.key] != e {
@@ -212,7 +214,17 @@ func checkShard(t *testing.T, sh *shard) {
 		if e.chunk != nil {
 			live[e.chunk]++
 		}
+		slabs[e.slab]++
 		want += e.size
+	}
+	for sl, k := range slabs {
+		if sl.live != k {
+			t.Fatalf("a slab counts %d live entries, %d use it", sl.live, k)
+		}
+		want += slabCost(sh.slabLen)
+	}
+	if sh.slab != nil && slabs[sh.slab] == 0 {
+		want += slabCost(sh.slabLen)
 	}
 	if n != len(sh.entries) {
 		t.Fatalf("%d entries in the list, %d in the map", n, len(sh.entries))

@@ -18,9 +18,9 @@ import (
 // come and go first-in first-out at a constant length, as in a full cache.
 const mapSlotBytes = 80
 
-// entryOverhead is what an entry costs beyond its key and value bytes: the
-// entry itself, rounded up to its allocation size class, and its map slot.
-var entryOverhead = int64(allocSize(int(unsafe.Sizeof(entry{})))) + mapSlotBytes
+// entryOverhead is what an entry costs beyond its key and value bytes and
+// its share of a slab: its map slot.
+const entryOverhead = mapSlotBytes
 
 // entrySize is the most an entry of a key of klen bytes and a value of
 // vlen bytes costs the heap: entryOverhead, and an allocation of their own
@@ -102,6 +102,35 @@ func pack(key, val string) (k, v string) {
 	b.WriteString(val)
 	s := b.String()
 	return s[:len(key)], s[len(key):]
+}
+
+// A slab holds entries of one shard, taken one after another. Like chunks,
+// slabs keep the heap close to what the cache counts: an entry allocated
+// on its own sits in a span of small objects that are mostly short-lived
+// (a reply's parts, a fetch's record), and evictions left such spans a
+// fifth used. A slab is counted whole until none of its entries is in use
+// and no entry will be taken from it; entries given a second chance move
+// to the current slab.
+type slab struct {
+	entries []entry
+	used    int // entries taken
+	live    int // entries in use
+}
+
+// maxSlabBytes is the size of the slab of a large shard, as for chunks.
+const maxSlabBytes = maxChunkSize
+
+// slabLenFor returns the number of entries of a slab of a shard of max
+// bytes: as many as fit in maxSlabBytes or a sixteenth of the shard,
+// whichever is less, and at least one.
+func slabLenFor(shardMax int64) int {
+	return int(max(1, min(maxSlabBytes, shardMax/16)/int64(unsafe.Sizeof(entry{}))))
+}
+
+// slabCost is what a slab of n entries costs the heap: its entries,
+// rounded up to their allocation's size class, and the slab itself.
+func slabCost(n int) int64 {
+	return int64(allocSize(n*int(unsafe.Sizeof(entry{}))) + allocSize(int(unsafe.Sizeof(slab{}))))
 }
 
 // Allocation sizes of the Go runtime.

@@ -73,9 +73,10 @@ type CacheStats struct {
 	// until they are evicted or fetched again.
 	Entries int
 	// Bytes is what the cached entries cost the Go heap, as the cache
-	// counts it: the chunks that hold their keys and values (each counted
-	// whole), the keys and values too large for a chunk, and a fixed
-	// overhead per entry; it stays within the cache's size.
+	// counts it: the chunks that hold their keys and values and the slabs
+	// that hold the entries (each counted whole), the keys and values too
+	// large for a chunk, and a map slot per entry; it stays within the
+	// cache's size.
 	Bytes int64
 }
 

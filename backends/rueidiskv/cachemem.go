@@ -23,9 +23,9 @@ const mapSlotBytes = 80
 const entryOverhead = mapSlotBytes
 
 // entrySize is the most an entry of a key of klen bytes and a value of
-// vlen bytes costs the heap: entryOverhead, and an allocation of their own
-// (see pack), rounded up to its size class. An entry whose bytes are in a
-// chunk costs entryOverhead, and the chunk is counted as a whole.
+// vlen bytes counts, beyond its slab: entryOverhead, and an allocation of
+// their own (see pack), rounded up to its size class. An entry whose bytes
+// are in a chunk counts entryOverhead, and the chunk is counted as a whole.
 func entrySize(klen, vlen int) int64 {
 	return int64(allocSize(klen+vlen)) + entryOverhead
 }

@@ -100,21 +100,22 @@
 //     for Open and Dial unless [Options.CacheSize] says otherwise), for all
 //     connections together, counted as what its entries cost the Go heap.
 //     Keys and values are written one after another into chunks of up to
-//     32 KiB, and a chunk is counted whole from the moment it is started
-//     until no entry uses it (a key and value larger than an eighth of a
-//     chunk get an allocation of their own, counted at the runtime's size
-//     class); each entry adds about 160 bytes, measured, for itself and
-//     its slot in the cache's map. Entries are evicted in CLOCK
-//     (second-chance LRU) order, and an entry given a second chance moves
-//     to the newest chunk, so chunks empty as a whole: evictions do not
-//     leave the heap in partly used pieces. Reading 48 MiB of distinct
-//     1 KiB values through a 16 MiB cache grows the Go heap in use (after
-//     a collection) by 1.04 to 1.12 times the cache's size (package
-//     benchmarks, target P13); the copies handed to readers are garbage
-//     once they drop them. An entry dropped by an invalidation still
-//     counts, as part of its chunk, until the chunk's other entries are
-//     evicted. A value larger than a sixteenth of the size is not cached.
-//     The client's CacheSizeEachConn does not apply.
+//     32 KiB, and the entries themselves taken from slabs of up to 32 KiB;
+//     a chunk or slab is counted whole from the moment it is started until
+//     no entry uses it. A key and value larger than an eighth of a chunk
+//     get an allocation of their own, counted at the runtime's size class,
+//     and each entry adds 80 bytes for its slot in the cache's map (35 to
+//     73 measured). Entries are evicted in CLOCK (second-chance LRU)
+//     order, and an entry given a second chance moves to the newest slab
+//     and chunk, so both empty as a whole: evictions do not leave the heap
+//     in partly used pieces. Reading 48 MiB of distinct 1 KiB values
+//     through a 16 MiB cache grows the Go heap in use (after a collection)
+//     by 1.01 to 1.02 times the cache's size (package benchmarks, target
+//     P13); the copies handed to readers are garbage once they drop them.
+//     An entry dropped by an invalidation still counts, as part of its
+//     chunk and slab, until their other entries are evicted. A value larger
+//     than a sixteenth of the size is not cached. The client's
+//     CacheSizeEachConn does not apply.
 //   - Stats. [Store.Stats] reports hits (reads served without a fetch of
 //     their own), misses (keys fetched), invalidations (keys the server
 //     invalidated) and flushes (times the cache was emptied), plus the

@@ -2,7 +2,6 @@ package rueidiskv
 
 import (
 	"hash/maphash"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -19,9 +18,6 @@ const (
 	// each holds at most 1/cacheShards of its bytes, so a value larger
 	// than that is never cached.
 	cacheShards = 16
-	// entryOverhead is what one entry costs beyond its key and value
-	// bytes: the entry, its map slot and the allocations' rounding.
-	entryOverhead = 160
 	// noServerExpiry is the PXAT that the cache's rueidis.CacheStore gives
 	// a reply whose key has no server-side expiry: the largest one a
 	// rueidis.RedisMessage can hold.
@@ -76,9 +72,11 @@ type CacheStats struct {
 	// Entries is the number of keys cached now, expired ones included
 	// until they are evicted or fetched again.
 	Entries int
-	// Bytes is the size of the cached entries, counted as their keys,
-	// values, the values decoded from them by [Store.GetDecoded] and a
-	// fixed overhead per entry; it stays within the cache's size.
+	// Bytes is what the cached entries cost the Go heap, as the cache
+	// counts it: the chunks that hold their keys and values and the slabs
+	// that hold the entries (each counted whole), the keys and values too
+	// large for a chunk, a map slot per entry, and the values decoded from
+	// them by [Store.GetDecoded]; it stays within the cache's size.
 	Bytes int64
 }
 
@@ -93,6 +91,8 @@ func NewCache(size int) *Cache {
 	for i := range c.shards {
 		sh := &c.shards[i]
 		sh.max = c.size / cacheShards
+		sh.chunkSize = chunkSizeFor(sh.max)
+		sh.slabLen = slabLenFor(sh.max)
 		sh.entries = make(map[string]*entry)
 		sh.pending = make(map[string]*flight)
 	}
@@ -145,7 +145,7 @@ func (c *Cache) flush() {
 		if len(sh.entries) > 0 {
 			dropped = true
 			clear(sh.entries)
-			sh.head, sh.tail, sh.bytes = nil, nil, 0
+			sh.head, sh.tail, sh.chunk, sh.slab, sh.bytes = nil, nil, nil, nil, 0
 		}
 		for _, f := range sh.pending {
 			if !f.poisoned {
@@ -185,15 +185,28 @@ const (
 // MGET reply does not.
 func (st state) usable(single bool) bool { return !single || st != stateAbsent }
 
-// An entry is one cached key.
+// An entry is one cached key. Its key and val share one allocation: a
+// chunk of its shard (see chunk), or, for a large one, their own (see
+// pack). Their bytes are never written again, so readers may keep them
+// after they left the shard's lock; an entry given a second chance is
+// moved (key and val then point at a copy in the current chunk: see
+// shard.move), always under the shard's write lock. The entry itself is
+// in a slab of its shard, and a second chance may move it to another (see
+// shard.relocate): nothing keeps a *entry beyond the shard's lock. A field
+// added here must be copied in relocate and cleared in free.
 type entry struct {
-	key        string
-	val        string
-	exp        int64 // monoNow after which the entry is stale
+	key   string
+	val   string
+	chunk *chunk // holds key and val; nil: their own allocation
+	slab  *slab  // holds the entry
+	exp   int64  // monoNow after which the entry is stale
+	// size is what the entry counts in its shard's bytes: entryOverhead,
+	// key and val's own allocation if chunk is nil (chunks and slabs are
+	// counted as a whole), and dec's size.
 	size       int64
-	st         state       // next to ref, so that entry fits 80 bytes
-	ref        atomic.Bool // read since it last went round the clock
 	prev, next *entry
+	ref        atomic.Bool // read since it last went round the clock
+	st         state
 	dec        *decoded // a value decoded from val (decoded.go), counted in size
 }
 
@@ -218,7 +231,11 @@ type shard struct {
 	entries    map[string]*entry
 	pending    map[string]*flight
 	head, tail *entry
-	bytes      int64
+	chunk      *chunk // the chunk new entries are written to
+	chunkSize  int    // 0: every entry has its own allocation
+	slab       *slab  // the slab new entries are taken from
+	slabLen    int    // entries in a slab
+	bytes      int64  // entries' sizes plus chunkCost per chunk held
 	max        int64
 	hits       atomic.Uint64
 	misses     atomic.Uint64
@@ -302,31 +319,88 @@ func (sh *shard) insert(key, val string, st state, exp int64) {
 	if old := sh.entries[key]; old != nil {
 		sh.remove(old)
 	}
-	size := int64(len(key)+len(val)) + entryOverhead
-	if size > sh.max {
+	if entrySize(len(key), len(val)) > sh.max {
 		return
 	}
-	e := &entry{key: strings.Clone(key), val: val, st: st, exp: exp, size: size}
+	e := sh.newEntry()
+	e.st, e.exp = st, exp
+	e.size = entryOverhead + sh.place(e, key, val)
 	sh.entries[e.key] = e
 	sh.pushBack(e)
-	sh.bytes += size
+	sh.bytes += e.size
 	sh.evict(e)
 }
 
 // evict drops entries until the shard fits its bytes: from the head of
 // the list, with a second chance for the entries read since they last went
-// round, but for e, which has just grown or been added.
+// round, but for e, which has just grown or been added. An entry given a
+// second chance moves to the back of the list, itself to the current slab
+// and its bytes to the current chunk, so that slabs and chunks empty in the
+// order they were filled.
 func (sh *shard) evict(e *entry) {
-	for sh.bytes > sh.max {
+	for sh.bytes > sh.max && sh.head != nil {
 		v := sh.head
-		sh.unlink(v)
 		if v.ref.Load() && v != e {
+			sh.unlink(v)
+			if v.slab != sh.slab {
+				v = sh.relocate(v)
+			} else if v.chunk != nil && v.chunk != sh.chunk {
+				sh.move(v)
+			}
 			v.ref.Store(false)
 			sh.pushBack(v) // second chance
 			continue
 		}
-		delete(sh.entries, v.key)
-		sh.bytes -= v.size
+		sh.remove(v)
+	}
+}
+
+// place stores key and val for e, and returns what they cost beyond
+// entryOverhead: in the current chunk (starting a new one if they do not
+// fit, which counts the chunk in the shard's bytes), nothing; in an
+// allocation of their own, if they are larger than an eighth of a chunk,
+// that allocation's size.
+func (sh *shard) place(e *entry, key, val string) int64 {
+	n := len(key) + len(val)
+	if n == 0 || n > sh.chunkSize/8 {
+		e.key, e.val = pack(key, val)
+		e.chunk = nil
+		return int64(allocSize(n))
+	}
+	ch := sh.chunk
+	if ch == nil || cap(ch.buf)-len(ch.buf) < n {
+		if ch != nil && ch.live == 0 {
+			sh.bytes -= chunkCost(sh.chunkSize)
+		}
+		ch = &chunk{buf: make([]byte, 0, sh.chunkSize)}
+		sh.chunk = ch
+		sh.bytes += chunkCost(sh.chunkSize)
+	}
+	e.key, e.val = ch.add(key, val)
+	e.chunk = ch
+	return 0
+}
+
+// move rewrites the key and value of e, whose bytes are in a chunk, into
+// the current chunk, releasing the chunk that held them. e's size does not
+// change: its bytes are in a chunk still.
+func (sh *shard) move(e *entry) {
+	old := e.chunk
+	delete(sh.entries, e.key)
+	sh.place(e, e.key, e.val)
+	sh.entries[e.key] = e // the map's key is e's new one: it pins no chunk
+	sh.release(old)
+}
+
+// release ends an entry's use of ch (nil: none), and stops counting ch once
+// no entry uses it and no entry will be written to it.
+func (sh *shard) release(ch *chunk) {
+	if ch == nil {
+		return
+	}
+	ch.live--
+	if ch.live == 0 && ch != sh.chunk {
+		sh.bytes -= chunkCost(sh.chunkSize)
 	}
 }
 
@@ -335,6 +409,57 @@ func (sh *shard) remove(e *entry) {
 	sh.unlink(e)
 	delete(sh.entries, e.key)
 	sh.bytes -= e.size
+	sh.release(e.chunk)
+	sh.free(e)
+}
+
+// newEntry returns a zero entry of the current slab, starting a new slab
+// (counted in the shard's bytes) when it is used up.
+func (sh *shard) newEntry() *entry {
+	sl := sh.slab
+	if sl == nil || sl.used == len(sl.entries) {
+		if sl != nil && sl.live == 0 {
+			sh.bytes -= slabCost(sh.slabLen)
+		}
+		sl = &slab{entries: make([]entry, sh.slabLen)}
+		sh.slab = sl
+		sh.bytes += slabCost(sh.slabLen)
+	}
+	e := &sl.entries[sl.used]
+	sl.used++
+	sl.live++
+	e.slab = sl
+	return e
+}
+
+// free ends the use of e, which has left the shard: its slab stops being
+// counted once none of its entries is in use and no entry will be taken
+// from it. e's strings are cleared, so that its slab, while other entries
+// keep it, pins no chunk.
+func (sh *shard) free(e *entry) {
+	sl := e.slab
+	*e = entry{}
+	sl.live--
+	if sl.live == 0 && sl != sh.slab {
+		sh.bytes -= slabCost(sh.slabLen)
+	}
+}
+
+// relocate copies v, unlinked, to an entry of the current slab (and its
+// bytes to the current chunk, if they are in an older one), puts the copy
+// in the map in its place, frees v, and returns the copy.
+func (sh *shard) relocate(v *entry) *entry {
+	n := sh.newEntry()
+	n.key, n.val, n.chunk = v.key, v.val, v.chunk
+	n.exp, n.size, n.st, n.dec = v.exp, v.size, v.st, v.dec
+	v.chunk = nil // n holds the chunk now
+	if n.chunk != nil && n.chunk != sh.chunk {
+		sh.move(n)
+	} else {
+		sh.entries[n.key] = n
+	}
+	sh.free(v)
+	return n
 }
 
 func (sh *shard) pushBack(e *entry) {

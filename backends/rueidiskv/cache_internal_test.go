@@ -2,8 +2,11 @@ package rueidiskv
 
 import (
 	"context"
+	"math/rand/v2"
+	"runtime"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -188,5 +191,158 @@ func TestCacheExpiry(t *testing.T) {
 		}
 		_, _ = s.Delete(ctx, key)
 		_ = s.Close()
+	}
+}
+
+// checkShard verifies sh's bookkeeping, under its lock: the list and the
+// map hold the same entries, each chunk's and slab's count of live entries
+// is right, the bytes counted are the entries' sizes plus every chunk and
+// slab held (one that an entry uses, and the current one), and they fit
+// the shard.
+func checkShard(t *testing.T, sh *shard) {
+	t.Helper()
+	sh.mu.RLock()
+	defer sh.mu.RUnlock()
+	n, want := 0, int64(0)
+	live := make(map[*chunk]int)
+	slabs := make(map[*slab]int)
+	for e := sh.head; e != nil; e = e.next {
+		n++
+		if sh.entries[e.key] != e {
+			t.Fatalf("entry %q is in the list but not in the map", e.key)
+		}
+		if e.chunk != nil {
+			live[e.chunk]++
+		}
+		slabs[e.slab]++
+		want += e.size
+	}
+	for sl, k := range slabs {
+		if sl.live != k {
+			t.Fatalf("a slab counts %d live entries, %d use it", sl.live, k)
+		}
+		want += slabCost(sh.slabLen)
+	}
+	if sh.slab != nil && slabs[sh.slab] == 0 {
+		want += slabCost(sh.slabLen)
+	}
+	if n != len(sh.entries) {
+		t.Fatalf("%d entries in the list, %d in the map", n, len(sh.entries))
+	}
+	for ch, k := range live {
+		if ch.live != k {
+			t.Fatalf("a chunk counts %d live entries, %d use it", ch.live, k)
+		}
+		want += chunkCost(sh.chunkSize)
+	}
+	if sh.chunk != nil && live[sh.chunk] == 0 {
+		want += chunkCost(sh.chunkSize)
+	}
+	if sh.bytes != want {
+		t.Fatalf("the shard counts %d bytes, its entries and chunks come to %d", sh.bytes, want)
+	}
+	if sh.bytes > sh.max {
+		t.Fatalf("the shard holds %d bytes, more than its %d", sh.bytes, sh.max)
+	}
+}
+
+// TestCacheAccounting: under churn (values of every size, hits that give
+// entries a second chance, invalidations, flushes, from several
+// goroutines), every shard's count of bytes matches its entries and chunks
+// and stays within the shard, and what the cache really holds on the Go
+// heap is no more than it counts.
+func TestCacheAccounting(t *testing.T) {
+	const size = 4 << 20
+	c := NewCache(size)
+	if cs := c.shards[0].chunkSize; cs != 16<<10 {
+		t.Fatalf("chunk size %d for a shard of %d bytes, want 16 KiB", cs, c.shards[0].max)
+	}
+	// Value sizes: in chunks, on their own, too large for a shard.
+	sizes := []int{0, 1, 40, 200, 1000, 1 << 10, 3000, 5000, 20 << 10, 100 << 10, size / cacheShards}
+	value := strings.Repeat("v", size/cacheShards)
+	const workers, ops = 4, 20000
+	var wg sync.WaitGroup
+	for w := range workers {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			rnd := rand.New(rand.NewPCG(uint64(w), 1))
+			for i := range ops {
+				k := "churn:" + strconv.Itoa(rnd.IntN(5000))
+				sh := c.shard(k)
+				switch r := rnd.IntN(100); {
+				case r < 50: // a read, which fills the cache on a miss
+					if _, _, ok := sh.lookup(k, monoNow(), true); ok {
+						continue
+					}
+					_, _, f, own := sh.begin(k, monoNow(), true)
+					if f == nil || !own {
+						continue
+					}
+					c.confirm(k)
+					v := value[:sizes[rnd.IntN(len(sizes))]]
+					sh.finish(k, f, v, stateValue, monoNow()+int64(time.Hour), nil)
+				case r < 90: // a hit on a key read before: a second chance
+					sh.lookup("churn:"+strconv.Itoa(rnd.IntN(500)), monoNow(), true)
+				case r < 99:
+					c.invalidate(k)
+				default:
+					if i%50 == 0 {
+						c.flush()
+					}
+				}
+				if i%97 == 0 {
+					checkShard(t, sh)
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	for i := range c.shards {
+		checkShard(t, &c.shards[i])
+	}
+	// Fill the cache once more with small values, whose entries cost
+	// more than their bytes, then see what dropping it frees.
+	for i := range 100000 {
+		k := "fill:" + strconv.Itoa(i)
+		c.shard(k).finish(k, mustBegin(t, c, k), value[:sizes[i%6]], stateValue, monoNow()+int64(time.Hour), nil)
+	}
+	st := c.Stats()
+	held := heapAlloc()
+	c = nil
+	freed := held - heapAlloc()
+	t.Logf("%d entries counted as %d bytes; dropping the cache freed %d bytes (%.3f of what it counts)",
+		st.Entries, st.Bytes, freed, float64(freed)/float64(st.Bytes))
+	if st.Bytes > size || st.Bytes < size/2 {
+		t.Errorf("the full cache counts %d bytes, want from %d to %d", st.Bytes, size/2, size)
+	}
+	// Slack for the shards and maps of an empty cache, and for what the
+	// rest of the process frees meanwhile.
+	if slack := int64(256 << 10); freed > st.Bytes+slack {
+		t.Errorf("the cache held %d bytes of heap, more than the %d it counts", freed, st.Bytes)
+	}
+}
+
+// heapAlloc returns the bytes of live heap objects after a collection.
+func heapAlloc() int64 {
+	runtime.GC()
+	runtime.GC()
+	var m runtime.MemStats
+	runtime.ReadMemStats(&m)
+	return int64(m.HeapAlloc)
+}
+
+// TestAllocSize: the size classes are the runtime's, read from it.
+func TestAllocSize(t *testing.T) {
+	if len(sizeClasses) < 60 {
+		t.Fatalf("%d size classes read from the runtime: %v", len(sizeClasses), sizeClasses)
+	}
+	for _, tt := range []struct{ n, want int }{
+		{0, 0}, {1, 8}, {8, 8}, {9, 16}, {80, 80}, {81, 96}, {1024, 1024}, {1025, 1152},
+		{32 << 10, 32 << 10}, {32<<10 + 1, 40 << 10}, {1 << 20, 1 << 20},
+	} {
+		if got := allocSize(tt.n); got != tt.want {
+			t.Errorf("allocSize(%d) = %d, want %d", tt.n, got, tt.want)
+		}
 	}
 }

@@ -2,6 +2,7 @@ package rueidiskv
 
 import (
 	"strconv"
+	"strings"
 	"testing"
 	"time"
 )
@@ -105,18 +106,8 @@ func TestCacheDecodedBounded(t *testing.T) {
 	if st.Entries == 0 || st.Entries >= 2000 {
 		t.Fatalf("%d entries after 2000 keys of about 460 bytes in %d bytes, want evictions", st.Entries, size)
 	}
-	var sum int64
 	for i := range c.shards {
-		sh := &c.shards[i]
-		for _, e := range sh.entries {
-			sum += e.size
-		}
-		if sh.bytes > sh.max {
-			t.Errorf("shard %d counts %d bytes, over its %d", i, sh.bytes, sh.max)
-		}
-	}
-	if sum != st.Bytes {
-		t.Errorf("the entries' sizes sum to %d, the cache counts %d", sum, st.Bytes)
+		checkShard(t, &c.shards[i]) // entries' sizes, decoded values included, chunks and slabs
 	}
 
 	cacheValue(t, c, "big", "v")
@@ -124,4 +115,40 @@ func TestCacheDecodedBounded(t *testing.T) {
 	if _, ok := decodedOf(c, "big", tag); ok {
 		t.Error("a decoded value larger than a shard was kept")
 	}
+}
+
+// TestCacheDecodedSecondChance: an entry read since it last went round is
+// moved, not evicted, when the shard is full, and its decoded value moves
+// with it.
+func TestCacheDecodedSecondChance(t *testing.T) {
+	c := NewCache(1 << 20)
+	tag := new(int)
+	sh := c.shard("k")
+	cacheValue(t, c, "k", "one")
+	sh.keepDecoded("k", []byte("one"), tag, 1, 100)
+	if _, _, ok := sh.lookup("k", monoNow(), true); !ok { // read: a second chance
+		t.Fatal("k is not cached")
+	}
+	value := strings.Repeat("x", 1000)
+	first, moved := "", false
+	for i := 0; !moved && i < 100000; i++ {
+		key := "fill" + strconv.Itoa(i)
+		if c.shard(key) != sh {
+			continue
+		}
+		if first == "" {
+			first = key
+		}
+		cacheValue(t, c, key, value)
+		sh.mu.RLock()
+		moved = sh.entries[first] == nil // evicted after k, which came first
+		sh.mu.RUnlock()
+	}
+	if !moved {
+		t.Fatal("the shard never evicted past k")
+	}
+	if v, ok := decodedOf(c, "k", tag); !ok || v != 1 {
+		t.Errorf("after k's second chance its decoded value is %v, %v; want 1, true", v, ok)
+	}
+	checkShard(t, sh)
 }

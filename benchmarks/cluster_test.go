@@ -41,8 +41,7 @@ type clusterImpl struct {
 	getMulti  func(ctx context.Context, keys []string) error
 	setMulti  func(ctx context.Context, keys []string, value []byte) error
 	delMulti  func(ctx context.Context, keys []string) error
-	setOne    func(ctx context.Context, key string, value []byte) error // to fill and warm
-	warm      func(ctx context.Context, key string) error               // a read, nil if not cached
+	warm      func(ctx context.Context, key string) error // a read, nil if not cached
 	cacheInfo func() string
 }
 
@@ -81,7 +80,10 @@ func BenchmarkCluster(b *testing.B) {
 			dels[i][j] = fmt.Sprintf("%s%s:d:%d", prefix, impl.name, j)
 		}
 		all := append(append([]string(nil), keys[i]...), dels[i]...)
-		if err := inParallel(len(all), func(j int) error { return impl.setOne(ctx, all[j], value) }); err != nil {
+		err := inParallel(len(all)/clusterMulti, func(j int) error {
+			return impl.setMulti(ctx, all[j*clusterMulti:(j+1)*clusterMulti], value)
+		})
+		if err != nil {
 			b.Fatalf("%s: writing %d keys: %v", impl.name, len(all), err)
 		}
 		if impl.warm != nil {
@@ -224,7 +226,6 @@ func storeImpl(name string, s interface {
 			_, err := s.DeleteMulti(ctx, keys)
 			return err
 		},
-		setOne: func(ctx context.Context, key string, value []byte) error { return s.Set(ctx, key, value) },
 	}
 }
 
@@ -272,9 +273,6 @@ func rueidisHelperImpl(c rueidis.Client) clusterImpl {
 			return firstErr(rueidis.MSet(c, ctx, kvs))
 		},
 		delMulti: func(ctx context.Context, keys []string) error { return firstErr(rueidis.MDel(c, ctx, keys)) },
-		setOne: func(ctx context.Context, key string, value []byte) error {
-			return c.Do(ctx, c.B().Set().Key(key).Value(rueidis.BinaryString(value)).Build()).Error()
-		},
 	}
 }
 
@@ -325,9 +323,6 @@ func goredisPipeImpl(c *redis.ClusterClient) clusterImpl {
 				return nil
 			})
 			return err
-		},
-		setOne: func(ctx context.Context, key string, value []byte) error {
-			return c.Set(ctx, key, value, 0).Err()
 		},
 	}
 }

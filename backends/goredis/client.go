@@ -4,8 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"time"
+	"unsafe"
 
 	"github.com/redis/go-redis/v9"
 
@@ -18,8 +20,15 @@ type adapter struct{ c redis.UniversalClient }
 
 // args returns cmd's arguments as go-redis takes them.
 func args(cmd rediskv.Cmd) []any {
-	a := make([]any, 0, 2+len(cmd.Pre)+len(cmd.Args))
-	a = append(a, cmd.Name)
+	return appendArgs(make([]any, 0, argCount(cmd)), cmd)
+}
+
+// argCount is the number of cmd's arguments.
+func argCount(cmd rediskv.Cmd) int { return 2 + len(cmd.Pre) + len(cmd.Args) }
+
+// appendArgs appends cmd's arguments, as go-redis takes them, to a.
+func appendArgs(a []any, cmd rediskv.Cmd) []any {
+	a = append(a, name(cmd.Name))
 	for _, p := range cmd.Pre {
 		a = append(a, p)
 	}
@@ -30,6 +39,21 @@ func args(cmd rediskv.Cmd) []any {
 		a = append(a, x)
 	}
 	return a
+}
+
+// names maps a command's name to its lower-case form in an interface, made
+// once per name: go-redis lower-cases a name that is not, on every command
+// (to look up how to route it), and a string put in an interface is
+// copied to the heap. The names are the store's own, a handful.
+var names sync.Map
+
+// name returns the command name n as an argument of go-redis.
+func name(n string) any {
+	if v, ok := names.Load(n); ok {
+		return v
+	}
+	v, _ := names.LoadOrStore(n, any(strings.ToLower(n)))
+	return v
 }
 
 func (c *adapter) Do(ctx context.Context, cmd rediskv.Cmd) rediskv.Reply {
@@ -58,26 +82,59 @@ func (c *adapter) Del(ctx context.Context, key string) rediskv.Reply {
 }
 
 // MGet sends one MGET, or on a cluster, where groups go to several nodes,
-// a pipeline of them.
+// a pipeline of them, which go-redis sends to every node at once: an MGET
+// per group of several keys, a GET per group of one (the usual case of a
+// bulk read of keys spread over slots, and a cheaper reply to read).
 func (c *adapter) MGet(ctx context.Context, groups []rediskv.SlotGroup, vals []kv.Value) error {
 	if len(groups) == 1 {
 		return mgetInto(c.c.MGet(ctx, groups[0].Keys...), groups[0], vals)
 	}
 	pipe := c.c.Pipeline()
-	results := make([]*redis.SliceCmd, len(groups))
+	results := make([]redis.Cmder, len(groups))
 	for i, g := range groups {
-		results[i] = pipe.MGet(ctx, g.Keys...)
+		if len(g.Keys) == 1 {
+			results[i] = pipe.Get(ctx, g.Keys[0])
+		} else {
+			results[i] = pipe.MGet(ctx, g.Keys...)
+		}
 	}
 	_, _ = pipe.Exec(ctx) // errors are per command, below
 	for i, r := range results {
-		if err := mgetInto(r, groups[i], vals); err != nil {
+		var err error
+		switch r := r.(type) {
+		case *redis.StringCmd:
+			err = getInto(ctx, r, groups[i], vals)
+		case *redis.SliceCmd:
+			err = mgetInto(r, groups[i], vals)
+		}
+		if err != nil {
 			return err
 		}
 	}
 	return nil
 }
 
+// getInto puts the value of r, the reply to the GET of g's one key, into
+// vals. A missing key, or one of another type, is left missing, as MGET
+// leaves it.
+func getInto(ctx context.Context, r *redis.StringCmd, g rediskv.SlotGroup, vals []kv.Value) error {
+	b, err := r.Bytes()
+	switch {
+	case err == nil:
+		if b == nil {
+			b = []byte{}
+		}
+		vals[g.Pos[0]] = kv.Value{Data: b, Found: true}
+	case errors.Is(err, redis.Nil), classify(ctx, err) == kv.ErrWrongType:
+	default:
+		return err
+	}
+	return nil
+}
+
 // mgetInto puts the values of r, the reply to the MGET of g, into vals.
+// Each value's bytes are those of the string go-redis read it into, which
+// no one else holds (as StringCmd.Bytes returns them): no copy.
 func mgetInto(r *redis.SliceCmd, g rediskv.SlotGroup, vals []kv.Value) error {
 	res, err := r.Result()
 	if err == nil {
@@ -88,17 +145,34 @@ func mgetInto(r *redis.SliceCmd, g rediskv.SlotGroup, vals []kv.Value) error {
 	}
 	for j, v := range res {
 		if str, ok := v.(string); ok {
-			vals[g.Pos[j]] = kv.Value{Data: []byte(str), Found: true}
+			vals[g.Pos[j]] = kv.Value{Data: stringBytes(str), Found: true}
 		}
 	}
 	return nil
 }
 
+// stringBytes returns the bytes of str, a string go-redis read a reply
+// into, without a copy; a non-nil empty slice for an empty one.
+func stringBytes(str string) []byte {
+	if str == "" {
+		return []byte{}
+	}
+	return unsafe.Slice(unsafe.StringData(str), len(str))
+}
+
 func (c *adapter) DoMulti(ctx context.Context, cmds []rediskv.Cmd) []rediskv.Reply {
+	// The commands' arguments are cut from one slice.
+	n := 0
+	for _, cmd := range cmds {
+		n += argCount(cmd)
+	}
+	all := make([]any, 0, n)
 	pipe := c.c.Pipeline()
 	results := make([]*redis.Cmd, len(cmds))
 	for i, cmd := range cmds {
-		results[i] = pipe.Do(ctx, args(cmd)...)
+		lo := len(all)
+		all = appendArgs(all, cmd)
+		results[i] = pipe.Do(ctx, all[lo:len(all):len(all)]...)
 	}
 	_, _ = pipe.Exec(ctx) // errors are per command, below
 	replies := make([]rediskv.Reply, len(cmds))

@@ -90,8 +90,15 @@ const maxRedials = 3
 // live, so that the call, which sent nothing, should be made again. rueidis
 // keeps a command that failed on the network for its caller to reuse.
 func redial(ctx context.Context, err error) bool {
+	return err != nil && dialAbandoned(ctx, err)
+}
+
+// dialAbandoned is redial for an error. It is a function of its own because
+// the target of errors.As escapes to the heap wherever it is declared: so
+// it is made only for an error, not for every reply.
+func dialAbandoned(ctx context.Context, err error) bool {
 	var a *abandonedDial
-	return err != nil && errors.As(err, &a) && rediskv.ContextError(ctx) == nil
+	return errors.As(err, &a) && rediskv.ContextError(ctx) == nil
 }
 
 // A redialClient is the rueidis client of a [Store]: calls that failed

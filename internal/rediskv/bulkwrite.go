@@ -34,14 +34,15 @@ return #KEYS
 // some groups fail and others succeed, the error is a *kv.BulkError whose
 // Done marks the items of the groups that succeeded.
 func (s *Store) SetMulti(ctx context.Context, items []kv.Item) error {
-	op := fmt.Sprintf("setmulti (%d items)", len(items))
+	// The operation's name, for errors only: built when one occurs.
+	op := func() string { return fmt.Sprintf("setmulti (%d items)", len(items)) }
 	if err := s.life.Check(ctx); err != nil {
-		return fmt.Errorf("%s: %s: %w", s.backend, op, err)
+		return fmt.Errorf("%s: %s: %w", s.backend, op(), err)
 	}
 	keys := make([]string, len(items))
 	for i, it := range items {
 		if err := validate.OptionalTTL(it.TTL); err != nil {
-			return s.fail(op+": set", it.Key, err)
+			return s.fail(op()+": set", it.Key, err)
 		}
 		keys[i] = it.Key
 	}
@@ -53,47 +54,87 @@ func (s *Store) SetMulti(ctx context.Context, items []kv.Item) error {
 	for i, u := range b.of {
 		last[u] = i
 	}
+	w := newSetWriter(items, last)
 	cmds := make([]Cmd, len(b.groups))
 	for i, g := range b.groups {
-		cmds[i] = setCmd(g, items, last)
+		cmds[i] = w.cmd(g)
 	}
 	replies := s.doMulti(ctx, cmds, setScript)
 	for _, k := range b.keys {
 		s.wrote(k)
 	}
-	_, err := s.bulkOutcome(ctx, op+": write", b, replies)
+	_, err := s.bulkOutcome(ctx, op, "write", b, replies)
 	return err
 }
 
-// setCmd returns the command that writes the keys of g, the items of
-// items that last names: SET for one key, MSET for keys without a TTL,
-// and setScript otherwise.
-func setCmd(g SlotGroup, items []kv.Item, last []int) Cmd {
-	item := func(j int) kv.Item { return items[last[g.Pos[j]]] }
+// A setWriter builds the commands of a SetMulti. The values of the items
+// that win are copied once, into one string that the commands' arguments
+// share (a caller may change an item's bytes once SetMulti returns, even
+// while a command abandoned on a context's end is still queued), and the
+// arguments of the commands are cut from one slice.
+type setWriter struct {
+	items  []kv.Item
+	last   []int    // last[u] is the item that wins for distinct key u
+	values []string // values[u] is the value of that item
+	args   []string // what the commands' arguments are cut from
+}
+
+// newSetWriter returns the setWriter of items, whose items last names win.
+func newSetWriter(items []kv.Item, last []int) *setWriter {
+	n := 0
+	for _, i := range last {
+		n += len(items[i].Value)
+	}
+	buf := make([]byte, 0, n)
+	for _, i := range last {
+		buf = append(buf, items[i].Value...)
+	}
+	all := string(buf)
+	w := &setWriter{items: items, last: last, values: make([]string, len(last)), args: make([]string, 0, 2*len(last))}
+	off := 0
+	for u, i := range last {
+		w.values[u] = all[off : off+len(items[i].Value)]
+		off += len(items[i].Value)
+	}
+	return w
+}
+
+// take returns n arguments cut from w.args, empty with room for n.
+func (w *setWriter) take(n int) []string {
+	if cap(w.args)-len(w.args) < n {
+		return make([]string, 0, n)
+	}
+	a := w.args[len(w.args) : len(w.args) : len(w.args)+n]
+	w.args = w.args[:len(w.args)+n]
+	return a
+}
+
+// cmd returns the command that writes the keys of g: SET for one key, MSET
+// for keys without a TTL, and setScript otherwise.
+func (w *setWriter) cmd(g SlotGroup) Cmd {
+	item := func(j int) kv.Item { return w.items[w.last[g.Pos[j]]] }
+	value := func(j int) string { return w.values[g.Pos[j]] }
 	if len(g.Keys) == 1 {
 		it := item(0)
-		args := []string{string(it.Value)}
 		if it.TTL > 0 {
-			args = append(args, "PX", strconv.FormatInt(millis(it.TTL), 10))
+			return Cmd{Name: "SET", Key: it.Key, Args: []string{value(0), "PX", strconv.FormatInt(millis(it.TTL), 10)}}
 		}
-		return Cmd{Name: "SET", Key: it.Key, Args: args}
+		return Cmd{Name: "SET", Key: it.Key, Args: append(w.take(1), value(0))}
 	}
 	withTTL := false
 	for j := range g.Keys {
 		withTTL = withTTL || item(j).TTL > 0
 	}
 	if !withTTL {
-		args := make([]string, 0, 2*len(g.Keys)-1)
-		args = append(args, string(item(0).Value))
+		args := append(w.take(2*len(g.Keys)-1), value(0))
 		for j := 1; j < len(g.Keys); j++ {
-			args = append(args, g.Keys[j], string(item(j).Value))
+			args = append(args, g.Keys[j], value(j))
 		}
 		return Cmd{Name: "MSET", Key: g.Keys[0], Args: args}
 	}
 	argv := make([]string, 0, 2*len(g.Keys))
 	for j := range g.Keys {
-		it := item(j)
-		argv = append(argv, string(it.Value), strconv.FormatInt(millis(it.TTL), 10))
+		argv = append(argv, value(j), strconv.FormatInt(millis(item(j).TTL), 10))
 	}
 	return setScript.cmd(g.Keys, argv)
 }
@@ -104,9 +145,10 @@ func setCmd(g SlotGroup, items []kv.Item, last []int) Cmd {
 // others succeed, the error is a *kv.BulkError whose Done marks the keys
 // of the DELs that succeeded, and the count is of the keys they removed.
 func (s *Store) DeleteMulti(ctx context.Context, keys []string) (int, error) {
-	op := fmt.Sprintf("deletemulti (%d keys)", len(keys))
+	// The operation's name, for errors only: built when one occurs.
+	op := func() string { return fmt.Sprintf("deletemulti (%d keys)", len(keys)) }
 	if err := s.life.Check(ctx); err != nil {
-		return 0, fmt.Errorf("%s: %s: %w", s.backend, op, err)
+		return 0, fmt.Errorf("%s: %s: %w", s.backend, op(), err)
 	}
 	if len(keys) == 0 {
 		return 0, nil
@@ -120,7 +162,7 @@ func (s *Store) DeleteMulti(ctx context.Context, keys []string) (int, error) {
 	for _, k := range b.keys {
 		s.wrote(k)
 	}
-	return s.bulkOutcome(ctx, op+": delete", b, replies)
+	return s.bulkOutcome(ctx, op, "delete", b, replies)
 }
 
 // A bulk is the work of a bulk write: the distinct keys of the call, and
@@ -135,7 +177,7 @@ type bulk struct {
 
 // newBulk returns the bulk write of keys, which may repeat.
 func (s *Store) newBulk(keys []string) bulk {
-	b := bulk{of: make([]int, len(keys))}
+	b := bulk{of: make([]int, len(keys)), keys: make([]string, 0, len(keys))}
 	index := make(map[string]int, len(keys))
 	for i, k := range keys {
 		u, ok := index[k]
@@ -165,32 +207,36 @@ func (s *Store) newBulk(keys []string) bulk {
 }
 
 // bulkOutcome returns the sum of the integer replies of the groups of b
-// that succeeded (the keys a DEL removed) and the error of the bulk write,
-// for op (such as "setmulti (3 items): write"): nil when every group
-// succeeded, the first group's error when none did, and a *kv.BulkError
-// holding it otherwise.
-func (s *Store) bulkOutcome(ctx context.Context, op string, b bulk, replies []Reply) (int, error) {
-	done := make([]bool, len(b.keys))
-	n, succeeded := 0, 0
-	var first error
+// that succeeded (the keys a DEL removed) and the error of the bulk write
+// op() (such as "setmulti (3 items)") of what (such as "write"): nil when
+// every group succeeded, the first group's error when none did, and a
+// *kv.BulkError holding it otherwise.
+func (s *Store) bulkOutcome(ctx context.Context, op func() string, what string, b bulk, replies []Reply) (int, error) {
+	n, failed := 0, -1
 	for i, r := range replies {
-		g := b.groups[i]
 		if r.Err != nil {
-			if first == nil {
-				first = s.err(ctx, groupOp(op, g), r.Err)
+			if failed < 0 {
+				failed = i
 			}
 			continue
 		}
-		succeeded++
 		n += int(r.Int)
-		for _, p := range g.Pos {
-			done[p] = true
+	}
+	if failed < 0 {
+		return n, nil
+	}
+	first := s.err(ctx, groupOp(op()+": "+what, b.groups[failed]), replies[failed].Err)
+	done := make([]bool, len(b.keys))
+	succeeded := 0
+	for i, r := range replies {
+		if r.Err == nil {
+			succeeded++
+			for _, p := range b.groups[i].Pos {
+				done[p] = true
+			}
 		}
 	}
-	switch {
-	case first == nil:
-		return n, nil
-	case succeeded == 0:
+	if succeeded == 0 {
 		return 0, first
 	}
 	be := &kv.BulkError{Done: make([]bool, len(b.of)), Err: first}

@@ -24,9 +24,10 @@ type Client interface {
 	Del(ctx context.Context, key string) Reply
 
 	// MGet reads the keys of groups, one MGET per group (whose keys share
-	// a hash slot), in one round trip to each server they go to, and puts
-	// each value into vals at its group's position; a key that holds no
-	// plain value is left missing.
+	// a hash slot; or a GET for a group of one key, whose WRONGTYPE error
+	// counts as missing), in one round trip to each server they go to, and
+	// puts each value into vals at its group's position; a key that holds
+	// no plain value is left missing.
 	MGet(ctx context.Context, groups []SlotGroup, vals []kv.Value) error
 
 	// DoMulti sends cmds in one round trip to each server they go to (a

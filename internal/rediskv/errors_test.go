@@ -7,6 +7,7 @@ import (
 	"io"
 	"net"
 	"os"
+	"reflect"
 	"slices"
 	"strings"
 	"syscall"
@@ -95,34 +96,50 @@ func TestGroupBySlot(t *testing.T) {
 		t.Errorf("GroupBySlot(nil) = %v, want no groups", g)
 	}
 	keys := []string{"foo", "{user1000}.a", "bar", "foo{bar}{zap}", "{user1000}.b", "foo", "x"}
-	groups := GroupBySlot(keys)
-	seen := make([]bool, len(keys))
+	groups := checkGroups(t, keys)
 	var firstSlots []int
 	for _, g := range groups {
 		firstSlots = append(firstSlots, g.Slot)
-		if len(g.Keys) != len(g.Pos) || len(g.Keys) == 0 {
-			t.Fatalf("group %+v: Keys and Pos differ in length or are empty", g)
-		}
-		if !slices.IsSorted(g.Pos) {
-			t.Errorf("group %+v: positions out of order", g)
-		}
-		for i, k := range g.Keys {
-			p := g.Pos[i]
-			if keys[p] != k || Slot(k) != g.Slot || seen[p] {
-				t.Errorf("group %+v: key %q at position %d is wrong or repeated", g, k, p)
-			}
-			seen[p] = true
-		}
-	}
-	for i, ok := range seen {
-		if !ok {
-			t.Errorf("key %d (%q) is in no group", i, keys[i])
-		}
 	}
 	// bar and foo{bar}{zap} share slot 5061; foo twice; {user1000}.* share a slot.
 	if want := []int{Slot("foo"), Slot("{user1000}"), 5061, Slot("x")}; !slices.Equal(firstSlots, want) {
 		t.Errorf("group slots = %v, want %v (order of first appearance)", firstSlots, want)
 	}
+	// Enough keys for the groups to be found with a map, some sharing slots.
+	var many []string
+	for i := range 3 * linearGroupMax {
+		many = append(many, fmt.Sprintf("k:%d", i), fmt.Sprintf("{t%d}:%d", i%7, i))
+	}
+	checkGroups(t, many)
+	// A group's keys cannot be appended to over the next group's.
+	groups = GroupBySlot([]string{"a", "b"})
+	if grown := append(groups[0].Keys, "c"); grown[1] != "c" || groups[1].Keys[0] != "b" {
+		t.Errorf("appending to a group's keys changed the next group's: %+v", groups)
+	}
+}
+
+// checkGroups checks GroupBySlot(keys) against a plain grouping, and returns
+// the groups.
+func checkGroups(t *testing.T, keys []string) []SlotGroup {
+	t.Helper()
+	var want []SlotGroup
+	index := make(map[int]int)
+	for i, k := range keys {
+		slot := Slot(k)
+		g, ok := index[slot]
+		if !ok {
+			g = len(want)
+			index[slot] = g
+			want = append(want, SlotGroup{Slot: slot})
+		}
+		want[g].Keys = append(want[g].Keys, k)
+		want[g].Pos = append(want[g].Pos, i)
+	}
+	groups := GroupBySlot(keys)
+	if !reflect.DeepEqual(groups, want) {
+		t.Errorf("GroupBySlot(%d keys) =\n%+v\nwant\n%+v", len(keys), groups, want)
+	}
+	return groups
 }
 
 func FuzzSlot(f *testing.F) {

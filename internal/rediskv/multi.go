@@ -22,16 +22,17 @@ func (s *Store) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error)
 // getMultiVia is GetMulti with the keys read by read, such as through a
 // client-side cache, which fills vals and returns the client's error.
 func (s *Store) getMultiVia(ctx context.Context, keys []string, read func(ctx context.Context, keys []string, vals []kv.Value) error) ([]kv.Value, error) {
-	op := fmt.Sprintf("getmulti (%d keys)", len(keys))
+	// The operation's name, for errors only: built when one occurs.
+	op := func() string { return fmt.Sprintf("getmulti (%d keys)", len(keys)) }
 	if err := s.life.Check(ctx); err != nil {
-		return nil, fmt.Errorf("%s: %s: %w", s.backend, op, err)
+		return nil, fmt.Errorf("%s: %s: %w", s.backend, op(), err)
 	}
 	vals := make([]kv.Value, len(keys))
 	if len(keys) == 0 {
 		return vals, nil
 	}
 	if err := read(ctx, keys, vals); err != nil {
-		return nil, s.err(ctx, op, err)
+		return nil, s.err(ctx, op(), err)
 	}
 	return vals, nil
 }

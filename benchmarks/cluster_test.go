@@ -7,8 +7,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
-	"sync/atomic"
 	"testing"
 	"time"
 
@@ -18,6 +16,7 @@ import (
 
 	"github.com/cledar/storekit/backends/goredis"
 	"github.com/cledar/storekit/backends/rueidiskv"
+	"github.com/cledar/storekit/internal/parbench"
 	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
 )
@@ -138,34 +137,7 @@ var pars = []int{1, 8, 64}
 // runBulk runs call b.N times from exactly par goroutines, each counting
 // its calls from a start of its own so that they spread over the keys.
 func runBulk(b *testing.B, par int, call func(i int) error) {
-	b.ReportAllocs()
-	if par == 1 {
-		i := 0
-		for b.Loop() {
-			if err := call(i); err != nil {
-				b.Fatal(err)
-			}
-			i++
-		}
-		return
-	}
-	procs := runtime.GOMAXPROCS(0)
-	b.SetParallelism((par + procs - 1) / procs)
-	var started atomic.Int64
-	b.RunParallel(func(pb *testing.PB) {
-		g := int(started.Add(1)) - 1
-		if g >= par {
-			return
-		}
-		i := g * 7
-		for pb.Next() {
-			if err := call(i); err != nil {
-				b.Error(err)
-				return
-			}
-			i++
-		}
-	})
+	parbench.Run(b, par, func(g, i int) error { return call(g*7 + i) })
 }
 
 // inParallel runs f(0) to f(n-1) from a few goroutines and returns the

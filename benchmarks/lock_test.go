@@ -5,15 +5,14 @@ import (
 	"crypto/rand"
 	"errors"
 	"fmt"
-	"runtime"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/cledar/storekit/backends/goredis"
 	"github.com/cledar/storekit/backends/memory"
 	"github.com/cledar/storekit/backends/rueidiskv"
+	"github.com/cledar/storekit/internal/parbench"
 	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
 	"github.com/cledar/storekit/lock"
@@ -143,30 +142,5 @@ func deleteLock(s kv.Store, key string) {
 // calling its own cycle, and reports allocations.
 func runLockCycles(b *testing.B, cycles []func(context.Context) error) {
 	ctx := context.Background()
-	b.ReportAllocs()
-	if len(cycles) == 1 {
-		for b.Loop() {
-			if err := cycles[0](ctx); err != nil {
-				b.Fatal(err)
-			}
-		}
-		return
-	}
-	// RunParallel starts SetParallelism × GOMAXPROCS goroutines: round up,
-	// and leave the goroutines past len(cycles) idle.
-	procs := runtime.GOMAXPROCS(0)
-	b.SetParallelism((len(cycles) + procs - 1) / procs)
-	var started atomic.Int64
-	b.RunParallel(func(pb *testing.PB) {
-		g := int(started.Add(1)) - 1
-		if g >= len(cycles) {
-			return
-		}
-		for pb.Next() {
-			if err := cycles[g](ctx); err != nil {
-				b.Error(err)
-				return
-			}
-		}
-	})
+	parbench.Run(b, len(cycles), func(g, _ int) error { return cycles[g](ctx) })
 }

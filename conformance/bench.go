@@ -7,13 +7,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"runtime"
 	"slices"
 	"strconv"
-	"sync/atomic"
 	"testing"
 	"time"
 
+	"github.com/cledar/storekit/internal/parbench"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -433,48 +432,11 @@ func (w *workload) bench(op *benchOp, par int) func(b *testing.B) {
 			}
 			b.ResetTimer()
 		}
-		runPar(b, par, func(g, i int) error { return op.call(w, g, i) })
+		parbench.Run(b, par, func(g, i int) error { return op.call(w, g, firstCall(g, par)+i) })
 		if op.keys > 0 && b.Elapsed() > 0 {
 			b.ReportMetric(float64(b.N)*float64(op.keys)/b.Elapsed().Seconds(), "keys/s")
 		}
 	}
-}
-
-// runPar runs call b.N times in all, from exactly par goroutines, and
-// reports allocations. Each goroutine passes call its number g, from 0 to
-// par-1, and its own i, counting up from firstCall(g, par) so that the
-// goroutines spread over the keys.
-func runPar(b *testing.B, par int, call func(g, i int) error) {
-	b.ReportAllocs()
-	if par == 1 {
-		i := firstCall(0, 1)
-		for b.Loop() {
-			if err := call(0, i); err != nil {
-				b.Fatal(err)
-			}
-			i++
-		}
-		return
-	}
-	// RunParallel starts SetParallelism × GOMAXPROCS goroutines: round up,
-	// and leave the goroutines past par idle.
-	procs := runtime.GOMAXPROCS(0)
-	b.SetParallelism((par + procs - 1) / procs)
-	var started atomic.Int64
-	b.RunParallel(func(pb *testing.PB) {
-		g := int(started.Add(1)) - 1
-		if g >= par {
-			return
-		}
-		i := firstCall(g, par)
-		for pb.Next() {
-			if err := call(g, i); err != nil {
-				b.Error(err)
-				return
-			}
-			i++
-		}
-	})
 }
 
 // firstCall is the i of the first call of goroutine g of par.

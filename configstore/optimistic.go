@@ -58,7 +58,7 @@ func (s *Store[T]) Modify(ctx context.Context, key string, fn func(old T, versio
 		old, version, err := s.Fetch(ctx, key)
 		found := err == nil
 		if err != nil && !errors.Is(err, kv.ErrNotFound) {
-			return zero, 0, err
+			return zero, 0, gaveUp(ctx, key, attempt, err)
 		}
 		if !found {
 			old, version = zero, 0
@@ -72,10 +72,10 @@ func (s *Store[T]) Modify(ctx context.Context, key string, fn func(old T, versio
 			return v, written, nil
 		}
 		if !errors.Is(err, kv.ErrConflict) {
-			return zero, 0, err
+			return zero, 0, gaveUp(ctx, key, attempt, err)
 		}
 		if werr := backoff.Default.Wait(ctx, attempt); werr != nil {
-			return zero, 0, fmt.Errorf("configstore: modify %s: gave up after %d conflicts: %w: %w", strconv.Quote(key), attempt+1, err, werr)
+			return zero, 0, gaveUp(ctx, key, attempt+1, werr)
 		}
 	}
 }
@@ -88,4 +88,15 @@ func (s *Store[T]) conditional(op, key string) (kv.ConditionalHistorian, error) 
 		return nil, s.errorf(op, key, fmt.Errorf("%T does not implement kv.ConditionalHistorian: %w", s.kv, kv.ErrNotSupported))
 	}
 	return ch, nil
+}
+
+// gaveUp returns err, met by Modify after conflicts lost conflicts: when ctx
+// ended after at least one conflict, an error that wraps both
+// kv.ErrConflict and err, since the conflicts are why Modify ran out of
+// time.
+func gaveUp(ctx context.Context, key string, conflicts int, err error) error {
+	if conflicts == 0 || ctx.Err() == nil {
+		return err
+	}
+	return fmt.Errorf("configstore: modify %s: gave up after %d conflicts: %w: %w", strconv.Quote(key), conflicts, kv.ErrConflict, err)
 }

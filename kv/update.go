@@ -35,7 +35,7 @@ func Update(ctx context.Context, s Store, key string, fn func(old []byte, found 
 		old, err := s.Get(ctx, key)
 		found := err == nil
 		if err != nil && !errors.Is(err, ErrNotFound) {
-			return nil, err
+			return nil, gaveUp(ctx, key, attempt, err)
 		}
 		if !found {
 			old = nil
@@ -57,13 +57,23 @@ func Update(ctx context.Context, s Store, key string, fn func(old []byte, found 
 			ok, err = c.SetIfAbsent(ctx, key, val, 0)
 		}
 		if err != nil {
-			return nil, err
+			return nil, gaveUp(ctx, key, attempt, err)
 		}
 		if ok {
 			return val, nil
 		}
 		if err := backoff.Default.Wait(ctx, attempt); err != nil {
-			return nil, fmt.Errorf("kv: update %s: gave up after %d conflicts: %w: %w", QuoteKey(key), attempt+1, ErrConflict, err)
+			return nil, gaveUp(ctx, key, attempt+1, err)
 		}
 	}
+}
+
+// gaveUp returns err, met after conflicts lost conflicts: when ctx ended
+// after at least one conflict, an error that wraps both ErrConflict and
+// err, since the conflicts are why Update ran out of time.
+func gaveUp(ctx context.Context, key string, conflicts int, err error) error {
+	if conflicts == 0 || ctx.Err() == nil {
+		return err
+	}
+	return fmt.Errorf("kv: update %s: gave up after %d conflicts: %w: %w", QuoteKey(key), conflicts, ErrConflict, err)
 }

@@ -80,7 +80,11 @@ var bulkCases = []testCase{
 				values = append(values, want[i].Data)
 			}
 			h.setAll(written, values)
-			h.wantMulti(keys, want, "of 10,000 keys, every third missing")
+			h.wantMultiFast(keys, want, "of 10,000 keys, every third missing")
+			// The fallback, a Get per key, agrees on a tenth of them: its
+			// 10,000 round trips one after another would make the case's
+			// time that of the server's latency, not of the store's bulk read.
+			h.wantMulti(keys[:n/10], want[:n/10], "of the first 1,000 of those keys")
 		},
 	},
 	{
@@ -123,17 +127,23 @@ type storeOnly struct{ kv.Store }
 // kv.GetMulti fallback (Get per key) gives the same.
 func (h *harness) wantMulti(keys []string, want []kv.Value, what string) {
 	h.t.Helper()
+	h.wantMultiFast(keys, want, what)
+	got, err := kv.GetMulti(h.ctx, storeOnly{h.s}, keys)
+	if err != nil {
+		h.errorf("kv.GetMulti fallback (Get per key) %s (%d keys): got err %v", what, len(keys), err)
+	} else if problem := compareValues(keys, got, want); problem != "" {
+		h.errorf("kv.GetMulti fallback (Get per key) %s, unlike the fast path: %s", what, problem)
+	}
+}
+
+// wantMultiFast checks that the store's GetMulti returns want for keys.
+func (h *harness) wantMultiFast(keys []string, want []kv.Value, what string) {
+	h.t.Helper()
 	got, err := h.mg().GetMulti(h.ctx, keys)
 	if err != nil {
 		h.errorf("GetMulti %s (%d keys): got err %v", what, len(keys), err)
 	} else if problem := compareValues(keys, got, want); problem != "" {
 		h.errorf("GetMulti %s: %s", what, problem)
-	}
-	got, err = kv.GetMulti(h.ctx, storeOnly{h.s}, keys)
-	if err != nil {
-		h.errorf("kv.GetMulti fallback (Get per key) %s (%d keys): got err %v", what, len(keys), err)
-	} else if problem := compareValues(keys, got, want); problem != "" {
-		h.errorf("kv.GetMulti fallback (Get per key) %s, unlike the fast path: %s", what, problem)
 	}
 }
 

@@ -14,17 +14,21 @@ import (
 type script struct {
 	src string
 	sha string
+	// pre1 are EVALSHA's arguments before the key when the script runs on
+	// one key: the digest and "1". The commands of every call share them.
+	pre1 []string
 }
 
 func newScript(src string) *script {
 	sum := sha1.Sum([]byte(src))
-	return &script{src: src, sha: hex.EncodeToString(sum[:])}
+	sha := hex.EncodeToString(sum[:])
+	return &script{src: src, sha: sha, pre1: []string{sha, "1"}}
 }
 
 // eval runs sc on key with args: EVALSHA, and EVAL once if the server
 // answers NOSCRIPT.
 func (s *Store) eval(ctx context.Context, sc *script, key string, args ...string) Reply {
-	cmd := sc.cmd([]string{key}, args)
+	cmd := Cmd{Name: "EVALSHA", Pre: sc.pre1, Key: key, Args: args}
 	r := s.c.Do(ctx, cmd)
 	if noScript(r) {
 		r = s.c.Do(ctx, sc.source(cmd))

@@ -197,11 +197,7 @@ func (s *Store) newBulk(keys []string) bulk {
 			b.groups[i] = SlotGroup{Keys: []string{k}, Pos: []int{i}}
 		}
 	default:
-		pos := make([]int, len(b.keys))
-		for i := range pos {
-			pos[i] = i
-		}
-		b.groups = []SlotGroup{{Keys: b.keys, Pos: pos}}
+		b.groups = []SlotGroup{{Keys: b.keys, Pos: identity(len(b.keys))}}
 	}
 	return b
 }

@@ -82,11 +82,7 @@ func (s *Store) mgetGroups(keys []string) []SlotGroup {
 	if s.c.Layout() == Cluster {
 		groups = GroupBySlot(keys)
 	} else {
-		pos := make([]int, len(keys))
-		for i := range pos {
-			pos[i] = i
-		}
-		groups = []SlotGroup{{Keys: keys, Pos: pos}}
+		groups = []SlotGroup{{Keys: keys, Pos: identity(len(keys))}}
 	}
 	if len(groups) == 1 && len(keys) <= MaxMGetKeys {
 		return groups
@@ -99,6 +95,29 @@ func (s *Store) mgetGroups(keys []string) []SlotGroup {
 		}
 	}
 	return out
+}
+
+// identityPos is 0, 1, 2, ... up to MaxMGetKeys: the positions of a group
+// of every key of a call, which never change.
+var identityPos = func() []int {
+	pos := make([]int, MaxMGetKeys)
+	for i := range pos {
+		pos[i] = i
+	}
+	return pos
+}()
+
+// identity returns the positions 0 to n-1, read-only: shared for up to
+// MaxMGetKeys, made for more.
+func identity(n int) []int {
+	if n <= len(identityPos) {
+		return identityPos[:n:n]
+	}
+	pos := make([]int, n)
+	for i := range pos {
+		pos[i] = i
+	}
+	return pos
 }
 
 // GetMultiVia is s's GetMulti with the keys read by read, such as through a

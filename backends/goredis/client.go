@@ -81,6 +81,16 @@ func (c *adapter) Del(ctx context.Context, key string) rediskv.Reply {
 	return reply(c.c.Del(ctx, key).Result())
 }
 
+func (c *adapter) IncrBy(ctx context.Context, key string, delta int64) rediskv.Reply {
+	return reply(c.c.IncrBy(ctx, key, delta).Result())
+}
+
+// Arg returns value's bytes in place: go-redis writes a command's
+// arguments before the call returns and keeps none of them.
+func (c *adapter) Arg(_ context.Context, value []byte) string {
+	return unsafe.String(unsafe.SliceData(value), len(value))
+}
+
 // MGet sends one MGET, or on a cluster, where groups go to several nodes,
 // a pipeline of them, which go-redis sends to every node at once: an MGET
 // per group of several keys, a GET per group of one (the usual case of a
@@ -218,7 +228,8 @@ func reply(v any, err error) rediskv.Reply {
 func value(v any) rediskv.Reply {
 	switch x := v.(type) {
 	case string:
-		return rediskv.Reply{Str: []byte(x), Kind: rediskv.KindStr}
+		// A string of a reply is go-redis's alone once read: no copy.
+		return rediskv.Reply{Str: stringBytes(x), Kind: rediskv.KindStr}
 	case int64:
 		return rediskv.Reply{Int: x, Kind: rediskv.KindInt}
 	case nil:

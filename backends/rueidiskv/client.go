@@ -26,9 +26,11 @@ type adapter struct {
 	dbKnown bool // db was given or read
 }
 
-// build makes cmd a rueidis command for c.
-func build(c rueidis.CoreClient, cmd rediskv.Cmd) rueidis.Completed {
-	a := c.B().Arbitrary(cmd.Name).Args(cmd.Pre...)
+// build makes cmd a rueidis command with b, a client's builder (not the
+// client: a redialClient put in an interface would be copied to the heap
+// on every command).
+func build(b rueidis.Builder, cmd rediskv.Cmd) rueidis.Completed {
+	a := b.Arbitrary(cmd.Name).Args(cmd.Pre...)
 	if !cmd.NoKey {
 		a = a.Keys(cmd.Key)
 	}
@@ -40,7 +42,7 @@ func build(c rueidis.CoreClient, cmd rediskv.Cmd) rueidis.Completed {
 }
 
 func (a *adapter) Do(ctx context.Context, cmd rediskv.Cmd) rediskv.Reply {
-	return reply(a.c.Do(ctx, build(a.c, cmd)))
+	return reply(a.c.Do(ctx, build(a.c.B(), cmd)))
 }
 
 func (a *adapter) Get(ctx context.Context, key string) rediskv.Reply {
@@ -65,33 +67,56 @@ func (a *adapter) Del(ctx context.Context, key string) rediskv.Reply {
 	return reply(a.c.Do(ctx, a.c.B().Del().Key(key).Build()))
 }
 
-// MGet sends the MGETs in one DoMulti, which rueidis splits by node.
+func (a *adapter) IncrBy(ctx context.Context, key string, delta int64) rediskv.Reply {
+	n, err := a.c.Do(ctx, a.c.B().Incrby().Key(key).Increment(delta).Build()).AsInt64()
+	if err != nil {
+		return rediskv.Reply{Err: err}
+	}
+	return rediskv.Reply{Int: n, Kind: rediskv.KindInt}
+}
+
+func (a *adapter) Arg(ctx context.Context, value []byte) string { return arg(ctx, value) }
+
+// MGet sends the MGETs in one DoMulti, which rueidis splits by node, or
+// one MGET with Do.
 func (a *adapter) MGet(ctx context.Context, groups []rediskv.SlotGroup, vals []kv.Value) error {
+	if len(groups) == 1 {
+		return mgetInto(a.c.Do(ctx, a.c.B().Mget().Key(groups[0].Keys...).Build()), groups[0], vals)
+	}
 	cmds := make(rueidis.Commands, len(groups))
 	for i, g := range groups {
 		cmds[i] = a.c.B().Mget().Key(g.Keys...).Build()
 	}
 	for i, resp := range a.c.DoMulti(ctx, cmds...) {
-		elems, err := resp.ToArray()
-		if err == nil {
-			err = rediskv.MGetLength(groups[i], len(elems))
+		if err := mgetInto(resp, groups[i], vals); err != nil {
+			return err
 		}
+	}
+	return nil
+}
+
+// mgetInto puts the values of resp, the reply to the MGET of g, into vals
+// at g's positions; a missing key is left missing.
+func mgetInto(resp rueidis.RedisResult, g rediskv.SlotGroup, vals []kv.Value) error {
+	elems, err := resp.ToArray()
+	if err == nil {
+		err = rediskv.MGetLength(g, len(elems))
+	}
+	if err != nil {
+		return err
+	}
+	for j := range elems {
+		if elems[j].IsNil() {
+			continue
+		}
+		b, err := elems[j].AsBytes()
 		if err != nil {
 			return err
 		}
-		for j := range elems {
-			if elems[j].IsNil() {
-				continue
-			}
-			b, err := elems[j].AsBytes()
-			if err != nil {
-				return err
-			}
-			if b == nil {
-				b = []byte{}
-			}
-			vals[groups[i].Pos[j]] = kv.Value{Data: b, Found: true}
+		if b == nil {
+			b = []byte{}
 		}
+		vals[g.Pos[j]] = kv.Value{Data: b, Found: true}
 	}
 	return nil
 }
@@ -110,7 +135,7 @@ func arg(ctx context.Context, value []byte) string {
 func (a *adapter) DoMulti(ctx context.Context, cmds []rediskv.Cmd) []rediskv.Reply {
 	built := make(rueidis.Commands, len(cmds))
 	for i, cmd := range cmds {
-		built[i] = build(a.c, cmd)
+		built[i] = build(a.c.B(), cmd)
 	}
 	replies := make([]rediskv.Reply, len(cmds))
 	for i, r := range a.c.DoMulti(ctx, built...) {
@@ -123,7 +148,7 @@ func (a *adapter) Tx(ctx context.Context, cmds []rediskv.Cmd) rediskv.Reply {
 	built := make(rueidis.Commands, 0, len(cmds)+2)
 	built = append(built, a.c.B().Multi().Build())
 	for _, cmd := range cmds {
-		built = append(built, build(a.c, cmd))
+		built = append(built, build(a.c.B(), cmd))
 	}
 	built = append(built, a.c.B().Exec().Build())
 	resps := a.c.DoMulti(ctx, built...)
@@ -136,21 +161,38 @@ func reply(r rueidis.RedisResult) rediskv.Reply {
 	if err != nil {
 		return rediskv.Reply{Err: err, Nil: rueidis.IsRedisNil(err)}
 	}
-	return message(&m)
+	// The usual replies are read from m on the stack: message, recursive,
+	// would move m to the heap.
+	if rep, ok := scalar(&m); ok {
+		return rep
+	}
+	other := m
+	return message(&other)
 }
 
-// message turns a rueidis message into a rediskv.Reply.
-func message(m *rueidis.RedisMessage) rediskv.Reply {
+// scalar returns the reply of m, and true, when m is an error, an integer
+// or a string.
+func scalar(m *rueidis.RedisMessage) (rediskv.Reply, bool) {
 	if err := m.Error(); err != nil {
-		return rediskv.Reply{Err: err, Nil: m.IsNil()}
+		return rediskv.Reply{Err: err, Nil: m.IsNil()}, true
 	}
 	switch {
 	case m.IsInt64():
 		n, _ := m.AsInt64()
-		return rediskv.Reply{Int: n, Kind: rediskv.KindInt}
+		return rediskv.Reply{Int: n, Kind: rediskv.KindInt}, true
 	case m.IsString():
 		b, _ := m.AsBytes()
-		return rediskv.Reply{Str: b, Kind: rediskv.KindStr}
+		return rediskv.Reply{Str: b, Kind: rediskv.KindStr}, true
+	}
+	return rediskv.Reply{}, false
+}
+
+// message turns a rueidis message into a rediskv.Reply.
+func message(m *rueidis.RedisMessage) rediskv.Reply {
+	if rep, ok := scalar(m); ok {
+		return rep
+	}
+	switch {
 	case m.IsArray():
 		elems, _ := m.ToArray()
 		r := rediskv.Reply{Kind: rediskv.KindArray, Array: make([]rediskv.Reply, len(elems))}
@@ -236,7 +278,7 @@ func (a *adapter) Nodes(ctx context.Context) ([]rediskv.Node, error) {
 // Handle.
 func node(c rueidis.Client, addr string, db int) rediskv.Node {
 	return rediskv.Node{Addr: addr, DB: db, Handle: c, Do: func(ctx context.Context, cmd rediskv.Cmd) rediskv.Reply {
-		return reply(c.Do(ctx, build(c, cmd)))
+		return reply(c.Do(ctx, build(c.B(), cmd)))
 	}}
 }
 

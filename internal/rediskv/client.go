@@ -23,6 +23,15 @@ type Client interface {
 	Set(ctx context.Context, key string, value []byte, px int64) Reply
 	Del(ctx context.Context, key string) Reply
 
+	// IncrBy runs INCRBY key delta, a counter's every call.
+	IncrBy(ctx context.Context, key string, delta int64) Reply
+
+	// Arg returns value as an argument of a command run with ctx: its bytes
+	// in place when the client keeps no reference to them once the call
+	// returns (the caller does not change value during the call), a copy
+	// otherwise.
+	Arg(ctx context.Context, value []byte) string
+
 	// MGet reads the keys of groups, one MGET per group (whose keys share
 	// a hash slot; or a GET for a group of one key, whose WRONGTYPE error
 	// counts as missing), in one round trip to each server they go to, and

@@ -3,7 +3,6 @@ package rediskv
 import (
 	"context"
 	"fmt"
-	"strconv"
 	"strings"
 
 	"github.com/cledar/storekit/kv"
@@ -23,7 +22,7 @@ func (s *Store) Incr(ctx context.Context, key string, delta int64) (int64, error
 	if err := s.life.Check(ctx); err != nil {
 		return 0, s.fail("incr", key, err)
 	}
-	r := s.c.Do(ctx, Cmd{Name: "INCRBY", Key: key, Args: []string{strconv.FormatInt(delta, 10)}})
+	r := s.c.IncrBy(ctx, key, delta)
 	s.wrote(key)
 	if r.Err != nil {
 		if s.c.Classify(ctx, r.Err) == nil {

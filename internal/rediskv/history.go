@@ -20,7 +20,7 @@ func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, er
 	if err := s.life.Check(ctx); err != nil {
 		return 0, s.fail("append", key, err)
 	}
-	r := s.eval(ctx, appendScript, key, string(value))
+	r := s.eval(ctx, appendScript, key, s.c.Arg(ctx, value))
 	s.wrote(key)
 	if r.Err != nil {
 		return 0, s.keyErr(ctx, "append", key, r.Err)
@@ -40,7 +40,7 @@ func (s *Store) AppendIf(ctx context.Context, key string, value []byte, expect i
 	if err := validate.Expect(expect); err != nil {
 		return 0, s.fail("appendif", key, err)
 	}
-	r := s.eval(ctx, appendScript, key, string(value), strconv.FormatInt(expect, 10))
+	r := s.eval(ctx, appendScript, key, s.c.Arg(ctx, value), strconv.FormatInt(expect, 10))
 	s.wrote(key)
 	switch {
 	case r.Err != nil:

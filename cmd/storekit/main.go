@@ -27,8 +27,9 @@
 //	config get KEY [N]    the latest version of a configuration, or version N
 //	config watch PATTERN  changes to the configurations matching a pattern (or
 //	                      a key), with their new versions
-//	stats                 what the store tells about itself (rueidis: the
-//	                      client-side cache's counters)
+//	stats                 what the store tells about itself: the backend, its
+//	                      capabilities and, on rueidis, the counters of this
+//	                      process's client-side cache
 //	demo                  walk through storekit, checking every result
 //
 // The config commands read what package configstore (and the Python

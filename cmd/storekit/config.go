@@ -79,7 +79,7 @@ func (c *configDemo) openAndUpdate(ctx context.Context) (*result, error) {
 		return skipped(errNoEvents.Error(), eventsFix), nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, explainWatch(err, c.d.user)
 	}
 	c.cfgs = cfgs
 	version, err := cfgs.Update(ctx, configKey, firstConfig)

@@ -25,10 +25,10 @@ func openConfigs(ctx context.Context, s *opened, prefix string) (*configstore.St
 	_, history := s.Store.(kv.Historian)
 	_, watcher := s.Store.(kv.Watcher)
 	cfgs, err := configstore.New(ctx, s.Store, &configstore.Options[[]byte]{Prefix: prefix, Codec: rawCodec{}})
-	if errors.Is(err, kv.ErrNotSupported) && history && watcher {
+	if err != nil && history && watcher {
 		// The config store watches the keys it caches, and refuses a
 		// server that would not tell it of changes.
-		return nil, withFix(fmt.Errorf("config store: %w: %w", errNoEvents, kv.ErrNotSupported), eventsFix)
+		return nil, explainWatch(err, s.user)
 	}
 	return cfgs, err
 }

@@ -120,6 +120,8 @@ type opened struct {
 	name string
 	// addr is the Redis address, "" on memory.
 	addr string
+	// user is the ACL user, "" for the default user.
+	user string
 	// close releases the store.
 	close func() error
 }
@@ -141,7 +143,7 @@ func openStore(ctx context.Context, c connection, def string, status func(string
 	host, port, _ := splitAddr(c.addr.addr())
 	addr := net.JoinHostPort(host, strconv.Itoa(port))
 	cfg := redisconf.Config{Host: host, Port: port, DB: c.db, Username: c.user, Password: c.password}
-	o := &opened{kind: kind, addr: addr}
+	o := &opened{kind: kind, addr: addr, user: c.user}
 	status(fmt.Sprintf("connecting to Redis at %s (db %d) through %s", addr, c.db, clientName(kind)))
 	var err error
 	switch kind {

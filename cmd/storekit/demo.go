@@ -22,6 +22,8 @@ type demo struct {
 	out    io.Writer
 	store  kv.Store
 	prefix string
+	// user is the ACL user, "" for the default user.
+	user string
 	// newWriter opens another client of the same data, for the config
 	// section's outside write.
 	newWriter func(context.Context) (*outsideWriter, error)
@@ -30,7 +32,7 @@ type demo struct {
 
 // runDemo is the demo command.
 func runDemo(ctx context.Context, a *app, s *opened, _ []string, _ *cmdFlags) error {
-	d := &demo{out: a.stdout, store: s.Store, prefix: demoPrefix()}
+	d := &demo{out: a.stdout, store: s.Store, prefix: demoPrefix(), user: s.user}
 	d.newWriter = func(ctx context.Context) (*outsideWriter, error) { return openOutsideWriter(ctx, a.conn, s) }
 	fmt.Fprintf(a.stdout, "storekit demo on %s (keys under %q)\n", s.name, d.prefix)
 	err := d.run(ctx)
@@ -275,7 +277,7 @@ func (d *demo) watch(ctx context.Context) (*result, error) {
 		return skipped(errNoEvents.Error(), eventsFix), nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, explainWatch(err, d.user)
 	}
 	if err := d.users().Set(ctx, d.key("user:3"), User{UserID: 3, Name: "Carol"}); err != nil {
 		return nil, err

@@ -106,6 +106,7 @@ func TestCredentials(t *testing.T) {
 	const password, userPassword, wrong = "srv-pw-4d2e", "alice-pw-81c3", "wrong-pw-93f1"
 	srv := redistest.Start(t, &redistest.Options{Password: password})
 	srv.MustDo("ACL", "SETUSER", "alice", "on", ">"+userPassword, "~*", "&*", "+@all")
+	srv.MustDo("ACL", "SETUSER", "dave", "on", ">"+userPassword, "~*", "resetchannels", "+@all")
 	proxy := redistest.StartProxy(t, srv.Addr())
 	proxy.Blackhole()
 	for _, backend := range []string{"goredis", "rueidis"} {
@@ -142,5 +143,13 @@ func TestCredentials(t *testing.T) {
 		c := &cli{env: map[string]string{envPassword: userPassword}}
 		c.run(t, "-backend", backend, "-redis", srv.Addr(), "-user", "alice", "get", "k").wantErr(t, exitNotFound, "k: not found")
 		c.run(t, "-backend", backend, "-redis", srv.Addr(), "-user", "alice", "demo").want(t, exitOK, "demo finished: all 17 steps passed")
+
+		// A user who may not subscribe to the keyspace event channels.
+		const fix = "fix: ACL SETUSER dave allchannels (an ACL matches the patterns a watch subscribes to literally)"
+		args := []string{"-backend", backend, "-redis", srv.Addr(), "-user", "dave"}
+		c.run(t, append(args, "demo")...).want(t, exitBackend, " 8. watch: FAILED: ", "; "+fix+"\n",
+			"demo failed: 17 steps: 7 passed, 0 skipped, 1 failed (watch), 9 not run\n")
+		c.run(t, append(args, "watch", "x*")...).wantErr(t, exitBackend, "NOPERM", "\n"+fix+"\n")
+		c.run(t, append(args, "config", "get", "x")...).wantErr(t, exitBackend, "\n"+fix+"\n")
 	}
 }

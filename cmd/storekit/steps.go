@@ -73,7 +73,11 @@ func (d *demo) steps(ctx context.Context, steps ...step) error {
 		switch {
 		case err != nil:
 			d.failedStep = st.name
-			fmt.Fprintf(d.out, "%2d. %s: FAILED: %v\n", d.done, st.name, err)
+			line := fmt.Sprintf("%2d. %s: FAILED: %v", d.done, st.name, err)
+			if fix := fixOf(err); fix != "" {
+				line += "; fix: " + fix
+			}
+			fmt.Fprintln(d.out, line)
 			return err
 		case r.skip != "":
 			line := fmt.Sprintf("%2d. %s: skipped: %s", d.done, st.name, r.skip)

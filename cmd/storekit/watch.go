@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/cledar/storekit/kv"
@@ -25,10 +26,27 @@ func startWatch(ctx context.Context, s *opened, pattern string) (<-chan kv.Event
 		return nil, fmt.Errorf("%s cannot watch (kv.Watcher): %w", s.name, kv.ErrNotSupported)
 	}
 	events, err := w.Watch(ctx, pattern)
-	if errors.Is(err, kv.ErrNotSupported) {
-		return nil, withFix(fmt.Errorf("%w: %w", errNoEvents, kv.ErrNotSupported), eventsFix)
+	if err != nil {
+		return nil, explainWatch(err, s.user)
 	}
-	return events, err
+	return events, nil
+}
+
+// explainWatch returns err, a refused watch, shortly and with what would let
+// it run: keyspace events the server does not send, or channels the ACL user
+// (user, "" for the default user) may not subscribe to. Other errors are
+// returned as they are.
+func explainWatch(err error, user string) error {
+	switch {
+	case errors.Is(err, kv.ErrNotSupported):
+		return withFix(fmt.Errorf("%w: %w", errNoEvents, kv.ErrNotSupported), eventsFix)
+	case errors.Is(err, kv.ErrPermission) && strings.Contains(err.Error(), "channels"):
+		if user == "" {
+			user = "default"
+		}
+		return withFix(err, fmt.Sprintf("ACL SETUSER %s allchannels (an ACL matches the patterns a watch subscribes to literally)", user))
+	}
+	return err
 }
 
 // An ender says when an endless command stops: on Ctrl-C or SIGTERM (ctx),

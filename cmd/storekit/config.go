@@ -44,17 +44,6 @@ var (
 	otherConfig = ExampleConfig{Name: "demo", Index: 2, Data: map[string]string{"owner": "other client"}}
 )
 
-// config walks through package configstore: typed, versioned configuration
-// with a local cache and watchers.
-func (d *demo) config(ctx context.Context) error {
-	c := &configDemo{d: d, events: make(chan configstore.Event[ExampleConfig], 16)}
-	defer c.close() // after a failed step
-	if err := d.steps(ctx, c.openAndUpdate); err != nil || c.cfgs == nil {
-		return err // without a configstore.Store, the step said why
-	}
-	return d.steps(ctx, c.fetch, c.watch, c.identicalUpdate, c.history, c.delete, c.closeStore)
-}
-
 // A configDemo is the state the config steps share.
 type configDemo struct {
 	d    *demo
@@ -81,15 +70,16 @@ func (c *configDemo) close() {
 // writes version 1; on a store that cannot hold one, it says why.
 func (c *configDemo) openAndUpdate(ctx context.Context) (*result, error) {
 	if !is[kv.Historian](c.d.store) || !is[kv.Watcher](c.d.store) {
-		return shown("config store section skipped: it needs a store with kv.Historian and kv.Watcher"), nil
+		return skipped("the config store needs a store with kv.Historian and kv.Watcher", ""), nil
 	}
 	cfgs, err := configstore.New(ctx, c.d.store, &configstore.Options[ExampleConfig]{Prefix: c.d.prefix + configPrefix})
 	if errors.Is(err, kv.ErrNotSupported) {
-		// A server without keyspace notifications: say so and go on.
-		return shown("config store section skipped: %v (or run the demo with -enable-keyspace-events)", err), nil
+		// The config store watches the keys it caches, and refuses a
+		// server that would not tell it of changes.
+		return skipped(errNoEvents.Error(), eventsFix), nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, explainWatch(err, c.d.user)
 	}
 	c.cfgs = cfgs
 	version, err := cfgs.Update(ctx, configKey, firstConfig)
@@ -153,7 +143,7 @@ func (c *configDemo) writeAsOtherClient(ctx context.Context) (int64, string, err
 		err = cerr
 	}
 	if err != nil {
-		return 0, "", fmt.Errorf("demo: the other client's write: %w", err)
+		return 0, "", fmt.Errorf("the other client's write: %w", err)
 	}
 	return pushed, w.name, nil
 }
@@ -244,8 +234,8 @@ func nextEvent(ctx context.Context, events <-chan configstore.Event[ExampleConfi
 	case ev := <-events:
 		return ev, nil
 	case <-t.C:
-		return configstore.Event[ExampleConfig]{}, fmt.Errorf("demo: the config watcher was not called within %v", eventWait)
+		return configstore.Event[ExampleConfig]{}, fmt.Errorf("the config watcher was not called within %v", eventWait)
 	case <-ctx.Done():
-		return configstore.Event[ExampleConfig]{}, fmt.Errorf("demo: waiting for the config watcher: %w", ctx.Err())
+		return configstore.Event[ExampleConfig]{}, fmt.Errorf("waiting for the config watcher: %w", ctx.Err())
 	}
 }

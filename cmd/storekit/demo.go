@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/cledar/storekit/codec"
+	"github.com/cledar/storekit/configstore"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -21,11 +22,25 @@ type demo struct {
 	out    io.Writer
 	store  kv.Store
 	prefix string
-	// printed counts the lines printed, which number the steps.
-	printed int
+	// user is the ACL user, "" for the default user.
+	user string
 	// newWriter opens another client of the same data, for the config
 	// section's outside write.
 	newWriter func(context.Context) (*outsideWriter, error)
+	tally
+}
+
+// runDemo is the demo command.
+func runDemo(ctx context.Context, a *app, s *opened, _ []string, _ *cmdFlags) error {
+	d := &demo{out: a.stdout, store: s.Store, prefix: demoPrefix(), user: s.user}
+	d.newWriter = func(ctx context.Context) (*outsideWriter, error) { return openOutsideWriter(ctx, a.conn, s) }
+	fmt.Fprintf(a.stdout, "storekit demo on %s (keys under %q)\n", s.name, d.prefix)
+	err := d.run(ctx)
+	if cerr := d.cleanup(); err == nil && cerr != nil {
+		return cerr
+	}
+	d.summary()
+	return d.outcome(err)
 }
 
 func demoPrefix() string {
@@ -36,91 +51,48 @@ func demoPrefix() string {
 
 func (d *demo) key(name string) string { return d.prefix + name }
 
-// A step is one numbered line of the walk-through. Its body makes the calls
-// a user would write; it returns the line to show, followed by the checks
-// (want) of what the calls returned, one failed check ending the demo with
-// an error.
-type step func(context.Context) (*result, error)
-
-// A result is what a step shows, and whether what it got is right.
-type result struct {
-	line string // printed once every check has passed
-	bad  error  // the first check that failed
-}
-
-// shown returns a result that shows the formatted line.
-func shown(format string, args ...any) *result {
-	return &result{line: fmt.Sprintf(format, args...)}
-}
-
-// want checks what the step got: unless ok, the step fails with the
-// formatted message, and the demo ends with it.
-func (r *result) want(ok bool, format string, args ...any) *result {
-	if !ok && r.bad == nil {
-		r.bad = fmt.Errorf("demo: "+format, args...)
-	}
-	return r
-}
-
-// steps runs each step in turn and prints its line, numbered, once its
-// checks have passed. It returns the first error or failed check.
-func (d *demo) steps(ctx context.Context, steps ...step) error {
-	for _, run := range steps {
-		r, err := run(ctx)
-		if err == nil {
-			err = r.bad
-		}
-		if err != nil {
-			return err
-		}
-		d.printed++
-		fmt.Fprintf(d.out, "%2d. %s\n", d.printed, r.line)
-	}
-	return nil
-}
-
 // run walks through storekit: the steps below, in order, then the config
 // store section (config.go).
 func (d *demo) run(ctx context.Context) error {
-	err := d.steps(ctx,
-		d.capabilities,
-		d.setAndGet,
-		d.rawString,
-		d.listKeys,
-		d.bulkGet,
-		d.typedBulkGet,
-		d.expiry,
-		d.watch,
-		d.history,
-		d.delete,
-	)
-	if err != nil {
+	c := &configDemo{d: d, events: make(chan configstore.Event[ExampleConfig], 16)}
+	defer c.close() // after a failed step
+	main := []step{
+		{"capabilities", d.capabilities},
+		{"typed set and get", d.setAndGet},
+		{"raw value", d.rawString},
+		{"list keys", d.listKeys},
+		{"bulk get", d.bulkGet},
+		{"typed bulk get", d.typedBulkGet},
+		{"expiry", d.expiry},
+		{"watch", d.watch},
+		{"history", d.history},
+		{"delete", d.delete},
+	}
+	open := step{"config store: open and update", c.openAndUpdate}
+	rest := []step{
+		{"config store: fetch", c.fetch},
+		{"config store: watch", c.watch},
+		{"config store: identical update", c.identicalUpdate},
+		{"config store: history", c.history},
+		{"config store: delete", c.delete},
+		{"config store: close", c.closeStore},
+	}
+	d.total = len(main) + 1 + len(rest)
+	if err := d.steps(ctx, main...); err != nil {
 		return err
 	}
-	return d.config(ctx)
+	if err := d.steps(ctx, open); err != nil {
+		return err
+	}
+	if c.cfgs == nil {
+		d.skipAll(rest, fmt.Sprintf("needs the config store (step %d)", d.done))
+		return nil
+	}
+	return d.steps(ctx, rest...)
 }
 
 func (d *demo) capabilities(context.Context) (*result, error) {
-	var caps []string
-	for name, ok := range map[string]bool{
-		"MultiGetter": is[kv.MultiGetter](d.store),
-		"Scanner":     is[kv.Scanner](d.store),
-		"Expirer":     is[kv.Expirer](d.store),
-		"Watcher":     is[kv.Watcher](d.store),
-		"Historian":   is[kv.Historian](d.store),
-		"Pruner":      is[kv.Pruner](d.store),
-	} {
-		if ok {
-			caps = append(caps, name)
-		}
-	}
-	slices.Sort(caps)
-	return shown("capabilities: %s", strings.Join(caps, ", ")), nil
-}
-
-func is[T any](s kv.Store) bool {
-	_, ok := s.(T)
-	return ok
+	return shown("capabilities: %s", strings.Join(capabilities(d.store), ", ")), nil
 }
 
 // User is the demo's typed value, the seed README's UserModel.
@@ -264,7 +236,7 @@ func found(vals []kv.Value) []string {
 func (d *demo) expiry(ctx context.Context) (*result, error) {
 	ex, ok := d.store.(kv.Expirer)
 	if !ok {
-		return shown("expiry: skipped, the store has no kv.Expirer"), nil
+		return skipped("the store has no expiry (kv.Expirer)", ""), nil
 	}
 	const ttl = 300 * time.Millisecond
 	if err := ex.SetWithTTL(ctx, d.key("session"), []byte("token"), ttl); err != nil {
@@ -295,19 +267,17 @@ func sleep(ctx context.Context, d time.Duration) error {
 }
 
 func (d *demo) watch(ctx context.Context) (*result, error) {
-	w, ok := d.store.(kv.Watcher)
-	if !ok {
-		return shown("watch: skipped, the store has no kv.Watcher"), nil
+	if _, ok := d.store.(kv.Watcher); !ok {
+		return skipped("the store cannot watch (kv.Watcher)", ""), nil
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	events, err := w.Watch(wctx, kv.EscapePattern(d.prefix)+"user:*")
+	events, err := d.store.(kv.Watcher).Watch(wctx, kv.EscapePattern(d.prefix)+"user:*")
 	if errors.Is(err, kv.ErrNotSupported) {
-		// A server without keyspace notifications: say so and go on.
-		return shown("watch: skipped: %v (or run the demo with -enable-keyspace-events)", err), nil
+		return skipped(errNoEvents.Error(), eventsFix), nil
 	}
 	if err != nil {
-		return nil, err
+		return nil, explainWatch(err, d.user)
 	}
 	if err := d.users().Set(ctx, d.key("user:3"), User{UserID: 3, Name: "Carol"}); err != nil {
 		return nil, err
@@ -328,7 +298,7 @@ func (d *demo) nextChange(ctx context.Context, events <-chan kv.Event) (kv.Event
 		select {
 		case e, ok := <-events:
 			if !ok {
-				return kv.Event{}, nil, errors.New("demo: watch ended early")
+				return kv.Event{}, nil, errors.New("watch ended early")
 			}
 			if e.Op == kv.OpResync {
 				seen = append(seen, e.Op.String())
@@ -336,7 +306,7 @@ func (d *demo) nextChange(ctx context.Context, events <-chan kv.Event) (kv.Event
 			}
 			return e, append(seen, e.Op.String()+" "+strings.TrimPrefix(e.Key, d.prefix)), nil
 		case <-ctx.Done():
-			return kv.Event{}, nil, fmt.Errorf("demo: no watch event for user:3: %w", ctx.Err())
+			return kv.Event{}, nil, fmt.Errorf("no watch event for user:3: %w", ctx.Err())
 		}
 	}
 }
@@ -344,7 +314,7 @@ func (d *demo) nextChange(ctx context.Context, events <-chan kv.Event) (kv.Event
 func (d *demo) history(ctx context.Context) (*result, error) {
 	h, ok := d.store.(kv.Historian)
 	if !ok {
-		return shown("history: skipped, the store has no kv.Historian"), nil
+		return skipped("the store keeps no history (kv.Historian)", ""), nil
 	}
 	for _, v := range []string{`{"feature": false}`, `{"feature": true}`} {
 		if _, err := h.Append(ctx, d.key("config"), []byte(v)); err != nil {
@@ -385,7 +355,7 @@ func (d *demo) cleanup() error {
 	for _, name := range []string{"user:1", "user:2", "user:3", "user:broken", "user:nameless", "greeting", "session", "config",
 		configPrefix + configKey} {
 		if _, err := d.store.Delete(ctx, d.key(name)); err != nil {
-			return fmt.Errorf("demo: cleanup: %w", err)
+			return fmt.Errorf("cleanup: %w", err)
 		}
 	}
 	return nil

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"flag"
+	"fmt"
+	"net"
+	"strconv"
+
+	"github.com/cledar/storekit/backends/goredis"
+	"github.com/cledar/storekit/backends/memory"
+	"github.com/cledar/storekit/backends/redisconf"
+	"github.com/cledar/storekit/backends/rueidiskv"
+	"github.com/cledar/storekit/kv"
+)
+
+// envPassword names the environment variable that holds the Redis password,
+// which is never taken from a flag (other users of the machine would see it).
+const envPassword = "STOREKIT_REDIS_PASSWORD"
+
+// defaultAddr is the Redis address used when -redis is not given.
+var defaultAddr = redisconf.Config{}.Addr()
+
+// A connection says which store to open, as the flags give it.
+type connection struct {
+	// backend is memory, goredis, rueidis or "" (the command's default).
+	backend string
+	// addr is -redis; set tells whether it was given.
+	addr addrFlag
+	db   int
+	user string
+	// password comes from $STOREKIT_REDIS_PASSWORD.
+	password string
+	// enableEvents lets the store turn on keyspace notifications.
+	enableEvents bool
+}
+
+// register adds the connection flags to fs, with the values c holds as
+// their defaults, so that flags given before the command stay set when the
+// command's own flag set, which repeats them, is made.
+func (c *connection) register(fs *flag.FlagSet) {
+	fs.StringVar(&c.backend, "backend", c.backend,
+		"store: memory, goredis or rueidis (default goredis; for demo: memory unless -redis is given)")
+	fs.Var(&c.addr, "redis", "Redis address `host:port` (default "+defaultAddr+")")
+	fs.IntVar(&c.db, "db", c.db, "Redis database number")
+	fs.StringVar(&c.user, "user", c.user, "Redis ACL user name; the password comes from $"+envPassword)
+	fs.BoolVar(&c.enableEvents, "enable-keyspace-events", c.enableEvents,
+		"let watches turn on the Redis keyspace notifications they need (CONFIG SET notify-keyspace-events)")
+}
+
+// An addrFlag is the -redis flag: an address that shows its default and
+// remembers whether it was given.
+type addrFlag struct {
+	value string
+	set   bool
+}
+
+// String returns the address given, or "" (the flag package shows the
+// default in the usage text).
+func (a *addrFlag) String() string {
+	if a == nil {
+		return ""
+	}
+	return a.value
+}
+
+// addr returns the address given, or the default.
+func (a *addrFlag) addr() string {
+	if !a.set {
+		return defaultAddr
+	}
+	return a.value
+}
+
+func (a *addrFlag) Set(s string) error {
+	a.value, a.set = s, true
+	return nil
+}
+
+// kind returns the backend c selects, given the command's default (memory for
+// the demo, goredis otherwise): -backend when given, else goredis when -redis
+// is given.
+func (c *connection) kind(def string) string {
+	switch {
+	case c.backend != "":
+		return c.backend
+	case c.addr.set:
+		return "goredis"
+	}
+	return def
+}
+
+// check reports settings that cannot work together, as usage errors.
+func (c *connection) check(def string) error {
+	switch c.kind(def) {
+	case "memory":
+		if c.addr.set {
+			return usagef("-redis given with -backend memory")
+		}
+	case "goredis", "rueidis":
+		if _, _, err := splitAddr(c.addr.addr()); err != nil {
+			return err
+		}
+		if c.user != "" && c.password == "" {
+			return usagef("-user %s needs a password: set $%s (a user without one, nopass, accepts any)", c.user, envPassword)
+		}
+	default:
+		return usagef("unknown backend %q (want memory, goredis or rueidis)", c.backend)
+	}
+	return nil
+}
+
+// An opened store is a kv.Store with what the commands say about it.
+type opened struct {
+	kv.Store
+	// kind is the backend: memory, goredis or rueidis.
+	kind string
+	// name describes the store for people, such as "Redis at
+	// localhost:6379 (db 0) through go-redis".
+	name string
+	// addr is the Redis address, "" on memory.
+	addr string
+	// user is the ACL user, "" for the default user.
+	user string
+	// close releases the store.
+	close func() error
+}
+
+// openStore is the one place that turns the connection settings into a
+// store (a -url flag or STOREKIT_URL, once there is a parser for them, fills
+// the same settings here). def is the command's default backend. Before it
+// dials it says where to on status, since a Redis that does not answer keeps
+// it waiting until ctx ends.
+func openStore(ctx context.Context, c connection, def string, status func(string)) (*opened, error) {
+	if err := c.check(def); err != nil {
+		return nil, err
+	}
+	kind := c.kind(def)
+	if kind == "memory" {
+		s := memory.New(nil)
+		return &opened{Store: s, kind: kind, name: "the in-memory store", close: s.Close}, nil
+	}
+	host, port, _ := splitAddr(c.addr.addr())
+	addr := net.JoinHostPort(host, strconv.Itoa(port))
+	cfg := redisconf.Config{Host: host, Port: port, DB: c.db, Username: c.user, Password: c.password}
+	o := &opened{kind: kind, addr: addr, user: c.user}
+	status(fmt.Sprintf("connecting to Redis at %s (db %d) through %s", addr, c.db, clientName(kind)))
+	var err error
+	switch kind {
+	case "rueidis":
+		var s *rueidiskv.Store
+		s, err = rueidiskv.Dial(ctx, cfg, &rueidiskv.Options{Options: redisconf.Options{EnableKeyspaceEvents: c.enableEvents}})
+		if err == nil {
+			o.Store, o.close = s, s.Close
+		}
+		o.name = fmt.Sprintf("Redis at %s (db %d) through rueidis, with client-side caching", addr, c.db)
+	default:
+		var s *goredis.Store
+		s, err = goredis.Dial(ctx, cfg, &goredis.Options{EnableKeyspaceEvents: c.enableEvents})
+		if err == nil {
+			o.Store, o.close = s, s.Close
+		}
+		o.name = fmt.Sprintf("Redis at %s (db %d) through go-redis", addr, c.db)
+	}
+	if err != nil {
+		return nil, &dialError{addr: addr, user: c.user, err: err}
+	}
+	return o, nil
+}
+
+// clientName is the Redis client library of a backend.
+func clientName(kind string) string {
+	if kind == "rueidis" {
+		return "rueidis"
+	}
+	return "go-redis"
+}
+
+// splitAddr splits a -redis address into host and port.
+func splitAddr(addr string) (string, int, error) {
+	host, p, err := net.SplitHostPort(addr)
+	if err != nil {
+		return "", 0, usagef("-redis %q: want host:port", addr)
+	}
+	port, err := strconv.Atoi(p)
+	if err != nil || port <= 0 || port > 65535 {
+		return "", 0, usagef("-redis %q: bad port", addr)
+	}
+	return host, port, nil
+}

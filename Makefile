@@ -2,13 +2,28 @@
 # machine with Go needs nothing installed by hand.
 
 GO         ?= go
+# PKGS are the main module's packages that vet, lint and test-race check.
 PKGS       ?= ./...
-# The benchmarks are a module of their own (benchmarks/go.mod), so that what
-# only they need (the peers they are measured against) stays out of the
-# module users download. BENCH_MOD_PKGS are its packages, run from BENCH_MOD.
+# NESTED_MODS are the directories of the modules of their own (each with a
+# go.mod) inside this repository, kept apart so that what only they need
+# stays out of the module users download: the benchmarks (the peers they are
+# measured against) and the testcontainers fallback of internal/redistest.
+# tidy-check, vet, lint and test-race cover each of them, with all of its
+# packages; add a directory here to add a module.
+NESTED_MODS ?= benchmarks internal/redistest/rediscontainer
+# MODS are every module's directory, the main module's first.
+MODS        = . $(NESTED_MODS)
+# VULN_MODS are the modules vulncheck scans: those whose code runs outside
+# the tests (the main one) or whose results are published (the benchmarks).
+VULN_MODS  ?= . benchmarks
+# BENCH_MOD is the benchmarks' module, where make bench runs.
 BENCH_MOD  ?= benchmarks
-BENCH_MOD_PKGS ?= ./...
+# NEWEST_GO is the newest Go release, which test-newest-go runs the tests
+# with (the go command fetches it as a toolchain module).
+NEWEST_GO  ?= go1.27.3
+comma      := ,
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
+GOVULNCHECK = golang.org/x/vuln/cmd/govulncheck@v1.9.0
 BENCHSTAT   = golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
 TEST_FLAGS ?= -race -count=1 -timeout 15m
 BENCH      ?= .
@@ -18,30 +33,59 @@ BENCH_PKGS ?= .
 BENCH_TIME ?= 1s
 BENCH_CPU  ?= 2
 
-.PHONY: all test fmt-check vet lint test-race cover bench demo tidy
+.PHONY: all test fmt-check tidy-check vet lint test-race test-newest-go vulncheck modgraph cover bench demo tidy
 
 all: test
 
-## test: everything CI runs: formatting, vet, staticcheck, and every test under -race, in
-## the main module and in the benchmarks' module
-test: fmt-check vet lint test-race
+## test: the checks of the code that CI runs (besides make modgraph): formatting, tidy go.mod
+## files, vet, staticcheck, and every test under -race, in the main module and in each of
+## NESTED_MODS
+test: fmt-check tidy-check vet lint test-race
+
+# each runs its shell command, given as $(1), in every module of $(3) (MODS when
+# empty), first printing "== $(2) (NAME module)". The command sees the module's
+# directory as $$mod, and PKGS as $$pkgs in the main module, ./... in the others.
+define each
+	@set -e; for mod in $(or $(3),$(MODS)); do \
+		if [ "$$mod" = . ]; then name=main; pkgs='$(PKGS)'; else name=$$mod; pkgs=./...; fi; \
+		echo "== $(2) ($$name module)"; \
+		(cd $$mod && set -x && $(1)); \
+	done
+endef
 
 fmt-check:
+	@echo "== gofmt"
 	@out="$$(gofmt -l .)"; \
 	if [ -n "$$out" ]; then echo "gofmt needed on:"; echo "$$out"; exit 1; fi
 
+## tidy-check: fail if go mod tidy would change a module's go.mod or go.sum
+tidy-check:
+	$(call each,$(GO) mod tidy -diff,go mod tidy -diff)
+
 vet:
-	$(GO) vet $(PKGS)
-	cd $(BENCH_MOD) && $(GO) vet $(BENCH_MOD_PKGS)
+	$(call each,$(GO) vet $$pkgs,vet)
 
 ## lint: staticcheck (and vet)
 lint: vet
-	$(GO) run $(STATICCHECK) $(PKGS)
-	cd $(BENCH_MOD) && $(GO) run $(STATICCHECK) $(BENCH_MOD_PKGS)
+	$(call each,$(GO) run $(STATICCHECK) $$pkgs,staticcheck)
 
 test-race:
-	$(GO) test $(TEST_FLAGS) $(PKGS)
-	cd $(BENCH_MOD) && $(GO) test $(TEST_FLAGS) $(BENCH_MOD_PKGS)
+	$(call each,$(GO) test $(TEST_FLAGS) $$pkgs,race tests)
+
+## test-newest-go: go version, build, vet and the race tests under the newest Go release,
+## NEWEST_GO, in every module
+test-newest-go: export GOTOOLCHAIN = $(NEWEST_GO)
+test-newest-go:
+	$(call each,$(GO) version && $(GO) build ./... && $(GO) vet $$pkgs && $(GO) test $(TEST_FLAGS) $$pkgs,build$(comma) vet and race tests with $(NEWEST_GO))
+
+## vulncheck: govulncheck on the modules of VULN_MODS (needs the Go vulnerability database online)
+vulncheck:
+	$(call each,$(GO) run $(GOVULNCHECK) $$pkgs,govulncheck,$(VULN_MODS))
+
+## modgraph: an app importing each public package pulls in no test-only module (.ci/modgraph)
+modgraph:
+	@echo "== modgraph"
+	bash .ci/modgraph
 
 ## cover: test coverage per package, HTML report in cover.html
 cover:
@@ -78,6 +122,6 @@ bench:
 demo:
 	$(GO) run ./cmd/storekit demo
 
+## tidy: go mod tidy in every module
 tidy:
-	$(GO) mod tidy
-	cd $(BENCH_MOD) && $(GO) mod tidy
+	$(call each,$(GO) mod tidy,go mod tidy)

@@ -10,7 +10,10 @@
 //     --save "" --appendonly no --notify-keyspace-events KEA, and stopped
 //     when the test ends;
 //  3. a container of the official image through testcontainers-go, when a
-//     Docker engine answers;
+//     Docker engine answers: the command in the directory rediscontainer
+//     beside this package, a module of its own so that testcontainers stays
+//     out of storekit's module graph, run with `go run` and stopped when the
+//     test ends;
 //  4. none: the test is skipped with the reason, or fails when the
 //     environment variable STOREKIT_REQUIRE_REDIS is set to 1.
 //
@@ -44,7 +47,6 @@ import (
 	"errors"
 	"fmt"
 	"net"
-	"net/url"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -54,9 +56,6 @@ import (
 	"syscall"
 	"testing"
 	"time"
-
-	"github.com/testcontainers/testcontainers-go"
-	tcredis "github.com/testcontainers/testcontainers-go/modules/redis"
 )
 
 // Environment variables that steer [New].
@@ -132,12 +131,11 @@ func New(t testing.TB) *Server {
 	if bin, err := exec.LookPath("redis-server"); err == nil {
 		return start(t, bin, nil)
 	}
-	reason := dockerUnavailable()
-	if reason == "" {
-		return startContainer(t)
+	s, reason := startContainer(t)
+	if s == nil {
+		skip(t, "no Redis server for this test: %s is not set, redis-server is not on PATH, and %s", EnvAddr, reason)
 	}
-	skip(t, "no Redis server for this test: %s is not set, redis-server is not on PATH, and %s", EnvAddr, reason)
-	return nil
+	return s
 }
 
 // Start starts a redis-server of its own for t, with the default arguments
@@ -430,48 +428,4 @@ func (s *Server) Running() bool {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.cmd != nil
-}
-
-// dockerUnavailable returns why testcontainers cannot be used, or "" if a
-// Docker engine answers. The answer is cached for the test binary.
-var dockerUnavailable = sync.OnceValue(func() (reason string) {
-	defer func() {
-		if r := recover(); r != nil {
-			reason = fmt.Sprintf("testcontainers panicked looking for Docker: %v", r)
-		}
-	}()
-	provider, err := testcontainers.ProviderDefault.GetProvider()
-	if err != nil {
-		return "no Docker engine for testcontainers: " + err.Error()
-	}
-	defer provider.Close()
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	if err := provider.Health(ctx); err != nil {
-		return "no Docker engine for testcontainers: " + err.Error()
-	}
-	return ""
-})
-
-// containerImage is the image of the testcontainers fallback.
-const containerImage = "redis:7.0"
-
-func startContainer(t testing.TB) *Server {
-	t.Helper()
-	ctx := context.Background()
-	ctr, err := tcredis.Run(ctx, containerImage,
-		testcontainers.WithCmd(append([]string{"redis-server"}, serverArgs...)...))
-	testcontainers.CleanupContainer(t, ctr)
-	if err != nil {
-		t.Fatalf("redistest: start a %s container: %v", containerImage, err)
-	}
-	uri, err := ctr.ConnectionString(ctx)
-	if err != nil {
-		t.Fatalf("redistest: container address: %v", err)
-	}
-	u, err := url.Parse(uri)
-	if err != nil {
-		t.Fatalf("redistest: container address %q: %v", uri, err)
-	}
-	return &Server{t: t, addr: u.Host, owned: true}
 }

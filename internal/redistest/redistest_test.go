@@ -2,6 +2,10 @@ package redistest
 
 import (
 	"errors"
+	"fmt"
+	"os"
+	"os/exec"
+	"path/filepath"
 	"strings"
 	"testing"
 )
@@ -90,8 +94,8 @@ type recorder struct {
 	skipped, fatal string
 }
 
-func (r *recorder) Skipf(format string, args ...any)  { r.skipped = format }
-func (r *recorder) Fatalf(format string, args ...any) { r.fatal = format }
+func (r *recorder) Skipf(format string, args ...any)  { r.skipped = fmt.Sprintf(format, args...) }
+func (r *recorder) Fatalf(format string, args ...any) { r.fatal = fmt.Sprintf(format, args...) }
 
 func TestSkipOrFail(t *testing.T) {
 	t.Setenv(EnvRequire, "")
@@ -127,37 +131,68 @@ func TestStartCluster(t *testing.T) {
 	}
 }
 
-// TestDockerCheck runs the Docker probe of the testcontainers fallback; it
-// must answer (with a reason or "") without failing or panicking, whatever
-// the machine has.
-func TestDockerCheck(t *testing.T) {
-	if reason := dockerUnavailable(); reason != "" {
+// TestContainerFallback runs the testcontainers fallback: with a Docker
+// engine it gives a server in a container, started with the harness's
+// arguments; without one it gives the reason, the same on a second call,
+// without failing the test.
+func TestContainerFallback(t *testing.T) {
+	s, reason := startContainer(t)
+	if s == nil {
+		if reason == "" {
+			t.Fatal("startContainer gave neither a server nor a reason")
+		}
 		t.Logf("testcontainers fallback unavailable: %s", reason)
-	} else {
-		t.Log("a Docker engine answers: New would fall back to testcontainers")
+		if _, again := startContainer(t); again != reason {
+			t.Errorf("second call: reason %q, want the first one %q", again, reason)
+		}
+		return
+	}
+	if !s.Owned() || reason != "" {
+		t.Errorf("container at %s: Owned=%v reason=%q, want true and none", s.Addr(), s.Owned(), reason)
+	}
+	got := s.MustDo("CONFIG", "GET", "notify-keyspace-events")
+	if arr, _ := got.([]any); len(arr) != 2 || arr[1] != "AKE" {
+		t.Errorf("CONFIG GET notify-keyspace-events = %v, want AKE", got)
 	}
 }
 
-// TestNewWithoutRedis: with no address, no redis-server and no Docker, New
-// skips (or fails with STOREKIT_REQUIRE_REDIS=1) and names what it tried.
+// TestNewWithoutRedis: with no address and no redis-server, New falls back
+// to a container; without a Docker engine it skips (or fails with
+// STOREKIT_REQUIRE_REDIS=1), naming what it tried.
 func TestNewWithoutRedis(t *testing.T) {
-	if dockerUnavailable() == "" {
-		t.Skip("a Docker engine answers here, so New would use it")
+	// A PATH of go and the C compiler alone, for the fallback's go run
+	// (with the compiler, cgo stays on and the build cache serves).
+	path := t.TempDir()
+	for _, tool := range []string{"go", "gcc", "clang"} {
+		bin, err := exec.LookPath(tool)
+		if err != nil {
+			continue // the fallback says what is missing
+		}
+		if err := os.Symlink(bin, filepath.Join(path, tool)); err != nil {
+			t.Fatal(err)
+		}
 	}
 	t.Setenv(EnvAddr, "")
-	t.Setenv("PATH", t.TempDir())
+	t.Setenv("PATH", path)
 	for _, require := range []string{"", "1"} {
 		t.Setenv(EnvRequire, require)
 		r := &recorder{TB: t}
 		if s := New(r); s != nil {
-			t.Errorf("New found a server at %s", s.Addr())
+			if got := s.MustDo("PING"); got != "PONG" || r.skipped != "" || r.fatal != "" {
+				t.Errorf("New's container at %s: PING = %v, skipped=%q fatal=%q", s.Addr(), got, r.skipped, r.fatal)
+			}
+			continue
 		}
-		got := r.skipped
+		got, other := r.skipped, r.fatal
 		if require == "1" {
-			got = r.fatal
+			got, other = r.fatal, r.skipped
 		}
-		if got == "" {
-			t.Errorf("%s=%q: skipped=%q fatal=%q, want the one matching the setting", EnvRequire, require, r.skipped, r.fatal)
+		_, reason := startContainer(t)
+		for _, want := range []string{EnvAddr + " is not set", "redis-server is not on PATH", reason} {
+			if !strings.Contains(got, want) || other != "" {
+				t.Errorf("%s=%q: skipped=%q fatal=%q, want the one matching the setting, saying %q",
+					EnvRequire, require, r.skipped, r.fatal, want)
+			}
 		}
 	}
 }

@@ -125,7 +125,7 @@ func (p *urlParser) setDB(v string) *partError {
 	}
 	n, err := database(v)
 	if err != nil {
-		return err
+		return wrong("option db", err.reason)
 	}
 	p.cfg.DB = n
 	return nil

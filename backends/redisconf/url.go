@@ -272,7 +272,7 @@ func (p *urlParser) path() *partError {
 			return wrong("master name", "missing: write redis+sentinel://host:26379/mymaster[/db]")
 		}
 		p.cfg.MasterName = master
-		if hasDB {
+		if hasDB && db != "" {
 			return p.pathDatabase(db)
 		}
 		return nil

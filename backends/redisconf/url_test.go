@@ -52,7 +52,7 @@ func TestParseURL(t *testing.T) {
 		{"redis+sentinel://app:" + secret + "@s1:26379/my%2Fmaster/2?sentinel_username=watch&sentinel_password=sp%2Bw&addr=s3",
 			Config{MasterName: "my/master", SentinelAddrs: []string{"s1:26379", "s3:26379"}, DB: 2, Username: "app", Password: secret,
 				SentinelUsername: "watch", SentinelPassword: "sp+w"}},
-		{"rediss+sentinel://s1/m?db=1", Config{MasterName: "m", SentinelAddrs: []string{"s1:26379"}, DB: 1, TLS: tlsDefault}},
+		{"rediss+sentinel://s1/m/?db=1", Config{MasterName: "m", SentinelAddrs: []string{"s1:26379"}, DB: 1, TLS: tlsDefault}},
 	} {
 		got, err := ParseURL(tt.url)
 		if err != nil {
@@ -115,6 +115,8 @@ func TestParseURLErrors(t *testing.T) {
 		{"rediss://app" + pw + "cache?tls_server_name=", "option tls_server_name"},
 		{"redis://app" + pw + "cache?addr=b:1", "option addr"},
 		{"redis://app" + pw + "cache?db=%zz", "option db"},
+		{"redis://app" + pw + "cache?db=x", "option db"},
+		{"redis://app" + pw + "cache?db", "option db"},
 		{"redis://app" + pw + "cache?sentinel_password=" + secret, "option sentinel_password"},
 		{"unix://app" + pw + "cache/run/redis.sock", "host"},
 		{"unix://app" + pw + "/", "path"},

@@ -57,6 +57,7 @@ type partError struct{ part, reason string }
 // wrong returns the partError of part.
 func wrong(part, reason string) *partError { return &partError{part: part, reason: reason} }
 
+// parse reads the URL, part by part.
 func (p *urlParser) parse() (Config, *partError) {
 	u := p.u
 	if !u.hasScheme {
@@ -83,11 +84,6 @@ func (p *urlParser) parse() (Config, *partError) {
 		}
 	}
 	p.cfg.TLS = p.tls
-	if err := p.cfg.Validate(); err != nil {
-		// Not reached for what parse accepts; kept so that ParseURL never
-		// returns a Config that Dial refuses.
-		return Config{}, wrong("URL", "describes no usable Config")
-	}
 	return p.cfg, nil
 }
 

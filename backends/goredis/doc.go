@@ -8,8 +8,11 @@
 //
 // [New] takes any redis.UniversalClient: a *redis.Client (standalone, or a
 // sentinel failover client), a *redis.ClusterClient or a *redis.Ring. [Dial]
-// builds a *redis.Client from a host, port, database and password, checks it
-// with PING, and returns a store that owns it.
+// builds the client a [Config] describes (one server from a host, port,
+// database and password, a cluster from its seeds, or a Sentinel
+// deployment), and [DialURL] the one a URL such as
+// redis://user:password@host:6379/0 describes (see package redisconf); both
+// check it with PING and return a store that owns it.
 //
 // # Capabilities
 //

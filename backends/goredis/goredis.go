@@ -89,41 +89,5 @@ func honoursDeadlines(client redis.UniversalClient) bool {
 	return true
 }
 
-// Config says how [Dial] reaches a Redis server: host, port, database, ACL
-// user, password and TLS. See package redisconf.
-type Config = redisconf.Config
-
-// Dial builds a *redis.Client from cfg (with ContextTimeoutEnabled, so that
-// every call honours its context's deadline), checks with PING that the
-// server answers and accepts the credentials, and returns a store that owns the
-// client (Close closes it; opts.CloseClient is ignored). If the server
-// cannot be used Dial fails at once, with an error that starts with
-// "goredis: could not initialize Redis client" and wraps [kv.ErrUnavailable]
-// (or [kv.ErrPermission], saying what to grant, when the server refuses the
-// user) and the client's error; it never holds the password. opts may be nil.
-func Dial(ctx context.Context, cfg Config, opts *Options) (*Store, error) {
-	var o Options
-	if opts != nil {
-		o = *opts
-	}
-	o.CloseClient = true
-	d := rediskv.NewDialing(o.Log(), "goredis", cfg.Addr(), cfg.DB, cfg.Username, cfg.Password)
-	client := redis.NewClient(&redis.Options{
-		Addr:                  cfg.Addr(),
-		DB:                    cfg.DB,
-		Username:              cfg.Username,
-		Password:              cfg.Password,
-		TLSConfig:             cfg.TLS,
-		ContextTimeoutEnabled: true,
-	})
-	d.Made()
-	if err := client.Ping(ctx).Err(); err != nil {
-		_ = client.Close()
-		return nil, d.Failed(ctx, classify(ctx, err), err)
-	}
-	d.Pinged()
-	return New(client, &o), nil
-}
-
 // Client returns the client the store uses.
 func (s *Store) Client() redis.UniversalClient { return s.c }

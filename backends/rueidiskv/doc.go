@@ -8,12 +8,14 @@
 //	if err != nil { ... }
 //	defer store.Close() // the store owns the client Dial made
 //
-// [Dial] builds a client for one server from a host, port, database and
-// password; [Open] builds one from a full rueidis.ClientOption (a cluster,
-// sentinels, TLS, ...). Both check it with PING, fail fast with a clear error,
-// install a [Cache] in the client, and return a store that owns it. [New]
-// wraps a client you built; it caches only if you built the client with a
-// Cache (see Cache) and pass that cache in [Options.Cache].
+// [Dial] builds a client from a [Config]: one server (host, port, database,
+// password), a cluster's seeds or a Sentinel deployment; [DialURL] from a
+// URL such as redis://user:password@host:6379/0 (see package redisconf);
+// [Open] from a full rueidis.ClientOption. They check it with PING, fail
+// fast with a clear error, install a [Cache] in the client, and return a
+// store that owns it. [New] wraps a client you built; it caches only if you
+// built the client with a Cache (see Cache) and pass that cache in
+// [Options.Cache].
 //
 // # Capabilities
 //

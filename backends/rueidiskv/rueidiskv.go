@@ -117,24 +117,6 @@ func New(client rueidis.Client, opts *Options) *Store {
 	return s
 }
 
-// Config says how [Dial] reaches a Redis server: host, port, database, ACL
-// user, password and TLS. See package redisconf.
-type Config = redisconf.Config
-
-// Dial builds a rueidis client for the one server cfg names (never a
-// cluster client: use [Open] for a cluster) and returns a store over it, as
-// [Open] does.
-func Dial(ctx context.Context, cfg Config, opts *Options) (*Store, error) {
-	return Open(ctx, rueidis.ClientOption{
-		InitAddress:       []string{cfg.Addr()},
-		SelectDB:          cfg.DB,
-		Username:          cfg.Username,
-		Password:          cfg.Password,
-		TLSConfig:         cfg.TLS,
-		ForceSingleClient: true,
-	}, opts)
-}
-
 // Open builds a rueidis client from opt (standalone, sentinel or cluster,
 // as rueidis decides from opt), checks with PING that the server answers and
 // accepts the credentials, and returns a store that owns the client (Close

@@ -114,13 +114,8 @@ func SplitHostPort(t testing.TB, addr string) (string, int) {
 // store if it gets one.
 func CheckDialClosedPort(t *testing.T, backend string, dial func(host string, port int, password string) error) {
 	t.Helper()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	host, port := SplitHostPort(t, l.Addr().String())
-	l.Close()
-	err = dial(host, port, "pw-not-shown")
+	host, port := SplitHostPort(t, closedAddr(t))
+	err := dial(host, port, "pw-not-shown")
 	CheckDialError(t, backend, err, kv.ErrUnavailable, "pw-not-shown")
 	var nerr *net.OpError
 	if !errors.As(err, &nerr) {

@@ -77,7 +77,7 @@ var commands = []command{
 	{name: "config watch", args: "PATTERN", summary: "print changes to configurations as they happen", min: 1, max: 1,
 		endless: true, flags: configWatchFlags, run: configWatch},
 	{name: "stats", summary: "print what the store tells about itself", run: stats},
-	{name: "demo", summary: "walk through storekit (in memory unless -redis is given)", backend: "memory", run: runDemo},
+	{name: "demo", summary: "walk through storekit (in memory unless -redis or -url is given)", backend: "memory", run: runDemo},
 }
 
 // runCommand parses the command's flags and arguments, opens the store and
@@ -107,6 +107,10 @@ func (a *app) runCommand(ctx context.Context, c command, args []string) (err err
 		return usagef("-o %q: want text or json", a.output)
 	}
 	a.conn.password = a.getenv(envPassword)
+	// The demo runs in memory unless told otherwise on its command line.
+	if a.conn.url == "" && !a.conn.addr.set && c.name != "demo" {
+		a.conn.url = a.getenv(envURL)
+	}
 
 	backend := c.backend
 	if backend == "" {

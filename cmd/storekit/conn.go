@@ -18,6 +18,10 @@ import (
 // which is never taken from a flag (other users of the machine would see it).
 const envPassword = "STOREKIT_REDIS_PASSWORD"
 
+// envURL names the environment variable that holds a Redis URL, used when
+// neither -url nor -redis is given.
+const envURL = "STOREKIT_URL"
+
 // defaultAddr is the Redis address used when -redis is not given.
 var defaultAddr = redisconf.Config{}.Addr()
 
@@ -31,6 +35,8 @@ type connection struct {
 	user string
 	// password comes from $STOREKIT_REDIS_PASSWORD.
 	password string
+	// url is -url, or $STOREKIT_URL when neither -url nor -redis is given.
+	url string
 	// enableEvents lets the store turn on keyspace notifications.
 	enableEvents bool
 }
@@ -40,7 +46,9 @@ type connection struct {
 // command's own flag set, which repeats them, is made.
 func (c *connection) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.backend, "backend", c.backend,
-		"store: memory, goredis or rueidis (default goredis; for demo: memory unless -redis is given)")
+		"store: memory, goredis or rueidis (default goredis; for demo: memory unless -redis or -url is given)")
+	fs.StringVar(&c.url, "url", c.url, "Redis `URL`: redis://[user[:password]@]host[:port][/db], rediss:// (TLS), unix://, "+
+		"redis+cluster://host1:port1,host2:port2, redis+sentinel://host:port/master (default $"+envURL+")")
 	fs.Var(&c.addr, "redis", "Redis address `host:port` (default "+defaultAddr+")")
 	fs.IntVar(&c.db, "db", c.db, "Redis database number")
 	fs.StringVar(&c.user, "user", c.user, "Redis ACL user name; the password comes from $"+envPassword)
@@ -84,7 +92,7 @@ func (c *connection) kind(def string) string {
 	switch {
 	case c.backend != "":
 		return c.backend
-	case c.addr.set:
+	case c.addr.set, c.url != "":
 		return "goredis"
 	}
 	return def
@@ -94,10 +102,16 @@ func (c *connection) kind(def string) string {
 func (c *connection) check(def string) error {
 	switch c.kind(def) {
 	case "memory":
-		if c.addr.set {
-			return usagef("-redis given with -backend memory")
+		if c.addr.set || c.url != "" {
+			return usagef("a Redis address (-redis, -url) given with -backend memory")
 		}
 	case "goredis", "rueidis":
+		if c.url != "" {
+			if c.addr.set || c.db != 0 || c.user != "" {
+				return usagef("-url holds the address, database and user: give -redis, -db and -user only without it")
+			}
+			return nil
+		}
 		if _, _, err := splitAddr(c.addr.addr()); err != nil {
 			return err
 		}
@@ -118,10 +132,12 @@ type opened struct {
 	// name describes the store for people, such as "Redis at
 	// localhost:6379 (db 0) through go-redis".
 	name string
-	// addr is the Redis address, "" on memory.
+	// addr is the Redis address, or the URL without its password; "" on memory.
 	addr string
 	// user is the ACL user, "" for the default user.
 	user string
+	// cfg is how the store reached Redis, zero on memory.
+	cfg redisconf.Config
 	// close releases the store.
 	close func() error
 }
@@ -140,12 +156,18 @@ func openStore(ctx context.Context, c connection, def string, status func(string
 		s := memory.New(nil)
 		return &opened{Store: s, kind: kind, name: "the in-memory store", close: s.Close}, nil
 	}
-	host, port, _ := splitAddr(c.addr.addr())
-	addr := net.JoinHostPort(host, strconv.Itoa(port))
-	cfg := redisconf.Config{Host: host, Port: port, DB: c.db, Username: c.user, Password: c.password}
-	o := &opened{kind: kind, addr: addr, user: c.user}
-	status(fmt.Sprintf("connecting to Redis at %s (db %d) through %s", addr, c.db, clientName(kind)))
-	var err error
+	cfg, err := c.config()
+	if err != nil {
+		return nil, err
+	}
+	// addr names the server in errors, where adds the database.
+	addr, where := cfg.Redacted(), cfg.Redacted()
+	if c.url == "" {
+		addr = cfg.Addr()
+		where = fmt.Sprintf("%s (db %d)", addr, cfg.DB)
+	}
+	o := &opened{kind: kind, addr: addr, user: cfg.Username, cfg: cfg}
+	status(fmt.Sprintf("connecting to Redis at %s through %s", where, clientName(kind)))
 	switch kind {
 	case "rueidis":
 		var s *rueidiskv.Store
@@ -153,19 +175,41 @@ func openStore(ctx context.Context, c connection, def string, status func(string
 		if err == nil {
 			o.Store, o.close = s, s.Close
 		}
-		o.name = fmt.Sprintf("Redis at %s (db %d) through rueidis, with client-side caching", addr, c.db)
+		o.name = fmt.Sprintf("Redis at %s through rueidis, with client-side caching", where)
 	default:
 		var s *goredis.Store
 		s, err = goredis.Dial(ctx, cfg, &goredis.Options{EnableKeyspaceEvents: c.enableEvents})
 		if err == nil {
 			o.Store, o.close = s, s.Close
 		}
-		o.name = fmt.Sprintf("Redis at %s (db %d) through go-redis", addr, c.db)
+		o.name = fmt.Sprintf("Redis at %s through go-redis", where)
 	}
 	if err != nil {
-		return nil, &dialError{addr: addr, user: c.user, err: err}
+		return nil, &dialError{addr: addr, user: cfg.Username, url: c.url != "", err: err}
 	}
 	return o, nil
+}
+
+// config returns the Redis settings c gives: those of the URL, with the
+// password of $STOREKIT_REDIS_PASSWORD when the URL has none, or those of
+// -redis, -db and -user. A bad URL is a usage error that never quotes its
+// password.
+func (c *connection) config() (redisconf.Config, error) {
+	if c.url != "" {
+		cfg, err := redisconf.ParseURL(c.url)
+		if err != nil {
+			return redisconf.Config{}, usagef("-url: %v", err)
+		}
+		if cfg.Password == "" {
+			cfg.Password = c.password
+		}
+		return cfg, nil
+	}
+	host, port, err := splitAddr(c.addr.addr())
+	if err != nil {
+		return redisconf.Config{}, err
+	}
+	return redisconf.Config{Host: host, Port: port, DB: c.db, Username: c.user, Password: c.password}, nil
 }
 
 // clientName is the Redis client library of a backend.

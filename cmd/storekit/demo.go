@@ -33,7 +33,7 @@ type demo struct {
 // runDemo is the demo command.
 func runDemo(ctx context.Context, a *app, s *opened, _ []string, _ *cmdFlags) error {
 	d := &demo{out: a.stdout, store: s.Store, prefix: demoPrefix(), user: s.user}
-	d.newWriter = func(ctx context.Context) (*outsideWriter, error) { return openOutsideWriter(ctx, a.conn, s) }
+	d.newWriter = func(ctx context.Context) (*outsideWriter, error) { return openOutsideWriter(ctx, s) }
 	fmt.Fprintf(a.stdout, "storekit demo on %s (keys under %q)\n", s.name, d.prefix)
 	err := d.run(ctx)
 	if cerr := d.cleanup(); err == nil && cerr != nil {

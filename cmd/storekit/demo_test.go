@@ -153,3 +153,44 @@ func TestCredentials(t *testing.T) {
 		c.run(t, append(args, "config", "get", "x")...).wantErr(t, exitBackend, "\n"+fix+"\n")
 	}
 }
+
+// TestURL checks -url and $STOREKIT_URL on both Redis backends: the URL's
+// user, password and database are used, the password is never printed, a
+// refused login names the URL as the fix, and a bad URL or one given with
+// -redis is a usage error.
+func TestURL(t *testing.T) {
+	const password, wrong = "url-pw-5b7a", "wrong-url-pw-0c2d"
+	srv := redistest.Start(t, &redistest.Options{Password: password})
+	srv.MustDo("ACL", "SETUSER", "carol", "on", ">"+password, "~*", "&*", "+@all")
+	url := "redis://carol:" + password + "@" + srv.Addr() + "/3"
+	for _, backend := range []string{"goredis", "rueidis"} {
+		p := testPrefix()
+		c := &cli{}
+		c.run(t, "-backend", backend, "-url", url, "set", p+"k", "v").want(t, exitOK)
+		if got := srv.MustDo("EVAL", "redis.call('SELECT', 3) return redis.call('GET', KEYS[1])", "1", p+"k"); got != "v" {
+			t.Errorf("%s: the key in database 3 holds %v, want v", backend, got)
+		}
+		env := &cli{env: map[string]string{envURL: url}}
+		env.run(t, "-backend", backend, "get", p+"k").want(t, exitOK, "v")
+		env.run(t, "-backend", backend, "stats").want(t, exitOK, "redis://carol:xxxxx@"+srv.Addr()+"/3")
+
+		bad := "redis://carol:" + wrong + "@" + srv.Addr() + "/3"
+		for _, r := range []ran{
+			c.run(t, "-backend", backend, "-url", bad, "get", p+"k"),
+			c.run(t, "-backend", backend, "-url", bad, "-timeout", "5s", "demo"),
+		} {
+			r.wantErr(t, exitBackend, `the server refused user "carol"`, "fix: check the URL's user and password\n")
+			if all := r.stdout + r.stderr; strings.Contains(all, wrong) || strings.Contains(all, password) {
+				t.Errorf("%s: printed a password:\n%s", backend, all)
+			}
+		}
+	}
+	c := &cli{}
+	r := c.run(t, "-url", "redis://u:"+wrong+"@host:6379/x", "get", "k")
+	r.wantErr(t, exitUsage, "-url: ", "xxxxx")
+	if strings.Contains(r.stderr, wrong) {
+		t.Errorf("a bad URL's error printed its password: %s", r.stderr)
+	}
+	c.run(t, "-url", url, "-redis", srv.Addr(), "get", "k").wantErr(t, exitUsage, "give -redis, -db and -user only without it")
+	c.run(t, "-backend", "memory", "-url", url, "get", "k").wantErr(t, exitUsage, "given with -backend memory")
+}

@@ -75,8 +75,9 @@ func exitCode(err error) int {
 
 // A dialError is a store that could not be opened.
 type dialError struct {
-	addr string
+	addr string // the address, or the URL without its password
 	user string
+	url  bool  // the settings came from -url or $STOREKIT_URL
 	err  error // the backend's Dial error, which never holds the password
 }
 
@@ -98,22 +99,28 @@ func (e *dialError) explain() (msg, fix string) {
 	if e.user != "" {
 		who = fmt.Sprintf("user %q", e.user)
 	}
+	// Where the address, the user and the password are set.
+	addrFlag, credentials := "-redis (default "+defaultAddr+")", "$"+envPassword+" (and -user, for an ACL user)"
+	userFlag := "-user and $" + envPassword
+	if e.url {
+		addrFlag, credentials, userFlag = "-url (or $"+envURL+")", "the URL's user and password (or $"+envPassword+")", "the URL's user and password"
+	}
 	var nerr net.Error
 	switch {
 	case strings.Contains(text, "WRONGPASS"):
 		if e.user == "" {
-			return "the server refused the password of " + who, "check $" + envPassword + " (and -user, for an ACL user)"
+			return "the server refused the password of " + who, "check " + credentials
 		}
 		return "the server refused " + who + " with the password given (no such user, a wrong password, or the user is off)",
-			"check -user and $" + envPassword
+			"check " + userFlag
 	case strings.Contains(text, "NOAUTH"):
-		return "the server requires a password", "set $" + envPassword + " (and -user, for an ACL user)"
+		return "the server requires a password", "set " + credentials
 	case errors.Is(e.err, kv.ErrPermission):
 		return "the server refused " + who + ": " + afterSentinel(text, kv.ErrPermission), ""
 	case errors.Is(e.err, context.DeadlineExceeded), errors.As(e.err, &nerr) && nerr.Timeout():
-		return "no answer in time", "check -redis (default " + defaultAddr + ") and that the server is up, or raise -timeout"
+		return "no answer in time", "check " + addrFlag + " and that the server is up, or raise -timeout"
 	case errors.Is(e.err, syscall.ECONNREFUSED):
-		return "connection refused", "check -redis (default " + defaultAddr + "), or start redis-server there"
+		return "connection refused", "check " + addrFlag + ", or start redis-server there"
 	case errors.Is(e.err, context.Canceled):
 		return "interrupted", ""
 	}

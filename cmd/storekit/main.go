@@ -38,10 +38,14 @@
 // # Connecting
 //
 // -backend memory|goredis|rueidis chooses the store (goredis by default;
-// the demo runs in memory unless -redis is given), -redis host:port the
-// server (localhost:6379 by default), -db the database, -user the ACL user;
-// the password comes from the environment variable STOREKIT_REDIS_PASSWORD
-// and is never printed. Flags go before or after the command; "--" ends them.
+// the demo runs in memory unless -redis or -url is given). -url takes a
+// Redis URL (redis://, rediss:// for TLS, unix://, redis+cluster:// with
+// seeds, redis+sentinel:// with sentinels and a master name; see package
+// redisconf), or else the environment variable STOREKIT_URL (not for the
+// demo); otherwise -redis host:port names the server (localhost:6379 by
+// default), -db the database and -user the ACL user. A password comes from
+// the URL or the environment variable STOREKIT_REDIS_PASSWORD and is never
+// printed. Flags go before or after the command; "--" ends them.
 //
 // # Output
 //

@@ -3,11 +3,8 @@ package main
 import (
 	"context"
 	"fmt"
-	"net"
-	"strconv"
 
-	"github.com/redis/go-redis/v9"
-
+	"github.com/cledar/storekit/backends/goredis"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -21,10 +18,10 @@ type outsideWriter struct {
 	close func() error
 }
 
-// openOutsideWriter returns a writer for the store c names: on memory the
+// openOutsideWriter returns a writer for the store s: on memory the
 // kv.Store itself, used directly (kv.Historian.Append); on Redis a client of
 // its own, on its own connection, doing RPUSH as the Python store does.
-func openOutsideWriter(ctx context.Context, c connection, s *opened) (*outsideWriter, error) {
+func openOutsideWriter(ctx context.Context, s *opened) (*outsideWriter, error) {
 	if s.kind == "memory" {
 		h, ok := s.Store.(kv.Historian)
 		if !ok {
@@ -36,23 +33,16 @@ func openOutsideWriter(ctx context.Context, c connection, s *opened) (*outsideWr
 			close: func() error { return nil },
 		}, nil
 	}
-	host, port, err := splitAddr(c.addr.addr())
+	other, err := goredis.Dial(ctx, s.cfg, nil)
 	if err != nil {
-		return nil, err
-	}
-	client := redis.NewClient(&redis.Options{
-		Addr: net.JoinHostPort(host, strconv.Itoa(port)), DB: c.db,
-		Username: c.user, Password: c.password, ContextTimeoutEnabled: true,
-	})
-	if err := client.Ping(ctx).Err(); err != nil {
-		_ = client.Close()
 		return nil, fmt.Errorf("the other Redis client: %w", err)
 	}
+	client := other.Client()
 	return &outsideWriter{
 		name: "another Redis client on its own connection, RPUSH",
 		push: func(ctx context.Context, key string, value []byte) (int64, error) {
 			return client.RPush(ctx, key, value).Result()
 		},
-		close: client.Close,
+		close: other.Close,
 	}, nil
 }

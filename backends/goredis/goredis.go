@@ -7,6 +7,7 @@ import (
 
 	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/internal/rediskv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // A Store has every capability of package kv (rediskv.Capabilities lists
@@ -127,3 +128,7 @@ func Dial(ctx context.Context, cfg Config, opts *Options) (*Store, error) {
 
 // Client returns the client the store uses.
 func (s *Store) Client() redis.UniversalClient { return s.c }
+
+// Metrics implements [metrics.Source]: the store's operations, their
+// failures by kind, and its watches' events.
+func (s *Store) Metrics() metrics.Snapshot { return s.redisStore.Metrics() }

@@ -72,11 +72,14 @@ var opNames = [NumOps]string{
 
 // String returns the operation's name: its method's name in lower case,
 // such as "get" or "getmulti".
-func (o Op) String() string {
-	if o < NumOps {
-		return opNames[o]
+func (o Op) String() string { return name(opNames[:], o, "Op") }
+
+// name returns names[v], or typ(v) for a v without a name.
+func name[T ~uint8](names []string, v T, typ string) string {
+	if int(v) < len(names) {
+		return names[v]
 	}
-	return "Op(" + strconv.Itoa(int(o)) + ")"
+	return typ + "(" + strconv.Itoa(int(v)) + ")"
 }
 
 // A Kind is the kind of a failed operation's error: the kv sentinel or
@@ -127,12 +130,7 @@ var kindNames = [NumKinds]string{
 }
 
 // String returns the kind's name, such as "unavailable" or "wrong_type".
-func (k Kind) String() string {
-	if k < NumKinds {
-		return kindNames[k]
-	}
-	return "Kind(" + strconv.Itoa(int(k)) + ")"
-}
+func (k Kind) String() string { return name(kindNames[:], k, "Kind") }
 
 // kindErrs are the errors that stand for each kind but KindOther.
 var kindErrs = [KindOther]error{

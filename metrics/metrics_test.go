@@ -132,3 +132,12 @@ func TestOf(t *testing.T) {
 		t.Error("Of(struct{}{}) reported a Source")
 	}
 }
+
+// BenchmarkDone is the cost a call pays for being counted.
+func BenchmarkDone(b *testing.B) {
+	var c metrics.Counters
+	for b.Loop() {
+		var err error
+		c.Done(metrics.OpGet, &err)
+	}
+}

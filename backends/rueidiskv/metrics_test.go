@@ -56,7 +56,7 @@ func TestMetricsCache(t *testing.T) {
 	srv.MustDo("SET", "k", "v1")
 	backendtest.Eventually(t, "the invalidation", func() error {
 		if d := cache().Invalidations - before.Invalidations; d != 1 {
-			return fmt.Errorf("Invalidations moved by %d, want 1", d)
+			return fmt.Errorf("invalidations moved by %d, want 1", d)
 		}
 		return nil
 	})

@@ -140,7 +140,7 @@ func CheckCounts(t *testing.T, s kv.Store) {
 		{name: "Get after Close", op: metrics.OpGet, kind: metrics.KindClosed, fail: true,
 			call: func(ctx context.Context) error {
 				if err := s.Close(); err != nil {
-					return fmt.Errorf("Close: %w", err)
+					return fmt.Errorf("close: %w", err)
 				}
 				_, err := s.Get(ctx, "m:a")
 				return err
@@ -254,10 +254,10 @@ func CheckWatchCounts(t *testing.T, s kv.Store) {
 	Eventually(t, "events counted", func() error {
 		w := snapshot(t, s).Watch
 		if d := w.Events - before.Watch.Events; d != events {
-			return fmt.Errorf("Events moved by %d, want %d", d, events)
+			return fmt.Errorf("events moved by %d, want %d", d, events)
 		}
 		if d := w.Resyncs - before.Watch.Resyncs; d != resyncs {
-			return fmt.Errorf("Resyncs moved by %d, want %d", d, resyncs)
+			return fmt.Errorf("resyncs moved by %d, want %d", d, resyncs)
 		}
 		return nil
 	})
@@ -303,7 +303,7 @@ func RunMetrics(t *testing.T, b Backend) {
 		Eventually(t, "the resync counted", func() error {
 			w := snapshot(t, s).Watch
 			if w.Resyncs-before.Resyncs != 1 || w.Resubscribes-before.Resubscribes != 1 {
-				return fmt.Errorf("Resyncs and Resubscribes moved by %d and %d; want 1 and 1",
+				return fmt.Errorf("resyncs and resubscribes moved by %d and %d; want 1 and 1",
 					w.Resyncs-before.Resyncs, w.Resubscribes-before.Resubscribes)
 			}
 			return nil

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cledar/storekit/internal/typename"
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // The typed store: Store, a typed handle over a kv.Store, with its Options
@@ -54,6 +55,8 @@ type Store[T any] struct {
 	// shared is set when the kv.Store keeps decoded values beside its
 	// cached bytes and T may share them (store_decoded.go).
 	shared *sharedDecoding[T]
+	// counters count decode and encode failures (metrics.go).
+	counters metrics.CodecCounters
 }
 
 // New returns a Store of T values over s. opts may be nil; New copies what
@@ -175,6 +178,7 @@ func (s *Store[T]) encode(key string, v T) ([]byte, error) {
 		if errors.Is(err, ErrValidation) {
 			msg = "Validation error before setting Redis key."
 		}
+		s.counters.EncodeFailed()
 		s.log.Error(msg, zap.String("key", key), zap.String("model", s.model), zap.Error(err))
 		return nil, &SerializationError{Key: key, Model: s.model, Err: err}
 	}
@@ -359,6 +363,7 @@ func (s *Store[T]) decodeFailed(key string, err error) *DeserializationError {
 	if errors.Is(err, ErrValidation) {
 		msg = "Validation error."
 	}
+	s.counters.DecodeFailed()
 	s.log.Error(msg, zap.String("key", key), zap.String("model", s.model), zap.Error(err))
 	return &DeserializationError{Key: key, Model: s.model, Err: err}
 }

@@ -242,6 +242,7 @@ func (s *Store[T]) apply(key string, e *entry, r reading, epoch uint64) {
 // applyLocked is apply with s.mu held.
 func (s *Store[T]) applyLocked(e *entry, r reading, epoch uint64) {
 	old := e.view
+	s.counted(old, r)
 	e.view = r
 	e.epoch = epoch
 	switch {

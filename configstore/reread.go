@@ -52,6 +52,7 @@ func (s *Store[T]) listen(events <-chan kv.Event) {
 // for now: watchers are told, and Fetch stops serving the cache until a
 // resync without error. s.mu must be held.
 func (s *Store[T]) resync(err error) {
+	s.counters.Resynced()
 	wasHealthy := s.healthy
 	s.healthy = err == nil
 	s.epoch++

@@ -17,6 +17,7 @@ import (
 	"github.com/cledar/storekit/codec"
 	"github.com/cledar/storekit/internal/typename"
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // ErrPruned is matched by the error of At for a version whose value was
@@ -94,6 +95,9 @@ type Store[T any] struct {
 	epoch   uint64            // resyncs so far: a view read before the last is not served
 	keys    map[string]*entry // tracked keys: cached, watched or in use (cache.go)
 	queues  [3][]string       // keys to re-read by tier, most urgent first (reread.go)
+
+	counters      metrics.ConfigCounters // metrics.go
+	codecCounters metrics.CodecCounters
 }
 
 // maxBatch is how many keys one re-read reads with kv.MultiLatest.
@@ -316,6 +320,7 @@ func (s *Store[T]) write(ctx context.Context, key string, v T, cond bool, expect
 		err = fmt.Errorf("the value encodes to no bytes, which a history cannot hold: %w", kv.ErrInvalid)
 	}
 	if err != nil {
+		s.codecCounters.EncodeFailed()
 		return 0, &codec.SerializationError{Key: key, Model: s.model, Err: err}
 	}
 	e, err := s.acquire(ctx, op, key)
@@ -524,6 +529,7 @@ func (s *Store[T]) errorf(op, key string, err error) error {
 func (s *Store[T]) decode(key string, raw []byte) (T, error) {
 	v, err := s.codec.Decode(raw)
 	if err != nil {
+		s.codecCounters.DecodeFailed()
 		return v, &codec.DeserializationError{Key: key, Model: s.model, Err: err}
 	}
 	return v, nil

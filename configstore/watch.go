@@ -216,10 +216,12 @@ func (s *Store[T]) deliver(w *watcher, fn func(Event[T]), n note) {
 	}
 	defer func() {
 		if p := recover(); p != nil {
+			s.counters.Panicked()
 			s.log.Error("configstore: a watch callback panicked; the watcher goes on",
 				zap.String("key", w.key), zap.String("event", ev.Kind.String()),
 				zap.Any("panic", p), zap.ByteString("stack", debug.Stack()))
 		}
 	}()
+	s.counters.Called()
 	fn(ev)
 }

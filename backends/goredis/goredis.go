@@ -7,6 +7,7 @@ import (
 
 	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/internal/rediskv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // A Store has every capability of package kv (rediskv.Capabilities lists
@@ -91,3 +92,7 @@ func honoursDeadlines(client redis.UniversalClient) bool {
 
 // Client returns the client the store uses.
 func (s *Store) Client() redis.UniversalClient { return s.c }
+
+// Metrics implements [metrics.Source]: the store's operations, their
+// failures by kind, and its watches' events.
+func (s *Store) Metrics() metrics.Snapshot { return s.redisStore.Metrics() }

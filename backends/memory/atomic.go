@@ -8,6 +8,7 @@ import (
 
 	"github.com/cledar/storekit/internal/validate"
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // The conditional writes below each hold the key's lock from the read of
@@ -15,7 +16,8 @@ import (
 // lock-free.
 
 // SetIfAbsent implements [kv.Conditional].
-func (s *Store) SetIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+func (s *Store) SetIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (_ bool, err error) {
+	defer s.counters.Done(metrics.OpSetIfAbsent, &err)
 	if err := s.check(ctx, "setifabsent", key); err != nil {
 		return false, err
 	}
@@ -35,7 +37,8 @@ func (s *Store) SetIfAbsent(ctx context.Context, key string, value []byte, ttl t
 }
 
 // CompareAndSwap implements [kv.Conditional].
-func (s *Store) CompareAndSwap(ctx context.Context, key string, old, new []byte, ttl time.Duration) (bool, error) {
+func (s *Store) CompareAndSwap(ctx context.Context, key string, old, new []byte, ttl time.Duration) (_ bool, err error) {
+	defer s.counters.Done(metrics.OpCompareAndSwap, &err)
 	if err := s.check(ctx, "compareandswap", key); err != nil {
 		return false, err
 	}
@@ -63,7 +66,8 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old, new []byte,
 }
 
 // CompareAndDelete implements [kv.Conditional].
-func (s *Store) CompareAndDelete(ctx context.Context, key string, old []byte) (bool, error) {
+func (s *Store) CompareAndDelete(ctx context.Context, key string, old []byte) (_ bool, err error) {
+	defer s.counters.Done(metrics.OpCompareAndDelete, &err)
 	if err := s.check(ctx, "compareanddelete", key); err != nil {
 		return false, err
 	}
@@ -82,7 +86,8 @@ func (s *Store) CompareAndDelete(ctx context.Context, key string, old []byte) (b
 }
 
 // Incr implements [kv.Counter], with the rule of [kv.AddCounter].
-func (s *Store) Incr(ctx context.Context, key string, delta int64) (int64, error) {
+func (s *Store) Incr(ctx context.Context, key string, delta int64) (_ int64, err error) {
+	defer s.counters.Done(metrics.OpIncr, &err)
 	if err := s.check(ctx, "incr", key); err != nil {
 		return 0, err
 	}
@@ -106,7 +111,8 @@ func (s *Store) Incr(ctx context.Context, key string, delta int64) (int64, error
 
 // AppendIf implements [kv.ConditionalHistorian]. A conflict's error is the
 // [*kv.VersionConflict] itself.
-func (s *Store) AppendIf(ctx context.Context, key string, value []byte, expect int64) (int64, error) {
+func (s *Store) AppendIf(ctx context.Context, key string, value []byte, expect int64) (_ int64, err error) {
+	defer s.counters.Done(metrics.OpAppendIf, &err)
 	if err := s.check(ctx, "appendif", key); err != nil {
 		return 0, err
 	}

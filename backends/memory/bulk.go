@@ -7,6 +7,7 @@ import (
 
 	"github.com/cledar/storekit/internal/validate"
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // A bulk is one SetMulti or DeleteMulti, which the store applies atomically
@@ -91,7 +92,8 @@ func (s *Store) lockKeys(keys []string) (unlock func()) {
 // a reader sees every item written or none, and no writer of those keys
 // comes in between. Watchers hear each item's events, in the order of
 // items, as Set and SetWithTTL make them hear, once every item is visible.
-func (s *Store) SetMulti(ctx context.Context, items []kv.Item) error {
+func (s *Store) SetMulti(ctx context.Context, items []kv.Item) (err error) {
+	defer s.counters.Done(metrics.OpSetMulti, &err)
 	if err := s.check(ctx, "setmulti", ""); err != nil {
 		return err
 	}
@@ -141,7 +143,8 @@ func (s *Store) SetMulti(ctx context.Context, items []kv.Item) error {
 // DeleteMulti implements [kv.BulkWriter]. It applies the whole call
 // atomically: a reader sees every listed key removed or none. Watchers hear
 // OpDelete for each removed key, in the order of keys, once all are gone.
-func (s *Store) DeleteMulti(ctx context.Context, keys []string) (int, error) {
+func (s *Store) DeleteMulti(ctx context.Context, keys []string) (_ int, err error) {
+	defer s.counters.Done(metrics.OpDeleteMulti, &err)
 	if err := s.check(ctx, "deletemulti", ""); err != nil {
 		return 0, err
 	}

@@ -14,6 +14,7 @@ import (
 	"github.com/cledar/storekit/internal/lifecycle"
 	"github.com/cledar/storekit/internal/validate"
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // Options configure a [Store]. The zero value is ready to use.
@@ -53,6 +54,8 @@ type Store struct {
 	nwatches atomic.Int32
 
 	exp expirer
+
+	counters metrics.Counters // metrics.go
 }
 
 type stripe struct {
@@ -224,7 +227,8 @@ func (s *Store) expire(key string, e *entry) {
 }
 
 // Get implements [kv.Store].
-func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+func (s *Store) Get(ctx context.Context, key string) (_ []byte, err error) {
+	defer s.counters.Done(metrics.OpGet, &err)
 	if err := s.check(ctx, "get", key); err != nil {
 		return nil, err
 	}
@@ -239,7 +243,8 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 }
 
 // Set implements [kv.Store].
-func (s *Store) Set(ctx context.Context, key string, value []byte) error {
+func (s *Store) Set(ctx context.Context, key string, value []byte) (err error) {
+	defer s.counters.Done(metrics.OpSet, &err)
 	if err := s.check(ctx, "set", key); err != nil {
 		return err
 	}
@@ -272,7 +277,8 @@ func (s *Store) emitWrite(key string, expiry bool) {
 }
 
 // Delete implements [kv.Store].
-func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
+func (s *Store) Delete(ctx context.Context, key string) (_ bool, err error) {
+	defer s.counters.Done(metrics.OpDelete, &err)
 	if err := s.check(ctx, "delete", key); err != nil {
 		return false, err
 	}
@@ -287,7 +293,8 @@ func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
 }
 
 // GetMulti implements [kv.MultiGetter].
-func (s *Store) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
+func (s *Store) GetMulti(ctx context.Context, keys []string) (_ []kv.Value, err error) {
+	defer s.counters.Done(metrics.OpGetMulti, &err)
 	if err := s.check(ctx, "getmulti", ""); err != nil {
 		return nil, err
 	}
@@ -306,7 +313,7 @@ func (s *Store) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error)
 // Scan implements [kv.Scanner]. It yields each matching key at most once and
 // holds no lock while the caller's loop body runs.
 func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, error] {
-	return func(yield func(string, error) bool) {
+	return s.counters.Seq(metrics.OpScan, func(yield func(string, error) bool) {
 		if err := s.check(ctx, "scan", pattern); err != nil {
 			yield("", err)
 			return
@@ -326,11 +333,12 @@ func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, erro
 		if stopErr != nil {
 			yield("", stopErr)
 		}
-	}
+	})
 }
 
 // SetWithTTL implements [kv.Expirer].
-func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) (err error) {
+	defer s.counters.Done(metrics.OpSetWithTTL, &err)
 	if err := s.check(ctx, "set", key); err != nil {
 		return err
 	}
@@ -346,7 +354,8 @@ func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl ti
 }
 
 // TTL implements [kv.Expirer].
-func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
+func (s *Store) TTL(ctx context.Context, key string) (_ time.Duration, err error) {
+	defer s.counters.Done(metrics.OpTTL, &err)
 	if err := s.check(ctx, "ttl", key); err != nil {
 		return 0, err
 	}
@@ -364,7 +373,8 @@ func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
 }
 
 // Append implements [kv.Historian].
-func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, error) {
+func (s *Store) Append(ctx context.Context, key string, value []byte) (_ int64, err error) {
+	defer s.counters.Done(metrics.OpAppend, &err)
 	if err := s.check(ctx, "append", key); err != nil {
 		return 0, err
 	}
@@ -399,7 +409,8 @@ func (s *Store) appendLocked(key string, old *entry, v []byte) int64 {
 // Prune implements [kv.Pruner]. It stores a new entry, with the key's expiry,
 // whose history has the pruned versions emptied, and reports one OpSet when
 // it emptied any.
-func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error) {
+func (s *Store) Prune(ctx context.Context, key string, before int64) (_ int, err error) {
+	defer s.counters.Done(metrics.OpPrune, &err)
 	if err := s.check(ctx, "prune", key); err != nil {
 		return 0, err
 	}
@@ -447,7 +458,8 @@ func (s *Store) history(op, key string) ([][]byte, error) {
 }
 
 // Latest implements [kv.Historian].
-func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
+func (s *Store) Latest(ctx context.Context, key string) (_ []byte, _ int64, err error) {
+	defer s.counters.Done(metrics.OpLatest, &err)
 	if err := s.check(ctx, "latest", key); err != nil {
 		return nil, 0, err
 	}
@@ -460,7 +472,8 @@ func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
 
 // LatestMulti implements [kv.MultiLatest]: Latest of each key, read as
 // GetMulti reads, so that it sees each bulk write whole or not at all.
-func (s *Store) LatestMulti(ctx context.Context, keys []string) ([]kv.LatestValue, error) {
+func (s *Store) LatestMulti(ctx context.Context, keys []string) (_ []kv.LatestValue, err error) {
+	defer s.counters.Done(metrics.OpLatestMulti, &err)
 	if err := s.check(ctx, "latestmulti", ""); err != nil {
 		return nil, err
 	}
@@ -482,7 +495,8 @@ func (s *Store) LatestMulti(ctx context.Context, keys []string) ([]kv.LatestValu
 }
 
 // At implements [kv.Historian].
-func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, error) {
+func (s *Store) At(ctx context.Context, key string, version int64) (_ []byte, err error) {
+	defer s.counters.Done(metrics.OpAt, &err)
 	if err := s.check(ctx, "at", key); err != nil {
 		return nil, err
 	}
@@ -500,7 +514,8 @@ func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, erro
 }
 
 // History implements [kv.Historian].
-func (s *Store) History(ctx context.Context, key string) ([][]byte, error) {
+func (s *Store) History(ctx context.Context, key string) (_ [][]byte, err error) {
+	defer s.counters.Done(metrics.OpHistory, &err)
 	if err := s.check(ctx, "history", key); err != nil {
 		return nil, err
 	}
@@ -517,11 +532,12 @@ func (s *Store) History(ctx context.Context, key string) ([][]byte, error) {
 
 // Watch implements [kv.Watcher]. Events are delivered for every change made
 // through this store, in the order the changes happened to each key.
-func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, error) {
+func (s *Store) Watch(ctx context.Context, pattern string) (_ <-chan kv.Event, err error) {
+	defer s.counters.Done(metrics.OpWatch, &err)
 	if err := s.check(ctx, "watch", pattern); err != nil {
 		return nil, err
 	}
-	w := &watch{pattern: pattern, q: eventq.New(ctx, s.buffer)}
+	w := &watch{pattern: pattern, q: eventq.NewCounted(ctx, s.buffer, &s.counters.Watch)}
 	s.watchMu.Lock()
 	if s.life.Check(context.Background()) != nil { // Close ran after check: it will not see w
 		s.watchMu.Unlock()

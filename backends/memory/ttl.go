@@ -6,6 +6,7 @@ import (
 
 	"github.com/cledar/storekit/internal/validate"
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // schedule has the expirer free key when e, just stored at key, expires; an
@@ -23,7 +24,8 @@ func withExpiry(e *entry, exp int64) *entry {
 }
 
 // Expire implements [kv.ExpiryChanger].
-func (s *Store) Expire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+func (s *Store) Expire(ctx context.Context, key string, ttl time.Duration) (_ bool, err error) {
+	defer s.counters.Done(metrics.OpExpire, &err)
 	if err := s.check(ctx, "expire", key); err != nil {
 		return false, err
 	}
@@ -45,7 +47,8 @@ func (s *Store) Expire(ctx context.Context, key string, ttl time.Duration) (bool
 }
 
 // Persist implements [kv.ExpiryChanger].
-func (s *Store) Persist(ctx context.Context, key string) (bool, error) {
+func (s *Store) Persist(ctx context.Context, key string) (_ bool, err error) {
+	defer s.counters.Done(metrics.OpPersist, &err)
 	if err := s.check(ctx, "persist", key); err != nil {
 		return false, err
 	}
@@ -64,7 +67,8 @@ func (s *Store) Persist(ctx context.Context, key string) (bool, error) {
 
 // GetWithTTL implements [kv.ExpiryChanger]. Like Get it takes no lock: the
 // value and the expiry come from the same immutable entry.
-func (s *Store) GetWithTTL(ctx context.Context, key string) ([]byte, time.Duration, error) {
+func (s *Store) GetWithTTL(ctx context.Context, key string) (_ []byte, _ time.Duration, err error) {
+	defer s.counters.Done(metrics.OpGetWithTTL, &err)
 	if err := s.check(ctx, "getwithttl", key); err != nil {
 		return nil, 0, err
 	}

@@ -65,6 +65,8 @@ type CacheStats struct {
 	Misses uint64
 	// Invalidations counts keys the server said had changed.
 	Invalidations uint64
+	// Evictions counts entries dropped to keep the cache within its size.
+	Evictions uint64
 	// Flushes counts how often the whole cache was dropped: when a
 	// connection that carried cached reads was lost or closed, or when the
 	// server invalidated every key (FLUSHALL, FLUSHDB).
@@ -109,6 +111,7 @@ func (c *Cache) Stats() CacheStats {
 		sh := &c.shards[i]
 		st.Hits += sh.hits.Load()
 		st.Misses += sh.misses.Load()
+		st.Evictions += sh.evictions.Load()
 		sh.mu.RLock()
 		st.Entries += len(sh.entries)
 		st.Bytes += sh.bytes
@@ -239,6 +242,7 @@ type shard struct {
 	max        int64
 	hits       atomic.Uint64
 	misses     atomic.Uint64
+	evictions  atomic.Uint64
 	_          [64]byte // keeps neighbouring shards' locks apart
 }
 
@@ -351,6 +355,7 @@ func (sh *shard) evict(e *entry) {
 			sh.pushBack(v) // second chance
 			continue
 		}
+		sh.evictions.Add(1)
 		sh.remove(v)
 	}
 }

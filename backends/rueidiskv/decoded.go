@@ -4,6 +4,7 @@ import (
 	"context"
 
 	"github.com/cledar/storekit/internal/rediskv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // Decoded values kept beside the cached bytes: GetDecoded, which package
@@ -41,11 +42,12 @@ type decoded struct {
 func (s *Store) GetDecoded(ctx context.Context, key string, tag any, decode func([]byte) (any, int, error)) (any, error) {
 	if s.cache != nil {
 		if err := rediskv.Check(ctx, s.redisStore); err != nil {
-			return nil, rediskv.Fail(s.redisStore, "get", key, err)
+			return nil, rediskv.Counters(s.redisStore).Count(metrics.OpGet, rediskv.Fail(s.redisStore, "get", key, err))
 		}
 		sh := s.cache.shard(key)
 		if v, ok := sh.lookupDecoded(key, monoNow(), tag); ok {
 			sh.hits.Add(1)
+			rediskv.Counters(s.redisStore).Count(metrics.OpGet, nil)
 			return v, nil
 		}
 	}

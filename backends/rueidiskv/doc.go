@@ -128,8 +128,10 @@
 //     the above.
 //   - Stats. [Store.Stats] reports hits (reads served without a fetch of
 //     their own), misses (keys fetched), invalidations (keys the server
-//     invalidated) and flushes (times the cache was emptied), plus the
-//     entries and bytes held.
+//     invalidated), evictions (entries dropped for room) and flushes
+//     (times the cache was emptied), plus the entries and bytes held;
+//     [Store.Metrics] reports them too, in its Cache section, beside the
+//     store's calls and failures (package metrics).
 //
 // On a cluster, an entry can outlive a resharding that moves its slot
 // without changing the key: no invalidation is sent then, and the entry

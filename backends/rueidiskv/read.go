@@ -72,7 +72,7 @@ func (s *Store) cachedGet(ctx context.Context, key string) ([]byte, error) {
 			return nil, rediskv.KeyErr(ctx, s.redisStore, "get", key, f.err)
 		}
 	}
-	return s.redisStore.Get(ctx, key)
+	return rediskv.ServerGet(ctx, s.redisStore, key)
 }
 
 // fetch reads key with a tracked GET (CLIENT CACHING YES, MULTI, PTTL, GET,

@@ -11,6 +11,7 @@ import (
 
 	"github.com/cledar/storekit/backends/redisconf"
 	"github.com/cledar/storekit/internal/rediskv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // A Store has every capability of package kv (rediskv.Capabilities lists
@@ -229,10 +230,11 @@ func (s *Store) missedChanges() {
 // Get implements [kv.Store]. With caching on it reads through the cache
 // (see the package documentation). A key holding a history (a list) or
 // another Redis type yields an error wrapping kv.ErrWrongType.
-func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+func (s *Store) Get(ctx context.Context, key string) (_ []byte, err error) {
 	if s.cache == nil {
 		return s.redisStore.Get(ctx, key)
 	}
+	defer rediskv.Counters(s.redisStore).Done(metrics.OpGet, &err)
 	if err := rediskv.Check(ctx, s.redisStore); err != nil {
 		return nil, rediskv.Fail(s.redisStore, "get", key, err)
 	}

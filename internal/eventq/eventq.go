@@ -12,6 +12,7 @@ import (
 	"sync"
 
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // DefaultLimit is the number of events a Queue holds when New is given a
@@ -30,24 +31,35 @@ type Queue struct {
 	done    chan struct{} // closed when the drain goroutine has exited
 	stopped chan struct{} // closed by Close
 	once    sync.Once
+	count   *metrics.WatchCounters // nil: uncounted
 }
 
 // New returns a queue holding at most limit events and starts the goroutine
 // that moves them to C. The goroutine ends, and C is closed, when ctx is done
 // or Close is called; events still queued are dropped then.
-func New(ctx context.Context, limit int) *Queue {
+func New(ctx context.Context, limit int) *Queue { return NewCounted(ctx, limit, nil) }
+
+// NewCounted is New with the queue's deliveries, resyncs and overflows
+// counted in c.
+func NewCounted(ctx context.Context, limit int, c *metrics.WatchCounters) *Queue {
+	q := newQueue(limit, c)
+	go q.drain(ctx)
+	return q
+}
+
+// newQueue returns a queue as NewCounted does, without its goroutine.
+func newQueue(limit int, c *metrics.WatchCounters) *Queue {
 	if limit < 1 {
 		limit = DefaultLimit
 	}
-	q := &Queue{
+	return &Queue{
 		limit:   limit,
 		wake:    make(chan struct{}, 1),
 		out:     make(chan kv.Event),
 		done:    make(chan struct{}),
 		stopped: make(chan struct{}),
+		count:   c,
 	}
-	go q.drain(ctx)
-	return q
 }
 
 // C returns the channel the consumer reads.
@@ -62,6 +74,7 @@ func (q *Queue) Push(e kv.Event) bool {
 	}
 	if len(q.buf) >= q.limit {
 		// Overflow: everything queued is superseded by one resync.
+		q.count.Overflow()
 		clear(q.buf)
 		q.buf = append(q.buf[:0], kv.Event{Op: kv.OpResync})
 		if e.Op == kv.OpResync && e.Err != nil {
@@ -106,6 +119,7 @@ func (q *Queue) drain(ctx context.Context) {
 		close(q.done)
 	}()
 	var batch []kv.Event
+	first := true // the next event sent is the first
 	for {
 		q.mu.Lock()
 		batch, q.buf = q.buf, batch[:0]
@@ -113,6 +127,8 @@ func (q *Queue) drain(ctx context.Context) {
 		for i, e := range batch {
 			select {
 			case q.out <- e:
+				q.count.Event(e.Op == kv.OpResync && !first)
+				first = false
 				batch[i] = kv.Event{}
 			case <-ctx.Done():
 				return

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cledar/storekit/internal/validate"
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // setScript sets each KEYS[i] to ARGV[2i-1], with an expiry of ARGV[2i]
@@ -33,7 +34,8 @@ return #KEYS
 // master gets its groups in one round trip; a ring one group per key. When
 // some groups fail and others succeed, the error is a *kv.BulkError whose
 // Done marks the items of the groups that succeeded.
-func (s *Store) SetMulti(ctx context.Context, items []kv.Item) error {
+func (s *Store) SetMulti(ctx context.Context, items []kv.Item) (err error) {
+	defer s.counters.Done(metrics.OpSetMulti, &err)
 	// The operation's name, for errors only: built when one occurs.
 	op := func() string { return fmt.Sprintf("setmulti (%d items)", len(items)) }
 	if err := s.life.Check(ctx); err != nil {
@@ -63,7 +65,7 @@ func (s *Store) SetMulti(ctx context.Context, items []kv.Item) error {
 	for _, k := range b.keys {
 		s.wrote(k)
 	}
-	_, err := s.bulkOutcome(ctx, op, "write", b, replies)
+	_, err = s.bulkOutcome(ctx, op, "write", b, replies)
 	return err
 }
 
@@ -144,7 +146,8 @@ func (w *setWriter) cmd(g SlotGroup) Cmd {
 // pipelined; on a ring one per key. Each DEL is atomic. When some fail and
 // others succeed, the error is a *kv.BulkError whose Done marks the keys
 // of the DELs that succeeded, and the count is of the keys they removed.
-func (s *Store) DeleteMulti(ctx context.Context, keys []string) (int, error) {
+func (s *Store) DeleteMulti(ctx context.Context, keys []string) (_ int, err error) {
+	defer s.counters.Done(metrics.OpDeleteMulti, &err)
 	// The operation's name, for errors only: built when one occurs.
 	op := func() string { return fmt.Sprintf("deletemulti (%d keys)", len(keys)) }
 	if err := s.life.Check(ctx); err != nil {

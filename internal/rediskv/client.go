@@ -5,6 +5,7 @@ import (
 
 	"github.com/cledar/storekit/internal/rediswatch"
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // A Client is one Redis client library as the [Store] uses it: a way to run
@@ -101,8 +102,8 @@ type Node struct {
 	Identify func(ctx context.Context) (string, error)
 }
 
-// Capabilities are the interfaces of package kv that a Store, and a
-// backend's Store that embeds it, implements.
+// Capabilities are the interfaces of package kv, and metrics.Source, that
+// a Store, and a backend's Store that embeds it, implements.
 type Capabilities interface {
 	kv.Store
 	kv.MultiGetter
@@ -117,6 +118,7 @@ type Capabilities interface {
 	kv.ExpiryChanger
 	kv.BulkWriter
 	kv.ConditionalHistorian
+	metrics.Source
 }
 
 var _ Capabilities = (*Store)(nil)

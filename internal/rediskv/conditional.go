@@ -6,6 +6,7 @@ import (
 	"time"
 
 	"github.com/cledar/storekit/internal/validate"
+	"github.com/cledar/storekit/metrics"
 )
 
 // casScript replaces the plain value at KEYS[1] with ARGV[2] if it equals
@@ -45,7 +46,8 @@ return redis.call('DEL', KEYS[1])
 
 // SetIfAbsent implements [kv.Conditional] with SET NX (PX when ttl is
 // positive, rounded up to a millisecond).
-func (s *Store) SetIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+func (s *Store) SetIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (_ bool, err error) {
+	defer s.counters.Done(metrics.OpSetIfAbsent, &err)
 	if err := s.life.Check(ctx); err != nil {
 		return false, s.fail("setifabsent", key, err)
 	}
@@ -70,7 +72,8 @@ func (s *Store) SetIfAbsent(ctx context.Context, key string, value []byte, ttl t
 // CompareAndSwap implements [kv.Conditional] with a Lua script: GET,
 // compare, then SET KEEPTTL when ttl is kv.KeepTTL, or SET PX (ttl rounded
 // up to a millisecond) otherwise.
-func (s *Store) CompareAndSwap(ctx context.Context, key string, old, new []byte, ttl time.Duration) (bool, error) {
+func (s *Store) CompareAndSwap(ctx context.Context, key string, old, new []byte, ttl time.Duration) (_ bool, err error) {
+	defer s.counters.Done(metrics.OpCompareAndSwap, &err)
 	if err := s.life.Check(ctx); err != nil {
 		return false, s.fail("compareandswap", key, err)
 	}
@@ -87,7 +90,8 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old, new []byte,
 
 // CompareAndDelete implements [kv.Conditional] with a Lua script: GET,
 // compare, then DEL.
-func (s *Store) CompareAndDelete(ctx context.Context, key string, old []byte) (bool, error) {
+func (s *Store) CompareAndDelete(ctx context.Context, key string, old []byte) (_ bool, err error) {
+	defer s.counters.Done(metrics.OpCompareAndDelete, &err)
 	if err := s.life.Check(ctx); err != nil {
 		return false, s.fail("compareanddelete", key, err)
 	}

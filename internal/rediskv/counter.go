@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // The texts of INCRBY's error replies (rueidis strips the leading "ERR ").
@@ -18,7 +19,8 @@ const (
 // Redis parses the value exactly as kv.Counter says; a value it cannot
 // parse, and a history, yield kv.ErrWrongType, and a result beyond the
 // int64 range kv.ErrInvalid.
-func (s *Store) Incr(ctx context.Context, key string, delta int64) (int64, error) {
+func (s *Store) Incr(ctx context.Context, key string, delta int64) (_ int64, err error) {
+	defer s.counters.Done(metrics.OpIncr, &err)
 	if err := s.life.Check(ctx); err != nil {
 		return 0, s.fail("incr", key, err)
 	}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/cledar/storekit/internal/validate"
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // persistScript removes the expiry of KEYS[1] (PERSIST: watchers see
@@ -54,7 +55,8 @@ func pttlDuration(ms int64) time.Duration {
 
 // Expire implements [kv.ExpiryChanger] with PEXPIRE; ttl is rounded up to
 // a whole millisecond.
-func (s *Store) Expire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+func (s *Store) Expire(ctx context.Context, key string, ttl time.Duration) (_ bool, err error) {
+	defer s.counters.Done(metrics.OpExpire, &err)
 	if err := s.life.Check(ctx); err != nil {
 		return false, s.fail("expire", key, err)
 	}
@@ -72,7 +74,8 @@ func (s *Store) Expire(ctx context.Context, key string, ttl time.Duration) (bool
 // Persist implements [kv.ExpiryChanger] with a Lua script: EXISTS, then
 // PERSIST, so that it reports whether the key exists, not only whether it
 // had an expiry.
-func (s *Store) Persist(ctx context.Context, key string) (bool, error) {
+func (s *Store) Persist(ctx context.Context, key string) (_ bool, err error) {
+	defer s.counters.Done(metrics.OpPersist, &err)
 	if err := s.life.Check(ctx); err != nil {
 		return false, s.fail("persist", key, err)
 	}
@@ -86,7 +89,8 @@ func (s *Store) Persist(ctx context.Context, key string) (bool, error) {
 
 // GetWithTTL implements [kv.ExpiryChanger] with a Lua script that reads
 // GET and PTTL in one atomic step, from the server (never from a cache).
-func (s *Store) GetWithTTL(ctx context.Context, key string) ([]byte, time.Duration, error) {
+func (s *Store) GetWithTTL(ctx context.Context, key string) (_ []byte, _ time.Duration, err error) {
+	defer s.counters.Done(metrics.OpGetWithTTL, &err)
 	if err := s.life.Check(ctx); err != nil {
 		return nil, 0, s.fail("getwithttl", key, err)
 	}

@@ -7,6 +7,7 @@ import (
 
 	"github.com/cledar/storekit/internal/validate"
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // maxTypeRetries bounds how often At and History re-read a key whose type
@@ -16,7 +17,8 @@ const maxTypeRetries = 3
 // Append implements [kv.Historian]: a Lua script RPUSHes value, first
 // converting a plain value into version 1 atomically (watchers then see
 // OpDelete before OpAppend).
-func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, error) {
+func (s *Store) Append(ctx context.Context, key string, value []byte) (_ int64, err error) {
+	defer s.counters.Done(metrics.OpAppend, &err)
 	if err := s.life.Check(ctx); err != nil {
 		return 0, s.fail("append", key, err)
 	}
@@ -33,7 +35,8 @@ func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, er
 // a list, 1 for a plain value, 0 for no key) and appends, converting a plain
 // value as Append does, only if it is expect. Otherwise it writes nothing
 // and returns a *kv.VersionConflict.
-func (s *Store) AppendIf(ctx context.Context, key string, value []byte, expect int64) (int64, error) {
+func (s *Store) AppendIf(ctx context.Context, key string, value []byte, expect int64) (_ int64, err error) {
+	defer s.counters.Done(metrics.OpAppendIf, &err)
 	if err := s.life.Check(ctx); err != nil {
 		return 0, s.fail("appendif", key, err)
 	}
@@ -57,7 +60,8 @@ func (s *Store) AppendIf(ctx context.Context, key string, value []byte, expect i
 // below version before (LSET index ""), from before-1 down to the first entry
 // already empty, never the newest; watchers hear one OpSet per entry emptied.
 // A missing key or a plain value is left alone.
-func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error) {
+func (s *Store) Prune(ctx context.Context, key string, before int64) (_ int, err error) {
+	defer s.counters.Done(metrics.OpPrune, &err)
 	if err := s.life.Check(ctx); err != nil {
 		return 0, s.fail("prune", key, err)
 	}
@@ -74,7 +78,8 @@ func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error
 
 // Latest implements [kv.Historian] with a Lua script that reads the length
 // and the last entry in one atomic step. A plain value is version 1.
-func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
+func (s *Store) Latest(ctx context.Context, key string) (_ []byte, _ int64, err error) {
+	defer s.counters.Done(metrics.OpLatest, &err)
 	if err := s.life.Check(ctx); err != nil {
 		return nil, 0, s.fail("latest", key, err)
 	}
@@ -91,7 +96,8 @@ func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
 // At implements [kv.Historian] with LINDEX. For a key that holds a plain
 // value it reads the value and its type in one transaction: version 1 is
 // the value, later versions do not exist.
-func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, error) {
+func (s *Store) At(ctx context.Context, key string, version int64) (_ []byte, err error) {
+	defer s.counters.Done(metrics.OpAt, &err)
 	if err := s.life.Check(ctx); err != nil {
 		return nil, s.fail("at", key, err)
 	}
@@ -99,7 +105,7 @@ func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, erro
 		return nil, s.fail("at", key, err)
 	}
 	var v []byte
-	err := s.readHistory(ctx, "at", key, func() error {
+	err = s.readHistory(ctx, "at", key, func() error {
 		r := s.c.Do(ctx, Cmd{Name: "LINDEX", Key: key, Args: []string{strconv.FormatInt(version-1, 10)}, ReadOnly: true})
 		v = r.Bytes()
 		return r.Err
@@ -118,12 +124,13 @@ func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, erro
 
 // History implements [kv.Historian] with LRANGE 0 -1; a plain value is a
 // history of one entry.
-func (s *Store) History(ctx context.Context, key string) ([][]byte, error) {
+func (s *Store) History(ctx context.Context, key string) (_ [][]byte, err error) {
+	defer s.counters.Done(metrics.OpHistory, &err)
 	if err := s.life.Check(ctx); err != nil {
 		return nil, s.fail("history", key, err)
 	}
 	var entries [][]byte
-	err := s.readHistory(ctx, "history", key, func() error {
+	err = s.readHistory(ctx, "history", key, func() error {
 		r := s.c.Do(ctx, Cmd{Name: "LRANGE", Key: key, Args: []string{"0", "-1"}, ReadOnly: true})
 		if r.Err != nil {
 			return r.Err

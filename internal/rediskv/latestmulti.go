@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // MaxLatestKeys bounds the keys of one call of latestMultiScript.
@@ -40,7 +41,8 @@ return out
 // calls for all keys go in one pipeline; on a cluster the keys are grouped
 // by hash slot, one call (or more) per slot, pipelined, so that each node
 // gets its calls in one round trip; on a ring one call per key, pipelined.
-func (s *Store) LatestMulti(ctx context.Context, keys []string) ([]kv.LatestValue, error) {
+func (s *Store) LatestMulti(ctx context.Context, keys []string) (_ []kv.LatestValue, err error) {
+	defer s.counters.Done(metrics.OpLatestMulti, &err)
 	op := fmt.Sprintf("latestmulti (%d keys)", len(keys))
 	if err := s.life.Check(ctx); err != nil {
 		return nil, fmt.Errorf("%s: %s: %w", s.backend, op, err)

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // MaxMGetKeys bounds the keys of one MGET.
@@ -21,7 +22,8 @@ func (s *Store) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error)
 
 // getMultiVia is GetMulti with the keys read by read, such as through a
 // client-side cache, which fills vals and returns the client's error.
-func (s *Store) getMultiVia(ctx context.Context, keys []string, read func(ctx context.Context, keys []string, vals []kv.Value) error) ([]kv.Value, error) {
+func (s *Store) getMultiVia(ctx context.Context, keys []string, read func(ctx context.Context, keys []string, vals []kv.Value) error) (_ []kv.Value, err error) {
+	defer s.counters.Done(metrics.OpGetMulti, &err)
 	// The operation's name, for errors only: built when one occurs.
 	op := func() string { return fmt.Sprintf("getmulti (%d keys)", len(keys)) }
 	if err := s.life.Check(ctx); err != nil {

@@ -7,13 +7,14 @@ import (
 	"strconv"
 
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // Scan implements [kv.Scanner] with SCAN MATCH pattern COUNT ScanCount. On
 // a cluster it scans every master, and on a ring every shard, one after the
 // other. The server never yields expired keys.
 func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, error] {
-	return func(yield func(string, error) bool) {
+	return s.counters.Seq(metrics.OpScan, func(yield func(string, error) bool) {
 		op := "scan " + kv.QuoteKey(pattern)
 		check := func() error {
 			if err := s.life.Check(ctx); err != nil {
@@ -57,5 +58,5 @@ func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, erro
 				}
 			}
 		}
-	}
+	})
 }

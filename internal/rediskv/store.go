@@ -12,6 +12,7 @@ import (
 	"github.com/cledar/storekit/internal/lifecycle"
 	"github.com/cledar/storekit/internal/validate"
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // DefaultScanCount is the COUNT hint of each SCAN call when
@@ -41,12 +42,13 @@ type Hooks struct {
 // history layout, scans, watches) written once for every client library.
 // It is safe for concurrent use.
 type Store struct {
-	c       Client
-	backend string
-	log     *zap.Logger
-	o       redisconf.Options
-	h       Hooks
-	life    lifecycle.Life
+	c        Client
+	backend  string
+	log      *zap.Logger
+	o        redisconf.Options
+	h        Hooks
+	life     lifecycle.Life
+	counters metrics.Counters // stats.go
 }
 
 // New returns a store over c of the backend named backend (such as
@@ -117,7 +119,13 @@ func (s *Store) Ping(ctx context.Context) error {
 
 // Get implements [kv.Store] with GET. A key holding a history (a list) or
 // another Redis type yields an error wrapping kv.ErrWrongType.
-func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+func (s *Store) Get(ctx context.Context, key string) (_ []byte, err error) {
+	defer s.counters.Done(metrics.OpGet, &err)
+	return s.get(ctx, key)
+}
+
+// get is Get, uncounted.
+func (s *Store) get(ctx context.Context, key string) ([]byte, error) {
 	if err := s.life.Check(ctx); err != nil {
 		return nil, s.fail("get", key, err)
 	}
@@ -130,7 +138,8 @@ func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
 
 // Set implements [kv.Store] with SET, which replaces any value, history or
 // other type at key and removes its expiry.
-func (s *Store) Set(ctx context.Context, key string, value []byte) error {
+func (s *Store) Set(ctx context.Context, key string, value []byte) (err error) {
+	defer s.counters.Done(metrics.OpSet, &err)
 	if err := s.life.Check(ctx); err != nil {
 		return s.fail("set", key, err)
 	}
@@ -143,7 +152,8 @@ func (s *Store) Set(ctx context.Context, key string, value []byte) error {
 }
 
 // Delete implements [kv.Store] with DEL.
-func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
+func (s *Store) Delete(ctx context.Context, key string) (_ bool, err error) {
+	defer s.counters.Done(metrics.OpDelete, &err)
 	if err := s.life.Check(ctx); err != nil {
 		return false, s.fail("delete", key, err)
 	}
@@ -157,7 +167,8 @@ func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
 
 // SetWithTTL implements [kv.Expirer] with SET PX; ttl is rounded up to a
 // whole millisecond.
-func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) (err error) {
+	defer s.counters.Done(metrics.OpSetWithTTL, &err)
 	if err := s.life.Check(ctx); err != nil {
 		return s.fail("set", key, err)
 	}
@@ -174,7 +185,8 @@ func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl ti
 
 // TTL implements [kv.Expirer] with PTTL, read from the server. A key with
 // less than a millisecond left reports one millisecond.
-func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
+func (s *Store) TTL(ctx context.Context, key string) (_ time.Duration, err error) {
+	defer s.counters.Done(metrics.OpTTL, &err)
 	if err := s.life.Check(ctx); err != nil {
 		return 0, s.fail("ttl", key, err)
 	}

@@ -6,11 +6,13 @@ import (
 
 	"github.com/cledar/storekit/internal/rediswatch"
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // Watch implements [kv.Watcher] with keyspace notifications, through
 // package rediswatch: see the backends' documentation.
-func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, error) {
+func (s *Store) Watch(ctx context.Context, pattern string) (_ <-chan kv.Event, err error) {
+	defer s.counters.Done(metrics.OpWatch, &err)
 	if err := s.life.Check(ctx); err != nil {
 		return nil, s.fail("watch", pattern, err)
 	}
@@ -23,6 +25,7 @@ func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, err
 		Wrap:                 s.err,
 		Changed:              s.h.Changed,
 		Missed:               s.h.Missed,
+		Counters:             &s.counters.Watch,
 	})
 }
 

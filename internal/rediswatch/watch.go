@@ -11,6 +11,7 @@ import (
 	"github.com/cledar/storekit/internal/eventq"
 	"github.com/cledar/storekit/internal/lifecycle"
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // Timings of a watch.
@@ -90,6 +91,9 @@ type Options struct {
 	// Interval is how often the watch reads the topology (Servers);
 	// DefaultInterval when zero.
 	Interval time.Duration
+	// Counters, if set, count the watch's events, overflows and
+	// resubscriptions.
+	Counters *metrics.WatchCounters
 }
 
 // Start starts a watch of the keys matching pattern, a Redis glob pattern,
@@ -131,7 +135,7 @@ func Start(ctx context.Context, life *lifecycle.Life, c Client, pattern string, 
 	}
 	w := &watch{
 		c: c, o: o, op: op, pattern: pattern,
-		q:       eventq.New(wctx, o.Buffer),
+		q:       eventq.NewCounted(wctx, o.Buffer, o.Counters),
 		log:     o.Log.With(zap.String("pattern", pattern)),
 		runners: make(map[string]*runner),
 	}
@@ -250,6 +254,7 @@ func (w *watch) run(ctx context.Context, srv Server, ready chan<- error) {
 					continue
 				}
 				log.Info(w.o.Backend + ": watch subscribed again")
+				w.o.Counters.Resubscribe()
 				if w.o.Missed != nil {
 					w.o.Missed()
 				}

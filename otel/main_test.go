@@ -1,0 +1,13 @@
+package storekitotel_test
+
+import (
+	"testing"
+
+	"go.uber.org/goleak"
+)
+
+// TestMain fails the package's tests if any goroutine outlives them: the
+// stores and watches the tests open must all be closed.
+func TestMain(m *testing.M) {
+	goleak.VerifyTestMain(m)
+}

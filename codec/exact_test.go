@@ -351,31 +351,31 @@ type (
 		Tagged  int `json:"renamed"`
 		Skipped int `json:"-"`
 		//lint:ignore SA5008 a field named "-", as encoding/json allows
-		Dash       int               `json:"-,"`
-		Omit       string            `json:",omitempty"`
-		OmitZero   zeroByFunc        `json:",omitzero"`
-		Quoted     int64             `json:",string"`
-		QuotedStr  string            `json:",string"`
-		QuotedBool bool              `json:",string"`
-		unexported int               // not written
-		Inner      inner             `json:"inner"`
-		InnerPtr   *inner            `json:"inner_ptr"`
-		NilPtr     *inner            `json:"nil_ptr"`
-		IntKeys    map[int]string    `json:"int_keys"`
-		TextKeys   map[pyColor]int   `json:"text_keys"`
-		Bytes      []byte            `json:"bytes"`
-		NilBytes   []byte            `json:"nil_bytes"`
-		Array      [2]bool           `json:"array"`
-		NilSlice   []int             `json:"nil_slice"`
-		NilMap     map[string]int    `json:"nil_map"`
-		Iface      any               `json:"iface"`
-		Raw        json.RawMessage   `json:"raw"`
-		Time       time.Time         `json:"time"`
-		Enum       pyColor           `json:"enum"`
-		EnumPtr    *pyColor          `json:"enum_ptr"`
-		Marshaler  upperName         `json:"marshaler"`
-		Strings    map[string]string `json:"strings"`
-		EmptyTagName int `json:",omitempty"`
+		Dash         int               `json:"-,"`
+		Omit         string            `json:",omitempty"`
+		OmitZero     zeroByFunc        `json:",omitzero"`
+		Quoted       int64             `json:",string"`
+		QuotedStr    string            `json:",string"`
+		QuotedBool   bool              `json:",string"`
+		unexported   int               // not written
+		Inner        inner             `json:"inner"`
+		InnerPtr     *inner            `json:"inner_ptr"`
+		NilPtr       *inner            `json:"nil_ptr"`
+		IntKeys      map[int]string    `json:"int_keys"`
+		TextKeys     map[pyColor]int   `json:"text_keys"`
+		Bytes        []byte            `json:"bytes"`
+		NilBytes     []byte            `json:"nil_bytes"`
+		Array        [2]bool           `json:"array"`
+		NilSlice     []int             `json:"nil_slice"`
+		NilMap       map[string]int    `json:"nil_map"`
+		Iface        any               `json:"iface"`
+		Raw          json.RawMessage   `json:"raw"`
+		Time         time.Time         `json:"time"`
+		Enum         pyColor           `json:"enum"`
+		EnumPtr      *pyColor          `json:"enum_ptr"`
+		Marshaler    upperName         `json:"marshaler"`
+		Strings      map[string]string `json:"strings"`
+		EmptyTagName int               `json:",omitempty"`
 	}
 )
 

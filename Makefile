@@ -7,15 +7,17 @@ PKGS       ?= ./...
 # NESTED_MODS are the directories of the modules of their own (each with a
 # go.mod) inside this repository, kept apart so that what only they need
 # stays out of the module users download: the benchmarks (the peers they are
-# measured against) and the testcontainers fallback of internal/redistest.
+# measured against), the testcontainers fallback of internal/redistest and
+# the OpenTelemetry exporter (otel).
 # tidy-check, vet, lint and test-race cover each of them, with all of its
 # packages; add a directory here to add a module.
-NESTED_MODS ?= benchmarks internal/redistest/rediscontainer
+NESTED_MODS ?= benchmarks internal/redistest/rediscontainer otel
 # MODS are every module's directory, the main module's first.
 MODS        = . $(NESTED_MODS)
 # VULN_MODS are the modules vulncheck scans: those whose code runs outside
-# the tests (the main one) or whose results are published (the benchmarks).
-VULN_MODS  ?= . benchmarks
+# the tests (the main one and the exporter) or whose results are published
+# (the benchmarks).
+VULN_MODS  ?= . otel benchmarks
 # BENCH_MOD is the benchmarks' module, where make bench runs.
 BENCH_MOD  ?= benchmarks
 # NEWEST_GO is the newest Go release, which test-newest-go runs the tests
@@ -86,6 +88,7 @@ vulncheck:
 modgraph:
 	@echo "== modgraph"
 	bash .ci/modgraph
+	bash .ci/modgraph 'github.com/cledar/storekit/otel|^go\.opentelemetry\.io/'
 
 ## cover: test coverage per package, HTML report in cover.html
 cover:

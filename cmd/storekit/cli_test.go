@@ -438,6 +438,13 @@ func TestStats(t *testing.T) {
 			if _, ok := recs[0]["cache_hits"]; ok != (tg.name == "rueidis") {
 				t.Errorf("stats of %s: cache counters %v, want them for rueidis only", tg.name, ok)
 			}
+			if _, ok := recs[0]["watch_resyncs"]; !ok {
+				t.Errorf("stats of %s lack the watch counters: %q", tg.name, r.stdout)
+			}
+			// On memory every run shares one store, which counted the get.
+			if n, _ := recs[0]["ops_get"].(float64); tg.name == "memory" && n < 1 {
+				t.Errorf("stats of memory after a get: ops_get %v", recs[0]["ops_get"])
+			}
 			if r := tg.run(t, "stats"); r.code != exitOK || !regexp.MustCompile(`(?m)^backend +`+tg.name+`$`).MatchString(r.stdout) {
 				t.Errorf("stats = %q, exit %d; want the backend, aligned", r.stdout, r.code)
 			}

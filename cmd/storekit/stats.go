@@ -8,8 +8,8 @@ import (
 	"strings"
 	"text/tabwriter"
 
-	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // A stat is one named value of a store's snapshot.
@@ -19,20 +19,39 @@ type stat struct {
 }
 
 // snapshot returns what s tells about itself, in a fixed order: the
-// backend, its capabilities and, for rueidis, the client-side cache's
-// counters. It is the one place that gathers them; a richer metrics
-// snapshot joins it here.
+// backend, its capabilities and, from its metrics.Snapshot, the calls and
+// failures of this process (the operations that ran, by name, and their
+// failures by kind), its watches' counters and its client-side cache's.
 func snapshot(s *opened) []stat {
 	stats := []stat{{"backend", s.kind}, {"store", s.name}, {"capabilities", strings.Join(capabilities(s.Store), " ")}}
-	if c, ok := s.Store.(*rueidiskv.Store); ok {
-		cs := c.Stats()
+	m, ok := metrics.Of(s.Store)
+	if !ok {
+		return stats
+	}
+	for op := range metrics.Op(metrics.NumOps) {
+		if m.Ops[op] > 0 {
+			stats = append(stats, stat{"ops_" + op.String(), m.Ops[op]})
+		}
+		for k := range metrics.Kind(metrics.NumKinds) {
+			if n := m.Errors[op][k]; n > 0 {
+				stats = append(stats, stat{"errors_" + op.String() + "_" + k.String(), n})
+			}
+		}
+	}
+	stats = append(stats,
+		stat{"watch_events", m.Watch.Events},
+		stat{"watch_resyncs", m.Watch.Resyncs},
+		stat{"watch_overflows", m.Watch.Overflows},
+		stat{"watch_resubscribes", m.Watch.Resubscribes})
+	if c := m.Cache; c != nil {
 		stats = append(stats,
-			stat{"cache_hits", cs.Hits},
-			stat{"cache_misses", cs.Misses},
-			stat{"cache_invalidations", cs.Invalidations},
-			stat{"cache_flushes", cs.Flushes},
-			stat{"cache_entries", cs.Entries},
-			stat{"cache_bytes", cs.Bytes})
+			stat{"cache_hits", c.Hits},
+			stat{"cache_misses", c.Misses},
+			stat{"cache_invalidations", c.Invalidations},
+			stat{"cache_evictions", c.Evictions},
+			stat{"cache_flushes", c.Flushes},
+			stat{"cache_entries", c.Entries},
+			stat{"cache_bytes", c.Bytes})
 	}
 	return stats
 }

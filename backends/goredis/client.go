@@ -85,11 +85,9 @@ func (c *adapter) IncrBy(ctx context.Context, key string, delta int64) rediskv.R
 	return reply(c.c.IncrBy(ctx, key, delta).Result())
 }
 
-// Arg returns value's bytes in place: go-redis writes a command's
-// arguments before the call returns and keeps none of them.
-func (c *adapter) Arg(_ context.Context, value []byte) string {
-	return unsafe.String(unsafe.SliceData(value), len(value))
-}
+// CopyArgs is false: go-redis writes a command's arguments before the
+// call returns and keeps none of them.
+func (c *adapter) CopyArgs(context.Context) bool { return false }
 
 // MGet sends one MGET, or on a cluster, where groups go to several nodes,
 // a pipeline of them, which go-redis sends to every node at once: an MGET

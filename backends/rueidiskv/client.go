@@ -75,7 +75,7 @@ func (a *adapter) IncrBy(ctx context.Context, key string, delta int64) rediskv.R
 	return rediskv.Reply{Int: n, Kind: rediskv.KindInt}
 }
 
-func (a *adapter) Arg(ctx context.Context, value []byte) string { return arg(ctx, value) }
+func (a *adapter) CopyArgs(ctx context.Context) bool { return copyArgs(ctx) }
 
 // MGet sends the MGETs in one DoMulti, which rueidis splits by node, or
 // one MGET with Do.
@@ -121,16 +121,21 @@ func mgetInto(resp rueidis.RedisResult, g rediskv.SlotGroup, vals []kv.Value) er
 	return nil
 }
 
-// arg returns value as a command argument. Without a Done channel, ctx
-// cannot end the call before the command is written, so value's bytes are
-// used in place; otherwise they are copied, since a call that returns early
-// leaves its command queued, and the caller may change value meanwhile.
+// arg returns value as a command argument: its bytes in place, unless
+// copyArgs says they must be copied.
 func arg(ctx context.Context, value []byte) string {
-	if ctx.Done() == nil {
-		return rueidis.BinaryString(value)
+	if copyArgs(ctx) {
+		return string(value)
 	}
-	return string(value)
+	return rueidis.BinaryString(value)
 }
+
+// copyArgs reports whether a command run with ctx must hold copies of its
+// arguments: whether ctx has a Done channel. One that has may end the call
+// before its command is written, and a call that returns early leaves its
+// command queued while the caller may change the bytes; without one the
+// command is written before the call returns.
+func copyArgs(ctx context.Context) bool { return ctx.Done() != nil }
 
 func (a *adapter) DoMulti(ctx context.Context, cmds []rediskv.Cmd) []rediskv.Reply {
 	built := make(rueidis.Commands, len(cmds))

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"strconv"
+	"unsafe"
 
 	"github.com/cledar/storekit/internal/validate"
 	"github.com/cledar/storekit/kv"
@@ -56,7 +57,7 @@ func (s *Store) SetMulti(ctx context.Context, items []kv.Item) (err error) {
 	for i, u := range b.of {
 		last[u] = i
 	}
-	w := newSetWriter(items, last)
+	w := newSetWriter(items, last, s.c.CopyArgs(ctx))
 	cmds := make([]Cmd, len(b.groups))
 	for i, g := range b.groups {
 		cmds[i] = w.cmd(g)
@@ -70,10 +71,9 @@ func (s *Store) SetMulti(ctx context.Context, items []kv.Item) (err error) {
 }
 
 // A setWriter builds the commands of a SetMulti. The values of the items
-// that win are copied once, into one string that the commands' arguments
-// share (a caller may change an item's bytes once SetMulti returns, even
-// while a command abandoned on a context's end is still queued), and the
-// arguments of the commands are cut from one slice.
+// that win are used in place or, when the client must hold copies
+// (Client.CopyArgs), copied once into one string that the commands'
+// arguments share; the arguments of the commands are cut from one slice.
 type setWriter struct {
 	items  []kv.Item
 	last   []int    // last[u] is the item that wins for distinct key u
@@ -81,8 +81,17 @@ type setWriter struct {
 	args   []string // what the commands' arguments are cut from
 }
 
-// newSetWriter returns the setWriter of items, whose items last names win.
-func newSetWriter(items []kv.Item, last []int) *setWriter {
+// newSetWriter returns the setWriter of items, whose items last names win,
+// with copies of their values if copyValues.
+func newSetWriter(items []kv.Item, last []int, copyValues bool) *setWriter {
+	w := &setWriter{items: items, last: last, values: make([]string, len(last)), args: make([]string, 0, 2*len(last))}
+	if !copyValues {
+		for u, i := range last {
+			v := items[i].Value
+			w.values[u] = unsafe.String(unsafe.SliceData(v), len(v))
+		}
+		return w
+	}
 	n := 0
 	for _, i := range last {
 		n += len(items[i].Value)
@@ -92,7 +101,6 @@ func newSetWriter(items []kv.Item, last []int) *setWriter {
 		buf = append(buf, items[i].Value...)
 	}
 	all := string(buf)
-	w := &setWriter{items: items, last: last, values: make([]string, len(last)), args: make([]string, 0, 2*len(last))}
 	off := 0
 	for u, i := range last {
 		w.values[u] = all[off : off+len(items[i].Value)]
@@ -156,7 +164,12 @@ func (s *Store) DeleteMulti(ctx context.Context, keys []string) (_ int, err erro
 	if len(keys) == 0 {
 		return 0, nil
 	}
-	b := s.newBulk(keys)
+	var b bulk
+	if s.c.Layout() == OneServer {
+		b = oneDel(keys)
+	} else {
+		b = s.newBulk(keys)
+	}
 	cmds := make([]Cmd, len(b.groups))
 	for i, g := range b.groups {
 		cmds[i] = Cmd{Name: "DEL", Key: g.Keys[0], Args: g.Keys[1:]}
@@ -168,11 +181,13 @@ func (s *Store) DeleteMulti(ctx context.Context, keys []string) (_ int, err erro
 	return s.bulkOutcome(ctx, op, "delete", b, replies)
 }
 
-// A bulk is the work of a bulk write: the distinct keys of the call, and
-// the groups of them that are each written in one atomic command.
+// A bulk is the work of a bulk write: the keys of the call, and the groups
+// of them that are each written in one atomic command.
 type bulk struct {
-	keys []string // the distinct keys, in the order they first appear
-	of   []int    // of[i] is the index in keys of the call's i-th key
+	// keys are the distinct keys, in the order they first appear (every
+	// key of the call, repeats included, for oneDel).
+	keys []string
+	of   []int // of[i] is the index in keys of the call's i-th key
 	// groups split keys (Pos indexes keys): all of them on one server, by
 	// hash slot on a cluster, one each on a ring.
 	groups []SlotGroup
@@ -203,6 +218,14 @@ func (s *Store) newBulk(keys []string) bulk {
 		b.groups = []SlotGroup{{Keys: b.keys, Pos: identity(len(b.keys))}}
 	}
 	return b
+}
+
+// oneDel returns the bulk delete of keys, which may repeat, on one server:
+// one DEL of every key, which removes and counts a repeated key once, so
+// the repeats need not be found.
+func oneDel(keys []string) bulk {
+	all := identity(len(keys))
+	return bulk{keys: keys, of: all, groups: []SlotGroup{{Keys: keys, Pos: all}}}
 }
 
 // bulkOutcome returns the sum of the integer replies of the groups of b

@@ -27,11 +27,12 @@ type Client interface {
 	// IncrBy runs INCRBY key delta, a counter's every call.
 	IncrBy(ctx context.Context, key string, delta int64) Reply
 
-	// Arg returns value as an argument of a command run with ctx: its bytes
-	// in place when the client keeps no reference to them once the call
-	// returns (the caller does not change value during the call), a copy
-	// otherwise.
-	Arg(ctx context.Context, value []byte) string
+	// CopyArgs reports whether the arguments of a command run with ctx
+	// must be copies: whether the client may still hold them once the call
+	// returns (a call its context ends early may leave its command
+	// queued), when the caller may change them. Otherwise a command takes
+	// a value's bytes in place.
+	CopyArgs(ctx context.Context) bool
 
 	// MGet reads the keys of groups, one MGET per group (whose keys share
 	// a hash slot; or a GET for a group of one key, whose WRONGTYPE error

@@ -54,7 +54,7 @@ func (s *Store) SetIfAbsent(ctx context.Context, key string, value []byte, ttl t
 	if err := validate.OptionalTTL(ttl); err != nil {
 		return false, s.fail("setifabsent", key, err)
 	}
-	args := []string{s.c.Arg(ctx, value), "NX"}
+	args := []string{s.arg(ctx, value), "NX"}
 	if ttl > 0 {
 		args = append(args, "PX", strconv.FormatInt(millis(ttl), 10))
 	}
@@ -80,7 +80,7 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old, new []byte,
 	if err := validate.OptionalTTL(ttl); err != nil {
 		return false, s.fail("compareandswap", key, err)
 	}
-	r := s.eval(ctx, casScript, key, s.c.Arg(ctx, old), s.c.Arg(ctx, new), strconv.FormatInt(millis(ttl), 10))
+	r := s.eval(ctx, casScript, key, s.arg(ctx, old), s.arg(ctx, new), strconv.FormatInt(millis(ttl), 10))
 	s.wrote(key) // also when it did not swap: a cached copy is stale
 	if r.Err != nil {
 		return false, s.keyErr(ctx, "compareandswap", key, r.Err)
@@ -95,7 +95,7 @@ func (s *Store) CompareAndDelete(ctx context.Context, key string, old []byte) (_
 	if err := s.life.Check(ctx); err != nil {
 		return false, s.fail("compareanddelete", key, err)
 	}
-	r := s.eval(ctx, cadScript, key, s.c.Arg(ctx, old))
+	r := s.eval(ctx, cadScript, key, s.arg(ctx, old))
 	s.wrote(key) // also when it did not delete: a cached copy is stale
 	if r.Err != nil {
 		return false, s.keyErr(ctx, "compareanddelete", key, r.Err)

@@ -22,7 +22,7 @@ func (s *Store) Append(ctx context.Context, key string, value []byte) (_ int64, 
 	if err := s.life.Check(ctx); err != nil {
 		return 0, s.fail("append", key, err)
 	}
-	r := s.eval(ctx, appendScript, key, s.c.Arg(ctx, value))
+	r := s.eval(ctx, appendScript, key, s.arg(ctx, value))
 	s.wrote(key)
 	if r.Err != nil {
 		return 0, s.keyErr(ctx, "append", key, r.Err)
@@ -43,7 +43,7 @@ func (s *Store) AppendIf(ctx context.Context, key string, value []byte, expect i
 	if err := validate.Expect(expect); err != nil {
 		return 0, s.fail("appendif", key, err)
 	}
-	r := s.eval(ctx, appendScript, key, s.c.Arg(ctx, value), strconv.FormatInt(expect, 10))
+	r := s.eval(ctx, appendScript, key, s.arg(ctx, value), strconv.FormatInt(expect, 10))
 	s.wrote(key)
 	switch {
 	case r.Err != nil:

@@ -24,7 +24,7 @@ func (s *Store) SetIfAbsent(ctx context.Context, key string, value []byte, ttl t
 	}
 	tag, err := s.pool.Exec(ctx, `INSERT INTO `+s.q.table+` AS t (key, value, expires_at)
 		VALUES ($1, $2, `+expiry(3)+`)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value, history = NULL, expires_at = excluded.expires_at
+		`+replaceRow+`
 		WHERE NOT `+live, []byte(key), value, micros(ttl))
 	if err != nil {
 		return false, wrap("set if absent", key, err)
@@ -46,7 +46,7 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old, new []byte,
 		new = []byte{}
 	}
 	return s.compareAnd(ctx, "compare and swap", key, `UPDATE `+s.q.table+` AS t
-		SET value = $3, expires_at = CASE WHEN $4::int8 > 0 THEN now() + $4::int8 * interval '1 microsecond' ELSE t.expires_at END
+		SET value = $3, writes = t.writes + 1, expires_at = CASE WHEN $4::int8 > 0 THEN now() + $4::int8 * interval '1 microsecond' ELSE t.expires_at END
 		WHERE t.key = $1 AND t.value = $2 AND `+live+` RETURNING 1`,
 		[]byte(key), nonNil(old), new, micros(ttl))
 }
@@ -111,6 +111,7 @@ func (s *Store) Incr(ctx context.Context, key string, delta int64) (int64, error
 				THEN convert_to((encode(t.value, 'escape')::numeric + $2::int8)::int8::text, 'UTF8')
 				ELSE excluded.value END,
 			history = NULL,
+			writes = t.writes + 1,
 			expires_at = CASE WHEN `+live+` THEN t.expires_at END
 		WHERE NOT `+live+` OR `+counterText+`
 		RETURNING t.value`, []byte(key), delta).Scan(&sum)

@@ -40,7 +40,7 @@ func (s *Store) SetMulti(ctx context.Context, items []kv.Item) error {
 	_, err := s.pool.Exec(ctx, `INSERT INTO `+s.q.table+` AS t (key, value, expires_at)
 		SELECT i.key, i.value, CASE WHEN i.ttl > 0 THEN now() + i.ttl * interval '1 microsecond' END
 		FROM unnest($1::bytea[], $2::bytea[], $3::int8[]) AS i (key, value, ttl)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value, history = NULL, expires_at = excluded.expires_at`,
+		`+replaceRow,
 		keys, values, ttls)
 	return wrap("set multi", "", err)
 }

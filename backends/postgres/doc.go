@@ -36,10 +36,11 @@
 //
 // # Capabilities
 //
-// A Store implements [kv.Store], [kv.MultiGetter], [kv.Expirer],
-// [kv.Scanner], [kv.Conditional], [kv.Counter], [kv.ExpiryChanger],
-// [kv.BulkWriter], [kv.Historian], [kv.MultiLatest], [kv.Pruner] and
-// [kv.ConditionalHistorian], and passes the conformance suite:
+// A Store implements [kv.Store] and every optional interface of package kv
+// ([kv.MultiGetter], [kv.Expirer], [kv.Scanner], [kv.Conditional],
+// [kv.Counter], [kv.ExpiryChanger], [kv.BulkWriter], [kv.Historian],
+// [kv.MultiLatest], [kv.Pruner], [kv.ConditionalHistorian] and
+// [kv.Watcher]), and passes the conformance suite:
 //
 //   - every write is one statement, atomic on its own: Set and SetWithTTL are
 //     an INSERT ... ON CONFLICT DO UPDATE; SetIfAbsent one that updates only
@@ -59,6 +60,29 @@
 //   - Scan reads pages of keys in key order, from the range of keys that
 //     start with the pattern's literal prefix, and checks the rest of the
 //     pattern with [kv.Match].
+//   - Watch LISTENs on the table's channel, on a connection of its own per
+//     watch (see below).
+//
+// # Watching
+//
+// A trigger on the table sends a NOTIFY for every row a statement changes,
+// whichever process wrote it, once its transaction commits: the kinds of
+// event (a Set as OpSet, a SetWithTTL as OpSet then OpExpire, an Append that
+// converts a plain value as OpDelete then OpAppend, a Persist that removed
+// an expiry as OpOther, ...) and the key. The background sweep's deletes are
+// reported as OpExpired, as is a write that finds the key expired. Events of
+// one key come in the order of its writes, since each write locks the row
+// until it commits. A watch sends an OpResync first, again after each
+// reconnect of its connection, and when a consumer that does not read made
+// it drop more than Options.WatchBuffer events.
+//
+// A NOTIFY payload holds fewer than 8000 bytes, which is about 3,990 bytes of
+// key (in hex): a change to a longer key is sent as an OpResync to every
+// watch, whose consumers re-read what they hold.
+//
+// Every watch receives the notifications of the whole table and keeps
+// those its pattern matches. NOTIFY serializes the commits of the writes
+// that send one; that is the cost of watching writes by any process.
 //
 // Times are the server's clock (now(), the start of each statement's
 // transaction).

@@ -22,6 +22,7 @@ func (s *Store) appendSQL(where string) string {
 		ON CONFLICT (key) DO UPDATE SET
 			history = CASE WHEN ` + live + ` THEN coalesce(t.history, ARRAY[t.value]) || $2::bytea ELSE ARRAY[$2::bytea] END,
 			value = NULL,
+			writes = t.writes + 1,
 			expires_at = CASE WHEN ` + live + ` AND t.history IS NOT NULL THEN t.expires_at END
 		` + where + `
 		RETURNING cardinality(t.history)`
@@ -60,6 +61,7 @@ func (s *Store) AppendIf(ctx context.Context, key string, value []byte, expect i
 		query = `UPDATE ` + s.q.table + ` AS t SET
 				history = coalesce(t.history, ARRAY[t.value]) || $2::bytea,
 				value = NULL,
+				writes = t.writes + 1,
 				expires_at = CASE WHEN t.history IS NOT NULL THEN t.expires_at END
 			WHERE t.key = $1 AND ` + live + ` AND coalesce(cardinality(t.history), 1) = $3
 			RETURNING cardinality(t.history)`
@@ -210,7 +212,7 @@ func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error
 		if emptied == 0 {
 			return nil
 		}
-		_, err = tx.Exec(ctx, `UPDATE `+s.q.table+` SET history = $2 WHERE key = $1`, []byte(key), history)
+		_, err = tx.Exec(ctx, `UPDATE `+s.q.table+` SET history = $2, writes = writes + 1 WHERE key = $1`, []byte(key), history)
 		return err
 	})
 	if err != nil {

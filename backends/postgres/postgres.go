@@ -31,6 +31,10 @@ type Options struct {
 	// keys. Reads never see an expired key, whenever it is deleted.
 	// Defaults to one second.
 	SweepInterval time.Duration
+	// WatchBuffer is how many events a watch holds for a consumer that is
+	// not reading. Past it the buffered events are replaced by one
+	// OpResync. Defaults to 1024.
+	WatchBuffer int
 }
 
 // A Store is a [kv.Store] on a PostgreSQL table. Create it with [New] or
@@ -44,10 +48,14 @@ type Store struct {
 	schemaMu    sync.Mutex
 	schemaReady atomic.Bool
 
+	watchBuffer int
+
 	closed    atomic.Bool
 	closeOnce sync.Once
+	life      context.Context // ends at Close, and with it the sweep and the watches
 	stop      context.CancelFunc
 	swept     chan struct{}
+	watchers  sync.WaitGroup
 }
 
 // New returns a store on the caller's pool, which Close leaves open. It
@@ -107,6 +115,12 @@ func newStore(pool *pgxpool.Pool, own bool, opts *Options) (*Store, error) {
 	if o.SweepInterval < 0 {
 		return nil, fmt.Errorf("postgres: negative SweepInterval %v: %w", o.SweepInterval, kv.ErrInvalid)
 	}
+	if o.WatchBuffer < 0 {
+		return nil, fmt.Errorf("postgres: negative WatchBuffer %d: %w", o.WatchBuffer, kv.ErrInvalid)
+	}
+	if o.WatchBuffer == 0 {
+		o.WatchBuffer = 1024
+	}
 	if o.SweepInterval == 0 {
 		o.SweepInterval = time.Second
 	}
@@ -116,6 +130,8 @@ func newStore(pool *pgxpool.Pool, own bool, opts *Options) (*Store, error) {
 		ownPool:     own,
 		q:           newQueries(o.Schema, o.Table),
 		createOnUse: o.CreateSchema,
+		watchBuffer: o.WatchBuffer,
+		life:        ctx,
 		stop:        stop,
 		swept:       make(chan struct{}),
 	}
@@ -123,7 +139,7 @@ func newStore(pool *pgxpool.Pool, own bool, opts *Options) (*Store, error) {
 	return s, nil
 }
 
-// Close stops the expiry sweep and, for a store made by [Open], closes its
+// Close stops the expiry sweep, ends the watches and, for a store made by [Open], closes its
 // pool. It is idempotent; afterwards every method returns an error wrapping
 // [kv.ErrClosed].
 func (s *Store) Close() error {
@@ -131,6 +147,7 @@ func (s *Store) Close() error {
 		s.closed.Store(true)
 		s.stop()
 		<-s.swept
+		s.watchers.Wait()
 		if s.ownPool {
 			s.pool.Close()
 		}

@@ -62,10 +62,15 @@ func (s *Store) set(ctx context.Context, op, key string, value []byte, ttl time.
 	}
 	_, err := s.pool.Exec(ctx, `INSERT INTO `+s.q.table+` AS t (key, value, expires_at)
 		VALUES ($1, $2, `+expiry(3)+`)
-		ON CONFLICT (key) DO UPDATE SET value = excluded.value, history = NULL, expires_at = excluded.expires_at`,
+		`+replaceRow,
 		[]byte(key), value, micros(ttl))
 	return wrap(op, key, err)
 }
+
+// replaceRow is the conflict branch of an INSERT that replaces the row with
+// the one proposed.
+const replaceRow = `ON CONFLICT (key) DO UPDATE SET
+	value = excluded.value, history = NULL, expires_at = excluded.expires_at, writes = t.writes + 1`
 
 // expiry returns the SQL expression of the expiry that parameter n, a TTL in
 // microseconds, gives: none for zero.

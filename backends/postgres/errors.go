@@ -52,9 +52,6 @@ func sentinelOf(err error) error {
 		errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, net.ErrClosed) {
 		return kv.ErrUnavailable
 	}
-	if strings.Contains(err.Error(), "closed pool") {
-		return kv.ErrClosed
-	}
 	return nil
 }
 

@@ -55,6 +55,7 @@ type Store struct {
 	life      context.Context // ends at Close, and with it the sweep and the watches
 	stop      context.CancelFunc
 	swept     chan struct{}
+	watchMu   sync.Mutex // orders a Watch's start against Close
 	watchers  sync.WaitGroup
 }
 
@@ -144,7 +145,9 @@ func newStore(pool *pgxpool.Pool, own bool, opts *Options) (*Store, error) {
 // [kv.ErrClosed].
 func (s *Store) Close() error {
 	s.closeOnce.Do(func() {
+		s.watchMu.Lock()
 		s.closed.Store(true)
+		s.watchMu.Unlock()
 		s.stop()
 		<-s.swept
 		s.watchers.Wait()

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"encoding/hex"
+	"fmt"
 	"strings"
 	"sync"
 	"time"
@@ -30,6 +31,12 @@ func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, err
 	conn, err := s.listen(ctx)
 	if err != nil {
 		return nil, err
+	}
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	if s.closed.Load() {
+		closeConn(conn)
+		return nil, fmt.Errorf("postgres: watch: %w", kv.ErrClosed)
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	stopOnClose := context.AfterFunc(s.life, cancel)

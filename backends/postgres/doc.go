@@ -15,16 +15,20 @@
 //
 // # The table
 //
-// Each store keeps its keys in one table, Options.Schema.Options.Table
-// (quoted identifiers, so any name works; applications that share a
-// database choose different ones):
+// Each store keeps its keys in one table, named by Options.Table in the
+// schema Options.Schema (both quoted, so any name works; applications that
+// share a database choose different ones):
 //
 //	key        bytea PRIMARY KEY   the key, byte for byte
 //	value      bytea               a plain value, or NULL for a history
 //	history    bytea[]             a history, version n at index n, or NULL
 //	expires_at timestamptz         the expiry, NULL for none
+//	writes     int8                counts the writes of the value, which tells the
+//	                               trigger a value write from an expiry change
 //
-// A second table, Table+"_schema", holds the layout's version. Create both
+// A second table, Table+"_schema", holds the layout's version, and a
+// trigger, Table+"_notify" (with a function of that name), reports the
+// table's changes to watches. Create them all
 // with [Store.CreateSchema] (or Options.CreateSchema, which calls it before
 // the first use); a later version of this package that changes the layout
 // adds a migration step that CreateSchema runs in one transaction, from the

@@ -8,10 +8,11 @@ PKGS       ?= ./...
 # go.mod) inside this repository, kept apart so that what only they need
 # stays out of the module users download: the benchmarks (the peers they are
 # measured against), the testcontainers fallback of internal/redistest and
-# the OpenTelemetry exporter (otel).
+# the OpenTelemetry exporter (otel) and the PostgreSQL backend
+# (backends/postgres, with pgx).
 # tidy-check, vet, lint and test-race cover each of them, with all of its
 # packages; add a directory here to add a module.
-NESTED_MODS ?= benchmarks internal/redistest/rediscontainer otel
+NESTED_MODS ?= benchmarks internal/redistest/rediscontainer otel backends/postgres
 # MODS are every module's directory, the main module's first.
 MODS        = . $(NESTED_MODS)
 # VULN_MODS are the modules vulncheck scans: those whose code runs outside
@@ -89,6 +90,7 @@ modgraph:
 	@echo "== modgraph"
 	bash .ci/modgraph
 	bash .ci/modgraph 'github.com/cledar/storekit/otel|^go\.opentelemetry\.io/'
+	bash .ci/modgraph github.com/cledar/storekit/backends/postgres
 
 ## cover: test coverage per package, HTML report in cover.html
 cover:

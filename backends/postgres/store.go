@@ -1,0 +1,166 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/cledar/storekit/kv"
+)
+
+// Get returns the value at key. A history yields [kv.ErrWrongType].
+func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+	if err := s.begin(ctx, "get", key); err != nil {
+		return nil, err
+	}
+	var value []byte
+	var history bool
+	err := s.pool.QueryRow(ctx,
+		`SELECT t.value, t.history IS NOT NULL FROM `+s.q.table+` AS t WHERE t.key = $1 AND `+live,
+		[]byte(key)).Scan(&value, &history)
+	return plainValue("get", key, value, history, err)
+}
+
+// plainValue returns the result of reading a plain value: a copy of value,
+// never nil, or the error that a missing key, a history or err calls for.
+func plainValue(op, key string, value []byte, history bool, err error) ([]byte, error) {
+	switch {
+	case noRows(err):
+		return nil, fmt.Errorf("postgres: %s: %w", describe(op, key), kv.ErrNotFound)
+	case err != nil:
+		return nil, wrap(op, key, err)
+	case history:
+		return nil, fmt.Errorf("postgres: %s: key holds a history: %w", describe(op, key), kv.ErrWrongType)
+	case value == nil:
+		return []byte{}, nil
+	}
+	return value, nil
+}
+
+// Set stores value at key, replacing a value or history and removing any
+// expiry.
+func (s *Store) Set(ctx context.Context, key string, value []byte) error {
+	return s.set(ctx, "set", key, value, 0)
+}
+
+// SetWithTTL stores value at key with an expiry ttl from now, rounded up to
+// a microsecond. A ttl of zero or less yields [kv.ErrInvalid].
+func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+	if err := checkTTL("set", key, ttl); err != nil {
+		return err
+	}
+	return s.set(ctx, "set", key, value, ttl)
+}
+
+// set stores value at key, with an expiry when ttl is positive.
+func (s *Store) set(ctx context.Context, op, key string, value []byte, ttl time.Duration) error {
+	if err := s.begin(ctx, op, key); err != nil {
+		return err
+	}
+	if value == nil {
+		value = []byte{}
+	}
+	_, err := s.pool.Exec(ctx, `INSERT INTO `+s.q.table+` AS t (key, value, expires_at)
+		VALUES ($1, $2, `+expiry(3)+`)
+		`+replaceRow,
+		[]byte(key), value, micros(ttl))
+	return wrap(op, key, err)
+}
+
+// replaceRow is the conflict branch of an INSERT that replaces the row with
+// the one proposed.
+const replaceRow = `ON CONFLICT (key) DO UPDATE SET
+	value = excluded.value, history = NULL, expires_at = excluded.expires_at, writes = t.writes + 1`
+
+// expiry returns the SQL expression of the expiry that parameter n, a TTL in
+// microseconds, gives: none for zero.
+func expiry(n int) string {
+	p := fmt.Sprintf("$%d::int8", n)
+	return "CASE WHEN " + p + " > 0 THEN now() + " + p + " * interval '1 microsecond' END"
+}
+
+// Delete removes key and reports whether it existed.
+func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
+	if err := s.begin(ctx, "delete", key); err != nil {
+		return false, err
+	}
+	var existed bool
+	err := s.pool.QueryRow(ctx,
+		`DELETE FROM `+s.q.table+` AS t WHERE t.key = $1 RETURNING `+live, []byte(key)).Scan(&existed)
+	if noRows(err) {
+		return false, nil
+	}
+	return existed, wrap("delete", key, err)
+}
+
+// GetMulti reads every key in one query.
+func (s *Store) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
+	if err := s.begin(ctx, "get multi", ""); err != nil {
+		return nil, err
+	}
+	out := make([]kv.Value, len(keys))
+	if len(keys) == 0 {
+		return out, nil
+	}
+	rows, err := s.pool.Query(ctx, `SELECT t.key, t.value FROM `+s.q.table+` AS t
+		WHERE t.key = ANY($1) AND t.value IS NOT NULL AND `+live, byteKeys(keys))
+	if err != nil {
+		return nil, wrap("get multi", "", err)
+	}
+	found := make(map[string][]byte, len(keys))
+	var k, v []byte
+	for rows.Next() {
+		if err := rows.Scan(&k, &v); err != nil {
+			rows.Close()
+			return nil, wrap("get multi", "", err)
+		}
+		found[string(k)] = v
+	}
+	if err := rows.Err(); err != nil {
+		return nil, wrap("get multi", "", err)
+	}
+	for i, key := range keys {
+		if v, ok := found[key]; ok {
+			out[i] = kv.Value{Data: append([]byte{}, v...), Found: true}
+		}
+	}
+	return out, nil
+}
+
+// byteKeys returns keys as a bytea[] parameter.
+func byteKeys(keys []string) [][]byte {
+	b := make([][]byte, len(keys))
+	for i, k := range keys {
+		b[i] = []byte(k)
+	}
+	return b
+}
+
+// TTL returns the time key has left, [kv.NoExpiry] if none.
+func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
+	if err := s.begin(ctx, "ttl", key); err != nil {
+		return 0, err
+	}
+	var left *int64
+	err := s.pool.QueryRow(ctx, `SELECT `+timeLeftMicros+` FROM `+s.q.table+` AS t WHERE t.key = $1 AND `+live,
+		[]byte(key)).Scan(&left)
+	return timeLeft("ttl", key, left, err)
+}
+
+// timeLeftMicros is the SQL expression of the microseconds that t has left
+// to live, NULL when it has no expiry.
+const timeLeftMicros = `(extract(epoch FROM t.expires_at - now()) * 1000000)::int8`
+
+// timeLeft returns the TTL that left, the microseconds read with a key (nil
+// when it has no expiry), stands for.
+func timeLeft(op, key string, left *int64, err error) (time.Duration, error) {
+	switch {
+	case noRows(err):
+		return 0, fmt.Errorf("postgres: %s: %w", describe(op, key), kv.ErrNotFound)
+	case err != nil:
+		return 0, wrap(op, key, err)
+	case left == nil:
+		return kv.NoExpiry, nil
+	}
+	return max(time.Duration(*left)*time.Microsecond, time.Microsecond), nil
+}

@@ -82,6 +82,36 @@
 // row without replacing it, rather than spinning until the deadline. On the
 // memory backend the whole suite runs in about two seconds.
 //
+// # Writing a backend that is not Redis
+//
+// backends/postgres (a module of its own) was written this way, with the
+// exported packages alone; what it took is what the suite asks of any
+// store:
+//
+//   - Start with kv.Store and the rules of package kv's documentation, run
+//     the suite, and add one optional interface at a time: a store is held
+//     to every rule of each interface it implements, and to none of the
+//     others. backends/memory implements every interface and is the
+//     reference to read.
+//   - Events follow the writes as kv documents them, which a store must
+//     produce whoever wrote: a Set of an unchanged value is still OpSet, a
+//     plain value turned into a history is OpDelete then OpAppend, Persist
+//     is OpOther. A store that hears other processes' writes through a
+//     trigger or a log must tell these apart (postgres counts writes in a
+//     column for that).
+//   - Expiry is seen at once by reads (filter by expiry time), and OpExpired
+//     must come within the 5 seconds the suite waits for an event: a
+//     background sweep has to run more often than that.
+//   - Watch/SlowConsumer makes 20,000 Sets one after another within 20
+//     seconds, about 1,000 committed writes a second: a store that waits for
+//     a disk on every commit may need its test server to relax that
+//     (postgres's tests run with synchronous_commit off).
+//   - The suite writes no key longer than a few kilobytes but reads a 1 MiB
+//     one; a store with a key size limit documents it and fails longer
+//     writes with ErrInvalid.
+//   - A failure names the call, what it returned, what the contract wants
+//     and the rule; reproduce one with go test -run 'TestConformance/Family/Case'.
+//
 // # Benchmarks
 //
 // [Bench] runs a fixed workload (Get, GetMulti of 100 keys, Get of a missing

@@ -3,6 +3,7 @@ package postgres_test
 import (
 	"context"
 	"errors"
+	"strconv"
 	"testing"
 	"time"
 
@@ -107,4 +108,49 @@ func TestMetricsWatch(t *testing.T) {
 	want.Ops[metrics.OpSet]++
 	want.Watch.Events++
 	wantMetrics(t, s, want, "a Set and its event")
+}
+
+func TestMetricsWatchOverflow(t *testing.T) {
+	pool, schema := testPool(t)
+	s := newStore(t, pool, &postgres.Options{Schema: schema, Table: "kv", CreateSchema: true, WatchBuffer: 1})
+	ctx := testContext(t)
+	ch, err := s.Watch(ctx, "*")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nextEvent(t, ch)
+	// Five events for a consumer that does not read: the watch holds one
+	// and its sender one more, so at least three overflow.
+	const n = 5
+	for i := range n {
+		if err := s.Set(ctx, "k"+strconv.Itoa(i), []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+	}
+	deadline := time.Now().Add(5 * time.Second)
+	for s.Metrics().Watch.Overflows < n-2 {
+		if time.Now().After(deadline) {
+			t.Fatalf("overflows %d after %d events to a full buffer, want at least %d", s.Metrics().Watch.Overflows, n, n-2)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	// The last event always survives, after the resync that replaced the
+	// ones before it.
+	events, resyncs := uint64(1), uint64(0)
+	for {
+		ev := nextEvent(t, ch)
+		events++
+		if ev.Op == kv.OpResync {
+			resyncs++
+		}
+		if ev.Key == "k"+strconv.Itoa(n-1) {
+			break
+		}
+	}
+	if resyncs == 0 {
+		t.Errorf("no OpResync after the buffer overflowed")
+	}
+	want := s.Metrics()
+	want.Watch.Events, want.Watch.Resyncs = events, resyncs
+	wantMetrics(t, s, want, "the events after an overflow")
 }

@@ -7,12 +7,14 @@ import (
 	"time"
 
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // SetIfAbsent stores value at key only if key does not exist (an expired
 // key does not), in one statement, and reports whether it did. A positive
 // ttl gives the key that expiry; a negative one yields [kv.ErrInvalid].
-func (s *Store) SetIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (bool, error) {
+func (s *Store) SetIfAbsent(ctx context.Context, key string, value []byte, ttl time.Duration) (_ bool, err error) {
+	defer s.counters.Done(metrics.OpSetIfAbsent, &err)
 	if ttl < 0 {
 		return false, checkTTL("set if absent", key, ttl)
 	}
@@ -35,7 +37,8 @@ func (s *Store) SetIfAbsent(ctx context.Context, key string, value []byte, ttl t
 // CompareAndSwap replaces key's plain value with new only if it equals old,
 // in one statement. [kv.KeepTTL] keeps the expiry; a positive ttl sets a new
 // one.
-func (s *Store) CompareAndSwap(ctx context.Context, key string, old, new []byte, ttl time.Duration) (bool, error) {
+func (s *Store) CompareAndSwap(ctx context.Context, key string, old, new []byte, ttl time.Duration) (_ bool, err error) {
+	defer s.counters.Done(metrics.OpCompareAndSwap, &err)
 	if ttl < 0 {
 		return false, checkTTL("compare and swap", key, ttl)
 	}
@@ -53,7 +56,8 @@ func (s *Store) CompareAndSwap(ctx context.Context, key string, old, new []byte,
 
 // CompareAndDelete deletes key only if it holds a plain value equal to old,
 // in one statement.
-func (s *Store) CompareAndDelete(ctx context.Context, key string, old []byte) (bool, error) {
+func (s *Store) CompareAndDelete(ctx context.Context, key string, old []byte) (_ bool, err error) {
+	defer s.counters.Done(metrics.OpCompareAndDelete, &err)
 	if err := s.begin(ctx, "compare and delete", key); err != nil {
 		return false, err
 	}
@@ -100,12 +104,13 @@ const counterText = `CASE WHEN t.history IS NULL AND length(t.value) <= 20
 // Incr adds delta to the counter at key in one statement and returns the
 // sum. A value that is not a counter, or a history, yields
 // [kv.ErrWrongType]; a sum beyond int64 [kv.ErrInvalid]. The expiry is kept.
-func (s *Store) Incr(ctx context.Context, key string, delta int64) (int64, error) {
+func (s *Store) Incr(ctx context.Context, key string, delta int64) (_ int64, err error) {
+	defer s.counters.Done(metrics.OpIncr, &err)
 	if err := s.begin(ctx, "incr", key); err != nil {
 		return 0, err
 	}
 	var sum []byte
-	err := s.pool.QueryRow(ctx, `INSERT INTO `+s.q.table+` AS t (key, value) VALUES ($1, convert_to($2::int8::text, 'UTF8'))
+	err = s.pool.QueryRow(ctx, `INSERT INTO `+s.q.table+` AS t (key, value) VALUES ($1, convert_to($2::int8::text, 'UTF8'))
 		ON CONFLICT (key) DO UPDATE SET
 			value = CASE WHEN `+live+`
 				THEN convert_to((encode(t.value, 'escape')::numeric + $2::int8)::int8::text, 'UTF8')
@@ -129,7 +134,8 @@ func (s *Store) Incr(ctx context.Context, key string, delta int64) (int64, error
 }
 
 // Expire gives key a new expiry ttl from now and reports whether it exists.
-func (s *Store) Expire(ctx context.Context, key string, ttl time.Duration) (bool, error) {
+func (s *Store) Expire(ctx context.Context, key string, ttl time.Duration) (_ bool, err error) {
+	defer s.counters.Done(metrics.OpExpire, &err)
 	if err := checkTTL("expire", key, ttl); err != nil {
 		return false, err
 	}
@@ -137,7 +143,8 @@ func (s *Store) Expire(ctx context.Context, key string, ttl time.Duration) (bool
 }
 
 // Persist removes key's expiry and reports whether it exists.
-func (s *Store) Persist(ctx context.Context, key string) (bool, error) {
+func (s *Store) Persist(ctx context.Context, key string) (_ bool, err error) {
+	defer s.counters.Done(metrics.OpPersist, &err)
 	return s.setExpiry(ctx, "persist", key, 0)
 }
 
@@ -157,14 +164,15 @@ func (s *Store) setExpiry(ctx context.Context, op, key string, ttl int64) (bool,
 
 // GetWithTTL returns key's value and the time it has left, read in one
 // query.
-func (s *Store) GetWithTTL(ctx context.Context, key string) ([]byte, time.Duration, error) {
+func (s *Store) GetWithTTL(ctx context.Context, key string) (_ []byte, _ time.Duration, err error) {
+	defer s.counters.Done(metrics.OpGetWithTTL, &err)
 	if err := s.begin(ctx, "get with ttl", key); err != nil {
 		return nil, 0, err
 	}
 	var value []byte
 	var history bool
 	var left *int64
-	err := s.pool.QueryRow(ctx, `SELECT t.value, t.history IS NOT NULL, `+timeLeftMicros+`
+	err = s.pool.QueryRow(ctx, `SELECT t.value, t.history IS NOT NULL, `+timeLeftMicros+`
 		FROM `+s.q.table+` AS t WHERE t.key = $1 AND `+live, []byte(key)).Scan(&value, &history, &left)
 	value, err = plainValue("get with ttl", key, value, history, err)
 	if err != nil {

@@ -46,10 +46,20 @@ func testURL(t *testing.T) string {
 // its own, which is dropped, with everything in it, when t ends.
 func testPool(t *testing.T) (*pgxpool.Pool, string) {
 	t.Helper()
+	return testPoolNamed(t, "")
+}
+
+// testPoolNamed is testPool whose connections, when app is not empty, give
+// the server the application_name app.
+func testPoolNamed(t *testing.T, app string) (*pgxpool.Pool, string) {
+	t.Helper()
 	url := testURL(t)
 	cfg, err := pgxpool.ParseConfig(url)
 	if err != nil {
 		t.Fatal(err)
+	}
+	if app != "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = app
 	}
 	// Commits need not wait for the disk: durability is not under test, and
 	// Watch/SlowConsumer makes 20,000 Sets, one after the other, within 20

@@ -44,7 +44,8 @@
 // ([kv.MultiGetter], [kv.Expirer], [kv.Scanner], [kv.Conditional],
 // [kv.Counter], [kv.ExpiryChanger], [kv.BulkWriter], [kv.Historian],
 // [kv.MultiLatest], [kv.Pruner], [kv.ConditionalHistorian] and
-// [kv.Watcher]), and passes the conformance suite:
+// [kv.Watcher]), counts its calls, failures and watch events as
+// [metrics.Source] (see [Store.Metrics]), and passes the conformance suite:
 //
 //   - every write is one statement, atomic on its own: Set and SetWithTTL are
 //     an INSERT ... ON CONFLICT DO UPDATE; SetIfAbsent one that updates only

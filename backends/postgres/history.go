@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // A history is the array column history of a key's row (value is then
@@ -30,12 +31,13 @@ func (s *Store) appendSQL(where string) string {
 
 // Append adds value as the newest version of key's history, in one
 // statement, and returns its version.
-func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, error) {
+func (s *Store) Append(ctx context.Context, key string, value []byte) (_ int64, err error) {
+	defer s.counters.Done(metrics.OpAppend, &err)
 	if err := s.begin(ctx, "append", key); err != nil {
 		return 0, err
 	}
 	var version int64
-	err := s.pool.QueryRow(ctx, s.appendSQL(""), []byte(key), nonNil(value)).Scan(&version)
+	err = s.pool.QueryRow(ctx, s.appendSQL(""), []byte(key), nonNil(value)).Scan(&version)
 	if err != nil {
 		return 0, wrap("append", key, err)
 	}
@@ -45,7 +47,8 @@ func (s *Store) Append(ctx context.Context, key string, value []byte) (int64, er
 // AppendIf appends value only if the latest version is expect, in one
 // statement, and returns expect+1; otherwise the error is a
 // [*kv.VersionConflict].
-func (s *Store) AppendIf(ctx context.Context, key string, value []byte, expect int64) (int64, error) {
+func (s *Store) AppendIf(ctx context.Context, key string, value []byte, expect int64) (_ int64, err error) {
+	defer s.counters.Done(metrics.OpAppendIf, &err)
 	if expect < 0 {
 		return 0, fmt.Errorf("postgres: append if %s: negative version %d: %w", kv.QuoteKey(key), expect, kv.ErrInvalid)
 	}
@@ -68,7 +71,7 @@ func (s *Store) AppendIf(ctx context.Context, key string, value []byte, expect i
 		args = append(args, expect)
 	}
 	var version int64
-	err := s.pool.QueryRow(ctx, query, args...).Scan(&version)
+	err = s.pool.QueryRow(ctx, query, args...).Scan(&version)
 	switch {
 	case err == nil:
 		return version, nil
@@ -84,13 +87,14 @@ func (s *Store) AppendIf(ctx context.Context, key string, value []byte, expect i
 
 // Latest returns the newest entry of key's history and its version; a plain
 // value is version 1.
-func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
+func (s *Store) Latest(ctx context.Context, key string) (_ []byte, _ int64, err error) {
+	defer s.counters.Done(metrics.OpLatest, &err)
 	if err := s.begin(ctx, "latest", key); err != nil {
 		return nil, 0, err
 	}
 	var value []byte
 	var version int64
-	err := s.pool.QueryRow(ctx, `SELECT `+latestSQL+` FROM `+s.q.table+` AS t WHERE t.key = $1 AND `+live,
+	err = s.pool.QueryRow(ctx, `SELECT `+latestSQL+` FROM `+s.q.table+` AS t WHERE t.key = $1 AND `+live,
 		[]byte(key)).Scan(&value, &version)
 	switch {
 	case noRows(err):
@@ -105,7 +109,8 @@ func (s *Store) Latest(ctx context.Context, key string) ([]byte, int64, error) {
 const latestSQL = `coalesce(t.history[cardinality(t.history)], t.value), coalesce(cardinality(t.history), 1)`
 
 // LatestMulti returns the latest entry of every key, in one query.
-func (s *Store) LatestMulti(ctx context.Context, keys []string) ([]kv.LatestValue, error) {
+func (s *Store) LatestMulti(ctx context.Context, keys []string) (_ []kv.LatestValue, err error) {
+	defer s.counters.Done(metrics.OpLatestMulti, &err)
 	if err := s.begin(ctx, "latest multi", ""); err != nil {
 		return nil, err
 	}
@@ -138,7 +143,8 @@ func (s *Store) LatestMulti(ctx context.Context, keys []string) ([]kv.LatestValu
 }
 
 // At returns version version of key's history.
-func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, error) {
+func (s *Store) At(ctx context.Context, key string, version int64) (_ []byte, err error) {
+	defer s.counters.Done(metrics.OpAt, &err)
 	if version < 1 {
 		return nil, fmt.Errorf("postgres: at %s: version %d below 1: %w", kv.QuoteKey(key), version, kv.ErrInvalid)
 	}
@@ -147,7 +153,7 @@ func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, erro
 	}
 	var value []byte
 	var found bool
-	err := s.pool.QueryRow(ctx, `SELECT e, e IS NOT NULL FROM (SELECT
+	err = s.pool.QueryRow(ctx, `SELECT e, e IS NOT NULL FROM (SELECT
 			CASE WHEN t.history IS NULL THEN CASE WHEN $2 = 1 THEN t.value END
 				WHEN $2 <= cardinality(t.history) THEN t.history[$2] END AS e
 		FROM `+s.q.table+` AS t WHERE t.key = $1 AND `+live+`) AS v`, []byte(key), version).Scan(&value, &found)
@@ -161,12 +167,13 @@ func (s *Store) At(ctx context.Context, key string, version int64) ([]byte, erro
 }
 
 // History returns every entry of key's history, oldest first.
-func (s *Store) History(ctx context.Context, key string) ([][]byte, error) {
+func (s *Store) History(ctx context.Context, key string) (_ [][]byte, err error) {
+	defer s.counters.Done(metrics.OpHistory, &err)
 	if err := s.begin(ctx, "history", key); err != nil {
 		return nil, err
 	}
 	var history [][]byte
-	err := s.pool.QueryRow(ctx, `SELECT coalesce(t.history, ARRAY[t.value]) FROM `+s.q.table+` AS t
+	err = s.pool.QueryRow(ctx, `SELECT coalesce(t.history, ARRAY[t.value]) FROM `+s.q.table+` AS t
 		WHERE t.key = $1 AND `+live, []byte(key)).Scan(&history)
 	switch {
 	case noRows(err):
@@ -184,7 +191,8 @@ func (s *Store) History(ctx context.Context, key string) ([][]byte, error) {
 // the newest, working back from before-1 and stopping at the first entry
 // already empty; it returns how many it emptied. The read and the write are
 // one transaction that locks the row.
-func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error) {
+func (s *Store) Prune(ctx context.Context, key string, before int64) (_ int, err error) {
+	defer s.counters.Done(metrics.OpPrune, &err)
 	if before < 1 {
 		return 0, fmt.Errorf("postgres: prune %s: version %d below 1: %w", kv.QuoteKey(key), before, kv.ErrInvalid)
 	}
@@ -192,7 +200,7 @@ func (s *Store) Prune(ctx context.Context, key string, before int64) (int, error
 		return 0, err
 	}
 	emptied := 0
-	err := pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
+	err = pgx.BeginFunc(ctx, s.pool, func(tx pgx.Tx) error {
 		var history [][]byte
 		err := tx.QueryRow(ctx, `SELECT t.history FROM `+s.q.table+` AS t
 			WHERE t.key = $1 AND `+live+` FOR UPDATE`, []byte(key)).Scan(&history)

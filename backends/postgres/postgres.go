@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // Options configure a [Store]. The zero value is ready to use.
@@ -49,6 +50,8 @@ type Store struct {
 	schemaReady atomic.Bool
 
 	watchBuffer int
+
+	counters metrics.Counters // metrics.go
 
 	closed    atomic.Bool
 	closeOnce sync.Once

@@ -6,6 +6,7 @@ import (
 	"strconv"
 
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // scanPage is how many keys one query of Scan reads.
@@ -18,7 +19,7 @@ const scanPage = 500
 // iteration may or may not appear, and a key present throughout appears
 // once.
 func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, error] {
-	return func(yield func(string, error) bool) {
+	return s.counters.Seq(metrics.OpScan, func(yield func(string, error) bool) {
 		if err := s.begin(ctx, "scan", ""); err != nil {
 			yield("", err)
 			return
@@ -46,7 +47,7 @@ func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, erro
 			}
 			after, inclusive = []byte(keys[len(keys)-1]), false
 		}
-	}
+	})
 }
 
 // scanPage reads the next page of live keys from after (itself included

@@ -6,16 +6,18 @@ import (
 	"time"
 
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // Get returns the value at key. A history yields [kv.ErrWrongType].
-func (s *Store) Get(ctx context.Context, key string) ([]byte, error) {
+func (s *Store) Get(ctx context.Context, key string) (_ []byte, err error) {
+	defer s.counters.Done(metrics.OpGet, &err)
 	if err := s.begin(ctx, "get", key); err != nil {
 		return nil, err
 	}
 	var value []byte
 	var history bool
-	err := s.pool.QueryRow(ctx,
+	err = s.pool.QueryRow(ctx,
 		`SELECT t.value, t.history IS NOT NULL FROM `+s.q.table+` AS t WHERE t.key = $1 AND `+live,
 		[]byte(key)).Scan(&value, &history)
 	return plainValue("get", key, value, history, err)
@@ -39,13 +41,15 @@ func plainValue(op, key string, value []byte, history bool, err error) ([]byte, 
 
 // Set stores value at key, replacing a value or history and removing any
 // expiry.
-func (s *Store) Set(ctx context.Context, key string, value []byte) error {
+func (s *Store) Set(ctx context.Context, key string, value []byte) (err error) {
+	defer s.counters.Done(metrics.OpSet, &err)
 	return s.set(ctx, "set", key, value, 0)
 }
 
 // SetWithTTL stores value at key with an expiry ttl from now, rounded up to
 // a microsecond. A ttl of zero or less yields [kv.ErrInvalid].
-func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) error {
+func (s *Store) SetWithTTL(ctx context.Context, key string, value []byte, ttl time.Duration) (err error) {
+	defer s.counters.Done(metrics.OpSetWithTTL, &err)
 	if err := checkTTL("set", key, ttl); err != nil {
 		return err
 	}
@@ -80,12 +84,13 @@ func expiry(n int) string {
 }
 
 // Delete removes key and reports whether it existed.
-func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
+func (s *Store) Delete(ctx context.Context, key string) (_ bool, err error) {
+	defer s.counters.Done(metrics.OpDelete, &err)
 	if err := s.begin(ctx, "delete", key); err != nil {
 		return false, err
 	}
 	var existed bool
-	err := s.pool.QueryRow(ctx,
+	err = s.pool.QueryRow(ctx,
 		`DELETE FROM `+s.q.table+` AS t WHERE t.key = $1 RETURNING `+live, []byte(key)).Scan(&existed)
 	if noRows(err) {
 		return false, nil
@@ -94,7 +99,8 @@ func (s *Store) Delete(ctx context.Context, key string) (bool, error) {
 }
 
 // GetMulti reads every key in one query.
-func (s *Store) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
+func (s *Store) GetMulti(ctx context.Context, keys []string) (_ []kv.Value, err error) {
+	defer s.counters.Done(metrics.OpGetMulti, &err)
 	if err := s.begin(ctx, "get multi", ""); err != nil {
 		return nil, err
 	}
@@ -137,12 +143,13 @@ func byteKeys(keys []string) [][]byte {
 }
 
 // TTL returns the time key has left, [kv.NoExpiry] if none.
-func (s *Store) TTL(ctx context.Context, key string) (time.Duration, error) {
+func (s *Store) TTL(ctx context.Context, key string) (_ time.Duration, err error) {
+	defer s.counters.Done(metrics.OpTTL, &err)
 	if err := s.begin(ctx, "ttl", key); err != nil {
 		return 0, err
 	}
 	var left *int64
-	err := s.pool.QueryRow(ctx, `SELECT `+timeLeftMicros+` FROM `+s.q.table+` AS t WHERE t.key = $1 AND `+live,
+	err = s.pool.QueryRow(ctx, `SELECT `+timeLeftMicros+` FROM `+s.q.table+` AS t WHERE t.key = $1 AND `+live,
 		[]byte(key)).Scan(&left)
 	return timeLeft("ttl", key, left, err)
 }

@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cledar/storekit/kv"
+	"github.com/cledar/storekit/metrics"
 )
 
 // Watch reports changes to the keys matching pattern, a Redis glob (see
@@ -24,7 +25,8 @@ import (
 // each time a slow consumer made the watch drop buffered events. A key
 // whose notification would not fit in a NOTIFY payload (about 3,990 bytes
 // of key) is reported as an OpResync, for every pattern.
-func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, error) {
+func (s *Store) Watch(ctx context.Context, pattern string) (_ <-chan kv.Event, err error) {
+	defer s.counters.Done(metrics.OpWatch, &err)
 	if err := s.begin(ctx, "watch", ""); err != nil {
 		return nil, err
 	}
@@ -40,7 +42,7 @@ func (s *Store) Watch(ctx context.Context, pattern string) (<-chan kv.Event, err
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	stopOnClose := context.AfterFunc(s.life, cancel)
-	w := &watch{s: s, pattern: pattern, q: newQueue(s.watchBuffer), out: make(chan kv.Event)}
+	w := &watch{s: s, pattern: pattern, q: newQueue(s.watchBuffer, &s.counters.Watch), out: make(chan kv.Event)}
 	w.q.push(kv.Event{Op: kv.OpResync})
 	s.watchers.Add(2)
 	go func() {
@@ -111,6 +113,7 @@ func (w *watch) receive(ctx context.Context, conn *pgx.Conn) {
 			backoff = min(2*backoff, 2*time.Second)
 		}
 		backoff = 50 * time.Millisecond
+		w.s.counters.Watch.Resubscribe()
 		w.q.push(kv.Event{Op: kv.OpResync})
 	}
 }
@@ -143,10 +146,11 @@ var opOf = map[rune]kv.Op{
 	'a': kv.OpAppend, 'o': kv.OpOther, 'r': kv.OpResync,
 }
 
-// deliver sends the queued events to the consumer until ctx ends, then
-// closes the channel.
+// deliver sends the queued events to the consumer, counting them, until
+// ctx ends, then closes the channel.
 func (w *watch) deliver(ctx context.Context) {
 	defer close(w.out)
+	first := true
 	for {
 		select {
 		case <-ctx.Done():
@@ -156,6 +160,8 @@ func (w *watch) deliver(ctx context.Context) {
 		for _, ev := range w.q.take() {
 			select {
 			case w.out <- ev:
+				w.s.counters.Watch.Event(ev.Op == kv.OpResync && !first)
+				first = false
 			case <-ctx.Done():
 				return
 			}
@@ -171,15 +177,17 @@ type queue struct {
 	events []kv.Event
 	limit  int
 	ready  chan struct{} // has a value when events is not empty
+	count  *metrics.WatchCounters
 }
 
-func newQueue(limit int) *queue {
-	return &queue{limit: limit, ready: make(chan struct{}, 1)}
+func newQueue(limit int, count *metrics.WatchCounters) *queue {
+	return &queue{limit: limit, ready: make(chan struct{}, 1), count: count}
 }
 
 func (q *queue) push(ev kv.Event) {
 	q.mu.Lock()
 	if len(q.events) >= q.limit {
+		q.count.Overflow()
 		q.events = append(q.events[:0], kv.Event{Op: kv.OpResync})
 	}
 	q.events = append(q.events, ev)

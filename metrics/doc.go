@@ -13,10 +13,10 @@
 // # Reading the counters
 //
 // Every storekit store implements [Source]: memory.Store, goredis.Store,
-// rueidiskv.Store, codec.Store and configstore.Store. Metrics returns a
-// [Snapshot] of counters that only grow, from zero when the store was made;
-// subtract two snapshots for what happened in between. [Of] reads any
-// value that may be a Source:
+// rueidiskv.Store, postgres.Store, codec.Store and configstore.Store.
+// Metrics returns a [Snapshot] of counters that only grow, from zero when
+// the store was made; subtract two snapshots for what happened in between.
+// [Of] reads any value that may be a Source:
 //
 //	if snap, ok := metrics.Of(store); ok {
 //		log.Printf("gets: %d, unavailable: %d", snap.Ops[metrics.OpGet], snap.ErrorsOf(metrics.KindUnavailable))

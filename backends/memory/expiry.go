@@ -100,8 +100,15 @@ func (x *expirer) run() {
 		var fire <-chan time.Time
 		x.mu.Lock()
 		if len(x.due) > 0 {
-			timer = x.s.clock.NewTimer(time.Duration(x.due[0].exp - x.s.now()))
+			exp := x.due[0].exp
+			timer = x.s.clock.NewTimer(time.Duration(exp - x.s.now()))
 			fire = timer.C()
+			if x.s.now() >= exp {
+				// The clock passed exp while the timer was made (a
+				// ManualClock advanced then fires only timers it knew
+				// of): expire now rather than a timer's length late.
+				fire = closedTime
+			}
 		}
 		x.mu.Unlock()
 		select {
@@ -120,6 +127,13 @@ func (x *expirer) run() {
 		}
 	}
 }
+
+// closedTime is a closed channel: a timer that has fired.
+var closedTime = func() chan time.Time {
+	c := make(chan time.Time)
+	close(c)
+	return c
+}()
 
 // expireDue frees every key whose deadline has passed.
 func (x *expirer) expireDue() {

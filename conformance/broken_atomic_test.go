@@ -365,6 +365,24 @@ func (s setMultiFirstWins) SetMulti(ctx context.Context, items []kv.Item) error 
 	return s.fullStore.SetMulti(ctx, first)
 }
 
+// setMultiEachItem writes every item in turn, a key listed twice twice:
+// the last item wins, but watchers hear the key's events for each item.
+type setMultiEachItem struct{ fullStore }
+
+func (s setMultiEachItem) SetMulti(ctx context.Context, items []kv.Item) error {
+	for _, it := range items {
+		if it.TTL < 0 {
+			return errNegativeTTL(it.TTL)
+		}
+	}
+	for _, it := range items {
+		if err := write(ctx, s.fullStore, it.Key, it.Value, it.TTL); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
 // setMultiPartial writes the items one at a time, and meets a negative TTL
 // only when it reaches its item.
 type setMultiPartial struct{ fullStore }

@@ -156,6 +156,8 @@ var brokenStores = []brokenStore{
 		[]string{"ExpiryChange/Invalid"}, func(s fullStore) kv.Store { return expireZeroDeletes{s} }},
 	{"SetMultiFirstWins", "the last item of a key listed twice in SetMulti wins",
 		[]string{"BulkWrite/Duplicates", "BulkWrite/Helpers"}, func(s fullStore) kv.Store { return setMultiFirstWins{s} }},
+	{"SetMultiEachItem", "SetMulti writes a key listed twice once, and watchers hear it once",
+		[]string{"BulkWrite/Events"}, func(s fullStore) kv.Store { return setMultiEachItem{s} }},
 	{"SetMultiPartial", "SetMulti with a negative TTL writes nothing",
 		[]string{"BulkWrite/InvalidTTL", "BulkWrite/Helpers"}, func(s fullStore) kv.Store { return setMultiPartial{s} }},
 	{"BulkEmptyWriteFails", "SetMulti and DeleteMulti of an empty list are no error",

@@ -207,8 +207,8 @@ var bulkWriteCases = []testCase{
 	},
 	{
 		name: "BulkWrite/Events",
-		rule: "SetMulti is reported per key as Set or SetWithTTL is, DeleteMulti as OpDelete for each key removed; " +
-			"a rejected SetMulti is not reported",
+		rule: "SetMulti is reported per key as Set or SetWithTTL is, a key listed twice once, for its last item; " +
+			"DeleteMulti as OpDelete for each key removed; a rejected SetMulti is not reported",
 		needs: []capability{bulkWriter, watcher},
 		run: func(h *harness) {
 			a, b := h.key("a"), h.key("b")
@@ -216,7 +216,7 @@ var bulkWriteCases = []testCase{
 			w.expectResync()
 			err := h.bw().SetMulti(h.ctx, []kv.Item{{Key: a, Value: []byte("x")}, {Key: b, Value: []byte("x"), TTL: -time.Second}})
 			h.wantErr(err, kv.ErrInvalid, "SetMulti with an item with a negative TTL")
-			items := []kv.Item{{Key: a, Value: []byte("1")}, {Key: b, Value: []byte("1")}}
+			items := []kv.Item{{Key: a, Value: []byte("0")}, {Key: b, Value: []byte("1")}, {Key: a, Value: []byte("1")}}
 			wantB := []kv.Op{kv.OpSet}
 			if h.has(expirer) {
 				items[1].TTL = longTTL

@@ -557,8 +557,14 @@ func (s *refStore) SetMulti(ctx context.Context, items []kv.Item) error {
 		return err
 	}
 	defer s.mu.Unlock()
-	for _, it := range items {
-		s.write(it.Key, it.Value, it.TTL)
+	last := make(map[string]int, len(items))
+	for i, it := range items {
+		last[it.Key] = i
+	}
+	for i, it := range items {
+		if last[it.Key] == i { // a key listed twice is written once
+			s.write(it.Key, it.Value, it.TTL)
+		}
 	}
 	return nil
 }

@@ -110,9 +110,10 @@ type Item struct {
 // [DeleteMulti] write one key at a time.
 type BulkWriter interface {
 	// SetMulti stores every item, as Set (or SetWithTTL, for an item with a
-	// TTL) would. When a key appears more than once, the last item wins. An
-	// item with a negative TTL yields ErrInvalid before anything is written.
-	// Watchers hear each key's events as for Set or SetWithTTL.
+	// TTL) would. When a key appears more than once, the last item wins: the
+	// key is written once, and watchers hear its events once. An item with a
+	// negative TTL yields ErrInvalid before anything is written. Watchers
+	// hear each key's events as for Set or SetWithTTL.
 	SetMulti(ctx context.Context, items []Item) error
 
 	// DeleteMulti removes every key of keys that exists and returns how many

@@ -157,6 +157,8 @@
 //     once the last item wins; an item with a negative TTL is ErrInvalid
 //     before anything is written; 1,000 items in one call work, and an empty
 //     list is no error;
+//   - a key listed more than once is written once, with its last item, and
+//     watchers hear its events once, as for that item;
 //   - DeleteMulti removes every listed key that exists and returns how many
 //     it removed, a key listed twice counted once;
 //   - watchers hear each key's events as for Set, SetWithTTL and Delete;

@@ -3,14 +3,15 @@ package kv
 import (
 	"context"
 	"fmt"
+	"slices"
 )
 
 // SetMulti stores every item. It uses s's [BulkWriter] when s has one;
-// otherwise it writes one item at a time in order, with Set, or with
-// SetWithTTL for an item with a TTL (which needs s to be an [Expirer]:
-// without one, an item with a TTL yields ErrNotSupported before anything is
-// written). An item with a negative TTL yields ErrInvalid before anything is
-// written.
+// otherwise it writes the last item of each key, one at a time in order,
+// with Set, or with SetWithTTL for an item with a TTL (which needs s to be
+// an [Expirer]: without one, an item with a TTL yields ErrNotSupported
+// before anything is written). An item with a negative TTL yields
+// ErrInvalid before anything is written.
 //
 // When the fallback fails after writing some items, the error is a
 // [*BulkError] that says which; the items after the failing one are not
@@ -28,8 +29,17 @@ func SetMulti(ctx context.Context, s Store, items []Item) error {
 			return fmt.Errorf("kv: set %s with a TTL: %T does not implement kv.Expirer: %w", QuoteKey(it.Key), s, ErrNotSupported)
 		}
 	}
-	done := make([]bool, len(items))
+	// A key listed more than once is written once, with its last item; the
+	// items it replaces are done when that one is.
+	last := make(map[string]int, len(items))
 	for i, it := range items {
+		last[it.Key] = i
+	}
+	written := make([]bool, len(items))
+	for i, it := range items {
+		if last[it.Key] != i {
+			continue
+		}
 		var err error
 		if it.TTL > 0 {
 			err = ex.SetWithTTL(ctx, it.Key, it.Value, it.TTL)
@@ -37,12 +47,16 @@ func SetMulti(ctx context.Context, s Store, items []Item) error {
 			err = s.Set(ctx, it.Key, it.Value)
 		}
 		if err != nil {
-			if i == 0 {
+			if !slices.Contains(written, true) {
 				return err
+			}
+			done := make([]bool, len(items))
+			for j, it := range items {
+				done[j] = written[last[it.Key]]
 			}
 			return &BulkError{Done: done, Err: err}
 		}
-		done[i] = true
+		written[i] = true
 	}
 	return nil
 }

@@ -129,8 +129,8 @@ func (s *Store) SetMulti(ctx context.Context, items []kv.Item) (err error) {
 	for _, e := range entries {
 		e.staged.Store(nil)
 	}
-	for _, it := range items {
-		s.emitWrite(it.Key, it.TTL > 0)
+	for _, k := range keys {
+		s.emitWrite(k, items[last[k]].TTL > 0)
 	}
 	unlock()
 

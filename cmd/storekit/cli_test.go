@@ -293,8 +293,9 @@ func TestWatch(t *testing.T) {
 func TestWatchFor(t *testing.T) {
 	c := &cli{mem: memory.New(nil)}
 	defer c.mem.Close()
-	if r := c.run(t, "watch", "-for", "50ms", "x*"); r.code != exitOK || r.stdout != "" || !strings.Contains(r.stderr, "watching x*") {
-		t.Errorf("watch -for 50ms = %q, %q, exit %d; want nothing printed but the watch, 0", r.stdout, r.stderr, r.code)
+	// A second: long enough for the watch's first event on a busy machine.
+	if r := c.run(t, "watch", "-for", "1s", "x*"); r.code != exitOK || r.stdout != "" || !strings.Contains(r.stderr, "watching x*") {
+		t.Errorf("watch -for 1s = %q, %q, exit %d; want nothing printed but the watch, 0", r.stdout, r.stderr, r.code)
 	}
 }
 

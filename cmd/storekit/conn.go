@@ -142,9 +142,8 @@ type opened struct {
 	close func() error
 }
 
-// openStore is the one place that turns the connection settings into a
-// store (a -url flag or STOREKIT_URL, once there is a parser for them, fills
-// the same settings here). def is the command's default backend. Before it
+// openStore is the one place that turns the connection settings (flags,
+// or a URL) into a store. def is the command's default backend. Before it
 // dials it says where to on status, since a Redis that does not answer keeps
 // it waiting until ctx ends.
 func openStore(ctx context.Context, c connection, def string, status func(string)) (*opened, error) {
@@ -161,7 +160,8 @@ func openStore(ctx context.Context, c connection, def string, status func(string
 		return nil, err
 	}
 	// addr names the server in errors, where adds the database.
-	addr, where := cfg.Redacted(), cfg.Redacted()
+	addr := cfg.Redacted()
+	where := addr
 	if c.url == "" {
 		addr = cfg.Addr()
 		where = fmt.Sprintf("%s (db %d)", addr, cfg.DB)

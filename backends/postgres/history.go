@@ -78,7 +78,7 @@ func (s *Store) AppendIf(ctx context.Context, key string, value []byte, expect i
 	case !noRows(err):
 		return 0, wrap("append if", key, err)
 	}
-	_, latest, err := s.Latest(ctx, key)
+	_, latest, err := s.latest(ctx, key)
 	if err != nil && !errors.Is(err, kv.ErrNotFound) {
 		return 0, err
 	}
@@ -92,9 +92,15 @@ func (s *Store) Latest(ctx context.Context, key string) (_ []byte, _ int64, err 
 	if err := s.begin(ctx, "latest", key); err != nil {
 		return nil, 0, err
 	}
+	return s.latest(ctx, key)
+}
+
+// latest is Latest without its count and its checks, for a call that made
+// them (AppendIf reading the version it lost to).
+func (s *Store) latest(ctx context.Context, key string) ([]byte, int64, error) {
 	var value []byte
 	var version int64
-	err = s.pool.QueryRow(ctx, `SELECT `+latestSQL+` FROM `+s.q.table+` AS t WHERE t.key = $1 AND `+live,
+	err := s.pool.QueryRow(ctx, `SELECT `+latestSQL+` FROM `+s.q.table+` AS t WHERE t.key = $1 AND `+live,
 		[]byte(key)).Scan(&value, &version)
 	switch {
 	case noRows(err):

@@ -20,10 +20,6 @@ const scanPage = 500
 // once.
 func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, error] {
 	return s.counters.Seq(metrics.OpScan, func(yield func(string, error) bool) {
-		if err := s.begin(ctx, "scan", ""); err != nil {
-			yield("", err)
-			return
-		}
 		lo, hi := keyRange(literalPrefix(pattern))
 		after := lo
 		inclusive := true // the first page may start at lo itself

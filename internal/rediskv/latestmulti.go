@@ -51,7 +51,7 @@ func (s *Store) LatestMulti(ctx context.Context, keys []string) (_ []kv.LatestVa
 	if len(keys) == 0 {
 		return out, nil
 	}
-	groups := s.latestGroups(keys)
+	groups := s.groups(keys, MaxLatestKeys)
 	cmds := make([]Cmd, len(groups))
 	for i, g := range groups {
 		cmds[i] = latestMultiScript.cmd(g.Keys, nil)
@@ -87,35 +87,4 @@ func (s *Store) putLatest(g SlotGroup, r Reply, out []kv.LatestValue) error {
 		}
 	}
 	return nil
-}
-
-// latestGroups splits keys into the key lists of the script's calls: by
-// hash slot on a cluster, one key each on a ring, and at most MaxLatestKeys
-// each.
-func (s *Store) latestGroups(keys []string) []SlotGroup {
-	var groups []SlotGroup
-	switch s.c.Layout() {
-	case Cluster:
-		groups = GroupBySlot(keys)
-	case Sharded:
-		groups = make([]SlotGroup, len(keys))
-		for i := range keys {
-			groups[i] = SlotGroup{Keys: keys[i : i+1 : i+1], Pos: []int{i}}
-		}
-		return groups
-	default:
-		pos := make([]int, len(keys))
-		for i := range pos {
-			pos[i] = i
-		}
-		groups = []SlotGroup{{Keys: keys, Pos: pos}}
-	}
-	var out []SlotGroup
-	for _, g := range groups {
-		for lo := 0; lo < len(g.Keys); lo += MaxLatestKeys {
-			hi := min(lo+MaxLatestKeys, len(g.Keys))
-			out = append(out, SlotGroup{Slot: g.Slot, Keys: g.Keys[lo:hi:hi], Pos: g.Pos[lo:hi:hi]})
-		}
-	}
-	return out
 }

@@ -45,7 +45,7 @@ func (s *Store) serverGetMulti(ctx context.Context, keys []string, vals []kv.Val
 	if s.c.Layout() == Sharded {
 		return s.getEach(ctx, keys, vals)
 	}
-	return s.c.MGet(ctx, s.mgetGroups(keys), vals)
+	return s.c.MGet(ctx, s.groups(keys, MaxMGetKeys), vals)
 }
 
 // MGetLength returns the error of a reply of n values to the MGET of g,
@@ -76,24 +76,32 @@ func (s *Store) getEach(ctx context.Context, keys []string, vals []kv.Value) err
 	return nil
 }
 
-// mgetGroups splits keys into the key lists of the MGETs that read them: by
-// hash slot on a cluster, and at most MaxMGetKeys each. Pos[i] of a group is
-// the index in keys of its Keys[i].
-func (s *Store) mgetGroups(keys []string) []SlotGroup {
+// groups splits keys into the key lists of commands that each take keys of
+// one hash slot, at most max of them: by hash slot on a cluster, one key
+// each on a ring, all together on one server. Pos[i] of a group is the
+// index in keys of its Keys[i].
+func (s *Store) groups(keys []string, max int) []SlotGroup {
 	var groups []SlotGroup
-	if s.c.Layout() == Cluster {
+	switch s.c.Layout() {
+	case Cluster:
 		groups = GroupBySlot(keys)
-	} else {
+	case Sharded:
+		groups = make([]SlotGroup, len(keys))
+		for i := range keys {
+			groups[i] = SlotGroup{Keys: keys[i : i+1 : i+1], Pos: []int{i}}
+		}
+		return groups
+	default:
 		groups = []SlotGroup{{Keys: keys, Pos: identity(len(keys))}}
 	}
-	if len(groups) == 1 && len(keys) <= MaxMGetKeys {
+	if len(groups) == 1 && len(keys) <= max {
 		return groups
 	}
 	var out []SlotGroup
 	for _, g := range groups {
-		for lo := 0; lo < len(g.Keys); lo += MaxMGetKeys {
-			hi := min(lo+MaxMGetKeys, len(g.Keys))
-			out = append(out, SlotGroup{Slot: g.Slot, Keys: g.Keys[lo:hi], Pos: g.Pos[lo:hi]})
+		for lo := 0; lo < len(g.Keys); lo += max {
+			hi := min(lo+max, len(g.Keys))
+			out = append(out, SlotGroup{Slot: g.Slot, Keys: g.Keys[lo:hi:hi], Pos: g.Pos[lo:hi:hi]})
 		}
 	}
 	return out
@@ -136,4 +144,4 @@ func ServerGetMulti(ctx context.Context, s *Store, keys []string, vals []kv.Valu
 
 // MGetGroups splits keys into the groups of s's MGETs: by hash slot on a
 // cluster, at most MaxMGetKeys each.
-func MGetGroups(s *Store, keys []string) []SlotGroup { return s.mgetGroups(keys) }
+func MGetGroups(s *Store, keys []string) []SlotGroup { return s.groups(keys, MaxMGetKeys) }

@@ -109,13 +109,7 @@ func (s *Store) groups(keys []string, max int) []SlotGroup {
 
 // identityPos is 0, 1, 2, ... up to MaxMGetKeys: the positions of a group
 // of every key of a call, which never change.
-var identityPos = func() []int {
-	pos := make([]int, MaxMGetKeys)
-	for i := range pos {
-		pos[i] = i
-	}
-	return pos
-}()
+var identityPos = positions(MaxMGetKeys)
 
 // identity returns the positions 0 to n-1, read-only: shared for up to
 // MaxMGetKeys, made for more.
@@ -123,6 +117,11 @@ func identity(n int) []int {
 	if n <= len(identityPos) {
 		return identityPos[:n:n]
 	}
+	return positions(n)
+}
+
+// positions returns a new list of 0 to n-1.
+func positions(n int) []int {
 	pos := make([]int, n)
 	for i := range pos {
 		pos[i] = i

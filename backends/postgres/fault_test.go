@@ -11,6 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/cledar/storekit/backends/postgres"
+	"github.com/cledar/storekit/backends/postgres/pgtest"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -20,13 +21,13 @@ import (
 // connection of its own, returning how many it ended.
 func faultStore(t *testing.T) (*postgres.Store, func() int) {
 	t.Helper()
-	app := randomName("storekit_fault_")
-	pool, schema := testPoolNamed(t, app)
+	app := pgtest.Name("storekit_fault_")
+	pool, schema := pgtest.Pool(t, app)
 	s := newStore(t, pool, &postgres.Options{Schema: schema, Table: "kv", CreateSchema: true})
 	if err := s.CreateSchema(testContext(t)); err != nil {
 		t.Fatal(err)
 	}
-	killer, err := pgx.Connect(testContext(t), testURL(t))
+	killer, err := pgx.Connect(testContext(t), pgtest.URL(t))
 	if err != nil {
 		t.Fatal(err)
 	}

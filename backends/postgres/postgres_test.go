@@ -2,8 +2,6 @@ package postgres_test
 
 import (
 	"context"
-	"crypto/rand"
-	"encoding/hex"
 	"errors"
 	"strconv"
 	"strings"
@@ -15,6 +13,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/cledar/storekit/backends/postgres"
+	"github.com/cledar/storekit/backends/postgres/pgtest"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -22,12 +21,6 @@ func testContext(t *testing.T) context.Context {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
 	t.Cleanup(cancel)
 	return ctx
-}
-
-func randomName(prefix string) string {
-	b := make([]byte, 8)
-	rand.Read(b)
-	return prefix + hex.EncodeToString(b)
 }
 
 func TestOpenUnreachable(t *testing.T) {
@@ -56,7 +49,7 @@ func TestOpenInvalid(t *testing.T) {
 func TestOpenRefused(t *testing.T) {
 	pool, _ := testPool(t)
 	ctx := testContext(t)
-	role := randomName("storekit_test_nologin_")
+	role := pgtest.Name("storekit_test_nologin_")
 	if _, err := pool.Exec(ctx, `CREATE ROLE `+pgx.Identifier{role}.Sanitize()+` NOLOGIN`); err != nil {
 		var pgErr *pgconn.PgError
 		if errors.As(err, &pgErr) && pgErr.Code == "42501" {

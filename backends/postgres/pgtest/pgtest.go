@@ -1,0 +1,104 @@
+// Package pgtest finds a PostgreSQL server for tests and gives each test a
+// schema of its own on it. It is meant for _test.go files: those of this
+// module, and those of any code that runs storekit's PostgreSQL backend in
+// its tests.
+//
+// [URL] returns the server to run tests against, found in this order:
+//
+//  1. the connection string in the environment variable
+//     STOREKIT_POSTGRES_URL;
+//  2. a local server on 127.0.0.1:5432 that trusts the user postgres;
+//  3. none: the test is skipped with the reason, or fails when the
+//     environment variable STOREKIT_REQUIRE_POSTGRES is set to 1.
+//
+// [Pool] returns a pool on that server and the name of a fresh schema, which
+// is dropped, with everything in it, when the test ends; tests never touch
+// anything they did not create.
+package pgtest
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"os"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// DefaultURL is the server used when STOREKIT_POSTGRES_URL is not set: a
+// local one that trusts the postgres user.
+const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
+
+// URL returns the connection string of the test server, or skips tb when
+// none answers (fails it instead when STOREKIT_REQUIRE_POSTGRES=1).
+func URL(tb testing.TB) string {
+	tb.Helper()
+	url := os.Getenv("STOREKIT_POSTGRES_URL")
+	if url == "" {
+		url = DefaultURL
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, url)
+	if err != nil {
+		msg := "no PostgreSQL server for the tests (set STOREKIT_POSTGRES_URL): " + err.Error()
+		if os.Getenv("STOREKIT_REQUIRE_POSTGRES") == "1" {
+			tb.Fatal(msg)
+		}
+		tb.Skip(msg)
+	}
+	conn.Close(ctx)
+	return url
+}
+
+// Pool returns a pool on the test server of [URL] and the name of a new
+// schema of its own (not yet created), which is dropped, with everything
+// in it, when tb ends; the pool is closed then too. When app is not empty,
+// the pool's connections give the server the application_name app, so that
+// a test can find them in pg_stat_activity.
+//
+// The pool's sessions commit without waiting for the disk
+// (synchronous_commit off): durability is not what tests check, and a busy
+// machine's fsyncs would otherwise bound how many writes a test can make.
+func Pool(tb testing.TB, app string) (*pgxpool.Pool, string) {
+	tb.Helper()
+	return PoolOn(tb, URL(tb), app)
+}
+
+// PoolOn is [Pool] on the server at url rather than the one [URL] finds.
+func PoolOn(tb testing.TB, url, app string) (*pgxpool.Pool, string) {
+	tb.Helper()
+	cfg, err := pgxpool.ParseConfig(url)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	if app != "" {
+		cfg.ConnConfig.RuntimeParams["application_name"] = app
+	}
+	cfg.ConnConfig.RuntimeParams["synchronous_commit"] = "off"
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	schema := Name("storekit_test_")
+	tb.Cleanup(func() {
+		defer pool.Close()
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		if _, err := pool.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+			tb.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return pool, schema
+}
+
+// Name returns prefix followed by 16 random hexadecimal digits: a name no
+// other test run uses.
+func Name(prefix string) string {
+	b := make([]byte, 8)
+	rand.Read(b)
+	return prefix + hex.EncodeToString(b)
+}

@@ -8,11 +8,12 @@ PKGS       ?= ./...
 # go.mod) inside this repository, kept apart so that what only they need
 # stays out of the module users download: the benchmarks (the peers they are
 # measured against), the testcontainers fallback of internal/redistest and
-# the OpenTelemetry exporter (otel) and the PostgreSQL backend
-# (backends/postgres, with pgx).
+# the OpenTelemetry exporter (otel), the PostgreSQL backend
+# (backends/postgres, with pgx) and the differential and linearizability
+# checks of every backend (robustness, with porcupine).
 # tidy-check, vet, lint and test-race cover each of them, with all of its
 # packages; add a directory here to add a module.
-NESTED_MODS ?= benchmarks internal/redistest/rediscontainer otel backends/postgres
+NESTED_MODS ?= benchmarks internal/redistest/rediscontainer otel backends/postgres robustness
 # MODS are every module's directory, the main module's first.
 MODS        = . $(NESTED_MODS)
 # VULN_MODS are the modules vulncheck scans: those whose code runs outside

@@ -1,0 +1,112 @@
+package robustness
+
+import (
+	"context"
+	"net"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/cledar/storekit/backends/goredis"
+	"github.com/cledar/storekit/backends/memory"
+	"github.com/cledar/storekit/backends/postgres"
+	"github.com/cledar/storekit/backends/postgres/pgtest"
+	"github.com/cledar/storekit/backends/redisconf"
+	"github.com/cledar/storekit/backends/rueidiskv"
+	"github.com/cledar/storekit/internal/redistest"
+	"github.com/cledar/storekit/kv"
+)
+
+// A Target is one backend, in one deployment, that the checks run against.
+type Target struct {
+	// Name identifies the target in test names and failure reports:
+	// memory, goredis, rueidiskv, rueidiskv-nocache (each followed by
+	// "/cluster" on a Redis Cluster), postgres.
+	Name string
+	// New returns a new store on the target; tb's cleanup closes it. Two
+	// stores of one New share their data (they are two clients of one
+	// server), except on memory, where New returns the same store.
+	New func(tb testing.TB) kv.Store
+	// Cluster reports a Redis Cluster, where a bulk call is atomic per slot
+	// only.
+	Cluster bool
+}
+
+// Targets returns the targets of the checks: memory; goredis, rueidiskv
+// with its client-side cache and rueidiskv without it, each on a
+// redis-server of its own and on a local Redis Cluster of three masters
+// (both started for tb); and postgres, in a schema of its own. Where
+// redis-server or a PostgreSQL server cannot be found, tb is skipped, or
+// fails when STOREKIT_REQUIRE_REDIS or STOREKIT_REQUIRE_POSTGRES asks for
+// one (see packages redistest and pgtest).
+func Targets(tb testing.TB) []Target {
+	tb.Helper()
+	mem := memory.New(nil)
+	tb.Cleanup(func() { mem.Close() })
+	targets := []Target{{Name: "memory", New: func(testing.TB) kv.Store { return mem }}}
+
+	srv := redistest.Start(tb, nil)
+	cl := redistest.StartCluster(tb, 3)
+	for _, dep := range []struct {
+		suffix  string
+		cfg     redisconf.Config
+		cluster bool
+	}{
+		{"", hostPort(tb, srv.Addr()), false},
+		{"/cluster", redisconf.Config{ClusterAddrs: cl.Addrs()}, true},
+	} {
+		targets = append(targets,
+			Target{Name: "goredis" + dep.suffix, Cluster: dep.cluster, New: func(tb testing.TB) kv.Store {
+				return opened(tb, func(ctx context.Context) (kv.Store, error) { return goredis.Dial(ctx, dep.cfg, nil) })
+			}},
+			Target{Name: "rueidiskv" + dep.suffix, Cluster: dep.cluster, New: func(tb testing.TB) kv.Store {
+				return opened(tb, func(ctx context.Context) (kv.Store, error) { return rueidiskv.Dial(ctx, dep.cfg, nil) })
+			}},
+			Target{Name: "rueidiskv-nocache" + dep.suffix, Cluster: dep.cluster, New: func(tb testing.TB) kv.Store {
+				return opened(tb, func(ctx context.Context) (kv.Store, error) {
+					return rueidiskv.Dial(ctx, dep.cfg, &rueidiskv.Options{DisableCache: true})
+				})
+			}},
+		)
+	}
+
+	pool, schema := pgtest.Pool(tb, "")
+	pgOpts := &postgres.Options{Schema: schema, CreateSchema: true, SweepInterval: 100 * time.Millisecond}
+	targets = append(targets, Target{Name: "postgres", New: func(tb testing.TB) kv.Store {
+		s, err := postgres.New(pool, pgOpts)
+		if err != nil {
+			tb.Fatal(err)
+		}
+		tb.Cleanup(func() { s.Close() })
+		return s
+	}})
+	return targets
+}
+
+// hostPort returns the Config of the one server at addr.
+func hostPort(tb testing.TB, addr string) redisconf.Config {
+	tb.Helper()
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	n, err := strconv.Atoi(port)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	return redisconf.Config{Host: host, Port: n}
+}
+
+// opened returns the store open makes, failing tb if it fails, and closes
+// it when tb ends.
+func opened(tb testing.TB, open func(context.Context) (kv.Store, error)) kv.Store {
+	tb.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+	defer cancel()
+	s, err := open(ctx)
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
+}

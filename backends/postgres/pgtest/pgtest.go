@@ -14,6 +14,10 @@
 // [Pool] returns a pool on that server and the name of a fresh schema, which
 // is dropped, with everything in it, when the test ends; tests never touch
 // anything they did not create.
+//
+// [Start] starts a server of the test's own, in a temporary directory, for
+// tests that restart, stop or otherwise harm the server; [PoolOn] gives a
+// schema on it.
 package pgtest
 
 import (

@@ -1,6 +1,7 @@
 package postgres_test
 
 import (
+	"context"
 	"errors"
 	"testing"
 	"time"
@@ -148,6 +149,41 @@ func waitConfig(t *testing.T, events <-chan configstore.Event[flags], kind confi
 		}
 	case <-time.After(10 * time.Second):
 		t.Fatalf("the watcher heard nothing within 10s; want kind %v, version %d", kind, version)
+	}
+}
+
+// waitConfigState waits, 30s at most, for the watcher to hear the key at
+// version with value; it ignores events of other states.
+func waitConfigState(t *testing.T, events <-chan configstore.Event[flags], version int64, value flags) {
+	t.Helper()
+	timeout := time.After(30 * time.Second)
+	for {
+		select {
+		case ev := <-events:
+			if ev.Kind == configstore.Updated && ev.Version == version && ev.Value == value {
+				return
+			}
+			t.Logf("the watcher heard %+v, waiting for version %d", ev, version)
+		case <-timeout:
+			t.Fatalf("the watcher did not hear version %d, %+v, within 30s", version, value)
+		}
+	}
+}
+
+// waitFetch waits, 30s at most, for Fetch of flags to return version with
+// value.
+func waitFetch(t *testing.T, ctx context.Context, cfg *configstore.Store[flags], version int64, value flags) {
+	t.Helper()
+	deadline := time.Now().Add(30 * time.Second)
+	for {
+		got, v, err := cfg.Fetch(ctx, "flags")
+		if err == nil && v == version && got == value {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("Fetch(flags) = %+v, version %d, %v after 30s; want version %d, %+v", got, v, err, version, value)
+		}
+		time.Sleep(50 * time.Millisecond)
 	}
 }
 

@@ -12,14 +12,16 @@ import (
 
 	"github.com/cledar/storekit/backends/postgres"
 	"github.com/cledar/storekit/backends/postgres/pgtest"
+	"github.com/cledar/storekit/configstore"
 	"github.com/cledar/storekit/kv"
 )
 
 // faultStore returns a store whose connections, its watches' included, name
 // themselves to the server with an application_name of their own, and a
 // function that terminates those connections, and no other, from a
-// connection of its own, returning how many it ended.
-func faultStore(t *testing.T) (*postgres.Store, func() int) {
+// connection of its own, returning how many it ended. The store's table is
+// "kv" in the schema it returns too.
+func faultStore(t *testing.T) (*postgres.Store, string, func() int) {
 	t.Helper()
 	app := pgtest.Name("storekit_fault_")
 	pool, schema := pgtest.Pool(t, app)
@@ -44,7 +46,7 @@ func faultStore(t *testing.T) (*postgres.Store, func() int) {
 		}
 		return int(tag.RowsAffected())
 	}
-	return s, terminate
+	return s, schema, terminate
 }
 
 // TestConnectionsTerminated: while the server ends the store's connections
@@ -52,7 +54,7 @@ func faultStore(t *testing.T) (*postgres.Store, func() int) {
 // wrapping kv.ErrUnavailable within its deadline; afterwards the same store
 // serves calls again.
 func TestConnectionsTerminated(t *testing.T) {
-	s, terminate := faultStore(t)
+	s, _, terminate := faultStore(t)
 	ctx := testContext(t)
 	const callTimeout = 5 * time.Second
 
@@ -127,7 +129,7 @@ func TestConnectionsTerminated(t *testing.T) {
 // server ends sends an OpResync, counts a resubscribe, and then hears new
 // writes.
 func TestWatchConnectionTerminated(t *testing.T) {
-	s, terminate := faultStore(t)
+	s, _, terminate := faultStore(t)
 	ctx := testContext(t)
 	ch, err := s.Watch(ctx, "w:*")
 	if err != nil {
@@ -164,4 +166,47 @@ func TestWatchConnectionTerminated(t *testing.T) {
 	if got := after.Watch.Resyncs - before.Watch.Resyncs; got != 1 {
 		t.Errorf("the resync after the reconnect counted %d resyncs, want 1", got)
 	}
+}
+
+// TestConfigStoreConnectionsTerminated: a configstore.Store whose store's
+// connections, its watch's included, the server ends converges to a change
+// that another store makes meanwhile: its watcher hears it and Fetch
+// returns it.
+func TestConfigStoreConnectionsTerminated(t *testing.T) {
+	s, schema, terminate := faultStore(t)
+	ctx := testContext(t)
+	otherPool, _ := pgtest.Pool(t, "")
+	other := newStore(t, otherPool, &postgres.Options{Schema: schema, Table: "kv"})
+	cfg, err := configstore.New[flags](ctx, s, &configstore.Options[flags]{Prefix: "config:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer cfg.Close()
+	otherCfg, err := configstore.New[flags](ctx, other, &configstore.Options[flags]{Prefix: "config:"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer otherCfg.Close()
+	heard := make(chan configstore.Event[flags], 64)
+	stop, err := cfg.Watch(ctx, "flags", func(ev configstore.Event[flags]) { heard <- ev })
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer stop()
+	if _, err := otherCfg.Update(ctx, "flags", flags{Limit: 1}); err != nil {
+		t.Fatal(err)
+	}
+	waitConfigState(t, heard, 1, flags{Limit: 1})
+	waitFetch(t, ctx, cfg, 1, flags{Limit: 1})
+
+	if n := terminate(); n < 1 {
+		t.Fatalf("terminated %d connections, want at least the watch's", n)
+	}
+	// The other store's connections live on: its Update is made at once,
+	// most likely before the watch listens again.
+	if _, err := otherCfg.Update(ctx, "flags", flags{Beta: true, Limit: 2}); err != nil {
+		t.Fatal(err)
+	}
+	waitConfigState(t, heard, 2, flags{Beta: true, Limit: 2})
+	waitFetch(t, ctx, cfg, 2, flags{Beta: true, Limit: 2})
 }

@@ -65,8 +65,8 @@
 //   - Scan reads pages of keys in key order, from the range of keys that
 //     start with the pattern's literal prefix, and checks the rest of the
 //     pattern with [kv.Match].
-//   - Watch LISTENs on the table's channel, on a connection of its own per
-//     watch (see below).
+//   - Watch LISTENs on the table's channel, on one connection of its own
+//     that all of the store's watches share (see below).
 //
 // # Watching
 //
@@ -78,16 +78,22 @@
 // reported as OpExpired, as is a write that finds the key expired. Events of
 // one key come in the order of its writes, since each write locks the row
 // until it commits. A watch sends an OpResync first, again after each
-// reconnect of its connection, and when a consumer that does not read made
-// it drop more than Options.WatchBuffer events.
+// reconnect of the listening connection, and when a consumer that does not
+// read made it drop more than Options.WatchBuffer events.
 //
 // A NOTIFY payload holds fewer than 8000 bytes, which is about 3,990 bytes of
 // key (in hex): a change to a longer key is sent as an OpResync to every
 // watch, whose consumers re-read what they hold.
 //
-// Every watch receives the notifications of the whole table and keeps
-// those its pattern matches. NOTIFY serializes the commits of the writes
-// that send one; that is the cost of watching writes by any process.
+// A store LISTENs on one connection, outside its pool, opened by its first
+// watch and closed when its last watch ends: the connection receives the
+// notifications of the whole table, and each watch keeps those its pattern
+// matches, in a buffer of its own. When that connection fails, the store
+// connects again, with a growing pause up to two seconds, and every watch
+// gets an OpResync; a Watch called meanwhile connects by itself, and fails
+// with an error wrapping [kv.ErrUnavailable] when it cannot. NOTIFY
+// serializes the commits of the writes that send one; that is the cost of
+// watching writes by any process.
 //
 // Times are the server's clock (now(), the start of each statement's
 // transaction).

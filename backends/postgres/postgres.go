@@ -58,7 +58,8 @@ type Store struct {
 	life      context.Context // ends at Close, and with it the sweep and the watches
 	stop      context.CancelFunc
 	swept     chan struct{}
-	watchMu   sync.Mutex // orders a Watch's start against Close
+	watchMu   sync.Mutex // orders a Watch's start against Close, and guards lis
+	lis       *listener  // the watches' listening connection, nil without watches
 	watchers  sync.WaitGroup
 }
 

@@ -252,3 +252,80 @@ func TestWatchHearsOtherWriters(t *testing.T) {
 		t.Errorf("event of an INSERT by another client: %v, want set \"other:sql\"", ev)
 	}
 }
+
+// TestWatchesShareOneConnection: the watches of a store listen on one
+// connection, which the first watch opens and the end of the last closes;
+// each watch gets the events of its own pattern.
+func TestWatchesShareOneConnection(t *testing.T) {
+	app := pgtest.Name("storekit_listen_")
+	pool, schema := pgtest.Pool(t, app)
+	s := newStore(t, pool, &postgres.Options{Schema: schema, Table: "kv", CreateSchema: true})
+	ctx := testContext(t)
+	if err := s.CreateSchema(ctx); err != nil {
+		t.Fatal(err)
+	}
+	listening := func() int {
+		t.Helper()
+		var n int
+		err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_stat_activity
+			WHERE application_name = $1 AND query LIKE 'LISTEN %'`, app).Scan(&n)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return n
+	}
+	if n := listening(); n != 0 {
+		t.Fatalf("%d listening connections before any watch, want 0", n)
+	}
+	const n = 5
+	wctx, stop := context.WithCancel(ctx)
+	chans := make([]<-chan kv.Event, n)
+	for i := range chans {
+		ch, err := s.Watch(wctx, "w"+strconv.Itoa(i)+":*")
+		if err != nil {
+			t.Fatal(err)
+		}
+		if ev := nextEvent(t, ch); ev.Op != kv.OpResync {
+			t.Fatalf("first event of watch %d: %v, want resync", i, ev)
+		}
+		chans[i] = ch
+	}
+	if got := listening(); got != 1 {
+		t.Errorf("%d watches listen on %d connections, want 1", n, got)
+	}
+	for i, ch := range chans {
+		key := "w" + strconv.Itoa(i) + ":k"
+		if err := s.Set(ctx, key, []byte("v")); err != nil {
+			t.Fatal(err)
+		}
+		// Each watch hears its own key first: the keys of the watches
+		// before it do not match its pattern.
+		if ev := nextEvent(t, ch); ev.Op != kv.OpSet || ev.Key != key {
+			t.Errorf("watch %d heard %v, want set %q", i, ev, key)
+		}
+	}
+	stop()
+	for _, ch := range chans {
+		for range ch { // ends when the watch closes its channel
+		}
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for listening() != 0 {
+		if time.Now().After(deadline) {
+			t.Fatal("the listening connection is still open 10s after the last watch ended")
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	// A watch after the last one ended listens again.
+	ch, err := s.Watch(ctx, "again")
+	if err != nil {
+		t.Fatal(err)
+	}
+	nextEvent(t, ch)
+	if err := s.Set(ctx, "again", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	if ev := nextEvent(t, ch); ev.Op != kv.OpSet || ev.Key != "again" {
+		t.Errorf("a watch started after the others ended heard %v, want set \"again\"", ev)
+	}
+}

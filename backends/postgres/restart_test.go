@@ -21,7 +21,9 @@ import (
 // succeeds, fails with an error wrapping kv.ErrUnavailable, or, when its
 // deadline passed, with one wrapping context.DeadlineExceeded, and none
 // hangs past its deadline. Afterwards the same store, never reopened,
-// serves calls again; its watch resyncs and hears new writes; and a
+// serves calls again; its watch resyncs and hears new writes, as does a
+// watch started as soon as the server is back (while it was down, Watch
+// failed as unavailable); and a
 // configstore.Store on it converges to a change another store made after
 // the restart, through Fetch and through its watcher.
 func TestServerRestartedUnderLoad(t *testing.T) {
@@ -71,8 +73,21 @@ func TestServerRestartedUnderLoad(t *testing.T) {
 	srv.Restart(t)
 	time.Sleep(300 * time.Millisecond)
 	srv.Stop(t)
+	// A Watch while the server is down fails: it cannot be live.
+	wctx, wcancel := context.WithTimeout(ctx, loadTimeout)
+	if _, err := s.Watch(wctx, "late:*"); !errors.Is(err, kv.ErrUnavailable) {
+		t.Errorf("Watch while the server is down: %v, want errors.Is(_, kv.ErrUnavailable)", err)
+	}
+	wcancel()
 	time.Sleep(time.Second)
 	srv.Start(t)
+	// A Watch as soon as the server is back, perhaps before the store's
+	// listening connection is: it returns a live watch.
+	var late <-chan kv.Event
+	retry(t, "Watch after the restart", func() (err error) {
+		late, err = s.Watch(ctx, "late:*")
+		return err
+	})
 	// The other store changes the key as soon as it can after the server
 	// is back, perhaps before this store's watch has listened again.
 	retry(t, "the other store's Update after the restart", func() error {
@@ -97,6 +112,7 @@ func TestServerRestartedUnderLoad(t *testing.T) {
 	}
 
 	waitWatchRecovered(t, ctx, s, ch, "w:after")
+	waitWatchRecovered(t, ctx, s, late, "late:k")
 	if got := s.Metrics().Watch.Resubscribes; got == 0 {
 		t.Error("the watch counted no resubscribe across a restart")
 	}

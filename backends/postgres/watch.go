@@ -2,11 +2,8 @@ package postgres
 
 import (
 	"context"
-	"encoding/hex"
 	"fmt"
-	"strings"
 	"sync"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -17,66 +14,95 @@ import (
 // Watch reports changes to the keys matching pattern, a Redis glob (see
 // [kv.Match]). Every write to the table, by this process or another,
 // fires the table's trigger, which sends a NOTIFY on the table's channel
-// after the write commits; each watch LISTENs on a connection of its own
-// and keeps the events of the keys that match.
+// after the write commits. The store LISTENs on one connection of its own,
+// opened by the first watch and closed when the last one ends, and gives
+// each watch the events of the keys its pattern matches.
 //
 // The first event is an OpResync, and another follows each reconnect of
 // the listening connection (events may have been missed meanwhile) and
 // each time a slow consumer made the watch drop buffered events. A key
 // whose notification would not fit in a NOTIFY payload (about 3,990 bytes
 // of key) is reported as an OpResync, for every pattern.
+//
+// When the listening connection has failed and is not back yet, Watch
+// connects itself, so that it returns a watch that is live or an error.
 func (s *Store) Watch(ctx context.Context, pattern string) (_ <-chan kv.Event, err error) {
 	defer s.counters.Done(metrics.OpWatch, &err)
 	if err := s.begin(ctx, "watch", ""); err != nil {
 		return nil, err
 	}
-	conn, err := s.listen(ctx)
-	if err != nil {
-		return nil, err
-	}
-	s.watchMu.Lock()
-	defer s.watchMu.Unlock()
-	if s.closed.Load() {
-		closeConn(conn)
-		return nil, fmt.Errorf("postgres: watch: %w", kv.ErrClosed)
-	}
-	wctx, cancel := context.WithCancel(ctx)
-	stopOnClose := context.AfterFunc(s.life, cancel)
 	w := &watch{s: s, pattern: pattern, q: newQueue(s.watchBuffer, &s.counters.Watch), out: make(chan kv.Event)}
 	w.q.push(kv.Event{Op: kv.OpResync})
-	s.watchers.Add(2)
+	if err := s.join(ctx, w); err != nil {
+		return nil, err
+	}
+	return w.out, nil
+}
+
+// join adds w to the store's listener, starting one when there is none,
+// and starts w's delivery, which lasts until ctx ends or the store closes.
+// When the store has no listener, or one without a connection, join
+// connects first, outside the lock: a failure is Watch's error, and the
+// connection becomes the listener's.
+func (s *Store) join(ctx context.Context, w *watch) error {
+	var conn *pgx.Conn // a listening connection of this call's own
+	for {
+		s.watchMu.Lock()
+		if s.closed.Load() {
+			s.watchMu.Unlock()
+			if conn != nil {
+				closeConn(conn)
+			}
+			return fmt.Errorf("postgres: watch: %w", kv.ErrClosed)
+		}
+		l := s.lis
+		if l == nil && conn != nil {
+			l, conn = s.startListener(conn), nil
+		}
+		if l != nil && (conn != nil || l.isConnected()) {
+			if conn != nil {
+				conn = l.hand(conn)
+			}
+			l.add(w)
+			s.deliver(ctx, w, l)
+			s.watchMu.Unlock()
+			if conn != nil {
+				closeConn(conn) // the listener connected meanwhile
+			}
+			return nil
+		}
+		s.watchMu.Unlock()
+		var err error
+		if conn, err = s.listen(ctx); err != nil {
+			return err
+		}
+	}
+}
+
+// deliver starts the goroutine that sends w's events to its consumer until
+// ctx ends or the store closes, and then takes w off l, stopping l if w was
+// its last watch. The caller holds s.watchMu.
+func (s *Store) deliver(ctx context.Context, w *watch, l *listener) {
+	wctx, cancel := context.WithCancel(ctx)
+	stopOnClose := context.AfterFunc(s.life, cancel)
+	s.watchers.Add(1)
 	go func() {
 		defer s.watchers.Done()
 		defer cancel()
 		defer stopOnClose()
-		w.receive(wctx, conn)
-	}()
-	go func() {
-		defer s.watchers.Done()
+		defer s.leave(w, l)
 		w.deliver(wctx)
 	}()
-	return w.out, nil
 }
 
-// listen opens a connection of its own, with the pool's settings, that
-// listens on the store's channel.
-func (s *Store) listen(ctx context.Context) (*pgx.Conn, error) {
-	conn, err := pgx.ConnectConfig(ctx, s.pool.Config().ConnConfig.Copy())
-	if err != nil {
-		return nil, wrap("watch", "", err)
+// leave takes w off l, and stops l when no watch is left.
+func (s *Store) leave(w *watch, l *listener) {
+	s.watchMu.Lock()
+	defer s.watchMu.Unlock()
+	if l.remove(w) && s.lis == l {
+		s.lis = nil
+		l.cancel()
 	}
-	if _, err := conn.Exec(ctx, `LISTEN `+s.q.channel); err != nil {
-		closeConn(conn)
-		return nil, wrap("watch", "", err)
-	}
-	return conn, nil
-}
-
-// closeConn closes conn, waiting a few seconds at most.
-func closeConn(conn *pgx.Conn) {
-	ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
-	defer cancel()
-	conn.Close(ctx)
 }
 
 // A watch is one call of Watch.
@@ -85,65 +111,6 @@ type watch struct {
 	pattern string
 	q       *queue
 	out     chan kv.Event
-}
-
-// receive reads notifications from conn into the queue until ctx ends,
-// reconnecting (and queueing an OpResync) whenever the connection fails.
-func (w *watch) receive(ctx context.Context, conn *pgx.Conn) {
-	backoff := 50 * time.Millisecond
-	for {
-		n, err := conn.WaitForNotification(ctx)
-		if err == nil {
-			w.notified(n.Payload)
-			continue
-		}
-		closeConn(conn)
-		for {
-			if ctx.Err() != nil {
-				return
-			}
-			if conn, err = w.s.listen(ctx); err == nil {
-				break
-			}
-			select {
-			case <-ctx.Done():
-				return
-			case <-time.After(backoff):
-			}
-			backoff = min(2*backoff, 2*time.Second)
-		}
-		backoff = 50 * time.Millisecond
-		w.s.counters.Watch.Resubscribe()
-		w.q.push(kv.Event{Op: kv.OpResync})
-	}
-}
-
-// notified queues the events of payload, as the trigger writes it: the
-// kinds of event, one letter each, a colon, and the key in hex ("r:" alone
-// for a resync).
-func (w *watch) notified(payload string) {
-	ops, hexKey, _ := strings.Cut(payload, ":")
-	if ops == "r" {
-		w.q.push(kv.Event{Op: kv.OpResync})
-		return
-	}
-	key, err := hex.DecodeString(hexKey)
-	if err != nil {
-		w.q.push(kv.Event{Op: kv.OpResync}) // not the trigger's: re-read to be safe
-		return
-	}
-	if !kv.Match(w.pattern, string(key)) {
-		return
-	}
-	for _, c := range ops {
-		w.q.push(kv.Event{Op: opOf[c], Key: string(key)})
-	}
-}
-
-// opOf maps the trigger's letters to kinds of event.
-var opOf = map[rune]kv.Op{
-	's': kv.OpSet, 'd': kv.OpDelete, 'e': kv.OpExpire, 'x': kv.OpExpired,
-	'a': kv.OpAppend, 'o': kv.OpOther, 'r': kv.OpResync,
 }
 
 // deliver sends the queued events to the consumer, counting them, until

@@ -142,14 +142,29 @@ func (s *Store) Expire(ctx context.Context, key string, ttl time.Duration) (_ bo
 	return s.setExpiry(ctx, "expire", key, micros(ttl))
 }
 
-// Persist removes key's expiry and reports whether it exists.
+// Persist removes key's expiry and reports whether it exists, in one
+// statement. A key without an expiry is left as it is: no row is written.
 func (s *Store) Persist(ctx context.Context, key string) (_ bool, err error) {
 	defer s.counters.Done(metrics.OpPersist, &err)
-	return s.setExpiry(ctx, "persist", key, 0)
+	if err := s.begin(ctx, "persist", key); err != nil {
+		return false, err
+	}
+	var exists bool
+	err = s.pool.QueryRow(ctx, `WITH persisted AS (
+			UPDATE `+s.q.table+` AS t SET expires_at = NULL
+			WHERE t.key = $1 AND t.expires_at IS NOT NULL AND `+live+`
+			RETURNING 1)
+		SELECT EXISTS (SELECT FROM persisted)
+			OR EXISTS (SELECT FROM `+s.q.table+` AS t WHERE t.key = $1 AND `+live+`)`,
+		[]byte(key)).Scan(&exists)
+	if err != nil {
+		return false, wrap("persist", key, err)
+	}
+	return exists, nil
 }
 
-// setExpiry sets the expiry of a live key to ttl microseconds from now,
-// none for zero, and reports whether the key exists.
+// setExpiry sets the expiry of a live key to ttl microseconds from now and
+// reports whether the key exists.
 func (s *Store) setExpiry(ctx context.Context, op, key string, ttl int64) (bool, error) {
 	if err := s.begin(ctx, op, key); err != nil {
 		return false, err

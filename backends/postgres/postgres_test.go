@@ -329,3 +329,48 @@ func TestWatchesShareOneConnection(t *testing.T) {
 		t.Errorf("a watch started after the others ended heard %v, want set \"again\"", ev)
 	}
 }
+
+// TestPersistWithoutExpiryWritesNothing: Persist of a key without an expiry
+// reports that it exists and leaves its row as it is (the row's xmin, the
+// transaction that wrote it, stays); of a key with an expiry it writes the
+// row without it.
+func TestPersistWithoutExpiryWritesNothing(t *testing.T) {
+	s, pool, schema := schemaStore(t)
+	ctx := testContext(t)
+	writer := func(key string) string {
+		t.Helper()
+		var xmin string
+		err := pool.QueryRow(ctx, `SELECT xmin::text FROM `+pgx.Identifier{schema, "kv"}.Sanitize()+` WHERE key = $1`,
+			[]byte(key)).Scan(&xmin)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return xmin
+	}
+	if err := s.Set(ctx, "plain", []byte("v")); err != nil {
+		t.Fatal(err)
+	}
+	before := writer("plain")
+	if ok, err := s.Persist(ctx, "plain"); err != nil || !ok {
+		t.Fatalf("Persist of a key without expiry: %v, %v; want true", ok, err)
+	}
+	if after := writer("plain"); after != before {
+		t.Errorf("Persist of a key without expiry wrote its row: xmin %s, then %s", before, after)
+	}
+	if err := s.SetWithTTL(ctx, "expiring", []byte("v"), time.Hour); err != nil {
+		t.Fatal(err)
+	}
+	before = writer("expiring")
+	if ok, err := s.Persist(ctx, "expiring"); err != nil || !ok {
+		t.Fatalf("Persist of a key with an expiry: %v, %v; want true", ok, err)
+	}
+	if after := writer("expiring"); after == before {
+		t.Error("Persist of a key with an expiry did not write its row")
+	}
+	if ttl, err := s.TTL(ctx, "expiring"); err != nil || ttl != kv.NoExpiry {
+		t.Errorf("TTL after Persist: %v, %v; want kv.NoExpiry", ttl, err)
+	}
+	if ok, err := s.Persist(ctx, "missing"); err != nil || ok {
+		t.Errorf("Persist of a missing key: %v, %v; want false", ok, err)
+	}
+}

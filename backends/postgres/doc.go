@@ -53,7 +53,9 @@
 //     whose WHERE compares the value; Incr one INSERT ... ON CONFLICT that
 //     checks the counter's text (the rule of [kv.ParseCounter]) in SQL and
 //     fails on a sum beyond int64; Append and AppendIf one statement that
-//     converts a plain value into version 1 as it appends;
+//     converts a plain value into version 1 as it appends, and an AppendIf
+//     that loses reports the version that statement found, under a row
+//     lock; Persist writes no row for a key without an expiry;
 //   - Prune reads and writes the history in one transaction that locks the
 //     row;
 //   - GetMulti and LatestMulti are one query (WHERE key = ANY($1));

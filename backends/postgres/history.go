@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -46,7 +45,7 @@ func (s *Store) Append(ctx context.Context, key string, value []byte) (_ int64, 
 
 // AppendIf appends value only if the latest version is expect, in one
 // statement, and returns expect+1; otherwise the error is a
-// [*kv.VersionConflict].
+// [*kv.VersionConflict] holding the version that statement found.
 func (s *Store) AppendIf(ctx context.Context, key string, value []byte, expect int64) (_ int64, err error) {
 	defer s.counters.Done(metrics.OpAppendIf, &err)
 	if expect < 0 {
@@ -58,31 +57,41 @@ func (s *Store) AppendIf(ctx context.Context, key string, value []byte, expect i
 	// A missing or expired key is inserted when expect is 0; a live key
 	// is appended to when its version (its history's length, 1 for a plain
 	// value) is expect.
-	query := s.appendSQL(`WHERE NOT ` + live)
+	write := s.appendSQL(`WHERE NOT ` + live)
 	args := []any{[]byte(key), nonNil(value)}
 	if expect > 0 {
-		query = `UPDATE ` + s.q.table + ` AS t SET
+		write = `UPDATE ` + s.q.table + ` AS t SET
 				history = coalesce(t.history, ARRAY[t.value]) || $2::bytea,
 				value = NULL,
 				writes = t.writes + 1,
 				expires_at = CASE WHEN t.history IS NOT NULL THEN t.expires_at END
-			WHERE t.key = $1 AND ` + live + ` AND coalesce(cardinality(t.history), 1) = $3
+			FROM found WHERE t.key = found.key AND found.version = $3
 			RETURNING cardinality(t.history)`
 		args = append(args, expect)
 	}
-	var version int64
-	err = s.pool.QueryRow(ctx, query, args...).Scan(&version)
-	switch {
-	case err == nil:
-		return version, nil
-	case !noRows(err):
-		return 0, wrap("append if", key, err)
+	// The same statement reads the version under a row lock, so that a
+	// conflict reports the version the write was refused for, not a later
+	// one (which might be the version expected).
+	query := `WITH found(key, version) AS (
+			SELECT t.key, ` + versionSQL + ` FROM ` + s.q.table + ` AS t
+			WHERE t.key = $1 AND ` + live + ` FOR NO KEY UPDATE
+		), appended(version) AS (` + write + `)
+		SELECT (SELECT version FROM appended), coalesce((SELECT version FROM found), 0)`
+	for {
+		var appended *int64
+		var latest int64
+		if err := s.pool.QueryRow(ctx, query, args...).Scan(&appended, &latest); err != nil {
+			return 0, wrap("append if", key, err)
+		}
+		switch {
+		case appended != nil:
+			return *appended, nil
+		case latest != expect:
+			return 0, fmt.Errorf("postgres: %w", &kv.VersionConflict{Key: key, Expected: expect, Latest: latest})
+		}
+		// Only with expect 0: the insert met a key created after the
+		// statement began, which its reads cannot see. A new statement can.
 	}
-	_, latest, err := s.latest(ctx, key)
-	if err != nil && !errors.Is(err, kv.ErrNotFound) {
-		return 0, err
-	}
-	return 0, fmt.Errorf("postgres: %w", &kv.VersionConflict{Key: key, Expected: expect, Latest: latest})
 }
 
 // Latest returns the newest entry of key's history and its version; a plain
@@ -92,15 +101,9 @@ func (s *Store) Latest(ctx context.Context, key string) (_ []byte, _ int64, err 
 	if err := s.begin(ctx, "latest", key); err != nil {
 		return nil, 0, err
 	}
-	return s.latest(ctx, key)
-}
-
-// latest is Latest without its count and its checks, for a call that made
-// them (AppendIf reading the version it lost to).
-func (s *Store) latest(ctx context.Context, key string) ([]byte, int64, error) {
 	var value []byte
 	var version int64
-	err := s.pool.QueryRow(ctx, `SELECT `+latestSQL+` FROM `+s.q.table+` AS t WHERE t.key = $1 AND `+live,
+	err = s.pool.QueryRow(ctx, `SELECT `+latestSQL+` FROM `+s.q.table+` AS t WHERE t.key = $1 AND `+live,
 		[]byte(key)).Scan(&value, &version)
 	switch {
 	case noRows(err):
@@ -112,7 +115,11 @@ func (s *Store) latest(ctx context.Context, key string) ([]byte, int64, error) {
 }
 
 // latestSQL selects the latest entry of row t and its version.
-const latestSQL = `coalesce(t.history[cardinality(t.history)], t.value), coalesce(cardinality(t.history), 1)`
+const latestSQL = `coalesce(t.history[cardinality(t.history)], t.value), ` + versionSQL
+
+// versionSQL is the version of row t's latest entry: its history's length,
+// 1 for a plain value.
+const versionSQL = `coalesce(cardinality(t.history), 1)`
 
 // LatestMulti returns the latest entry of every key, in one query.
 func (s *Store) LatestMulti(ctx context.Context, keys []string) (_ []kv.LatestValue, err error) {

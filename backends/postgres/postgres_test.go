@@ -5,6 +5,7 @@ import (
 	"errors"
 	"strconv"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -373,4 +374,80 @@ func TestPersistWithoutExpiryWritesNothing(t *testing.T) {
 	if ok, err := s.Persist(ctx, "missing"); err != nil || ok {
 		t.Errorf("Persist of a missing key: %v, %v; want false", ok, err)
 	}
+}
+
+// TestAppendIfConflictReportsVersionLostTo: an AppendIf that loses reports
+// the version it found, never the one it expected, while other writers
+// append to the key and delete it. A version read after the lost
+// statement, rather than by it, may be the expected one by then.
+func TestAppendIfConflictReportsVersionLostTo(t *testing.T) {
+	s, _, _ := schemaStore(t)
+	ctx := testContext(t)
+	const key = "h"
+	stop := make(chan struct{})
+	var writers sync.WaitGroup
+	for w := range 3 {
+		writers.Go(func() {
+			for i := 0; ; i++ {
+				select {
+				case <-stop:
+					return
+				default:
+				}
+				var err error
+				if w == 0 && i%20 == 19 {
+					_, err = s.Delete(ctx, key)
+				} else {
+					_, err = s.Append(ctx, key, []byte("w"))
+				}
+				if err != nil {
+					t.Errorf("writer %d: %v", w, err)
+					return
+				}
+			}
+		})
+	}
+	var checkers sync.WaitGroup
+	var mu sync.Mutex
+	conflicts := 0
+	for c := range 3 {
+		checkers.Go(func() {
+			for i := range 300 {
+				_, latest, err := s.Latest(ctx, key)
+				if err != nil && !errors.Is(err, kv.ErrNotFound) {
+					t.Errorf("Latest: %v", err)
+					return
+				}
+				// Expect a version just ahead of the one read, which the
+				// writers are about to reach, or none (0), which they
+				// create after each delete.
+				expect := latest + int64(1+(c+i)%3)
+				if i%5 == 0 {
+					expect = 0
+				}
+				_, err = s.AppendIf(ctx, key, []byte("c"), expect)
+				var conflict *kv.VersionConflict
+				switch {
+				case err == nil:
+				case errors.As(err, &conflict):
+					mu.Lock()
+					conflicts++
+					mu.Unlock()
+					if conflict.Latest == conflict.Expected {
+						t.Errorf("AppendIf lost with %v: it reports the version it expected", err)
+					}
+				default:
+					t.Errorf("AppendIf: %v", err)
+					return
+				}
+			}
+		})
+	}
+	checkers.Wait()
+	close(stop)
+	writers.Wait()
+	if conflicts == 0 {
+		t.Error("no AppendIf lost: the test tested nothing")
+	}
+	t.Logf("%d AppendIf calls lost", conflicts)
 }

@@ -97,6 +97,15 @@
 // serializes the commits of the writes that send one; that is the cost of
 // watching writes by any process.
 //
+// # Outages
+//
+// While the server is down, restarting or ending the store's connections,
+// calls fail with errors wrapping [kv.ErrUnavailable], or wrapping the
+// context's error when their deadline passes first. The pool drops the
+// connections that failed and makes new ones, so the same store serves
+// calls again once the server does, and its watches resync: no store needs
+// reopening.
+//
 // Times are the server's clock (now(), the start of each statement's
 // transaction).
 package postgres

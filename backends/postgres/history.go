@@ -45,7 +45,10 @@ func (s *Store) Append(ctx context.Context, key string, value []byte) (_ int64, 
 
 // AppendIf appends value only if the latest version is expect, in one
 // statement, and returns expect+1; otherwise the error is a
-// [*kv.VersionConflict] holding the version that statement found.
+// [*kv.VersionConflict] holding the version that statement found. An
+// AppendIf expecting 0 whose insert meets a key created after its
+// statement began, which that statement cannot read, runs the statement
+// again.
 func (s *Store) AppendIf(ctx context.Context, key string, value []byte, expect int64) (_ int64, err error) {
 	defer s.counters.Done(metrics.OpAppendIf, &err)
 	if expect < 0 {

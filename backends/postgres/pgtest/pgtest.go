@@ -48,11 +48,7 @@ func URL(tb testing.TB) string {
 	defer cancel()
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
-		msg := "no PostgreSQL server for the tests (set STOREKIT_POSTGRES_URL): " + err.Error()
-		if os.Getenv("STOREKIT_REQUIRE_POSTGRES") == "1" {
-			tb.Fatal(msg)
-		}
-		tb.Skip(msg)
+		unavailable(tb, "no PostgreSQL server for the tests (set STOREKIT_POSTGRES_URL): "+err.Error())
 	}
 	conn.Close(ctx)
 	return url

@@ -200,8 +200,8 @@ type config struct {
 	expiryWait   time.Duration // wait for OpExpired once a key's TTL has passed
 	ttl          time.Duration // short TTL for keys that must expire during a case
 	ttlMargin    time.Duration // sleep ttl+ttlMargin after SetWithTTL returned
-	slowWrites   int           // Sets made while a watch is not read
-	slowBound    time.Duration // all slowWrites Sets must finish within this
+	slowWrites   int           // Sets made, at most, while a watch is not read
+	slowBound    time.Duration // bound of each of those Sets, and time after which they stop
 	largeValue   int           // size of the large value
 }
 

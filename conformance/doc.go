@@ -73,8 +73,9 @@
 // The suite checks no timings, only these bounds. A few cases wait on
 // purpose: keys written with a 200 ms TTL (or given it with Expire) are read
 // 350 ms later, and Watch/Expired then waits for OpExpired (it reads the key
-// first, which makes Redis free it at once). Watch/SlowConsumer makes 20,000
-// Sets while a watch is not read; they must all return within 20 seconds.
+// first, which makes Redis free it at once). Watch/SlowConsumer makes up to
+// 20,000 Sets while a watch is not read, stopping after 20 seconds; each must
+// return within those 20 seconds.
 // The cases that race goroutines at one key (Conditional/SetIfAbsentRace,
 // Conditional/CASConcurrentIncrements, Update/Concurrent,
 // Counter/Concurrent, AppendIf/Race) count, not time, what happens: a
@@ -102,10 +103,11 @@
 //   - Expiry is seen at once by reads (filter by expiry time), and OpExpired
 //     must come within the 5 seconds the suite waits for an event: a
 //     background sweep has to run more often than that.
-//   - Watch/SlowConsumer makes 20,000 Sets one after another within 20
-//     seconds, about 1,000 committed writes a second: a store that waits for
-//     a disk on every commit may need its test server to relax that
-//     (postgres's tests run with synchronous_commit off).
+//   - Watch/SlowConsumer makes up to 20,000 Sets one after another, for 20
+//     seconds at most, while a watch is not read: the store must not wait
+//     for the watch's consumer, and the more writes it commits in that time
+//     the more surely the watch's buffers overflow (postgres's tests run
+//     with synchronous_commit off, so that commits do not wait for a disk).
 //   - The suite writes no key longer than a few kilobytes but reads a 1 MiB
 //     one; a store with a key size limit documents it and fails longer
 //     writes with ErrInvalid.

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strconv"
+	"sync/atomic"
+	"time"
 
 	"github.com/cledar/storekit/kv"
 )
@@ -112,6 +114,52 @@ var appendIfCases = []testCase{
 				}
 				h.wantHistory(k, "after the AppendIf race", "v1", "v2", "g"+strconv.Itoa(winners[0]))
 			}
+		},
+	},
+	{
+		name: "AppendIf/ConflictWhileWriting",
+		rule: "an AppendIf that conflicts reports the latest version it found, which is never the version it " +
+			"expected, while another writer appends to the key",
+		needs: []capability{conditionalHistorian},
+		run: func(h *harness) {
+			k := h.key("k")
+			h.appendAll(k, "v1")
+			const writers, checkers, attempts = 1, 3, 200
+			var done atomic.Int32 // checkers that have finished
+			h.reportProblems(concurrently(writers+checkers, func(g int) string {
+				if g < writers {
+					// Paced, so that the version often moves on by one
+					// between an AppendIf and a read made just after it.
+					for done.Load() < checkers {
+						if _, err := h.hi().Append(h.ctx, k, []byte("w")); err != nil {
+							return fmt.Sprintf("Append(%q): %v", k, err)
+						}
+						time.Sleep(300 * time.Microsecond)
+					}
+					return ""
+				}
+				defer done.Add(1)
+				for range attempts {
+					_, latest, err := h.hi().Latest(h.ctx, k)
+					if err != nil {
+						return fmt.Sprintf("Latest(%q): %v", k, err)
+					}
+					// The version just ahead of the one read: the writers
+					// are about to reach it.
+					expect := latest + 1
+					_, err = h.ch().AppendIf(h.ctx, k, []byte("c"), expect)
+					var vc *kv.VersionConflict
+					switch {
+					case err == nil:
+					case !errors.As(err, &vc) || !errors.Is(err, kv.ErrConflict):
+						return fmt.Sprintf("AppendIf(%q, _, %d): got err %v, want nil or a *kv.VersionConflict", k, expect, err)
+					case vc.Latest == expect:
+						return fmt.Sprintf("AppendIf(%q, _, %d) conflicted, reporting latest version %d: the version it "+
+							"expected (a version read after the attempt rather than by it?)", k, expect, vc.Latest)
+					}
+				}
+				return ""
+			}))
 		},
 	},
 	{

@@ -523,6 +523,25 @@ func (s appendIfCheckThenAppend) AppendIf(ctx context.Context, key string, value
 	return s.Append(ctx, key, value)
 }
 
+// appendIfConflictRereads appends atomically, but when it conflicts it
+// reports a latest version read in a second step, after the attempt: other
+// writers may have reached the expected version by then.
+type appendIfConflictRereads struct{ fullStore }
+
+func (s appendIfConflictRereads) AppendIf(ctx context.Context, key string, value []byte, expect int64) (int64, error) {
+	v, err := s.fullStore.AppendIf(ctx, key, value, expect)
+	var vc *kv.VersionConflict
+	if !errors.As(err, &vc) {
+		return v, err
+	}
+	time.Sleep(stepGap)
+	_, latest, lerr := s.Latest(ctx, key)
+	if lerr != nil && !errors.Is(lerr, kv.ErrNotFound) {
+		return 0, lerr
+	}
+	return 0, &kv.VersionConflict{Key: key, Expected: expect, Latest: latest}
+}
+
 // appendIfAcceptsNegative takes a negative expect for 0.
 type appendIfAcceptsNegative struct{ fullStore }
 

@@ -176,6 +176,8 @@ var brokenStores = []brokenStore{
 		[]string{"AppendIf/Conflict"}, func(s fullStore) kv.Store { return appendIfPlainConflict{s} }},
 	{"AppendIfCheckThenAppend", "of concurrent AppendIf calls at one version exactly one appends",
 		[]string{"AppendIf/Race"}, func(s fullStore) kv.Store { return appendIfCheckThenAppend{s} }},
+	{"AppendIfConflictRereads", "an AppendIf that conflicts reports the latest version it found, never the one it expected",
+		[]string{"AppendIf/ConflictWhileWriting"}, func(s fullStore) kv.Store { return appendIfConflictRereads{s} }},
 	{"AppendIfAcceptsNegative", "AppendIf with a negative expect returns kv.ErrInvalid and writes nothing",
 		[]string{"AppendIf/Invalid"}, func(s fullStore) kv.Store { return appendIfAcceptsNegative{s} }},
 	{"AppendIfPlainIsMissing", "AppendIf counts a plain value as version 1",

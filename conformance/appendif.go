@@ -119,7 +119,7 @@ var appendIfCases = []testCase{
 	{
 		name: "AppendIf/ConflictWhileWriting",
 		rule: "an AppendIf that conflicts reports the latest version it found, which is never the version it " +
-			"expected, while another writer appends to the key",
+			"expected, while another writer appends to the key and deletes it",
 		needs: []capability{conditionalHistorian},
 		run: func(h *harness) {
 			k := h.key("k")
@@ -129,10 +129,18 @@ var appendIfCases = []testCase{
 			h.reportProblems(concurrently(writers+checkers, func(g int) string {
 				if g < writers {
 					// Paced, so that the version often moves on by one
-					// between an AppendIf and a read made just after it.
-					for done.Load() < checkers {
-						if _, err := h.hi().Append(h.ctx, k, []byte("w")); err != nil {
-							return fmt.Sprintf("Append(%q): %v", k, err)
+					// between an AppendIf and a read made just after it;
+					// now and then the key is deleted and starts again at
+					// version 1.
+					for i := 1; done.Load() < checkers; i++ {
+						var err error
+						if i%10 == 0 {
+							_, err = h.s.Delete(h.ctx, k)
+						} else {
+							_, err = h.hi().Append(h.ctx, k, []byte("w"))
+						}
+						if err != nil {
+							return fmt.Sprintf("writer: %v", err)
 						}
 						time.Sleep(300 * time.Microsecond)
 					}
@@ -141,7 +149,7 @@ var appendIfCases = []testCase{
 				defer done.Add(1)
 				for range attempts {
 					_, latest, err := h.hi().Latest(h.ctx, k)
-					if err != nil {
+					if err != nil && !errors.Is(err, kv.ErrNotFound) {
 						return fmt.Sprintf("Latest(%q): %v", k, err)
 					}
 					// The version just ahead of the one read: the writers

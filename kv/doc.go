@@ -171,7 +171,9 @@
 //     Append converts it) and returns expect+1;
 //   - otherwise it writes nothing and returns an error wrapping
 //     [ErrConflict] that is a [*VersionConflict] holding the latest version
-//     (0 for a missing key); a negative expect is ErrInvalid;
+//     (0 for a missing key) as the call found it, when it decided: never
+//     the version expected, however other writers move the key meanwhile;
+//     a negative expect is ErrInvalid;
 //   - of many concurrent AppendIf calls at one version exactly one wins;
 //     watchers hear what Append makes them hear when it appended, and
 //     nothing otherwise.

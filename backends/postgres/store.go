@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgtype"
+
 	"github.com/cledar/storekit/kv"
 	"github.com/cledar/storekit/metrics"
 )
@@ -108,26 +110,39 @@ func (s *Store) GetMulti(ctx context.Context, keys []string) (_ []kv.Value, err 
 	if len(keys) == 0 {
 		return out, nil
 	}
+	// first maps each key to its first position in keys: each row fills
+	// that one, and a key listed again gets a copy afterwards.
+	first := make(map[string]int, len(keys))
+	for i, key := range keys {
+		if _, seen := first[key]; !seen {
+			first[key] = i
+		}
+	}
 	rows, err := s.pool.Query(ctx, `SELECT t.key, t.value FROM `+s.q.table+` AS t
 		WHERE t.key = ANY($1) AND t.value IS NOT NULL AND `+live, byteKeys(keys))
 	if err != nil {
 		return nil, wrap("get multi", "", err)
 	}
-	found := make(map[string][]byte, len(keys))
-	var k, v []byte
+	// k is the driver's buffer, valid until the next row: it is only
+	// looked up. pgx scans each value into a new slice, the caller's to
+	// keep, as in Get.
+	var k pgtype.DriverBytes
 	for rows.Next() {
+		var v []byte
 		if err := rows.Scan(&k, &v); err != nil {
 			rows.Close()
 			return nil, wrap("get multi", "", err)
 		}
-		found[string(k)] = v
+		if i, ok := first[string(k)]; ok {
+			out[i] = kv.Value{Data: nonNil(v), Found: true}
+		}
 	}
 	if err := rows.Err(); err != nil {
 		return nil, wrap("get multi", "", err)
 	}
 	for i, key := range keys {
-		if v, ok := found[key]; ok {
-			out[i] = kv.Value{Data: append([]byte{}, v...), Found: true}
+		if j := first[key]; j != i && out[j].Found {
+			out[i] = kv.Value{Data: append([]byte{}, out[j].Data...), Found: true}
 		}
 	}
 	return out, nil

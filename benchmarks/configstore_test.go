@@ -6,11 +6,14 @@ package benchmarks
 //
 // BenchmarkConfigPropagation measures the first half: a configstore.Store
 // watches one key, and another client (a go-redis client of its own on
-// Redis; the kv.Store itself, not the configstore.Store, for memory)
-// appends a new version; the time from just before the write to the
-// callback receiving that version is one sample. One write at a time. It
-// reports p50-ms and p99-ms, and the mean as ns/op. benchmarks/ratios shows
-// p50 and p99 of each Redis backend against the 50 ms target.
+// Redis; the kv.Store itself, not the configstore.Store, for memory; a
+// second postgres store over a pool of its own on PostgreSQL) appends a
+// new version; the time from just before the write to the callback
+// receiving that version is one sample. One write at a time. It reports
+// p50-ms and p99-ms, and the mean as ns/op. benchmarks/ratios shows p50
+// and p99 of each Redis backend and of postgres against the 50 ms target.
+// The postgres target is skipped when pgtest finds no PostgreSQL server,
+// unless STOREKIT_REQUIRE_POSTGRES=1.
 //
 // TestConfigThroughput checks the second half (and runs in CI): another
 // client appends 5,000 changes per second for 10 s over 20 keys, paced, to
@@ -48,8 +51,13 @@ import (
 	"github.com/cledar/storekit/kv"
 )
 
-// configImpls are the backends a configstore.Store runs on here.
-var configImpls = []string{"memory", "goredis", "rueidiskv"}
+// configImpls are the backends a configstore.Store runs on in
+// TestConfigThroughput, and propagationImpls those of
+// BenchmarkConfigPropagation: the same and postgres.
+var (
+	configImpls      = []string{"memory", "goredis", "rueidiskv"}
+	propagationImpls = slices.Concat(configImpls, []string{"postgres"})
+)
 
 // cfgValue is the configuration value of these benchmarks: N numbers the
 // change that wrote it.
@@ -86,15 +94,18 @@ type configTarget struct {
 	log    *observer.ObservedLogs // what they logged
 
 	// push appends vals[i] to the history of keys[i] (full keys), in order:
-	// RPUSH on Redis (pipelined when there are several), Append on memory.
+	// RPUSH on Redis (pipelined when there are several), Append on memory
+	// and on PostgreSQL (one call per key).
 	push func(ctx context.Context, keys []string, vals [][]byte) error
-	// state returns the server's LLEN and LINDEX -1 of key (a full key).
+	// state returns the server's LLEN and LINDEX -1 of key (a full key),
+	// or the version and value that Latest reads on memory and PostgreSQL.
 	state func(ctx context.Context, key string) (version int64, last []byte, err error)
 }
 
 // newConfigTarget returns the target of impl; everything it holds is
 // closed, and the keys it wrote are deleted, when tb ends. Redis targets use
-// a redis-server of redistest.New.
+// a redis-server of redistest.New; postgres a schema of its own on the
+// server of pgtest, dropped when tb ends.
 func newConfigTarget(tb testing.TB, impl string) *configTarget {
 	tb.Helper()
 	core, logs := observer.New(zapcore.WarnLevel)
@@ -117,6 +128,9 @@ func newConfigTarget(tb testing.TB, impl string) *configTarget {
 			last, version, err := s.Latest(ctx, key)
 			return version, last, err
 		}
+		return tg
+	case "postgres":
+		postgresConfigTarget(tb, tg)
 		return tg
 	case "goredis", "rueidiskv":
 	default:
@@ -237,7 +251,7 @@ type arrival struct {
 // BenchmarkConfigPropagation measures how long a change written by another
 // client takes to reach a watcher of a configstore.Store (target P12).
 func BenchmarkConfigPropagation(b *testing.B) {
-	for _, impl := range configImpls {
+	for _, impl := range propagationImpls {
 		b.Run("impl="+impl, func(b *testing.B) { benchPropagation(b, impl) })
 	}
 }

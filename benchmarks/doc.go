@@ -2,7 +2,8 @@
 // Redis clients they wrap, in one run on one redis-server, to check the
 // performance targets of the design that compare figures of one run (P1 to
 // P3, P6, P8 to P10 and P13), the config store's propagation (P12), and
-// the conditional, counter and bulk writes and the lock (A1 to A6).
+// the conditional, counter and bulk writes and the lock (A1 to A6); and the
+// PostgreSQL store side by side with pgx running the same statements (PG).
 //
 // The package has no code of its own, only benchmarks (in _test.go files),
 // and it is a module of its own, github.com/cledar/storekit/benchmarks
@@ -112,10 +113,31 @@
 // M1 reads BenchmarkStores: GetMulti100 of goredis and rueidiskv-nocache
 // at least 0.95 of the raw client's MGET.
 //
+// BenchmarkPostgres (target PG) runs [conformance.Compare]'s Get,
+// GetMulti100 and Set at 1, 8 and 64 goroutines over two implementations
+// on the PostgreSQL server of backends/postgres/pgtest (STOREKIT_POSTGRES_URL,
+// or a local one on 127.0.0.1:5432; without one the benchmark is skipped,
+// unless STOREKIT_REQUIRE_POSTGRES=1), each over a pool of its own (pgxpool's
+// default size) and a table of its own in a schema of its own, dropped at
+// the end:
+//
+//	pgx-raw   a pgxpool.Pool running the statements backends/postgres runs
+//	          (reproduced here, since they are unexported) on a table that
+//	          Store.CreateSchema made, with the same trigger
+//	postgres  backends/postgres
+//
+// named like BenchmarkStores, for example
+// BenchmarkPostgres/Get/par=8/impl=postgres. The raw GetMulti scans every
+// row's key and value and checks the count, without building results. The
+// target: the store at least 0.90 of pgx-raw's ops/s in each. Every write
+// of both fires the table's trigger, a NOTIFY per row.
+//
 // BenchmarkConfigPropagation (target P12) measures, for a configstore.Store
-// over memory, goredis and rueidiskv, the time from another client's write
-// of a new version (RPUSH on a connection of its own) to the watcher's
-// callback receiving it, one write at a time, and reports p50-ms and p99-ms.
+// over memory, goredis, rueidiskv and postgres, the time from another
+// client's write of a new version (RPUSH on a connection of its own on
+// Redis, Append through a second store over a pool of its own on
+// PostgreSQL) to the watcher's callback receiving it, one write at a time,
+// and reports p50-ms and p99-ms.
 // TestConfigThroughput, which runs with the other tests, has another client
 // write 5,000 changes per second for 10 s over 20 keys and fails if any
 // key's cached state, Fetch or last watcher event differs from the server's

@@ -103,8 +103,11 @@ cover:
 ## BENCH_MOD) at GOMAXPROCS=BENCH_CPU, in
 ## BENCH_COUNT passes (each pass runs every implementation once, so noise hits them alike),
 ## raw output in BENCH_OUT; then benchstat tables by implementation (BenchmarkStores and
-## BenchmarkLock alike, then BenchmarkCluster and BenchmarkTyped against their anchors) and
-## the performance targets
+## BenchmarkLock alike, then BenchmarkCluster and BenchmarkTyped against their anchors, then
+## BenchmarkPostgres: the postgres store against pgx running its statements) and the
+## performance targets. The PostgreSQL benchmarks run on the server that
+## backends/postgres/pgtest finds (STOREKIT_POSTGRES_URL, or 127.0.0.1:5432) and are
+## skipped without one, unless STOREKIT_REQUIRE_POSTGRES=1
 bench:
 	@mkdir -p $(dir $(BENCH_OUT))
 	@: > $(BENCH_OUT)
@@ -122,6 +125,7 @@ bench:
 	$(GO) run $(BENCHSTAT) -col '/impl@(rueidis-helper goredis-pipe goredis rueidiskv-nocache rueidiskv)' \
 		-filter '.name:Cluster' $(BENCH_OUT)
 	$(GO) run $(BENCHSTAT) -col '/impl@(goredis-cache codec-rueidiskv)' -filter '.name:Typed' $(BENCH_OUT)
+	$(GO) run $(BENCHSTAT) -col '/impl@(pgx-raw postgres)' -filter '.name:Postgres' $(BENCH_OUT)
 	cd $(BENCH_MOD) && $(GO) run ./ratios $(abspath $(BENCH_OUT))
 
 ## demo: the walk-through on the in-memory store

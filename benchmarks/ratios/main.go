@@ -1,8 +1,9 @@
 // Command ratios prints storekit's performance targets (P1 to P3, P6, P8 to
 // P10, P12 and P13 of the design, A1 to A6 of the conditional, counter and
-// bulk writes and the lock, and T1, C1 to C3 and M1 against the peers users
+// bulk writes and the lock, T1, C1 to C3 and M1 against the peers users
 // compare storekit with: go-redis/cache, rueidis's bulk helpers, a go-redis
-// cluster pipeline, the raw MGET) as measured by the benchmarks of package
+// cluster pipeline, the raw MGET; and PG, the PostgreSQL store against pgx
+// running the same statements) as measured by the benchmarks of package
 // benchmarks:
 //
 //	cd benchmarks
@@ -237,7 +238,8 @@ func targets() []target {
 		target{id: "P13", what: "CacheMemory: Go heap growth ÷ configured cache (16 MiB, filled 3×)",
 			a: quantity{"Stores/CacheMemory/impl=rueidiskv", "ratio-to-cache-size"}, want: atMost(1.2)})
 	ts = append(ts, writes()...)
-	return append(ts, anchors()...)
+	ts = append(ts, anchors()...)
+	return append(ts, postgresOverRaw()...)
 }
 
 // The implementations of BenchmarkCluster: the stores, and the anchors a
@@ -367,17 +369,35 @@ func overRaw(id, op string, stores []redisStore, q func(par int, impl string) qu
 const p12Bound = 50
 
 // propagation returns the P12 targets: the median over the runs of the p50
-// and of the p99 of BenchmarkConfigPropagation on each Redis backend, each
-// within p12Bound (the target speaks of the p99; the p50 is shown against
-// the same bound). The throughput half of P12 is a test,
+// and of the p99 of BenchmarkConfigPropagation on each Redis backend and on
+// postgres, each within p12Bound (the target speaks of the p99; the p50 is
+// shown against the same bound). The throughput half of P12 is a test,
 // TestConfigThroughput, not a benchmark.
 func propagation() []target {
 	var ts []target
-	for _, impl := range []string{"goredis", "rueidiskv"} {
+	for _, impl := range []string{"goredis", "rueidiskv", "postgres"} {
 		for _, p := range []string{"p50", "p99"} {
 			ts = append(ts, target{id: "P12",
 				what: fmt.Sprintf("ConfigPropagation %s: %s ms, another client's write → watcher callback", impl, p),
 				a:    quantity{"ConfigPropagation/impl=" + impl, p + "-ms"}, want: atMost(p12Bound)})
+		}
+	}
+	return ts
+}
+
+// postgresOverRaw returns the targets of BenchmarkPostgres: the postgres
+// store at least 0.90 of the throughput of pgx running the same statements
+// by hand (pgx-raw), for Get, Set and GetMulti100 at 1, 8 and 64
+// goroutines.
+func postgresOverRaw() []target {
+	var ts []target
+	for _, op := range []string{"Get", "Set", "GetMulti100"} {
+		for _, par := range pars {
+			q := func(impl string) quantity {
+				return quantity{fmt.Sprintf("Postgres/%s/par=%d/impl=%s", op, par, impl), "ops/s"}
+			}
+			ts = append(ts, target{id: "PG", what: fmt.Sprintf("Postgres %s par=%d: postgres ÷ pgx-raw (same SQL) ops/s", op, par),
+				a: q("postgres"), b: q("pgx-raw"), want: atLeast(0.90)})
 		}
 	}
 	return ts

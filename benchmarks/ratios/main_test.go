@@ -228,6 +228,52 @@ func TestAnchorTargets(t *testing.T) {
 	}
 }
 
+// TestPostgresTargets checks the PG targets and the P12 rows of postgres on
+// testdata/postgres.txt: three runs of a few of BenchmarkPostgres's
+// sub-benchmarks and of BenchmarkConfigPropagation/impl=postgres.
+func TestPostgresTargets(t *testing.T) {
+	res := fixtureFile(t, "testdata/postgres.txt")
+	rows := targetRows(t)
+	for _, tc := range []struct {
+		what string
+		want float64
+		pass bool
+	}{
+		// Medians 110000 ns/op raw, 110000 ns/op store.
+		{"Postgres Get par=8: postgres ÷ pgx-raw (same SQL) ops/s", 1, true},
+		// Medians 210000 ns/op raw, 400000 ns/op store.
+		{"Postgres GetMulti100 par=64: postgres ÷ pgx-raw (same SQL) ops/s", 210000.0 / 400000, false},
+		// Single medians.
+		{"ConfigPropagation postgres: p50 ms, another client's write → watcher callback", 0.6, true},
+		{"ConfigPropagation postgres: p99 ms, another client's write → watcher callback", 1.5, true},
+	} {
+		checkTarget(t, rows, res, tc.what, tc.want, tc.pass)
+	}
+	for _, what := range []string{
+		// The store is there, its raw client is not.
+		"Postgres Set par=1: postgres ÷ pgx-raw (same SQL) ops/s",
+		// Neither is there.
+		"Postgres Set par=64: postgres ÷ pgx-raw (same SQL) ops/s",
+	} {
+		if got, ok := rows[what].measure(res); ok {
+			t.Errorf("%s: target without data measured %v", what, got)
+		}
+	}
+	var out strings.Builder
+	if err := printTable(&out, res); err != nil {
+		t.Fatal(err)
+	}
+	table := regexp.MustCompile(`  +`).ReplaceAllString(out.String(), " | ")
+	for _, want := range []string{
+		"P12 | ConfigPropagation postgres: p99 ms, another client's write → watcher callback | 1.50 | ≤ 50 | pass\n",
+		"PG | Postgres GetMulti100 par=64: postgres ÷ pgx-raw (same SQL) ops/s | 0.53 | ≥ 0.90 | miss\n",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
 func TestBounds(t *testing.T) {
 	for _, tc := range []struct {
 		b    bounds
@@ -271,7 +317,7 @@ func TestPrintTable(t *testing.T) {
 		"P12 | ConfigPropagation rueidiskv: p99 ms, another client's write → watcher callback | 70.00 | ≤ 50 | miss\n",
 		"P13 | CacheMemory: Go heap growth ÷ configured cache (16 MiB, filled 3×) | 1.15 | ≤ 1.20 | pass\n",
 		"C1 | Cluster GetMulti100 par=8: rueidiskv ÷ the better of rueidis-helper and goredis-pipe ops/s | — | ≥ 2 | no data\n",
-		"\n7 pass, 2 miss, 114 no data.",
+		"\n7 pass, 2 miss, 125 no data.",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())

@@ -19,9 +19,7 @@ func (s *Store) Get(ctx context.Context, key string) (_ []byte, err error) {
 	}
 	var value []byte
 	var history bool
-	err = s.pool.QueryRow(ctx,
-		`SELECT t.value, t.history IS NOT NULL FROM `+s.q.table+` AS t WHERE t.key = $1 AND `+live,
-		[]byte(key)).Scan(&value, &history)
+	err = s.pool.QueryRow(ctx, s.q.get, []byte(key)).Scan(&value, &history)
 	return plainValue("get", key, value, history, err)
 }
 
@@ -66,10 +64,7 @@ func (s *Store) set(ctx context.Context, op, key string, value []byte, ttl time.
 	if value == nil {
 		value = []byte{}
 	}
-	_, err := s.pool.Exec(ctx, `INSERT INTO `+s.q.table+` AS t (key, value, expires_at)
-		VALUES ($1, $2, `+expiry(3)+`)
-		`+replaceRow,
-		[]byte(key), value, micros(ttl))
+	_, err := s.pool.Exec(ctx, s.q.set, []byte(key), value, micros(ttl))
 	return wrap(op, key, err)
 }
 
@@ -118,8 +113,7 @@ func (s *Store) GetMulti(ctx context.Context, keys []string) (_ []kv.Value, err 
 			first[key] = i
 		}
 	}
-	rows, err := s.pool.Query(ctx, `SELECT t.key, t.value FROM `+s.q.table+` AS t
-		WHERE t.key = ANY($1) AND t.value IS NOT NULL AND `+live, byteKeys(keys))
+	rows, err := s.pool.Query(ctx, s.q.getMulti, byteKeys(keys))
 	if err != nil {
 		return nil, wrap("get multi", "", err)
 	}

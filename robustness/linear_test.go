@@ -1,0 +1,285 @@
+package robustness
+
+import (
+	"context"
+	"math/rand/v2"
+	"os"
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/anishathalye/porcupine"
+
+	"github.com/cledar/storekit/backends/goredis"
+	"github.com/cledar/storekit/backends/memory"
+	"github.com/cledar/storekit/backends/postgres"
+	"github.com/cledar/storekit/backends/postgres/pgtest"
+	"github.com/cledar/storekit/backends/redisconf"
+	"github.com/cledar/storekit/backends/rueidiskv"
+	"github.com/cledar/storekit/internal/redistest"
+	"github.com/cledar/storekit/kv"
+)
+
+// Settings of the linearizability tests. In soak mode (STOREKIT_SOAK=1)
+// the clients run longer between faults and there are more of them.
+const (
+	lockTTL   = 2 * time.Second
+	opTimeout = time.Second
+	// cacheStale is how long after another client's write a read through
+	// rueidiskv's client-side cache may still return the value the write
+	// replaced (see TestLinearizable): the bound of reliability target R3
+	// (an invalidation is seen within a second of the write).
+	cacheStale = time.Second
+	// checkTimeout bounds porcupine's search of one history.
+	checkTimeout = time.Minute
+)
+
+// linearSeed returns the seed of this run: STOREKIT_SEED when set, to
+// reproduce a failure, otherwise a random one. It is printed either way.
+func linearSeed(t *testing.T) uint64 {
+	t.Helper()
+	seed := rand.Uint64()
+	if s := os.Getenv("STOREKIT_SEED"); s != "" {
+		n, err := strconv.ParseUint(s, 10, 64)
+		if err != nil {
+			t.Fatalf("STOREKIT_SEED=%q: %v", s, err)
+		}
+		seed = n
+	}
+	t.Logf("seed %d (STOREKIT_SEED=%d reproduces the clients' choices)", seed, seed)
+	return seed
+}
+
+// soak reports whether STOREKIT_SOAK=1 asks for long runs.
+func soak() bool { return os.Getenv("STOREKIT_SOAK") == "1" }
+
+// phase is how long the clients run before, between and after faults.
+func phase() time.Duration {
+	if soak() {
+		return 5 * time.Second
+	}
+	return 700 * time.Millisecond
+}
+
+// clientsPerBackend is how many clients, each a store of its own, each
+// backend runs.
+func clientsPerBackend() int {
+	if soak() {
+		return 5
+	}
+	return 3
+}
+
+// A backend is one history of a scenario: clients, each a store of its
+// own, on keys of their own.
+type backend struct {
+	name   string
+	stores []kv.Store
+	// stale is the staleness allowed to each client's Gets (see
+	// CheckOptions.Stale).
+	stale time.Duration
+	// resend is set for a backend whose client re-sends a call when its
+	// connection breaks (see CheckOptions.Resend).
+	resend bool
+}
+
+// redisBackends returns goredis, rueidiskv with its client-side cache
+// and rueidiskv without it, each with n clients on the deployment cfg
+// describes.
+func redisBackends(t *testing.T, cfg redisconf.Config, n int) []backend {
+	t.Helper()
+	bs := []backend{{name: "goredis", resend: true}, {name: "rueidiskv", stale: cacheStale}, {name: "rueidiskv-nocache"}}
+	for range n {
+		bs[0].stores = append(bs[0].stores, opened(t, func(ctx context.Context) (kv.Store, error) { return goredis.Dial(ctx, cfg, nil) }))
+		bs[1].stores = append(bs[1].stores, opened(t, func(ctx context.Context) (kv.Store, error) { return rueidiskv.Dial(ctx, cfg, nil) }))
+		bs[2].stores = append(bs[2].stores, opened(t, func(ctx context.Context) (kv.Store, error) {
+			return rueidiskv.Dial(ctx, cfg, &rueidiskv.Options{DisableCache: true})
+		}))
+	}
+	return bs
+}
+
+// runScenario runs the workload of every backend at once, each on keys of
+// its own, for a phase, then each fault in turn followed by a phase, then
+// checks each backend's history and fails t on a violation.
+func runScenario(t *testing.T, seed uint64, bs []backend, faults func(hs []*History)) {
+	t.Helper()
+	root := NewHistory()
+	hs := make([]*History, len(bs))
+	stop := make(chan struct{})
+	done := make(chan error, len(bs))
+	for i, b := range bs {
+		hs[i] = root.Sibling()
+		w := Workload{
+			Prefix:    "lin:" + t.Name() + ":" + b.name + ":",
+			Registers: 3, Counters: 1,
+			LockTTL: lockTTL, OpTimeout: opTimeout,
+			Pause: 2 * time.Millisecond,
+			Seed:  seed + uint64(i),
+		}
+		go func() { done <- w.Run(hs[i], 0, b.stores, stop) }()
+	}
+	time.Sleep(phase())
+	if faults != nil {
+		faults(hs)
+	}
+	time.Sleep(phase())
+	close(stop)
+	for range bs {
+		if err := <-done; err != nil {
+			t.Error(err)
+		}
+	}
+	for i, b := range bs {
+		stale := make(map[int]time.Duration)
+		for c := range b.stores {
+			stale[c] = b.stale
+		}
+		started := time.Now()
+		res := Check(hs[i], CheckOptions{LockTTL: lockTTL, Stale: stale, Resend: b.resend, Timeout: checkTimeout})
+		t.Logf("%s: %v (faults: %s; checked in %v)", b.name, res, faultNames(hs[i]), time.Since(started).Round(time.Millisecond))
+		if res.Result == porcupine.Unknown {
+			t.Logf("%s: porcupine could not decide within %v: no violation found, none ruled out", b.name, checkTimeout)
+		}
+		if res.Failed() {
+			t.Errorf("%s: the history is not linearizable: %v\n%s", b.name, res, res.Explanation)
+		}
+	}
+}
+
+// faultNames lists the faults of h for the log.
+func faultNames(h *History) string {
+	s := ""
+	for _, f := range h.Faults() {
+		if s != "" {
+			s += ", "
+		}
+		s += f.Name
+		if f.Lossy {
+			s += " (may lose writes)"
+		}
+	}
+	if s == "" {
+		return "none"
+	}
+	return s
+}
+
+// TestLinearizable records histories of concurrent clients of every
+// backend while faults are injected, and checks that each is linearizable
+// against Model, as kv's documentation on faults and failovers promises:
+//
+//   - memory: concurrency alone;
+//   - a redis-server with appendfsync always, behind a proxy: connections
+//     cut, black-holed for a while, the server paused (SIGSTOP) and killed
+//     and restarted; no acknowledged write may be lost;
+//   - a redis-server without persistence killed and restarted empty, which
+//     loses every write: the check lets every key go back once;
+//   - a Redis Cluster: a master killed and replaced by its replica, which
+//     may lose acknowledged writes: the check lets every key go back to an
+//     earlier value once, during the failover, and leaves out the calls
+//     that overlap it; a graceful failover (CLUSTER FAILOVER), checked the
+//     same way, since histories across one were seen to lose writes too
+//     (see kv's documentation);
+//   - Redis Sentinel: a SENTINEL FAILOVER, which may lose writes too;
+//   - postgres: the store's server connections ended with
+//     pg_terminate_backend.
+//
+// goredis's client re-sends a command whose connection broke, which the
+// server may have run already: its calls that overlap a fault are of
+// unknown outcome, and an Incr among them may add twice (see
+// CheckOptions.Resend). Reads through rueidiskv's client-side cache are
+// linearizable with the writes of their own store only; another store's writes reach them when
+// the invalidation arrives, so their Gets may return a value replaced up
+// to cacheStale before they started.
+func TestLinearizable(t *testing.T) {
+	seed := linearSeed(t)
+	n := clientsPerBackend()
+
+	t.Run("memory", func(t *testing.T) {
+		s := memory.New(nil)
+		t.Cleanup(func() { s.Close() })
+		stores := make([]kv.Store, n+1)
+		for i := range stores {
+			stores[i] = s
+		}
+		runScenario(t, seed, []backend{{name: "memory", stores: stores}}, nil)
+	})
+
+	t.Run("redis", func(t *testing.T) {
+		srv := redistest.Start(t, &redistest.Options{Args: []string{"--appendonly", "yes", "--appendfsync", "always"}})
+		proxy := redistest.StartProxy(t, srv.Addr())
+		runScenario(t, seed, redisBackends(t, hostPort(t, proxy.Addr()), n), func(hs []*History) {
+			Inject(hs, "connections cut", false, proxy.CutAll)
+			time.Sleep(phase())
+			Inject(hs, "network black hole", false, func() {
+				proxy.Blackhole()
+				time.Sleep(1500 * time.Millisecond)
+				proxy.Restore()
+			})
+			time.Sleep(phase())
+			Inject(hs, "server paused", false, func() { Pause(t, srv, 1500*time.Millisecond) })
+			time.Sleep(phase())
+			Inject(hs, "server killed and restarted", false, func() {
+				srv.Kill()
+				srv.Restart()
+			})
+		})
+	})
+
+	t.Run("redis-no-persistence", func(t *testing.T) {
+		srv := redistest.Start(t, nil)
+		runScenario(t, seed, redisBackends(t, hostPort(t, srv.Addr()), n), func(hs []*History) {
+			Inject(hs, "server killed and restarted empty", true, func() {
+				srv.Kill()
+				srv.Restart()
+			})
+		})
+	})
+
+	t.Run("cluster", func(t *testing.T) {
+		cl := redistest.StartClusterWith(t, &redistest.ClusterOptions{Masters: 3, Replicas: 1, NodeTimeout: 2 * time.Second})
+		bs := redisBackends(t, redisconf.Config{ClusterAddrs: cl.Addrs()}, n)
+		key := "lin:" + t.Name() + ":goredis:r0"
+		runScenario(t, seed, bs, func(hs []*History) {
+			Inject(hs, "graceful failover", true, func() { cl.Failover(cl.ReplicasOf(cl.MasterOf(key))[0]) })
+			time.Sleep(phase())
+			Inject(hs, "master killed, replica promoted", true, func() { cl.KillMaster(cl.MasterOf(key)) })
+		})
+	})
+
+	t.Run("sentinel", func(t *testing.T) {
+		sn := redistest.StartSentinel(t, nil)
+		cfg := redisconf.Config{MasterName: sn.MasterName(), SentinelAddrs: sn.SentinelAddrs()}
+		runScenario(t, seed, redisBackends(t, cfg, n), func(hs []*History) {
+			Inject(hs, "sentinel failover", true, func() {
+				sn.Failover()
+				sn.Settle()
+			})
+		})
+	})
+
+	t.Run("postgres", func(t *testing.T) {
+		app := pgtest.Name("storekit-linear-")
+		pool, schema := pgtest.Pool(t, app)
+		stores := make([]kv.Store, n)
+		for i := range stores {
+			s, err := postgres.New(pool, &postgres.Options{Schema: schema, CreateSchema: true, SweepInterval: 100 * time.Millisecond})
+			if err != nil {
+				t.Fatal(err)
+			}
+			t.Cleanup(func() { s.Close() })
+			stores[i] = s
+		}
+		runScenario(t, seed, []backend{{name: "postgres", stores: stores}}, func(hs []*History) {
+			for i := range 3 {
+				if i > 0 {
+					time.Sleep(phase() / 2)
+				}
+				Inject(hs, "connections terminated", false, func() {
+					t.Logf("pg_terminate_backend ended %d connections", TerminateBackends(t, pool, app))
+				})
+			}
+		})
+	})
+}

@@ -31,7 +31,7 @@ const (
 	// (an invalidation is seen within a second of the write).
 	cacheStale = time.Second
 	// checkTimeout bounds porcupine's search of one history.
-	checkTimeout = time.Minute
+	checkTimeout = 30 * time.Second
 )
 
 // linearSeed returns the seed of this run: STOREKIT_SEED when set, to

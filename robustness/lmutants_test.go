@@ -3,6 +3,7 @@ package robustness
 import (
 	"context"
 	"errors"
+	"os"
 	"runtime"
 	"strconv"
 	"strings"
@@ -235,6 +236,11 @@ func TestLinearMutants(t *testing.T) {
 					t.Logf("passes: %v", res)
 					return
 				case res.Failed():
+					// The visualization of an expected failure is not kept.
+					if res.Visualization != "" {
+						os.Remove(res.Visualization)
+						res.Visualization = ""
+					}
 					t.Logf("caught (%s) on try %d: %v\n%s", m.bug, try+1, res, res.Explanation)
 					return
 				default:

@@ -118,6 +118,11 @@ func (s *Store) SetMulti(ctx context.Context, items []kv.Item) (err error) {
 
 	b := &bulk{}
 	unlock := s.lockKeys(keys)
+	// Expired entries that the expirer has not freed yet are freed first,
+	// with their OpExpired, as for Set.
+	for _, k := range keys {
+		s.lookup(k)
+	}
 	now := s.now()
 	for j, k := range keys {
 		if ttl := items[last[k]].TTL; ttl > 0 {

@@ -258,8 +258,11 @@ func (s *Store) Set(ctx context.Context, key string, value []byte) (err error) {
 // putLocked stores the plain value e at key and reports it as Set does. A
 // positive ttl gives e that expiry, which the caller schedules once it has
 // unlocked, and is reported as SetWithTTL does; otherwise e keeps its exp.
+// An expired entry that the expirer has not freed yet is freed first, with
+// its OpExpired, as Redis frees an expired key that a write finds.
 // The caller holds key's lock.
 func (s *Store) putLocked(key string, e *entry, ttl time.Duration) {
+	s.lookup(key)
 	if ttl > 0 {
 		e.exp = s.now() + int64(ttl)
 	}

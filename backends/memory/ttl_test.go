@@ -142,3 +142,36 @@ func TestGetWithTTL(t *testing.T) {
 		t.Fatal("GetWithTTL met an expired key and did not free it")
 	}
 }
+
+// TestWriteFreesExpiredKey checks that Set, SetWithTTL and SetMulti, like
+// every other write, free an expired key that the expirer has not freed
+// yet, and report its OpExpired before their own events, as Redis does.
+func TestWriteFreesExpiredKey(t *testing.T) {
+	ctx := context.Background()
+	s, clock := newManualStore(t)
+	ch := startWatch(t, s, "*")
+
+	for _, w := range []struct {
+		name   string
+		write  func(key string) error
+		events func(key string) []kv.Event
+	}{
+		{"Set", func(k string) error { return s.Set(ctx, k, []byte("new")) },
+			func(k string) []kv.Event { return []kv.Event{set(k)} }},
+		{"SetWithTTL", func(k string) error { return s.SetWithTTL(ctx, k, []byte("new"), time.Hour) },
+			func(k string) []kv.Event { return []kv.Event{set(k), expire(k)} }},
+		{"SetMulti", func(k string) error { return s.SetMulti(ctx, []kv.Item{{Key: k, Value: []byte("new")}}) },
+			func(k string) []kv.Event { return []kv.Event{set(k)} }},
+	} {
+		key := "x-" + w.name
+		_ = s.SetWithTTL(ctx, key, []byte("old"), time.Second)
+		expect(t, ch, set(key), expire(key))
+		passTime(clock, time.Second) // key has expired, and is not freed yet
+		if err := w.write(key); err != nil {
+			t.Fatalf("%s: %v", w.name, err)
+		}
+		expect(t, ch, append([]kv.Event{expired(key)}, w.events(key)...)...)
+		wantValue(t, s, key, "new")
+	}
+	quiet(t, s, ch)
+}

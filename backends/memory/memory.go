@@ -398,13 +398,17 @@ func (s *Store) appendLocked(key string, old *entry, v []byte) int64 {
 	case old.hist == nil:
 		// A plain value becomes version 1, as the Redis backends do it:
 		// delete the string, push it back with the new value.
-		s.emit(kv.OpDelete, key)
 		e = &entry{hist: [][]byte{old.val, v}}
 	default:
 		// Readers of old see old.hist[:len], which append never changes.
 		e = &entry{hist: append(old.hist, v), exp: old.exp}
 	}
 	s.data.Store(key, e)
+	// The events follow the write, so that a watcher that reads on the
+	// OpDelete of a conversion already sees the history.
+	if old != nil && old.hist == nil {
+		s.emit(kv.OpDelete, key)
+	}
 	s.emit(kv.OpAppend, key)
 	return int64(len(e.hist))
 }

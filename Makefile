@@ -37,7 +37,7 @@ BENCH_PKGS ?= .
 BENCH_TIME ?= 1s
 BENCH_CPU  ?= 2
 
-.PHONY: all test fmt-check tidy-check vet lint test-race test-newest-go vulncheck modgraph cover bench demo tidy
+.PHONY: all test fmt-check tidy-check vet lint test-race test-newest-go vulncheck modgraph cover bench demo tidy soak
 
 all: test
 
@@ -75,6 +75,11 @@ lint: vet
 
 test-race:
 	$(call each,$(GO) test $(TEST_FLAGS) $$pkgs,race tests)
+
+## soak: the differential tests of module robustness for minutes per backend (STOREKIT_SOAK: 1,
+## the default, for 3 minutes, or a duration; STOREKIT_SEED repeats a run), with a line per backend
+soak:
+	cd robustness && STOREKIT_SOAK=$${STOREKIT_SOAK:-1} $(GO) test -race -count=1 -timeout 60m -v -run TestDifferential .
 
 ## test-newest-go: go version, build, vet and the race tests under the newest Go release,
 ## NEWEST_GO, in every module

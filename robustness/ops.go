@@ -176,20 +176,3 @@ func durationLiteral(d time.Duration) string {
 	}
 	return fmt.Sprintf("%d", int64(d))
 }
-
-// stepKeys returns every key suffix that s names.
-func (s step) stepKeys() []string {
-	var keys []string
-	switch s.Kind {
-	case kSleep, kScan:
-	case kGetMulti, kDeleteMulti, kLatestMulti:
-		keys = append(keys, s.Keys...)
-	case kSetMulti:
-		for _, it := range s.Items {
-			keys = append(keys, it.Key)
-		}
-	default:
-		keys = append(keys, s.Key)
-	}
-	return keys
-}

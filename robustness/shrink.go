@@ -91,7 +91,7 @@ func simpler(s step) []step {
 		c.Old = []byte{}
 		out = append(out, c)
 	}
-	if s.Key != "a" && s.Kind != kSleep && s.Kind != kScan {
+	if s.Key != "a" && !slices.Contains([]stepKind{kSleep, kScan, kGetMulti, kSetMulti, kDeleteMulti, kLatestMulti}, s.Kind) {
 		c := s
 		c.Key = "a"
 		out = append(out, c)

@@ -56,6 +56,9 @@ func TestMutantsAreCaught(t *testing.T) {
 	seed := diffSeed(t)
 	t.Logf("seed %d (%s=%d repeats these sequences)", seed, envSeed, seed)
 	redis := goredisStore(t)
+	// Every mutant runs at once, as the targets of TestDifferential do.
+	var wg sync.WaitGroup
+	defer wg.Wait()
 	for _, mu := range mutants {
 		for _, base := range []struct {
 			name string
@@ -64,38 +67,43 @@ func TestMutantsAreCaught(t *testing.T) {
 			{manualClockTarget, func(t *testing.T) runEnv { return manualClockDiffTarget(t).env }},
 			{"goredis", func(*testing.T) runEnv { return runEnv{Store: redis, Sleep: time.Sleep} }},
 		} {
-			t.Run(mu.name+"/"+base.name, func(t *testing.T) {
-				t.Parallel()
-				env := base.env(t)
-				env.Store = mu.wrap(env.Store)
-				start := time.Now()
-				for i := 0; i < mutantSequences && time.Since(start) < mutantTime; i++ {
-					ss := seqSeed(seed, i)
-					seq := generate(ss, 20+int(ss%60), env.Exact)
-					fails, _ := runOn(t, env, seq)
-					if fails == nil {
-						continue
-					}
-					var checks []string
-					for _, f := range fails {
-						checks = append(checks, f.Check)
-					}
-					caught := slices.ContainsFunc(checks, func(c string) bool { return slices.Contains(mu.checks, c) })
-					if !caught {
-						t.Fatalf("sequence %d: caught by %v, want one of %v: %v", i, checks, mu.checks, fails[0])
-					}
-					small, last := shrinkFailure(t, env, seq, fails[0].Check, mutantShrink)
-					t.Logf("caught by the %s check at sequence %d: %v\nshrunk from %d to %d steps: %v\n%s",
-						fails[0].Check, i, fails[0], len(seq), len(small), last, reproTest(base.name, small))
-					if last == nil {
-						t.Errorf("the shrunk sequence does not fail")
-					}
-					return
-				}
-				t.Errorf("not caught by %d sequences in %v", mutantSequences, time.Since(start))
+			wg.Go(func() {
+				t.Run(mu.name+"/"+base.name, func(t *testing.T) { runMutant(t, mu, base.env(t), base.name, seed) })
 			})
 		}
 	}
+}
+
+// runMutant runs sequences on env's store with mu's bug until one fails,
+// checks that one of mu's checks failed, and logs the check and the shrunk
+// sequence. reproTarget names env in the printed test function.
+func runMutant(t *testing.T, mu mutant, env runEnv, reproTarget string, seed uint64) {
+	t.Helper()
+	env.Store = mu.wrap(env.Store)
+	start := time.Now()
+	for i := 0; i < mutantSequences && time.Since(start) < mutantTime; i++ {
+		ss := seqSeed(seed, i)
+		seq := generate(ss, 20+int(ss%60), env.Exact)
+		fails, _ := runOn(t, env, seq)
+		if fails == nil {
+			continue
+		}
+		var checks []string
+		for _, f := range fails {
+			checks = append(checks, f.Check)
+		}
+		if !slices.ContainsFunc(checks, func(c string) bool { return slices.Contains(mu.checks, c) }) {
+			t.Fatalf("sequence %d: caught by %v, want one of %v: %v", i, checks, mu.checks, fails[0])
+		}
+		small, last := shrinkFailure(t, env, seq, fails[0].Check, mutantShrink)
+		t.Logf("caught by the %s check at sequence %d: %v\nshrunk from %d to %d steps: %v\n%s",
+			fails[0].Check, i, fails[0], len(seq), len(small), last, reproTest(reproTarget, small))
+		if last == nil {
+			t.Errorf("the shrunk sequence does not fail")
+		}
+		return
+	}
+	t.Errorf("not caught by %d sequences in %v", mutantSequences, time.Since(start))
 }
 
 // goredisStore returns a goredis store on a redis-server of its own.

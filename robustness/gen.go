@@ -11,8 +11,9 @@ import (
 
 // genKeys are the key suffixes of every sequence: few, so that operations
 // meet on the same keys, and among them the empty suffix, bytes that are
-// not UTF-8, NUL, and each byte that a glob pattern treats specially.
-var genKeys = []string{"a", "b", "c", "ab", "*", "?", "[", `\`, "]", "a\x00b", "\xff\xfe", ""}
+// not UTF-8, NUL, a space and a newline, and each byte that a glob pattern
+// treats specially.
+var genKeys = []string{"a", "b", "c", "ab", "*", "?", "[", `\`, "]", "a\x00b", "\xff\xfe", "", "a b\n"}
 
 // genValues are the values writes choose from: empty, binary, counters
 // (at the ends of int64 too) and values that look like counters but are

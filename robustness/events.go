@@ -161,19 +161,21 @@ func fmtStates(states []refState) string {
 // compare returns "" when every key's events are what the model wants, or
 // the first difference, and the number of events compared. It reports too
 // whether more events may still make them match: false once some key has
-// an event the model's cannot be completed to match.
+// an event the model's cannot be completed to match, and then that key's
+// events are the difference reported (other keys' events may still be on
+// their way).
 func (l *watchLog) compare() (diff string, n int, more bool) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
 	if len(l.strange) > 0 {
 		return l.strange[0], 0, false
 	}
-	more = true
 	for k, got := range l.got {
 		if !matchEvents(got, l.want[k], true) {
-			more = false
+			return fmt.Sprintf("events of key %q: got %v, want %s", k, got, fmtWant(l.want[k])), 0, false
 		}
 	}
+	more = true
 	keys := make([]string, 0, len(l.got)+len(l.want))
 	for k := range l.want {
 		keys = append(keys, k)

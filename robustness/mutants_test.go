@@ -241,6 +241,18 @@ func (ws *watches) watch(ctx context.Context, inner fullStore, pattern string, k
 		for {
 			select {
 			case ev := <-w.inject:
+				// Events already waiting go first.
+				for drained := false; !drained; {
+					select {
+					case e, ok := <-in:
+						if ok && keep(injected, e) {
+							out <- e
+						}
+						drained = !ok
+					default:
+						drained = true
+					}
+				}
 				injected[ev.Key]++
 				out <- ev
 			case ev, ok := <-in:
@@ -280,6 +292,9 @@ type earlyEvent struct {
 func newEarlyEvent(s fullStore) fullStore { return earlyEvent{s, &watches{}} }
 
 func (s earlyEvent) Set(ctx context.Context, key string, value []byte) error {
+	// The events of earlier writes get time to arrive first: the bug is
+	// an event that overtakes its own write, not earlier events.
+	time.Sleep(50 * time.Millisecond)
 	s.ws.send(kv.Event{Op: kv.OpSet, Key: key})
 	time.Sleep(50 * time.Millisecond)
 	return s.fullStore.Set(ctx, key, value)

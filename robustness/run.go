@@ -167,15 +167,17 @@ func runSequence(ctx context.Context, env runEnv, prefix string, seq []step) ([]
 	}
 	cancel()
 	<-done
+	// Events that differ from the model's come first: the reads made on
+	// them were checked against the wrong writes.
+	if diff != "" {
+		fails = append(fails, &failure{Check: checkEvents, Step: -1, Detail: diff})
+	}
 	log.mu.Lock()
 	stats.Reads = log.reads
 	if len(log.stale) > 0 {
 		fails = append(fails, &failure{Check: checkVisibility, Step: -1, Detail: log.stale[0]})
 	}
 	log.mu.Unlock()
-	if diff != "" {
-		fails = append(fails, &failure{Check: checkEvents, Step: -1, Detail: diff})
-	}
 	stats.Events = n
 	return fails, stats
 }

@@ -5,22 +5,11 @@ import (
 	"fmt"
 	"math/rand/v2"
 	"os"
-	"strconv"
 	"sync"
 	"testing"
 	"time"
 
 	"github.com/cledar/storekit/backends/memory"
-)
-
-// Environment variables of the differential tests.
-const (
-	// envSeed, set to a number, makes a run repeat the sequences of the
-	// run that printed that seed.
-	envSeed = "STOREKIT_SEED"
-	// envSoak, set to 1, runs sequences for soakBudget per target; set to
-	// a duration (90s, 10m), for that long.
-	envSoak = "STOREKIT_SOAK"
 )
 
 // Budgets of sequences per target: the bounded run of make test, and a
@@ -37,19 +26,6 @@ const (
 	// compared exactly.
 	manualClockTarget = "memory/manualclock"
 )
-
-// diffSeed returns the seed of this run, from envSeed or the clock.
-func diffSeed(t *testing.T) uint64 {
-	t.Helper()
-	if s := os.Getenv(envSeed); s != "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("%s=%q: %v", envSeed, s, err)
-		}
-		return n
-	}
-	return uint64(time.Now().UnixNano()) % 1_000_000_000
-}
 
 // diffBudget returns how long each target runs sequences.
 func diffBudget(t *testing.T) time.Duration {
@@ -108,7 +84,7 @@ func seqSeed(seed uint64, i int) uint64 {
 // made on each event. A difference fails the test with the seed, and the
 // sequence shrunk to a minimal one, printed as a test function.
 func TestDifferential(t *testing.T) {
-	seed := diffSeed(t)
+	seed := runSeed(t)
 	budget := diffBudget(t)
 	t.Logf("seed %d (%s=%d repeats these sequences), %v per target", seed, envSeed, seed, budget)
 	// The targets run at once, each in a subtest called from a goroutine
@@ -128,7 +104,7 @@ func TestDifferential(t *testing.T) {
 // every TTL is compared exactly.
 func TestDifferentialManualClock(t *testing.T) {
 	t.Parallel()
-	seed := diffSeed(t)
+	seed := runSeed(t)
 	budget := diffBudget(t)
 	t.Logf("seed %d (%s=%d repeats these sequences), %v", seed, envSeed, seed, budget)
 	runTargetAndLog(t, manualClockDiffTarget(t), seed, budget)

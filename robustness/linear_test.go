@@ -2,9 +2,6 @@ package robustness
 
 import (
 	"context"
-	"math/rand/v2"
-	"os"
-	"strconv"
 	"testing"
 	"time"
 
@@ -20,7 +17,7 @@ import (
 	"github.com/cledar/storekit/kv"
 )
 
-// Settings of the linearizability tests. In soak mode (STOREKIT_SOAK=1)
+// Settings of the linearizability tests. In soak mode (STOREKIT_SOAK set)
 // the clients run longer between faults and there are more of them.
 const (
 	lockTTL   = 2 * time.Second
@@ -34,28 +31,9 @@ const (
 	checkTimeout = 30 * time.Second
 )
 
-// linearSeed returns the seed of this run: STOREKIT_SEED when set, to
-// reproduce a failure, otherwise a random one. It is printed either way.
-func linearSeed(t *testing.T) uint64 {
-	t.Helper()
-	seed := rand.Uint64()
-	if s := os.Getenv("STOREKIT_SEED"); s != "" {
-		n, err := strconv.ParseUint(s, 10, 64)
-		if err != nil {
-			t.Fatalf("STOREKIT_SEED=%q: %v", s, err)
-		}
-		seed = n
-	}
-	t.Logf("seed %d (STOREKIT_SEED=%d reproduces the clients' choices)", seed, seed)
-	return seed
-}
-
-// soak reports whether STOREKIT_SOAK=1 asks for long runs.
-func soak() bool { return os.Getenv("STOREKIT_SOAK") == "1" }
-
 // phase is how long the clients run before, between and after faults.
 func phase() time.Duration {
-	if soak() {
+	if soaking() {
 		return 5 * time.Second
 	}
 	return 700 * time.Millisecond
@@ -64,7 +42,7 @@ func phase() time.Duration {
 // clientsPerBackend is how many clients, each a store of its own, each
 // backend runs.
 func clientsPerBackend() int {
-	if soak() {
+	if soaking() {
 		return 5
 	}
 	return 3
@@ -196,7 +174,8 @@ func faultNames(h *History) string {
 // the invalidation arrives, so their Gets may return a value replaced up
 // to cacheStale before they started.
 func TestLinearizable(t *testing.T) {
-	seed := linearSeed(t)
+	seed := runSeed(t)
+	t.Logf("seed %d (%s=%d reproduces the clients' choices)", seed, envSeed, seed)
 	n := clientsPerBackend()
 
 	t.Run("memory", func(t *testing.T) {

@@ -215,7 +215,7 @@ func explain(lockTTL time.Duration, checked []porcupine.Operation, info porcupin
 		placed := make(map[[2]int64]bool)
 		for i, op := range longest {
 			in := op.Input.(Input)
-			_, state = step(int64(lockTTL), state, in, op.Output.(Output))
+			_, state = linearStep(int64(lockTTL), state, in, op.Output.(Output))
 			placed[[2]int64{op.Call, int64(op.ClientId)}] = true
 			if i >= len(longest)-12 {
 				fmt.Fprintf(&b, "  %s  => %+v\n", describeTimed(op), state)

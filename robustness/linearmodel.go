@@ -58,7 +58,7 @@ func Model(lockTTL time.Duration) porcupine.Model {
 		Partition: partitionByKey,
 		Init:      func() any { return modelState{} },
 		Step: func(state, input, output any) (bool, any) {
-			return step(ttl, state.(modelState), input.(Input), output.(Output))
+			return linearStep(ttl, state.(modelState), input.(Input), output.(Output))
 		},
 		DescribeOperation: func(input, output any) string { return Describe(input.(Input), output.(Output)) },
 		DescribeState: func(state any) string {
@@ -94,7 +94,10 @@ func partitionByKey(ops []porcupine.Operation) [][]porcupine.Operation {
 	return parts
 }
 
-func step(ttl int64, s modelState, in Input, out Output) (bool, modelState) {
+// linearStep is the model's step: whether out is what in may return from
+// state s (a lease older than ttl nanoseconds may have expired), and the
+// state after it.
+func linearStep(ttl int64, s modelState, in Input, out Output) (bool, modelState) {
 	switch in.Op {
 	case OpLost:
 		return true, modelState{Lost: true}

@@ -189,8 +189,8 @@ func (c *cachedStore) Incr(ctx context.Context, key string, delta int64) (int64,
 	return c.Store.Incr(ctx, key, delta)
 }
 
-// A mutant is one store under test: a bug, or its correct counterpart.
-type mutant struct {
+// A linearMutant is one store under test: a bug, or its correct counterpart.
+type linearMutant struct {
 	name string
 	// bug says what is wrong; empty for a correct store, which the check
 	// must pass.
@@ -198,7 +198,7 @@ type mutant struct {
 	new func(ctx context.Context, tb testing.TB, s *memory.Store) kv.Store
 }
 
-var linearMutants = []mutant{
+var linearMutants = []linearMutant{
 	{"cas-two-steps", "CompareAndSwap is a Get then a Set",
 		func(_ context.Context, _ testing.TB, s *memory.Store) kv.Store { return casTwoSteps{s} }},
 	{"incr-read-set", "Incr is a Get then a Set, losing increments that race",
@@ -220,7 +220,8 @@ var linearMutants = []mutant{
 // check finds each bug, trying a few seeds since a race may not happen in
 // one run; the correct cache must pass.
 func TestLinearMutants(t *testing.T) {
-	seed := linearSeed(t)
+	seed := runSeed(t)
+	t.Logf("seed %d (%s=%d reproduces the clients' choices)", seed, envSeed, seed)
 	for _, m := range linearMutants {
 		t.Run(m.name, func(t *testing.T) {
 			tries := 5
@@ -228,7 +229,7 @@ func TestLinearMutants(t *testing.T) {
 				tries = 1
 			}
 			for try := range tries {
-				res := runMutant(t, m, seed+uint64(try))
+				res := runLinearMutant(t, m, seed+uint64(try))
 				switch {
 				case m.bug == "" && res.Failed():
 					t.Fatalf("a correct store fails the check: %v\n%s", res, res.Explanation)
@@ -252,9 +253,9 @@ func TestLinearMutants(t *testing.T) {
 	}
 }
 
-// runMutant runs four clients on one store m makes over a new memory store
+// runLinearMutant runs four clients on one store m makes over a new memory store
 // and checks their history.
-func runMutant(t *testing.T, m mutant, seed uint64) CheckResult {
+func runLinearMutant(t *testing.T, m linearMutant, seed uint64) CheckResult {
 	t.Helper()
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()

@@ -53,7 +53,7 @@ const (
 // its own, and shows that it reports each, naming the check that caught it
 // and the shrunk sequence.
 func TestMutantsAreCaught(t *testing.T) {
-	seed := diffSeed(t)
+	seed := runSeed(t)
 	t.Logf("seed %d (%s=%d repeats these sequences)", seed, envSeed, seed)
 	redis := goredisStore(t)
 	// Every mutant runs at once, as the targets of TestDifferential do.

@@ -9,23 +9,28 @@ PKGS       ?= ./...
 # stays out of the module users download: the benchmarks (the peers they are
 # measured against), the testcontainers fallback of internal/redistest and
 # the OpenTelemetry exporter (otel), the PostgreSQL backend
-# (backends/postgres, with pgx) and the differential and linearizability
-# checks of every backend (robustness, with porcupine).
+# (backends/postgres, with pgx), the differential and linearizability
+# checks of every backend (robustness, with porcupine) and the storekit
+# command (cmd/storekit, which runs every backend, PostgreSQL's too).
 # tidy-check, vet, lint and test-race cover each of them, with all of its
 # packages; add a directory here to add a module.
-NESTED_MODS ?= benchmarks internal/redistest/rediscontainer otel backends/postgres robustness
+NESTED_MODS ?= benchmarks internal/redistest/rediscontainer otel backends/postgres robustness cmd/storekit
 # MODS are every module's directory, the main module's first.
 MODS        = . $(NESTED_MODS)
 # VULN_MODS are the modules vulncheck scans: those whose code runs outside
-# the tests (the main one and the exporter) or whose results are published
-# (the benchmarks).
-VULN_MODS  ?= . otel benchmarks
+# the tests (the main one, the command and the exporter) or whose results
+# are published (the benchmarks).
+VULN_MODS  ?= . cmd/storekit otel benchmarks
 # BENCH_MOD is the benchmarks' module, where make bench runs.
 BENCH_MOD  ?= benchmarks
 # NEWEST_GO is the newest Go release, which test-newest-go runs the tests
 # with (the go command fetches it as a toolchain module).
 NEWEST_GO  ?= go1.27.3
 comma      := ,
+# The go.work at the root is there for `go run ./cmd/storekit` from the root
+# (make demo). Every other target runs each module on its own go.mod, as its
+# users build it; the modules the workspace leaves out fail inside it.
+export GOWORK = off
 STATICCHECK = honnef.co/go/tools/cmd/staticcheck@v0.8.2
 GOVULNCHECK = golang.org/x/vuln/cmd/govulncheck@v1.9.0
 BENCHSTAT   = golang.org/x/perf/cmd/benchstat@v0.0.0-20260908200009-22c9c6c9d4da
@@ -134,6 +139,7 @@ bench:
 	cd $(BENCH_MOD) && $(GO) run ./ratios $(abspath $(BENCH_OUT))
 
 ## demo: the walk-through on the in-memory store
+demo: export GOWORK = auto
 demo:
 	$(GO) run ./cmd/storekit demo
 

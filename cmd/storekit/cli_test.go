@@ -107,36 +107,47 @@ func (tg target) run(t *testing.T, args ...string) ran {
 	return tg.cli.run(t, append(slices.Clone(tg.flags), args...)...)
 }
 
-// targets returns the in-memory store and, when a Redis server can be had,
-// both Redis backends on it.
-func targets(t *testing.T) []target {
-	mem := memory.New(nil)
-	t.Cleanup(func() { _ = mem.Close() })
-	tgs := []target{{
-		name: "memory", cli: &cli{mem: mem}, flags: []string{"-backend", "memory"},
-		set: func(t *testing.T, key, value string) {
-			if err := mem.Set(context.Background(), key, []byte(value)); err != nil {
-				t.Fatal(err)
-			}
-		},
-		push: func(t *testing.T, key, value string) {
-			if _, err := mem.Append(context.Background(), key, []byte(value)); err != nil {
-				t.Fatal(err)
-			}
-		},
-	}}
+// targets names the stores the commands' tests run on, each in a subtest
+// of its own that makes it with newTarget: memory and, unless -short,
+// goredis and rueidis on a Redis server and postgres.
+func targets() []string {
 	if testing.Short() {
-		return tgs
+		return []string{"memory"}
+	}
+	return []string{"memory", "goredis", "rueidis", "postgres"}
+}
+
+// newTarget returns the target of the backend name, on a server of t's own
+// (Redis) or in a schema of t's own (PostgreSQL). Without the server, it
+// skips t, or fails it with STOREKIT_REQUIRE_REDIS=1 or
+// STOREKIT_REQUIRE_POSTGRES=1.
+func newTarget(t *testing.T, name string) target {
+	switch name {
+	case "memory":
+		mem := memory.New(nil)
+		t.Cleanup(func() { _ = mem.Close() })
+		return target{
+			name: name, cli: &cli{mem: mem}, flags: []string{"-backend", "memory"},
+			set: func(t *testing.T, key, value string) {
+				if err := mem.Set(context.Background(), key, []byte(value)); err != nil {
+					t.Fatal(err)
+				}
+			},
+			push: func(t *testing.T, key, value string) {
+				if _, err := mem.Append(context.Background(), key, []byte(value)); err != nil {
+					t.Fatal(err)
+				}
+			},
+		}
+	case "postgres":
+		return postgresTarget(t)
 	}
 	srv := redistest.New(t)
-	for _, backend := range []string{"goredis", "rueidis"} {
-		tgs = append(tgs, target{
-			name: backend, cli: &cli{}, flags: []string{"-backend", backend, "-redis", srv.Addr()},
-			set:  func(t *testing.T, key, value string) { srv.MustDo("SET", key, value) },
-			push: func(t *testing.T, key, value string) { srv.MustDo("RPUSH", key, value) },
-		})
+	return target{
+		name: name, cli: &cli{}, flags: []string{"-backend", name, "-redis", srv.Addr()},
+		set:  func(t *testing.T, key, value string) { srv.MustDo("SET", key, value) },
+		push: func(t *testing.T, key, value string) { srv.MustDo("RPUSH", key, value) },
 	}
-	return tgs
 }
 
 // testPrefix returns a prefix of keys of the test's own, for a shared server.
@@ -161,8 +172,9 @@ func decodeRecords(t *testing.T, out string) []map[string]any {
 }
 
 func TestGetSetDel(t *testing.T) {
-	for _, tg := range targets(t) {
-		t.Run(tg.name, func(t *testing.T) {
+	for _, name := range targets() {
+		t.Run(name, func(t *testing.T) {
+			tg := newTarget(t, name)
 			p := testPrefix()
 			tg.run(t, "set", p+"user:1", `{"name": "Alice", "score": 1.0}`).want(t, exitOK)
 			if r := tg.run(t, "get", p+"user:1"); r.code != exitOK || r.stdout != `{"name": "Alice", "score": 1.0}` {
@@ -201,8 +213,9 @@ func TestGetSetDel(t *testing.T) {
 }
 
 func TestKeys(t *testing.T) {
-	for _, tg := range targets(t) {
-		t.Run(tg.name, func(t *testing.T) {
+	for _, name := range targets() {
+		t.Run(name, func(t *testing.T) {
+			tg := newTarget(t, name)
 			p := testPrefix()
 			for _, k := range []string{"user:1", "user:2", "user:10", "order:1", "users"} {
 				tg.set(t, p+k, "v")
@@ -268,8 +281,9 @@ func next(t *testing.T, lines <-chan string) string {
 }
 
 func TestWatch(t *testing.T) {
-	for _, tg := range targets(t) {
-		t.Run(tg.name, func(t *testing.T) {
+	for _, name := range targets() {
+		t.Run(name, func(t *testing.T) {
+			tg := newTarget(t, name)
 			p := testPrefix()
 			lines, code := watchLines(t, tg.cli, append(slices.Clone(tg.flags), "-o", "json", "watch", p+"user:*", "-n", "2")...)
 			if l := next(t, lines); !strings.Contains(l, `"op":"resync"`) {
@@ -300,8 +314,9 @@ func TestWatchFor(t *testing.T) {
 }
 
 func TestConfig(t *testing.T) {
-	for _, tg := range targets(t) {
-		t.Run(tg.name, func(t *testing.T) {
+	for _, name := range targets() {
+		t.Run(name, func(t *testing.T) {
+			tg := newTarget(t, name)
 			p := testPrefix()
 			for i := 1; i <= 3; i++ {
 				tg.push(t, p+"cfg:flags", `{"beta": `+strings.Repeat("1", i)+`}`)
@@ -344,8 +359,9 @@ func mapsEqual(a, b map[string]any) bool {
 }
 
 func TestConfigWatch(t *testing.T) {
-	for _, tg := range targets(t) {
-		t.Run(tg.name, func(t *testing.T) {
+	for _, name := range targets() {
+		t.Run(name, func(t *testing.T) {
+			tg := newTarget(t, name)
 			p := testPrefix()
 			tg.push(t, p+"cfg:a", `{"v": 1}`)
 			lines, code := watchLines(t, tg.cli, append(slices.Clone(tg.flags), "-o", "json", "config", "watch", "-prefix", p+"cfg:", "*", "-n", "2")...)
@@ -386,6 +402,18 @@ func TestUsage(t *testing.T) {
 		{"-backend", "memory", "-redis", "localhost:6379", "get", "k"},
 		{"demo", "extra"},
 		{"watch", "-n", "-1", "x"},
+		// PostgreSQL: a URL of its own, none of the Redis flags.
+		{"-backend", "postgres", "get", "k"},
+		{"-backend", "postgres", "-url", "redis://localhost:6379", "get", "k"},
+		{"-backend", "goredis", "-url", "postgres://app@localhost/app", "get", "k"},
+		{"-backend", "rueidis", "-url", "postgresql://app@localhost/app", "demo"},
+		{"-url", "postgres://app@localhost/app", "-redis", "localhost:6379", "get", "k"},
+		{"-url", "postgres://app@localhost/app", "-db", "1", "get", "k"},
+		{"-url", "postgres://app@localhost/app", "-user", "alice", "get", "k"},
+		{"-url", "postgres://app@localhost/app", "-enable-keyspace-events", "watch", "x"},
+		{"-pg-schema", "app", "get", "k"},
+		{"-backend", "memory", "-pg-create", "demo"},
+		{"demo", "-redis", "localhost:6379", "-pg-table", "kv"},
 	} {
 		r := c.run(t, args...)
 		if r.code != exitUsage || !strings.Contains(r.stderr, "Run 'storekit -h' for usage.") || strings.Count(r.stderr, "storekit:") != 1 {
@@ -425,8 +453,9 @@ func TestParseArgs(t *testing.T) {
 }
 
 func TestStats(t *testing.T) {
-	for _, tg := range targets(t) {
-		t.Run(tg.name, func(t *testing.T) {
+	for _, name := range targets() {
+		t.Run(name, func(t *testing.T) {
+			tg := newTarget(t, name)
 			p := testPrefix()
 			tg.set(t, p+"k", "v")
 			tg.run(t, "get", p+"k").want(t, exitOK)

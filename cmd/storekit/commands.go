@@ -107,6 +107,7 @@ func (a *app) runCommand(ctx context.Context, c command, args []string) (err err
 		return usagef("-o %q: want text or json", a.output)
 	}
 	a.conn.password = a.getenv(envPassword)
+	a.conn.creates = c.name == "demo"
 	// The demo runs in memory unless told otherwise on its command line.
 	if a.conn.url == "" && !a.conn.addr.set && c.name != "demo" {
 		a.conn.url = a.getenv(envURL)

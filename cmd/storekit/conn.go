@@ -18,8 +18,8 @@ import (
 // which is never taken from a flag (other users of the machine would see it).
 const envPassword = "STOREKIT_REDIS_PASSWORD"
 
-// envURL names the environment variable that holds a Redis URL, used when
-// neither -url nor -redis is given.
+// envURL names the environment variable that holds a Redis or PostgreSQL
+// URL, used when neither -url nor -redis is given.
 const envURL = "STOREKIT_URL"
 
 // defaultAddr is the Redis address used when -redis is not given.
@@ -27,7 +27,8 @@ var defaultAddr = redisconf.Config{}.Addr()
 
 // A connection says which store to open, as the flags give it.
 type connection struct {
-	// backend is memory, goredis, rueidis or "" (the command's default).
+	// backend is memory, goredis, rueidis, postgres or "" (the command's
+	// default, or postgres for a PostgreSQL URL).
 	backend string
 	// addr is -redis; set tells whether it was given.
 	addr addrFlag
@@ -39,6 +40,13 @@ type connection struct {
 	url string
 	// enableEvents lets the store turn on keyspace notifications.
 	enableEvents bool
+	// pgSchema and pgTable name the PostgreSQL table, "" for the
+	// backend's defaults; pgCreate creates it when it is missing.
+	pgSchema, pgTable string
+	pgCreate          bool
+	// creates is set for the demo, which needs its table: it creates the
+	// PostgreSQL table as -pg-create does.
+	creates bool
 }
 
 // register adds the connection flags to fs, with the values c holds as
@@ -46,14 +54,20 @@ type connection struct {
 // command's own flag set, which repeats them, is made.
 func (c *connection) register(fs *flag.FlagSet) {
 	fs.StringVar(&c.backend, "backend", c.backend,
-		"store: memory, goredis or rueidis (default goredis; for demo: memory unless -redis or -url is given)")
+		"store: memory, goredis, rueidis or postgres (default goredis, postgres for a postgres:// URL; "+
+			"for demo: memory unless -redis or -url is given)")
 	fs.StringVar(&c.url, "url", c.url, "Redis `URL`: redis://[user[:password]@]host[:port][/db], rediss:// (TLS), unix://, "+
-		"redis+cluster://host1:port1,host2:port2, redis+sentinel://host:port/master (default $"+envURL+")")
+		"redis+cluster://host1:port1,host2:port2, redis+sentinel://host:port/master; "+
+		"or PostgreSQL URL: postgres://[user[:password]@]host[:port]/database[?sslmode=...] (default $"+envURL+")")
 	fs.Var(&c.addr, "redis", "Redis address `host:port` (default "+defaultAddr+")")
 	fs.IntVar(&c.db, "db", c.db, "Redis database number")
 	fs.StringVar(&c.user, "user", c.user, "Redis ACL user name; the password comes from $"+envPassword)
 	fs.BoolVar(&c.enableEvents, "enable-keyspace-events", c.enableEvents,
 		"let watches turn on the Redis keyspace notifications they need (CONFIG SET notify-keyspace-events)")
+	fs.StringVar(&c.pgSchema, "pg-schema", c.pgSchema, "PostgreSQL schema of the store's table (default "+defaultSchema+")")
+	fs.StringVar(&c.pgTable, "pg-table", c.pgTable, "PostgreSQL table of the store (default "+defaultTable+")")
+	fs.BoolVar(&c.pgCreate, "pg-create", c.pgCreate,
+		"create the PostgreSQL schema and table when they are missing (the demo always does)")
 }
 
 // An addrFlag is the -redis flag: an address that shows its default and
@@ -86,12 +100,14 @@ func (a *addrFlag) Set(s string) error {
 }
 
 // kind returns the backend c selects, given the command's default (memory for
-// the demo, goredis otherwise): -backend when given, else goredis when -redis
-// is given.
+// the demo, goredis otherwise): -backend when given, else postgres for a
+// PostgreSQL URL, else goredis when -redis or -url is given.
 func (c *connection) kind(def string) string {
 	switch {
 	case c.backend != "":
 		return c.backend
+	case isPostgresURL(c.url):
+		return "postgres"
 	case c.addr.set, c.url != "":
 		return "goredis"
 	}
@@ -100,12 +116,21 @@ func (c *connection) kind(def string) string {
 
 // check reports settings that cannot work together, as usage errors.
 func (c *connection) check(def string) error {
-	switch c.kind(def) {
+	kind := c.kind(def)
+	if kind != "postgres" && (c.pgSchema != "" || c.pgTable != "" || c.pgCreate) {
+		return usagef("-pg-schema, -pg-table and -pg-create are for PostgreSQL, which -url postgres://... selects; this store is %s", kind)
+	}
+	switch kind {
 	case "memory":
 		if c.addr.set || c.url != "" {
-			return usagef("a Redis address (-redis, -url) given with -backend memory")
+			return usagef("a store address (-redis, -url) given with -backend memory")
 		}
+	case "postgres":
+		return c.checkPostgres()
 	case "goredis", "rueidis":
+		if isPostgresURL(c.url) {
+			return usagef("-url is a PostgreSQL URL, which -backend %s cannot use: give -backend postgres, or no -backend", kind)
+		}
 		if c.url != "" {
 			if c.addr.set || c.db != 0 || c.user != "" {
 				return usagef("-url holds the address, database and user: give -redis, -db and -user only without it")
@@ -119,7 +144,7 @@ func (c *connection) check(def string) error {
 			return usagef("-user %s needs a password: set $%s (a user without one, nopass, accepts any)", c.user, envPassword)
 		}
 	default:
-		return usagef("unknown backend %q (want memory, goredis or rueidis)", c.backend)
+		return usagef("unknown backend %q (want memory, goredis, rueidis or postgres)", c.backend)
 	}
 	return nil
 }
@@ -127,17 +152,19 @@ func (c *connection) check(def string) error {
 // An opened store is a kv.Store with what the commands say about it.
 type opened struct {
 	kv.Store
-	// kind is the backend: memory, goredis or rueidis.
+	// kind is the backend: memory, goredis, rueidis or postgres.
 	kind string
 	// name describes the store for people, such as "Redis at
 	// localhost:6379 (db 0) through go-redis".
 	name string
 	// addr is the Redis address, or the URL without its password; "" on memory.
 	addr string
-	// user is the ACL user, "" for the default user.
+	// user is the Redis ACL user, "" for the default user.
 	user string
-	// cfg is how the store reached Redis, zero on memory.
+	// cfg is how the store reached Redis, zero on memory and PostgreSQL.
 	cfg redisconf.Config
+	// pg is how the store reached PostgreSQL, nil on the others.
+	pg *pgTarget
 	// close releases the store.
 	close func() error
 }
@@ -151,9 +178,12 @@ func openStore(ctx context.Context, c connection, def string, status func(string
 		return nil, err
 	}
 	kind := c.kind(def)
-	if kind == "memory" {
+	switch kind {
+	case "memory":
 		s := memory.New(nil)
 		return &opened{Store: s, kind: kind, name: "the in-memory store", close: s.Close}, nil
+	case "postgres":
+		return openPostgres(ctx, c, status)
 	}
 	cfg, err := c.config()
 	if err != nil {
@@ -185,7 +215,7 @@ func openStore(ctx context.Context, c connection, def string, status func(string
 		o.name = fmt.Sprintf("Redis at %s through go-redis", where)
 	}
 	if err != nil {
-		return nil, &dialError{addr: addr, user: cfg.Username, url: c.url != "", err: err}
+		return nil, &dialError{server: "Redis", addr: addr, user: cfg.Username, url: c.url != "", err: err}
 	}
 	return o, nil
 }

@@ -27,7 +27,7 @@ const exitCodes = `Exit codes:
   1  not found: the key or version does not exist
   2  usage: an unknown command or flag, a bad argument
   3  the store could not be used: unreachable, no answer in time,
-     credentials or rights refused
+     credentials or rights refused, no such database or table (PostgreSQL)
   4  any other failure: a value of another kind or not JSON, a capability the
      store or server lacks, a demo step that did not do what it should
   5  the demo skipped steps the store or server cannot run (it names the fix)
@@ -67,7 +67,8 @@ func exitCode(err error) int {
 		return exitIncomplete
 	case errors.Is(err, kv.ErrNotFound):
 		return exitNotFound
-	case errors.Is(err, kv.ErrUnavailable), errors.Is(err, kv.ErrPermission), errors.Is(err, context.DeadlineExceeded):
+	case errors.Is(err, kv.ErrUnavailable), errors.Is(err, kv.ErrPermission), errors.Is(err, context.DeadlineExceeded),
+		noStore(err):
 		return exitBackend
 	}
 	return exitFailed
@@ -75,10 +76,11 @@ func exitCode(err error) int {
 
 // A dialError is a store that could not be opened.
 type dialError struct {
-	addr string // the address, or the URL without its password
-	user string
-	url  bool  // the settings came from -url or $STOREKIT_URL
-	err  error // the backend's Dial error, which never holds the password
+	server string // Redis or PostgreSQL
+	addr   string // the address, or the URL without its password
+	user   string
+	url    bool  // the settings came from -url or $STOREKIT_URL
+	err    error // the backend's Dial error, which never holds the password
 }
 
 func (e *dialError) Unwrap() error { return e.err }
@@ -87,7 +89,7 @@ func (e *dialError) Unwrap() error { return e.err }
 // written for logs.
 func (e *dialError) Error() string {
 	msg, _ := e.explain()
-	return fmt.Sprintf("cannot use Redis at %s: %s", e.addr, msg)
+	return fmt.Sprintf("cannot use %s at %s: %s", e.server, e.addr, msg)
 }
 
 // explain returns why the store could not be opened and the fix, judged
@@ -105,6 +107,11 @@ func (e *dialError) explain() (msg, fix string) {
 	if e.url {
 		addrFlag, credentials, userFlag = "-url (or $"+envURL+")", "the URL's user and password (or $"+envPassword+")", "the URL's user and password"
 	}
+	server := "redis-server"
+	if e.server == "PostgreSQL" {
+		// pgx reads a password the URL lacks from $PGPASSWORD or ~/.pgpass.
+		server, credentials = "PostgreSQL", "the URL's user and password (or $PGPASSWORD, ~/.pgpass)"
+	}
 	var nerr net.Error
 	switch {
 	case strings.Contains(text, "WRONGPASS"):
@@ -116,13 +123,18 @@ func (e *dialError) explain() (msg, fix string) {
 	case strings.Contains(text, "NOAUTH"):
 		return "the server requires a password", "set " + credentials
 	case errors.Is(e.err, kv.ErrPermission):
-		return "the server refused " + who + ": " + afterSentinel(text, kv.ErrPermission), ""
+		if loginRefused(e.err) {
+			fix = "check " + credentials
+		}
+		return "the server refused " + who + ": " + afterSentinel(text, kv.ErrPermission), fix
 	case errors.Is(e.err, context.DeadlineExceeded), errors.As(e.err, &nerr) && nerr.Timeout():
 		return "no answer in time", "check " + addrFlag + " and that the server is up, or raise -timeout"
 	case errors.Is(e.err, syscall.ECONNREFUSED):
-		return "connection refused", "check " + addrFlag + ", or start redis-server there"
+		return "connection refused", "check " + addrFlag + ", or start " + server + " there"
 	case errors.Is(e.err, context.Canceled):
 		return "interrupted", ""
+	case noDatabase(e.err) != "":
+		return noDatabase(e.err), "check the database named in " + addrFlag
 	}
 	return afterSentinel(text, kv.ErrUnavailable), ""
 }

@@ -9,6 +9,7 @@
 //	storekit -redis localhost:6379 config history example_config
 //	storekit demo                                         # on the in-memory store
 //	storekit demo -redis localhost:6379 -backend rueidis
+//	storekit demo -url postgres://app@db:5432/app          # on PostgreSQL
 //
 // # Commands
 //
@@ -37,15 +38,24 @@
 //
 // # Connecting
 //
-// -backend memory|goredis|rueidis chooses the store (goredis by default;
-// the demo runs in memory unless -redis or -url is given). -url takes a
-// Redis URL (redis://, rediss:// for TLS, unix://, redis+cluster:// with
-// seeds, redis+sentinel:// with sentinels and a master name; see package
-// redisconf), or else the environment variable STOREKIT_URL (not for the
-// demo); otherwise -redis host:port names the server (localhost:6379 by
-// default), -db the database and -user the ACL user. A password comes from
-// the URL or the environment variable STOREKIT_REDIS_PASSWORD and is never
-// printed. Flags go before or after the command; "--" ends them.
+// -backend memory|goredis|rueidis|postgres chooses the store (goredis by
+// default, postgres for a PostgreSQL URL; the demo runs in memory unless
+// -redis or -url is given). -url takes a Redis URL (redis://, rediss:// for
+// TLS, unix://, redis+cluster:// with seeds, redis+sentinel:// with
+// sentinels and a master name; see package redisconf) or a PostgreSQL URL
+// (postgres:// or postgresql://, as pgx reads it), or else the environment
+// variable STOREKIT_URL (not for the demo); otherwise -redis host:port names
+// the server (localhost:6379 by default), -db the database and -user the ACL
+// user. A password comes from the URL or the environment variable
+// STOREKIT_REDIS_PASSWORD (for PostgreSQL: PGPASSWORD or ~/.pgpass) and is
+// never printed. Flags go before or after the command; "--" ends them.
+//
+// On PostgreSQL the store is the table -pg-table (storekit by default) in
+// the schema -pg-schema (public by default), the defaults of package
+// postgres's Options. The demo creates that table when it is missing, as
+// -pg-create makes the other commands do; without it they refuse a
+// database that lacks it, since a wrong name would otherwise read as keys
+// not found.
 //
 // # Output
 //
@@ -63,7 +73,7 @@
 //	1  not found: the key or version does not exist
 //	2  usage: an unknown command or flag, a bad argument
 //	3  the store could not be used: unreachable, no answer in time,
-//	   credentials or rights refused
+//	   credentials or rights refused, no such database or table (PostgreSQL)
 //	4  any other failure: a value of another kind or not JSON, a capability
 //	   the store or server lacks, a demo step that did not do what it should
 //	5  the demo skipped steps the store or server cannot run (it names the fix)
@@ -76,8 +86,8 @@
 // the configuration store (package configstore), and checks every result.
 // A step the store or server cannot run is skipped with its reason and the
 // setting that would let it run; the summary counts the steps that passed,
-// were skipped and failed. On Redis it touches only keys under its own
-// random prefix and deletes them when it ends.
+// were skipped and failed. On Redis and PostgreSQL it touches only keys
+// under its own random prefix and deletes them when it ends.
 package main
 
 import (
@@ -194,6 +204,7 @@ func (a *app) usage(fs *flag.FlagSet) {
 	fs.PrintDefaults()
 	fs.SetOutput(io.Discard)
 	fmt.Fprintf(a.stdout, "\nThe Redis password comes from $%s and is never printed.\n"+
+		"On PostgreSQL (-url postgres://...) the demo creates its table; the other commands need it, or -pg-create.\n"+
 		"Run 'storekit <command> -h' for a command's own flags.\n\n%s", envPassword, exitCodes)
 }
 

@@ -5,6 +5,7 @@ import (
 	"fmt"
 
 	"github.com/cledar/storekit/backends/goredis"
+	"github.com/cledar/storekit/backends/postgres"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -20,8 +21,22 @@ type outsideWriter struct {
 
 // openOutsideWriter returns a writer for the store s: on memory the
 // kv.Store itself, used directly (kv.Historian.Append); on Redis a client of
-// its own, on its own connection, doing RPUSH as the Python store does.
+// its own, on its own connection, doing RPUSH as the Python store does; on
+// PostgreSQL a store of its own on the same table, with its own connections.
 func openOutsideWriter(ctx context.Context, s *opened) (*outsideWriter, error) {
+	if s.pg != nil {
+		opts := s.pg.opts
+		opts.CreateSchema = false // s made the table
+		other, err := postgres.Open(ctx, s.pg.url, &opts)
+		if err != nil {
+			return nil, fmt.Errorf("the other PostgreSQL client: %w", err)
+		}
+		return &outsideWriter{
+			name:  "another PostgreSQL client on its own connections, kv.Historian.Append",
+			push:  other.Append,
+			close: other.Close,
+		}, nil
+	}
 	if s.kind == "memory" {
 		h, ok := s.Store.(kv.Historian)
 		if !ok {

@@ -101,7 +101,7 @@ modgraph:
 	@echo "== modgraph"
 	bash .ci/modgraph
 	bash .ci/modgraph 'github.com/cledar/storekit/otel|^go\.opentelemetry\.io/'
-	bash .ci/modgraph github.com/cledar/storekit/backends/postgres
+	bash .ci/modgraph 'github.com/cledar/storekit/backends/postgres|^github\.com/jackc/'
 
 ## cover: test coverage per package, HTML report in cover.html
 cover:

@@ -129,7 +129,8 @@ func (c *connection) check(def string) error {
 		return c.checkPostgres()
 	case "goredis", "rueidis":
 		if isPostgresURL(c.url) {
-			return usagef("-url is a PostgreSQL URL, which -backend %s cannot use: give -backend postgres, or no -backend", kind)
+			return usagef("-url (or $%s) is a PostgreSQL URL, which -backend %s cannot use: give -backend postgres, or no -backend",
+				envURL, kind)
 		}
 		if c.url != "" {
 			if c.addr.set || c.db != 0 || c.user != "" {

@@ -66,7 +66,7 @@ func (c *connection) checkPostgres() error {
 	case c.url == "":
 		return usagef("-backend postgres needs -url postgres://[user[:password]@]host[:port]/database")
 	case !isPostgresURL(c.url):
-		return usagef("-backend postgres needs a postgres:// or postgresql:// URL in -url")
+		return usagef("-backend postgres needs a postgres:// or postgresql:// URL in -url (or $%s)", envURL)
 	case c.addr.set || c.db != 0 || c.user != "" || c.enableEvents:
 		return usagef("-redis, -db, -user and -enable-keyspace-events are for Redis: " +
 			"the PostgreSQL URL holds the address, database and user, and watches need no setting")

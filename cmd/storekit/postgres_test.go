@@ -151,6 +151,12 @@ func TestPostgresErrors(t *testing.T) {
 		}
 	}
 
+	// A URL from $STOREKIT_URL that does not fit -backend is named as such.
+	env := &cli{env: map[string]string{envURL: refused}}
+	env.run(t, "-backend", "goredis", "get", "k").wantErr(t, exitUsage, "-url (or $STOREKIT_URL) is a PostgreSQL URL")
+	env = &cli{env: map[string]string{envURL: "redis://localhost:6379"}}
+	env.run(t, "-backend", "postgres", "get", "k").wantErr(t, exitUsage, "needs a postgres:// or postgresql:// URL in -url (or $STOREKIT_URL)")
+
 	r := (&cli{}).run(t, "-url", "postgres://app:"+pw+"@127.0.0.1:5432/app?sslmode=bogus", "get", "k")
 	r.wantErr(t, exitUsage, "storekit: -url: ", "xxxxx", "sslmode")
 	if strings.Contains(r.stderr, pw) {

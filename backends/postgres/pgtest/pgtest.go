@@ -6,10 +6,24 @@
 // [URL] returns the server to run tests against, found in this order:
 //
 //  1. the connection string in the environment variable
-//     STOREKIT_POSTGRES_URL;
+//     STOREKIT_POSTGRES_URL, used as is;
 //  2. a local server on 127.0.0.1:5432 that trusts the user postgres;
-//  3. none: the test is skipped with the reason, or fails when the
+//  3. when PostgreSQL's programs are installed (initdb and pg_ctl, found
+//     as [Start] finds them), a server of the test's own started by
+//     [Start], stopped when the test ends;
+//  4. when a Docker engine answers, a container of the official postgres
+//     image through testcontainers-go, removed when the test ends: the
+//     command in storekit's internal/redistest/rediscontainer, a module of
+//     its own so that testcontainers stays out of every other module
+//     graph, run with `go run` from storekit's source tree (when pgtest
+//     runs from the module cache, where that module is not, this step is
+//     left out);
+//  5. none: the test is skipped with the reasons, or fails when the
 //     environment variable STOREKIT_REQUIRE_POSTGRES is set to 1.
+//
+// The servers of steps 3 and 4 are started for each test that asks, which
+// takes seconds: set STOREKIT_POSTGRES_URL, or run a local server, for
+// runs of many tests.
 //
 // [Pool] returns a pool on that server and the name of a fresh schema, which
 // is dropped, with everything in it, when the test ends; tests never touch
@@ -36,22 +50,30 @@ import (
 // local one that trusts the postgres user.
 const DefaultURL = "postgres://postgres@127.0.0.1:5432/postgres?sslmode=disable"
 
-// URL returns the connection string of the test server, or skips tb when
-// none answers (fails it instead when STOREKIT_REQUIRE_POSTGRES=1).
+// URL returns the connection string of the test server (see the package
+// documentation for where it comes from), or skips tb when there is none
+// (fails it instead when STOREKIT_REQUIRE_POSTGRES=1). A server it starts
+// is stopped when tb ends.
 func URL(tb testing.TB) string {
 	tb.Helper()
-	url := os.Getenv("STOREKIT_POSTGRES_URL")
-	if url == "" {
-		url = DefaultURL
+	if url := os.Getenv("STOREKIT_POSTGRES_URL"); url != "" {
+		if err := ping(url); err != nil {
+			unavailable(tb, "no PostgreSQL server for the tests at STOREKIT_POSTGRES_URL: "+err.Error())
+		}
+		return url
 	}
+	return fallback(tb, DefaultURL, binDir())
+}
+
+// ping connects to the server at url, within 10 seconds, and hangs up.
+func ping(url string) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	conn, err := pgx.Connect(ctx, url)
 	if err != nil {
-		unavailable(tb, "no PostgreSQL server for the tests (set STOREKIT_POSTGRES_URL): "+err.Error())
+		return err
 	}
-	conn.Close(ctx)
-	return url
+	return conn.Close(ctx)
 }
 
 // Pool returns a pool on the test server of [URL] and the name of a new

@@ -44,8 +44,17 @@ func Start(tb testing.TB) *Server {
 	tb.Helper()
 	bin := binDir()
 	if bin == "" {
-		unavailable(tb, "no PostgreSQL binaries (initdb) for a server of the test's own: install PostgreSQL or put pg_config on the PATH")
+		unavailable(tb, noBinaries)
 	}
+	return start(tb, bin)
+}
+
+// noBinaries says that [binDir] found no PostgreSQL programs.
+const noBinaries = "no PostgreSQL binaries (initdb) for a server of the test's own: install PostgreSQL or put pg_config on the PATH"
+
+// start is [Start] with the programs in the directory bin.
+func start(tb testing.TB, bin string) *Server {
+	tb.Helper()
 	s := &Server{bin: bin}
 	if os.Geteuid() == 0 {
 		s.user = "postgres"
@@ -108,6 +117,7 @@ func unavailable(tb testing.TB, msg string) {
 	tb.Helper()
 	if os.Getenv("STOREKIT_REQUIRE_POSTGRES") == "1" {
 		tb.Fatal(msg)
+		return
 	}
 	tb.Skip(msg)
 }

@@ -59,7 +59,11 @@ func diffTargets(t *testing.T) []diffTarget {
 		if err != nil {
 			t.Fatalf("%s: %v", tg.Name, err)
 		}
-		out = append(out, diffTarget{name: tg.Name, env: runEnv{Store: st, Sleep: time.Sleep}})
+		env := runEnv{Store: st, Sleep: time.Sleep, NoWatch: tg.NoNotifications, AddCounter: tg.AddCounter}
+		if tg.Advance != nil {
+			env.Sleep, env.Exact = tg.Advance, true
+		}
+		out = append(out, diffTarget{name: tg.Name, env: env})
 	}
 	return out
 }

@@ -25,6 +25,10 @@ type refModel struct {
 	// version) the key went through, the first being "missing"; an event
 	// refers to the state its write left.
 	states map[string][]refState
+	// addCounter is how Incr adds to a value: kv.AddCounter, as the
+	// contract says, unless the target's server differs (see
+	// runEnv.AddCounter).
+	addCounter func(value []byte, delta int64) (int64, error)
 }
 
 // A refEntry is one live key of the model: a plain value or a history, and
@@ -98,7 +102,7 @@ type latestResult struct {
 
 // newRefModel returns an empty model for keys under prefix.
 func newRefModel(prefix string) *refModel {
-	return &refModel{prefix: prefix, data: map[string]*refEntry{}, states: map[string][]refState{}}
+	return &refModel{prefix: prefix, data: map[string]*refEntry{}, states: map[string][]refState{}, addCounter: kv.AddCounter}
 }
 
 // errClass names the sentinel of package kv that err wraps, "" for nil, and
@@ -377,7 +381,7 @@ func (m *refModel) apply(s step) outcome {
 		case e.isHist:
 			return outcome{Err: "ErrWrongType"}
 		}
-		n, err := kv.AddCounter(e.val, s.N)
+		n, err := m.addCounter(e.val, s.N)
 		if err != nil {
 			return outcome{Err: errClass(err)}
 		}

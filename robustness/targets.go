@@ -21,7 +21,8 @@ import (
 type Target struct {
 	// Name identifies the target in test names and failure reports:
 	// memory, goredis, rueidiskv, rueidiskv-nocache (each followed by
-	// "/cluster" on a Redis Cluster), postgres.
+	// "/cluster" on a Redis Cluster), goredis/miniredis,
+	// rueidiskv-nocache/miniredis, postgres.
 	Name string
 	// New returns a new store on the target; tb's cleanup closes it. Two
 	// stores of one New share their data (they are two clients of one
@@ -30,12 +31,27 @@ type Target struct {
 	// Cluster reports a Redis Cluster, where a bulk call is atomic per slot
 	// only.
 	Cluster bool
+	// Advance, when set, moves the server's clock on by a duration: time
+	// passes on the server only when Advance is called (miniredis), so a
+	// check passes time with Advance instead of sleeping, and compares
+	// TTLs exactly.
+	Advance func(time.Duration)
+	// NoNotifications reports a server that sends no keyspace
+	// notifications (miniredis): a watch on it opens and reports nothing,
+	// so the checks do not watch it.
+	NoNotifications bool
+	// AddCounter, when set, is how the server's INCRBY adds to a value
+	// where it departs from Redis's (kv.AddCounter): the checks expect
+	// it of the target (miniredis, see miniredisAddCounter).
+	AddCounter func(value []byte, delta int64) (int64, error)
 }
 
 // Targets returns the targets of the checks: memory; goredis, rueidiskv
 // with its client-side cache and rueidiskv without it, each on a
 // redis-server of its own and on a local Redis Cluster of three masters
-// (both started for tb); and postgres, in a schema of its own. Where
+// (both started for tb); goredis and rueidiskv without its cache, each on
+// a miniredis server of its own (see miniredisTargets); and postgres, in a
+// schema of its own. Where
 // redis-server or a PostgreSQL server cannot be found, tb is skipped, or
 // fails when STOREKIT_REQUIRE_REDIS or STOREKIT_REQUIRE_POSTGRES asks for
 // one (see packages redistest and pgtest).
@@ -69,6 +85,8 @@ func Targets(tb testing.TB) []Target {
 			}},
 		)
 	}
+
+	targets = append(targets, miniredisTargets(tb)...)
 
 	pool, schema := pgtest.Pool(tb, "")
 	pgOpts := &postgres.Options{Schema: schema, CreateSchema: true, SweepInterval: 100 * time.Millisecond}

@@ -12,7 +12,6 @@ import (
 
 	"github.com/cledar/storekit/backends/postgres"
 	"github.com/cledar/storekit/backends/postgres/pgtest"
-	"github.com/cledar/storekit/configstore"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -177,22 +176,7 @@ func TestConfigStoreConnectionsTerminated(t *testing.T) {
 	ctx := testContext(t)
 	otherPool, _ := pgtest.Pool(t, "")
 	other := newStore(t, otherPool, &postgres.Options{Schema: schema, Table: "kv"})
-	cfg, err := configstore.New[flags](ctx, s, &configstore.Options[flags]{Prefix: "config:"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cfg.Close()
-	otherCfg, err := configstore.New[flags](ctx, other, &configstore.Options[flags]{Prefix: "config:"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer otherCfg.Close()
-	heard := make(chan configstore.Event[flags], 64)
-	stop, err := cfg.Watch(ctx, "flags", func(ev configstore.Event[flags]) { heard <- ev })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stop()
+	cfg, otherCfg, heard := configPair(t, ctx, s, other)
 	if _, err := otherCfg.Update(ctx, "flags", flags{Limit: 1}); err != nil {
 		t.Fatal(err)
 	}

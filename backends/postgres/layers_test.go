@@ -9,6 +9,7 @@ import (
 	"github.com/cledar/storekit/backends/postgres"
 	"github.com/cledar/storekit/codec"
 	"github.com/cledar/storekit/configstore"
+	"github.com/cledar/storekit/kv"
 	"github.com/cledar/storekit/lock"
 )
 
@@ -150,6 +151,29 @@ func waitConfig(t *testing.T, events <-chan configstore.Event[flags], kind confi
 	case <-time.After(10 * time.Second):
 		t.Fatalf("the watcher heard nothing within 10s; want kind %v, version %d", kind, version)
 	}
+}
+
+// configPair opens a config store (prefix "config:") over s, with a
+// watcher of the key "flags" whose events arrive on heard, and another over
+// other, which a test updates "flags" through; all are closed when t ends.
+func configPair(t *testing.T, ctx context.Context, s, other kv.Store) (cfg, otherCfg *configstore.Store[flags], heard <-chan configstore.Event[flags]) {
+	t.Helper()
+	open := func(st kv.Store) *configstore.Store[flags] {
+		c, err := configstore.New[flags](ctx, st, &configstore.Options[flags]{Prefix: "config:"})
+		if err != nil {
+			t.Fatal(err)
+		}
+		t.Cleanup(func() { c.Close() })
+		return c
+	}
+	cfg, otherCfg = open(s), open(other)
+	events := make(chan configstore.Event[flags], 64)
+	stop, err := cfg.Watch(ctx, "flags", func(ev configstore.Event[flags]) { events <- ev })
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(stop)
+	return cfg, otherCfg, events
 }
 
 // waitConfigState waits, 30s at most, for the watcher to hear the key at

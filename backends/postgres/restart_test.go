@@ -11,7 +11,6 @@ import (
 
 	"github.com/cledar/storekit/backends/postgres"
 	"github.com/cledar/storekit/backends/postgres/pgtest"
-	"github.com/cledar/storekit/configstore"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -47,22 +46,7 @@ func TestServerRestartedUnderLoad(t *testing.T) {
 	if ev := nextEvent(t, ch); ev.Op != kv.OpResync {
 		t.Fatalf("first event %v, want resync", ev)
 	}
-	cfg, err := configstore.New[flags](ctx, s, &configstore.Options[flags]{Prefix: "config:"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer cfg.Close()
-	otherCfg, err := configstore.New[flags](ctx, other, &configstore.Options[flags]{Prefix: "config:"})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer otherCfg.Close()
-	heard := make(chan configstore.Event[flags], 64)
-	stopWatcher, err := cfg.Watch(ctx, "flags", func(ev configstore.Event[flags]) { heard <- ev })
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer stopWatcher()
+	cfg, otherCfg, heard := configPair(t, ctx, s, other)
 	if _, err := otherCfg.Update(ctx, "flags", flags{Limit: 1}); err != nil {
 		t.Fatal(err)
 	}

@@ -7,12 +7,9 @@ import (
 
 	"github.com/anishathalye/porcupine"
 
-	"github.com/cledar/storekit/backends/goredis"
 	"github.com/cledar/storekit/backends/memory"
-	"github.com/cledar/storekit/backends/postgres"
 	"github.com/cledar/storekit/backends/postgres/pgtest"
 	"github.com/cledar/storekit/backends/redisconf"
-	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
 )
@@ -66,13 +63,16 @@ type backend struct {
 // describes.
 func redisBackends(t *testing.T, cfg redisconf.Config, n int) []backend {
 	t.Helper()
-	bs := []backend{{name: "goredis", resend: true}, {name: "rueidiskv", stale: cacheStale}, {name: "rueidiskv-nocache"}}
-	for range n {
-		bs[0].stores = append(bs[0].stores, opened(t, func(ctx context.Context) (kv.Store, error) { return goredis.Dial(ctx, cfg, nil) }))
-		bs[1].stores = append(bs[1].stores, opened(t, func(ctx context.Context) (kv.Store, error) { return rueidiskv.Dial(ctx, cfg, nil) }))
-		bs[2].stores = append(bs[2].stores, opened(t, func(ctx context.Context) (kv.Store, error) {
-			return rueidiskv.Dial(ctx, cfg, &rueidiskv.Options{DisableCache: true})
-		}))
+	var bs []backend
+	for _, k := range redisKinds {
+		b := backend{name: k.name, resend: k.resends}
+		if k.cached {
+			b.stale = cacheStale
+		}
+		for range n {
+			b.stores = append(b.stores, opened(t, func(ctx context.Context) (kv.Store, error) { return k.open(ctx, cfg) }))
+		}
+		bs = append(bs, b)
 	}
 	return bs
 }
@@ -246,12 +246,7 @@ func TestLinearizable(t *testing.T) {
 		pool, schema := pgtest.Pool(t, app)
 		stores := make([]kv.Store, n)
 		for i := range stores {
-			s, err := postgres.New(pool, &postgres.Options{Schema: schema, CreateSchema: true, SweepInterval: 100 * time.Millisecond})
-			if err != nil {
-				t.Fatal(err)
-			}
-			t.Cleanup(func() { s.Close() })
-			stores[i] = s
+			stores[i] = postgresStore(t, pool, schema)
 		}
 		runScenario(t, seed, []backend{{name: "postgres", stores: stores}}, func(hs []*History) {
 			for i := range 3 {

@@ -10,39 +10,35 @@ import (
 
 	"github.com/alicebob/miniredis/v2"
 
-	"github.com/cledar/storekit/backends/goredis"
-	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/kv"
 )
 
-// miniredisTargets returns goredis and rueidiskv without its client-side
-// cache (miniredis has no CLIENT TRACKING), each on a miniredis server of
-// its own, started for tb. miniredis's clock moves only when FastForward
-// is called, so each target's Advance is its server's FastForward, and
-// sends no keyspace notifications, so the targets have NoNotifications.
+// miniredisTargets returns the Redis stores of redisKinds that do without
+// a client-side cache (miniredis has no CLIENT TRACKING), goredis and
+// rueidiskv-nocache, each on a miniredis server of its own, started for
+// tb. miniredis's clock moves only when FastForward is called, so each
+// target's Advance is its server's FastForward, and it sends no keyspace
+// notifications, so the targets have NoNotifications.
 func miniredisTargets(tb testing.TB) []Target {
 	tb.Helper()
-	goM, rueidisM := miniredis.RunT(tb), miniredis.RunT(tb)
-	return []Target{
-		{Name: "goredis/miniredis", Advance: goM.FastForward, NoNotifications: true, AddCounter: miniredisAddCounter, New: func(tb testing.TB) kv.Store {
-			return opened(tb, func(ctx context.Context) (kv.Store, error) {
-				s, err := goredis.Dial(ctx, hostPort(tb, goM.Addr()), nil)
-				if err != nil {
-					return nil, err
-				}
-				return miniScan{s}, nil
-			})
-		}},
-		{Name: "rueidiskv-nocache/miniredis", Advance: rueidisM.FastForward, NoNotifications: true, AddCounter: miniredisAddCounter, New: func(tb testing.TB) kv.Store {
-			return opened(tb, func(ctx context.Context) (kv.Store, error) {
-				s, err := rueidiskv.Dial(ctx, hostPort(tb, rueidisM.Addr()), &rueidiskv.Options{DisableCache: true})
-				if err != nil {
-					return nil, err
-				}
-				return miniScan{s}, nil
-			})
-		}},
+	var targets []Target
+	for _, k := range redisKinds {
+		if k.cached {
+			continue
+		}
+		m := miniredis.RunT(tb)
+		targets = append(targets, Target{Name: k.name + "/miniredis", Advance: m.FastForward, NoNotifications: true,
+			AddCounter: miniredisAddCounter, New: func(tb testing.TB) kv.Store {
+				return opened(tb, func(ctx context.Context) (kv.Store, error) {
+					s, err := k.open(ctx, hostPort(tb, m.Addr()))
+					if err != nil {
+						return nil, err
+					}
+					return miniScan{s.(fullStore)}, nil
+				})
+			}})
 	}
+	return targets
 }
 
 // miniScan is a store on miniredis whose Scan, for a pattern with a

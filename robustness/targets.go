@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/cledar/storekit/backends/goredis"
 	"github.com/cledar/storekit/backends/memory"
 	"github.com/cledar/storekit/backends/postgres"
@@ -71,34 +73,58 @@ func Targets(tb testing.TB) []Target {
 		{"", hostPort(tb, srv.Addr()), false},
 		{"/cluster", redisconf.Config{ClusterAddrs: cl.Addrs()}, true},
 	} {
-		targets = append(targets,
-			Target{Name: "goredis" + dep.suffix, Cluster: dep.cluster, New: func(tb testing.TB) kv.Store {
-				return opened(tb, func(ctx context.Context) (kv.Store, error) { return goredis.Dial(ctx, dep.cfg, nil) })
-			}},
-			Target{Name: "rueidiskv" + dep.suffix, Cluster: dep.cluster, New: func(tb testing.TB) kv.Store {
-				return opened(tb, func(ctx context.Context) (kv.Store, error) { return rueidiskv.Dial(ctx, dep.cfg, nil) })
-			}},
-			Target{Name: "rueidiskv-nocache" + dep.suffix, Cluster: dep.cluster, New: func(tb testing.TB) kv.Store {
-				return opened(tb, func(ctx context.Context) (kv.Store, error) {
-					return rueidiskv.Dial(ctx, dep.cfg, &rueidiskv.Options{DisableCache: true})
-				})
-			}},
-		)
+		for _, k := range redisKinds {
+			targets = append(targets, Target{Name: k.name + dep.suffix, Cluster: dep.cluster, New: func(tb testing.TB) kv.Store {
+				return opened(tb, func(ctx context.Context) (kv.Store, error) { return k.open(ctx, dep.cfg) })
+			}})
+		}
 	}
 
 	targets = append(targets, miniredisTargets(tb)...)
 
 	pool, schema := pgtest.Pool(tb, "")
-	pgOpts := &postgres.Options{Schema: schema, CreateSchema: true, SweepInterval: 100 * time.Millisecond}
 	targets = append(targets, Target{Name: "postgres", New: func(tb testing.TB) kv.Store {
-		s, err := postgres.New(pool, pgOpts)
-		if err != nil {
-			tb.Fatal(err)
-		}
-		tb.Cleanup(func() { s.Close() })
-		return s
+		return postgresStore(tb, pool, schema)
 	}})
 	return targets
+}
+
+// A redisKind is one of the Redis stores the checks run, opened on any
+// deployment.
+type redisKind struct {
+	name string
+	open func(ctx context.Context, cfg redisconf.Config) (kv.Store, error)
+	// resends is set for a store whose client re-sends a call when its
+	// connection breaks (go-redis), cached for one that reads through a
+	// client-side cache.
+	resends, cached bool
+}
+
+// redisKinds are goredis, rueidiskv with its client-side cache and
+// rueidiskv without it.
+var redisKinds = []redisKind{
+	{name: "goredis", resends: true, open: func(ctx context.Context, cfg redisconf.Config) (kv.Store, error) {
+		return goredis.Dial(ctx, cfg, nil)
+	}},
+	{name: "rueidiskv", cached: true, open: func(ctx context.Context, cfg redisconf.Config) (kv.Store, error) {
+		return rueidiskv.Dial(ctx, cfg, nil)
+	}},
+	{name: "rueidiskv-nocache", open: func(ctx context.Context, cfg redisconf.Config) (kv.Store, error) {
+		return rueidiskv.Dial(ctx, cfg, &rueidiskv.Options{DisableCache: true})
+	}},
+}
+
+// postgresStore returns a new postgres store on pool, in schema (its table
+// created on first use, expired rows swept every 100 ms), closed when tb
+// ends.
+func postgresStore(tb testing.TB, pool *pgxpool.Pool, schema string) kv.Store {
+	tb.Helper()
+	s, err := postgres.New(pool, &postgres.Options{Schema: schema, CreateSchema: true, SweepInterval: 100 * time.Millisecond})
+	if err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { s.Close() })
+	return s
 }
 
 // hostPort returns the Config of the one server at addr.

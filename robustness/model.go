@@ -342,14 +342,9 @@ func (m *refModel) apply(s step) outcome {
 		if s.TTL < 0 {
 			return outcome{Err: "ErrInvalid"}
 		}
-		e := m.live(s.Key)
-		switch {
-		case e == nil:
-			return outcome{}
-		case e.isHist:
-			return outcome{Err: "ErrWrongType"}
-		case !bytes.Equal(e.val, s.Old):
-			return outcome{}
+		e, out, ok := m.holds(s.Key, s.Old)
+		if !ok {
+			return out
 		}
 		if s.TTL > 0 {
 			m.putPlain(s.Key, s.Value, s.TTL)
@@ -360,14 +355,8 @@ func (m *refModel) apply(s step) outcome {
 		}
 		return outcome{Bool: true}
 	case kCompareAndDelete:
-		e := m.live(s.Key)
-		switch {
-		case e == nil:
-			return outcome{}
-		case e.isHist:
-			return outcome{Err: "ErrWrongType"}
-		case !bytes.Equal(e.val, s.Old):
-			return outcome{}
+		if _, out, ok := m.holds(s.Key, s.Old); !ok {
+			return out
 		}
 		delete(m.data, s.Key)
 		m.emit(s.Key, kv.OpDelete)
@@ -457,6 +446,22 @@ func (m *refModel) apply(s step) outcome {
 		return outcome{Int: int64(n)}
 	}
 	panic("robustness: model has no case for " + s.Kind.String())
+}
+
+// holds reports whether key holds the plain value old, as CompareAndSwap
+// and CompareAndDelete need before they write, with its entry; when it does
+// not, out is their outcome: not done, or ErrWrongType for a history.
+func (m *refModel) holds(key string, old []byte) (e *refEntry, out outcome, ok bool) {
+	e = m.live(key)
+	switch {
+	case e == nil:
+		return nil, outcome{}, false
+	case e.isHist:
+		return nil, outcome{Err: "ErrWrongType"}, false
+	case !bytes.Equal(e.val, old):
+		return nil, outcome{}, false
+	}
+	return e, outcome{}, true
 }
 
 // ttlOf returns the time e has left on the virtual clock, or kv.NoExpiry.

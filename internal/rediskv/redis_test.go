@@ -18,7 +18,7 @@ func TestSlotAgainstRedis(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
 	const alphabet = "ab{}{}\x00\xff:"
 	for range 500 {
-		b := make([]byte, r.IntN(10))
+		b := make([]byte, r.IntN(40))
 		for i := range b {
 			b[i] = alphabet[r.IntN(len(alphabet))]
 		}

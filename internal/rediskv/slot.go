@@ -1,20 +1,20 @@
 package rediskv
 
-import (
-	"slices"
-	"strings"
-)
+import "strings"
 
 // SlotCount is the number of hash slots of a Redis Cluster.
 const SlotCount = 16384
 
-// crcTable is the CRC16-CCITT (XMODEM: polynomial 0x1021, initial value 0)
-// table that Redis Cluster uses.
-var crcTable = makeCRCTable()
+// crcTables are the CRC16-CCITT (XMODEM: polynomial 0x1021, initial value
+// 0) tables that Redis Cluster uses, for eight bytes at a step:
+// crcTables[k][b] is the CRC of byte b followed by k zero bytes. A bulk call
+// of 100 keys computes 100 slots, and a byte at a time that was a tenth of
+// the client's CPU on a cluster.
+var crcTables = makeCRCTables()
 
-func makeCRCTable() *[256]uint16 {
-	var t [256]uint16
-	for i := range t {
+func makeCRCTables() *[8][256]uint16 {
+	var t [8][256]uint16
+	for i := range t[0] {
 		crc := uint16(i) << 8
 		for range 8 {
 			if crc&0x8000 != 0 {
@@ -23,15 +23,34 @@ func makeCRCTable() *[256]uint16 {
 				crc <<= 1
 			}
 		}
-		t[i] = crc
+		t[0][i] = crc
+	}
+	for k := 1; k < len(t); k++ {
+		for i := range t[k] {
+			prev := t[k-1][i]
+			t[k][i] = prev<<8 ^ t[0][prev>>8]
+		}
 	}
 	return &t
 }
 
+// crc16 is the CRC16/XMODEM of s. Eight bytes at a step: the register's two
+// bytes are folded into the first two, and each byte's contribution is
+// looked up already shifted by the bytes after it.
 func crc16(s string) uint16 {
+	t := crcTables
 	var crc uint16
+	for len(s) >= 8 {
+		_ = s[7]
+		x := uint64(s[0])<<56 | uint64(s[1])<<48 | uint64(s[2])<<40 | uint64(s[3])<<32 |
+			uint64(s[4])<<24 | uint64(s[5])<<16 | uint64(s[6])<<8 | uint64(s[7])
+		x ^= uint64(crc) << 48
+		crc = t[7][byte(x>>56)] ^ t[6][byte(x>>48)] ^ t[5][byte(x>>40)] ^ t[4][byte(x>>32)] ^
+			t[3][byte(x>>24)] ^ t[2][byte(x>>16)] ^ t[1][byte(x>>8)] ^ t[0][byte(x)]
+		s = s[8:]
+	}
 	for i := 0; i < len(s); i++ {
-		crc = crc<<8 ^ crcTable[byte(crc>>8)^s[i]]
+		crc = crc<<8 ^ t[0][byte(crc>>8)^s[i]]
 	}
 	return crc
 }
@@ -64,66 +83,92 @@ type SlotGroup struct {
 // first key in keys; every key appears in exactly one group, at one
 // position, so results per group can be written back in the original order.
 //
-// The groups' Keys and Pos share two backing arrays, each group's capped at
-// its length, so a call of many keys over many slots (100 keys over about
-// 100 slots is the common case of a bulk call on a cluster) allocates a
-// handful of times rather than twice per slot.
+// A call of many keys over many slots (100 keys over about 100 slots is the
+// common case of a bulk call on a cluster) allocates three times: the groups
+// and, shared by all groups and each group's capped at its length, the keys
+// and the positions; when every key has a slot of its own, the groups cut
+// keys itself instead.
 func GroupBySlot(keys []string) []SlotGroup {
-	if len(keys) == 0 {
+	n := len(keys)
+	if n == 0 {
 		return nil
 	}
-	// gid[i] is the group of keys[i]; groups are numbered in the order of
-	// their first key.
-	gid := make([]int32, len(keys))
-	var slots []uint16 // the slot of each group
-	var index map[uint16]int32
-	if len(keys) > linearGroupMax {
-		index = make(map[uint16]int32)
+	// gid[i] is the group of keys[i], slots[g] the slot of group g; groups
+	// are numbered in the order of their first key. index finds a slot's
+	// group: open addressing on the slot's low bits (a CRC, well spread),
+	// holding group+1, 0 when free.
+	var gidBuf [smallGroup]int32
+	var slotBuf [smallGroup]uint16
+	var indexBuf [2 * smallGroup]int32
+	gid, slots, index := gidBuf[:0], slotBuf[:0], indexBuf[:]
+	if n > smallGroup {
+		gid, slots = make([]int32, 0, n), make([]uint16, 0, min(n, SlotCount))
+		index = make([]int32, tableSize(min(n, SlotCount)))
 	}
-	for i, k := range keys {
+	mask := len(index) - 1
+	for _, k := range keys {
 		slot := uint16(Slot(k))
-		g := int32(-1)
-		if index != nil {
-			if x, ok := index[slot]; ok {
-				g = x
-			}
-		} else if x := slices.Index(slots, slot); x >= 0 {
-			g = int32(x)
+		j := int(slot) & mask
+		for index[j] != 0 && slots[index[j]-1] != slot {
+			j = (j + 1) & mask
 		}
-		if g < 0 {
-			g = int32(len(slots))
+		if index[j] == 0 {
 			slots = append(slots, slot)
-			if index != nil {
-				index[slot] = g
-			}
+			index[j] = int32(len(slots))
 		}
-		gid[i] = g
-	}
-	// start[g] is where group g begins in the backing arrays.
-	start := make([]int, len(slots)+1)
-	for _, g := range gid {
-		start[g+1]++
-	}
-	for g := range slots {
-		start[g+1] += start[g]
-	}
-	flatKeys := make([]string, len(keys))
-	flatPos := make([]int, len(keys))
-	next := slices.Clone(start[:len(slots)])
-	for i, g := range gid {
-		flatKeys[next[g]] = keys[i]
-		flatPos[next[g]] = i
-		next[g]++
+		gid = append(gid, index[j]-1)
 	}
 	groups := make([]SlotGroup, len(slots))
+	if len(slots) == n {
+		pos := identity(n)
+		for i, slot := range slots {
+			groups[i] = SlotGroup{Slot: int(slot), Keys: keys[i : i+1 : i+1], Pos: pos[i : i+1 : i+1]}
+		}
+		return groups
+	}
+	// end[g] is where group g ends in the shared arrays: first its size,
+	// then where it starts, moved forward as its keys are placed.
+	var endBuf [smallGroup]int
+	end := endBuf[:0]
+	if len(slots) > smallGroup {
+		end = make([]int, 0, len(slots))
+	}
+	end = end[:len(slots)]
+	clear(end)
+	for _, g := range gid {
+		end[g]++
+	}
+	start := 0
+	for g, size := range end {
+		end[g] = start
+		start += size
+	}
+	flatKeys := make([]string, n)
+	flatPos := make([]int, n)
+	for i, g := range gid {
+		flatKeys[end[g]] = keys[i]
+		flatPos[end[g]] = i
+		end[g]++
+	}
+	lo := 0
 	for g, slot := range slots {
-		lo, hi := start[g], start[g+1]
+		hi := end[g]
 		groups[g] = SlotGroup{Slot: int(slot), Keys: flatKeys[lo:hi:hi], Pos: flatPos[lo:hi:hi]}
+		lo = hi
 	}
 	return groups
 }
 
-// linearGroupMax is the number of keys up to which GroupBySlot finds a
-// key's group by a scan of the groups so far, which for so few keys costs
-// less than a map.
-const linearGroupMax = 128
+// smallGroup is the number of keys up to which GroupBySlot keeps its work
+// on the stack.
+const smallGroup = 128
+
+// tableSize returns the size of an open-addressing table for n entries: a
+// power of two, at least twice n.
+func tableSize(n int) int {
+	size := 16
+	for size < 2*n {
+		size <<= 1
+	}
+	return size
+}

@@ -3,6 +3,7 @@ package rediskv
 import (
 	"context"
 	"fmt"
+	"hash/maphash"
 	"strconv"
 	"unsafe"
 
@@ -53,9 +54,12 @@ func (s *Store) SetMulti(ctx context.Context, items []kv.Item) (err error) {
 		return nil
 	}
 	b := s.newBulk(keys)
-	last := make([]int, len(b.keys)) // the item that wins, per distinct key
-	for i, u := range b.of {
-		last[u] = i
+	last := b.of // the item that wins, per distinct key
+	if len(b.keys) < len(b.of) {
+		last = make([]int, len(b.keys))
+		for i, u := range b.of {
+			last[u] = i
+		}
 	}
 	w := newSetWriter(items, last, s.c.CopyArgs(ctx))
 	cmds := make([]Cmd, len(b.groups))
@@ -195,30 +199,63 @@ type bulk struct {
 
 // newBulk returns the bulk write of keys, which may repeat.
 func (s *Store) newBulk(keys []string) bulk {
-	b := bulk{of: make([]int, len(keys)), keys: make([]string, 0, len(keys))}
-	index := make(map[string]int, len(keys))
-	for i, k := range keys {
-		u, ok := index[k]
-		if !ok {
-			u = len(b.keys)
-			index[k] = u
-			b.keys = append(b.keys, k)
+	b := bulk{keys: keys, of: identity(len(keys))}
+	if hasRepeats(keys) {
+		b = bulk{of: make([]int, len(keys)), keys: make([]string, 0, len(keys))}
+		index := make(map[string]int, len(keys))
+		for i, k := range keys {
+			u, ok := index[k]
+			if !ok {
+				u = len(b.keys)
+				index[k] = u
+				b.keys = append(b.keys, k)
+			}
+			b.of[i] = u
 		}
-		b.of[i] = u
 	}
 	switch s.c.Layout() {
 	case Cluster:
 		b.groups = GroupBySlot(b.keys)
 	case Sharded:
 		b.groups = make([]SlotGroup, len(b.keys))
-		for i, k := range b.keys {
-			b.groups[i] = SlotGroup{Keys: []string{k}, Pos: []int{i}}
+		pos := identity(len(b.keys))
+		for i := range b.keys {
+			b.groups[i] = SlotGroup{Keys: b.keys[i : i+1 : i+1], Pos: pos[i : i+1 : i+1]}
 		}
 	default:
 		b.groups = []SlotGroup{{Keys: b.keys, Pos: identity(len(b.keys))}}
 	}
 	return b
 }
+
+// hasRepeats reports whether a key appears more than once in keys, without
+// allocating for up to smallGroup keys: the usual bulk write repeats none,
+// and then its keys need no map to the distinct ones.
+func hasRepeats(keys []string) bool {
+	if len(keys) < 2 {
+		return false
+	}
+	// Open addressing on the keys' hashes, holding index+1, 0 when free.
+	var buf [2 * smallGroup]int32
+	table := buf[:]
+	if len(keys) > smallGroup {
+		table = make([]int32, tableSize(len(keys)))
+	}
+	mask := uint64(len(table) - 1)
+	for i, k := range keys {
+		j := maphash.String(repeatSeed, k) & mask
+		for ; table[j] != 0; j = (j + 1) & mask {
+			if keys[table[j]-1] == k {
+				return true
+			}
+		}
+		table[j] = int32(i + 1)
+	}
+	return false
+}
+
+// repeatSeed seeds hasRepeats's hashes.
+var repeatSeed = maphash.MakeSeed()
 
 // oneDel returns the bulk delete of keys, which may repeat, on one server:
 // one DEL of every key, which removes and counts a repeated key once, so

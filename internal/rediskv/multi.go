@@ -3,6 +3,7 @@ package rediskv
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/cledar/storekit/kv"
 	"github.com/cledar/storekit/metrics"
@@ -12,9 +13,9 @@ import (
 const MaxMGetKeys = 1000
 
 // GetMulti implements [kv.MultiGetter]: one MGET (at most MaxMGetKeys keys
-// each) on one server; on a cluster one MGET per hash slot, pipelined, so
-// that each node gets its MGETs in one round trip and the nodes work at
-// once; on a ring one GET per key, pipelined. A key that holds a history or
+// each) on one server; on a cluster one MGET per hash slot (a GET for a slot
+// of one key), pipelined, so that each node gets its commands in one round
+// trip and the nodes work at once; on a ring one GET per key, pipelined. A key that holds a history or
 // another Redis type has Found false, as MGET reports it.
 func (s *Store) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
 	return s.getMultiVia(ctx, keys, s.serverGetMulti)
@@ -87,14 +88,15 @@ func (s *Store) groups(keys []string, max int) []SlotGroup {
 		groups = GroupBySlot(keys)
 	case Sharded:
 		groups = make([]SlotGroup, len(keys))
+		pos := identity(len(keys))
 		for i := range keys {
-			groups[i] = SlotGroup{Keys: keys[i : i+1 : i+1], Pos: []int{i}}
+			groups[i] = SlotGroup{Keys: keys[i : i+1 : i+1], Pos: pos[i : i+1 : i+1]}
 		}
 		return groups
 	default:
 		groups = []SlotGroup{{Keys: keys, Pos: identity(len(keys))}}
 	}
-	if len(groups) == 1 && len(keys) <= max {
+	if !slices.ContainsFunc(groups, func(g SlotGroup) bool { return len(g.Keys) > max }) {
 		return groups
 	}
 	var out []SlotGroup

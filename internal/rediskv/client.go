@@ -128,16 +128,16 @@ var _ Capabilities = (*Store)(nil)
 type Cmd struct {
 	// Name is the command, such as "GET".
 	Name string
-	// Pre are the arguments before the key, such as EVALSHA's digest and
-	// key count.
-	Pre []string
 	// Key is the key the command works on; on a cluster it routes the
 	// command. It may be empty: an empty key is a key.
 	Key string
-	// NoKey marks a command without a key (PING, SCAN, CONFIG, ...).
-	NoKey bool
+	// Pre are the arguments before the key, such as EVALSHA's digest and
+	// key count.
+	Pre []string
 	// Args are the arguments after the key.
 	Args []string
+	// NoKey marks a command without a key (PING, SCAN, CONFIG, ...).
+	NoKey bool
 	// ReadOnly marks a command that changes nothing, which a client may
 	// send again after a network error.
 	ReadOnly bool
@@ -148,8 +148,6 @@ type Reply struct {
 	// Err is the error: an error reply, the client's own error, or with
 	// Nil, the client's error for a nil reply.
 	Err error
-	// Nil reports a nil reply (such as GET of a missing key).
-	Nil bool
 	// Str is a simple or bulk string reply, which the caller may keep.
 	Str []byte
 	// Int is an integer reply.
@@ -157,6 +155,8 @@ type Reply struct {
 	// Array is an array reply, or a map reply flattened into key, value,
 	// key, value.
 	Array []Reply
+	// Nil reports a nil reply (such as GET of a missing key).
+	Nil bool
 	// Kind says which of the fields holds the reply.
 	Kind Kind
 }

@@ -44,8 +44,9 @@ type atomicEnv struct {
 // redis-server and (unless the tests are short) on a cluster of three
 // masters: what each call does and yields, the events watchers hear, bulk
 // writes of 200 keys over many slots, a bulk write that fails for some
-// slots only, and races between writers, with and without a client-side
-// cache.
+// slots only, races between writers, with and without a client-side
+// cache, and every call made with a script after the server forgot its
+// scripts.
 func RunAtomic(t *testing.T, b AtomicBackend) {
 	tests := []struct {
 		name string
@@ -62,6 +63,7 @@ func RunAtomic(t *testing.T, b AtomicBackend) {
 		{"SetIfAbsentRace", checkSetIfAbsentRace},
 		{"FailedWriteDropsStaleView", checkFailedWriteDropsStale},
 		{"UpdateWithAnotherClient", checkUpdateWithAnotherClient},
+		{"ScriptsFlushed", checkScriptsFlushed},
 	}
 	t.Run("Server", func(t *testing.T) {
 		srv := redistest.Start(t, nil)

@@ -26,6 +26,8 @@ type adapter struct {
 	dbKnown bool // db was given or read
 }
 
+var _ rediskv.ConditionalClient = (*adapter)(nil)
+
 // build makes cmd a rueidis command with b, a client's builder (not the
 // client: a redialClient put in an interface would be copied to the heap
 // on every command).
@@ -73,6 +75,18 @@ func (a *adapter) IncrBy(ctx context.Context, key string, delta int64) rediskv.R
 		return rediskv.Reply{Err: err}
 	}
 	return rediskv.Reply{Int: n, Kind: rediskv.KindInt}
+}
+
+func (a *adapter) Script(ctx context.Context, sha, key string, args [rediskv.MaxScriptArgs]string, n int) rediskv.Reply {
+	return reply(a.c.Do(ctx, a.c.B().Evalsha().Sha1(sha).Numkeys(1).Key(key).Arg(args[:n]...).Build()))
+}
+
+func (a *adapter) SetNX(ctx context.Context, key string, value []byte, px int64) rediskv.Reply {
+	set := a.c.B().Set().Key(key).Value(arg(ctx, value)).Nx()
+	if px > 0 {
+		return reply(a.c.Do(ctx, set.PxMilliseconds(px).Build()))
+	}
+	return reply(a.c.Do(ctx, set.Build()))
 }
 
 func (a *adapter) CopyArgs(ctx context.Context) bool { return copyArgs(ctx) }

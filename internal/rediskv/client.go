@@ -70,6 +70,26 @@ type Client interface {
 	Close() error
 }
 
+// MaxScriptArgs is the most arguments after the key that a script run
+// through [ConditionalClient.Script] takes: the store's single-key scripts
+// take at most that many.
+const MaxScriptArgs = 3
+
+// A ConditionalClient is a [Client] that also builds the commands of the
+// conditional calls with its client library's own builders, which cost less
+// than a generic command: a Client that is one has them used.
+type ConditionalClient interface {
+	Client
+
+	// Script runs EVALSHA sha 1 key args[:n]...: a script on one key. A
+	// server that does not know the script answers NOSCRIPT, as it would
+	// to Do; args hold n arguments, at most MaxScriptArgs.
+	Script(ctx context.Context, sha, key string, args [MaxScriptArgs]string, n int) Reply
+
+	// SetNX runs SET key value NX (PX px when px > 0).
+	SetNX(ctx context.Context, key string, value []byte, px int64) Reply
+}
+
 // A Layout is how a client spreads keys over servers.
 type Layout uint8
 

@@ -54,11 +54,7 @@ func (s *Store) SetIfAbsent(ctx context.Context, key string, value []byte, ttl t
 	if err := validate.OptionalTTL(ttl); err != nil {
 		return false, s.fail("setifabsent", key, err)
 	}
-	args := []string{s.arg(ctx, value), "NX"}
-	if ttl > 0 {
-		args = append(args, "PX", strconv.FormatInt(millis(ttl), 10))
-	}
-	r := s.c.Do(ctx, Cmd{Name: "SET", Key: key, Args: args})
+	r := s.setNX(ctx, key, value, millis(ttl))
 	s.wrote(key) // also when it did not write: a cached copy is stale
 	switch {
 	case r.Nil:
@@ -67,6 +63,18 @@ func (s *Store) SetIfAbsent(ctx context.Context, key string, value []byte, ttl t
 		return false, s.keyErr(ctx, "setifabsent", key, r.Err)
 	}
 	return true, nil
+}
+
+// setNX runs SET key value NX, with PX px when px > 0.
+func (s *Store) setNX(ctx context.Context, key string, value []byte, px int64) Reply {
+	if s.cc != nil {
+		return s.cc.SetNX(ctx, key, value, px)
+	}
+	args := []string{s.arg(ctx, value), "NX"}
+	if px > 0 {
+		args = append(args, "PX", strconv.FormatInt(px, 10))
+	}
+	return s.c.Do(ctx, Cmd{Name: "SET", Key: key, Args: args})
 }
 
 // CompareAndSwap implements [kv.Conditional] with a Lua script: GET,

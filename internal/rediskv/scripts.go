@@ -25,15 +25,26 @@ func newScript(src string) *script {
 	return &script{src: src, sha: sha, pre1: []string{sha, "1"}}
 }
 
-// eval runs sc on key with args: EVALSHA, and EVAL once if the server
-// answers NOSCRIPT.
+// eval runs sc on key with args (at most MaxScriptArgs): EVALSHA, through
+// the client's Script when it is a ConditionalClient, and EVAL once if the
+// server answers NOSCRIPT.
 func (s *Store) eval(ctx context.Context, sc *script, key string, args ...string) Reply {
-	cmd := Cmd{Name: "EVALSHA", Pre: sc.pre1, Key: key, Args: args}
-	r := s.c.Do(ctx, cmd)
-	if noScript(r) {
-		r = s.c.Do(ctx, sc.source(cmd))
+	if s.cc != nil {
+		var a [MaxScriptArgs]string
+		n := copy(a[:], args)
+		if r := s.cc.Script(ctx, sc.sha, key, a, n); !noScript(r) {
+			return r
+		}
 	}
-	return r
+	// A copy: args, on the caller's stack, would otherwise be moved to the
+	// heap on every call, the ConditionalClient's included.
+	cmd := Cmd{Name: "EVALSHA", Pre: sc.pre1, Key: key, Args: slices.Clone(args)}
+	if s.cc == nil {
+		if r := s.c.Do(ctx, cmd); !noScript(r) {
+			return r
+		}
+	}
+	return s.c.Do(ctx, sc.source(cmd))
 }
 
 // cmd returns the EVALSHA of sc on keys (at least one; on a cluster all of

@@ -43,6 +43,7 @@ type Hooks struct {
 // It is safe for concurrent use.
 type Store struct {
 	c        Client
+	cc       ConditionalClient // c, when it is one; else nil
 	backend  string
 	log      *zap.Logger
 	o        redisconf.Options
@@ -58,6 +59,7 @@ func New(c Client, backend string, o redisconf.Options, h Hooks) *Store {
 		o.ScanCount = DefaultScanCount
 	}
 	s := &Store{c: c, backend: backend, log: o.Log(), o: o, h: h}
+	s.cc, _ = c.(ConditionalClient)
 	s.life.Init()
 	return s
 }

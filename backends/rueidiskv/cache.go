@@ -128,6 +128,16 @@ func (c *Cache) shard(key string) *shard {
 // being cached or shared with later reads.
 func (c *Cache) invalidate(key string) {
 	sh := c.shard(key)
+	// Most writes find nothing to drop: they look under the read lock
+	// first, beside the reads. A fetch that registers after this look sends
+	// its read after the write returned, and so reads what it wrote.
+	sh.mu.RLock()
+	f := sh.pending[key]
+	stale := sh.entries[key] != nil || (f != nil && !f.poisoned)
+	sh.mu.RUnlock()
+	if !stale {
+		return
+	}
 	sh.mu.Lock()
 	if e := sh.entries[key]; e != nil {
 		sh.remove(e)

@@ -3,6 +3,7 @@ package lock
 import (
 	"context"
 	"crypto/rand"
+	"encoding/base32"
 	"errors"
 	"fmt"
 	"sync"
@@ -92,9 +93,10 @@ func New(s kv.Store, key string, opts *Options) (*Locker, error) {
 // store's, and the lock is not held: if it was taken before the failure, it
 // is released, or expires after the TTL.
 func (l *Locker) TryLock(ctx context.Context) (*Lease, error) {
-	h := &Lease{l: l, token: []byte(rand.Text())}
+	h := &Lease{l: l}
+	newToken(&h.token)
 	sent := time.Now()
-	ok, err := l.s.SetIfAbsent(ctx, l.key, h.token, l.ttl)
+	ok, err := l.s.SetIfAbsent(ctx, l.key, h.token[:], l.ttl)
 	if err != nil {
 		return nil, l.errorf("acquire", err)
 	}
@@ -102,7 +104,7 @@ func (l *Locker) TryLock(ctx context.Context) (*Lease, error) {
 		return nil, l.errorf("acquire", ErrHeld)
 	}
 	if h.fence, err = l.s.Incr(ctx, l.fenceKey, 1); err != nil {
-		l.abandon(ctx, h.token)
+		l.abandon(ctx, h.token[:])
 		return nil, l.errorf("acquire: take a fencing token from "+kv.QuoteKey(l.fenceKey), err)
 	}
 	// The fence must be taken while the lease is held, so that a holder
@@ -120,7 +122,7 @@ func (l *Locker) TryLock(ctx context.Context) (*Lease, error) {
 		if errors.Is(err, ErrLost) {
 			err = fmt.Errorf("expired while taking a fencing token: %w", ErrHeld)
 		} else {
-			l.abandon(ctx, h.token)
+			l.abandon(ctx, h.token[:])
 		}
 		return nil, l.errorf("acquire", err)
 	}
@@ -167,11 +169,26 @@ func (l *Locker) errorf(op string, err error) error {
 	return fmt.Errorf("lock: %s %s: %w", op, kv.QuoteKey(l.key), err)
 }
 
+// tokenLen is the length of a holder's token: 16 random bytes (128 bits)
+// in unpadded base32, five bits a letter, as [rand.Text] writes them.
+const tokenLen = (16*8 + 4) / 5
+
+// tokenEncoding is the alphabet of [rand.Text].
+var tokenEncoding = base32.StdEncoding.WithPadding(base32.NoPadding)
+
+// newToken writes a new random token into t, in place: a lease holds it in
+// an array of its own, which every call of the lease passes without a copy.
+func newToken(t *[tokenLen]byte) {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	tokenEncoding.Encode(t[:], b[:])
+}
+
 // A Lease is one holding of a lock, from [Locker.TryLock] or [Locker.Lock]
 // until it is released or expires. It is safe for concurrent use.
 type Lease struct {
 	l     *Locker
-	token []byte
+	token [tokenLen]byte
 	fence int64
 
 	mu      sync.Mutex
@@ -208,7 +225,7 @@ func (h *Lease) Refresh(ctx context.Context) error {
 // holds its token, and returns ErrLost if not.
 func (h *Lease) extend(ctx context.Context) error {
 	sent := time.Now()
-	ok, err := h.l.s.CompareAndSwap(ctx, h.l.key, h.token, h.token, h.l.ttl)
+	ok, err := h.l.s.CompareAndSwap(ctx, h.l.key, h.token[:], h.token[:], h.l.ttl)
 	if err != nil {
 		return err
 	}
@@ -225,7 +242,7 @@ func (h *Lease) extend(ctx context.Context) error {
 // expired, perhaps with another holder since, or was released already) the
 // error matches [ErrLost] and the lock is left alone.
 func (h *Lease) Release(ctx context.Context) error {
-	ok, err := h.l.s.CompareAndDelete(ctx, h.l.key, h.token)
+	ok, err := h.l.s.CompareAndDelete(ctx, h.l.key, h.token[:])
 	if err != nil {
 		return h.l.errorf("release", err)
 	}

@@ -169,6 +169,11 @@ func lockContext(t *testing.T, a, b *lock.Locker) {
 		t.Fatal(err)
 	}
 	defer func() { _ = la.Release(ctx) }()
+	// b's first call dials its connections; made here, with no deadline
+	// but the test's, it leaves the one below to the attempts alone.
+	if _, err := b.TryLock(ctx); !errors.Is(err, lock.ErrHeld) {
+		t.Fatalf("TryLock of a held lock = %v, want lock.ErrHeld", err)
+	}
 	// Long enough for the first attempt to see the lock held on a busy
 	// machine (an attempt the deadline ends is not known to be held).
 	short, cancel := context.WithTimeout(ctx, time.Second)

@@ -25,11 +25,12 @@ func newScript(src string) *script {
 	return &script{src: src, sha: sha, pre1: []string{sha, "1"}}
 }
 
-// eval runs sc on key with args (at most MaxScriptArgs): EVALSHA, through
-// the client's Script when it is a ConditionalClient, and EVAL once if the
-// server answers NOSCRIPT.
+// eval runs sc on key with args: EVALSHA, through the client's Script when
+// it is a ConditionalClient and args are at most MaxScriptArgs, and EVAL
+// once if the server answers NOSCRIPT.
 func (s *Store) eval(ctx context.Context, sc *script, key string, args ...string) Reply {
-	if s.cc != nil {
+	viaScript := s.cc != nil && len(args) <= MaxScriptArgs
+	if viaScript {
 		var a [MaxScriptArgs]string
 		n := copy(a[:], args)
 		if r := s.cc.Script(ctx, sc.sha, key, a, n); !noScript(r) {
@@ -39,7 +40,7 @@ func (s *Store) eval(ctx context.Context, sc *script, key string, args ...string
 	// A copy: args, on the caller's stack, would otherwise be moved to the
 	// heap on every call, the ConditionalClient's included.
 	cmd := Cmd{Name: "EVALSHA", Pre: sc.pre1, Key: key, Args: slices.Clone(args)}
-	if s.cc == nil {
+	if !viaScript {
 		if r := s.c.Do(ctx, cmd); !noScript(r) {
 			return r
 		}

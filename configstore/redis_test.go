@@ -609,6 +609,15 @@ func testRedisServerDown(t *testing.T, kind redisKind) {
 	srv := redistest.Start(t, nil)
 	s := kind.open(t, srv, redisOptions{})
 	c := open(t, s, nil)
+	// The watch's first event is a resync, which leaves every view taken
+	// before it to be read again: taken after it, the Update's view is the
+	// one Fetch serves once the server is gone.
+	backendtest.Eventually(t, "the watch's first resync", func() error {
+		if n := c.Metrics().Config.Resyncs; n == 0 {
+			return errors.New("no resync yet")
+		}
+		return nil
+	})
 	r := newRecorder()
 	watch(t, c, "cfg", r)
 	if _, err := c.Update(ctx, "cfg", conf(1)); err != nil {

@@ -207,12 +207,31 @@ func (s *Store) lookup(key string) (*entry, bool) {
 
 // loadLive returns key's entry if it has not expired, freeing it (and
 // reporting OpExpired) if it has. It takes the key's stripe lock only to free
-// an expired entry: the caller holds no lock.
+// an expired entry: the caller holds no lock. An entry found expired may
+// have been replaced since it was loaded (its deadline passed while a write
+// stored a newer one), so the key is loaded again: the key was never
+// missing, and must not be reported so.
 func (s *Store) loadLive(key string) (*entry, bool) {
-	e, ok := s.load(key)
-	if ok && !s.live(e) {
+	for {
+		e, ok := s.load(key)
+		if !ok || s.live(e) {
+			return e, ok
+		}
 		s.expire(key, e)
-		return nil, false
+	}
+}
+
+// current returns key's entry if it is live, as loadLive does but without
+// freeing an expired one, for reads that must not write (GetMulti's and
+// LatestMulti's snapshots).
+func (s *Store) current(key string) (*entry, bool) {
+	e, ok := s.load(key)
+	for ok && !s.live(e) {
+		again, still := s.load(key)
+		if !still || again == e {
+			return nil, false // expired, and still the key's entry: missing
+		}
+		e = again // replaced meanwhile: the newer entry counts
 	}
 	return e, ok
 }
@@ -305,7 +324,7 @@ func (s *Store) GetMulti(ctx context.Context, keys []string) (_ []kv.Value, err 
 	s.snapshot(keys, func() {
 		for i, key := range keys {
 			vals[i] = kv.Value{}
-			if e, ok := s.load(key); ok && e.hist == nil && s.live(e) {
+			if e, ok := s.current(key); ok && e.hist == nil {
 				vals[i] = kv.Value{Data: clone(e.val), Found: true}
 			}
 		}
@@ -488,9 +507,9 @@ func (s *Store) LatestMulti(ctx context.Context, keys []string) (_ []kv.LatestVa
 	s.snapshot(keys, func() {
 		for i, key := range keys {
 			out[i] = kv.LatestValue{}
-			e, ok := s.load(key)
+			e, ok := s.current(key)
 			switch {
-			case !ok || !s.live(e):
+			case !ok:
 			case e.hist == nil:
 				out[i] = kv.LatestValue{Value: clone(e.val), Version: 1, Found: true}
 			default:

@@ -72,11 +72,15 @@ func (s *Store) GetWithTTL(ctx context.Context, key string) (_ []byte, _ time.Du
 	if err := s.check(ctx, "getwithttl", key); err != nil {
 		return nil, 0, err
 	}
+	// One reading of the clock per entry loaded: a live entry's TTL is
+	// positive. An expired entry may have been replaced since it was
+	// loaded: the key is loaded again.
 	e, ok := s.load(key)
-	now := s.now() // one reading: a live entry's TTL is positive
-	if ok && !e.liveAt(now) {
+	now := s.now()
+	for ok && !e.liveAt(now) {
 		s.expire(key, e)
-		ok = false
+		e, ok = s.load(key)
+		now = s.now()
 	}
 	switch {
 	case !ok:

@@ -205,35 +205,35 @@ func (s *Store) lookup(key string) (*entry, bool) {
 	return e, ok
 }
 
-// loadLive returns key's entry if it has not expired, freeing it (and
-// reporting OpExpired) if it has. It takes the key's stripe lock only to free
-// an expired entry: the caller holds no lock. An entry found expired may
+// current returns key's entry and the clock reading that found it live, or
+// ok false when the key holds no live entry, and then e is the expired entry
+// still stored for it, if any. It writes nothing. An entry found expired may
 // have been replaced since it was loaded (its deadline passed while a write
-// stored a newer one), so the key is loaded again: the key was never
-// missing, and must not be reported so.
-func (s *Store) loadLive(key string) (*entry, bool) {
+// stored a newer one): the key, then never missing, is loaded again.
+func (s *Store) current(key string) (e *entry, now int64, ok bool) {
+	e, ok = s.load(key)
 	for {
-		e, ok := s.load(key)
-		if !ok || s.live(e) {
-			return e, ok
+		now = s.now()
+		if !ok || e.liveAt(now) {
+			return e, now, ok
 		}
-		s.expire(key, e)
+		again, still := s.load(key)
+		if !still || again == e {
+			return again, now, false
+		}
+		e = again
 	}
 }
 
-// current returns key's entry if it is live, as loadLive does but without
-// freeing an expired one, for reads that must not write (GetMulti's and
-// LatestMulti's snapshots).
-func (s *Store) current(key string) (*entry, bool) {
-	e, ok := s.load(key)
-	for ok && !s.live(e) {
-		again, still := s.load(key)
-		if !still || again == e {
-			return nil, false // expired, and still the key's entry: missing
-		}
-		e = again // replaced meanwhile: the newer entry counts
+// loadLive is current, freeing an expired entry (and reporting OpExpired).
+// It takes the key's stripe lock only to free one: the caller holds no lock.
+func (s *Store) loadLive(key string) (*entry, int64, bool) {
+	e, now, ok := s.current(key)
+	if !ok && e != nil {
+		s.expire(key, e)
+		return nil, now, false
 	}
-	return e, ok
+	return e, now, ok
 }
 
 // expire frees key if it still holds the expired entry e.
@@ -251,7 +251,7 @@ func (s *Store) Get(ctx context.Context, key string) (_ []byte, err error) {
 	if err := s.check(ctx, "get", key); err != nil {
 		return nil, err
 	}
-	e, ok := s.loadLive(key)
+	e, _, ok := s.loadLive(key)
 	switch {
 	case !ok:
 		return nil, opError("get", key, kv.ErrNotFound)
@@ -324,7 +324,7 @@ func (s *Store) GetMulti(ctx context.Context, keys []string) (_ []kv.Value, err 
 	s.snapshot(keys, func() {
 		for i, key := range keys {
 			vals[i] = kv.Value{}
-			if e, ok := s.current(key); ok && e.hist == nil {
+			if e, _, ok := s.current(key); ok && e.hist == nil {
 				vals[i] = kv.Value{Data: clone(e.val), Found: true}
 			}
 		}
@@ -472,7 +472,7 @@ func (s *Store) Prune(ctx context.Context, key string, before int64) (_ int, err
 // history returns key's entries (a plain value is a history of one) without
 // copying them.
 func (s *Store) history(op, key string) ([][]byte, error) {
-	e, ok := s.loadLive(key)
+	e, _, ok := s.loadLive(key)
 	switch {
 	case !ok:
 		return nil, opError(op, key, kv.ErrNotFound)
@@ -507,7 +507,7 @@ func (s *Store) LatestMulti(ctx context.Context, keys []string) (_ []kv.LatestVa
 	s.snapshot(keys, func() {
 		for i, key := range keys {
 			out[i] = kv.LatestValue{}
-			e, ok := s.current(key)
+			e, _, ok := s.current(key)
 			switch {
 			case !ok:
 			case e.hist == nil:

@@ -72,16 +72,7 @@ func (s *Store) GetWithTTL(ctx context.Context, key string) (_ []byte, _ time.Du
 	if err := s.check(ctx, "getwithttl", key); err != nil {
 		return nil, 0, err
 	}
-	// One reading of the clock per entry loaded: a live entry's TTL is
-	// positive. An expired entry may have been replaced since it was
-	// loaded: the key is loaded again.
-	e, ok := s.load(key)
-	now := s.now()
-	for ok && !e.liveAt(now) {
-		s.expire(key, e)
-		e, ok = s.load(key)
-		now = s.now()
-	}
+	e, now, ok := s.loadLive(key) // the TTL from that reading is positive
 	switch {
 	case !ok:
 		return nil, 0, opError("getwithttl", key, kv.ErrNotFound)

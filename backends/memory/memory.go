@@ -347,10 +347,18 @@ func (s *Store) Scan(ctx context.Context, pattern string) iter.Seq2[string, erro
 				return false
 			}
 			key := k.(string)
-			if e := v.(*entry).visible(); e != nil && s.live(e) && kv.Match(pattern, key) {
-				return yield(key, nil)
+			e := v.(*entry).visible()
+			if e == nil || !kv.Match(pattern, key) {
+				return true
 			}
-			return true
+			if !s.live(e) {
+				// Expired, or replaced by a write meanwhile: a key present
+				// for the whole iteration must be yielded.
+				if _, _, ok := s.current(key); !ok {
+					return true
+				}
+			}
+			return yield(key, nil)
 		})
 		if stopErr != nil {
 			yield("", stopErr)

@@ -5,6 +5,8 @@ import (
 	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/cledar/storekit/kv"
 )
 
 // A hookClock is a ManualClock that runs a hook, once, inside a call of
@@ -24,7 +26,8 @@ func (c *hookClock) Now() time.Time {
 
 // TestReadOfReplacedExpiredEntry checks that a read which loaded an entry
 // whose deadline passes while a write replaces it returns the new value:
-// the key was never missing; every read of one key is checked.
+// the key was never missing; every read of one key is checked, and Scan,
+// which must yield a key present for the whole iteration.
 func TestReadOfReplacedExpiredEntry(t *testing.T) {
 	ctx := context.Background()
 	reads := map[string]func(s *Store) (string, error){
@@ -46,6 +49,14 @@ func TestReadOfReplacedExpiredEntry(t *testing.T) {
 				return "", err
 			}
 			return string(vals[0].Data), nil
+		},
+		"Scan": func(s *Store) (string, error) {
+			keys, err := kv.Keys(ctx, s, "k")
+			if err != nil || len(keys) != 1 {
+				return "", err
+			}
+			v, err := s.Get(ctx, keys[0]) // the scan yielded it: the value is the new one
+			return string(v), err
 		},
 		"LatestMulti": func(s *Store) (string, error) {
 			vals, err := s.LatestMulti(ctx, []string{"k"})

@@ -84,7 +84,8 @@ type CacheStats struct {
 
 // NewCache returns an empty cache that holds at most size bytes
 // ([DefaultCacheSize] if size is zero or less). Values larger than a
-// sixteenth of size are never cached.
+// sixteenth of size (less the cache's bookkeeping, under 1 %) are never
+// cached.
 func NewCache(size int) *Cache {
 	if size <= 0 {
 		size = DefaultCacheSize
@@ -92,9 +93,12 @@ func NewCache(size int) *Cache {
 	c := &Cache{seed: maphash.MakeSeed(), size: int64(size)}
 	for i := range c.shards {
 		sh := &c.shards[i]
-		sh.max = c.size / cacheShards
-		sh.chunkSize = chunkSizeFor(sh.max)
-		sh.slabLen = slabLenFor(sh.max)
+		sh.seed = c.seed
+		share := c.size / cacheShards
+		sh.held = make([]atomic.Uint32, heldLenFor(share))
+		sh.max = share - heldCost(len(sh.held))
+		sh.chunkSize = chunkSizeFor(share)
+		sh.slabLen = slabLenFor(share)
 		sh.entries = make(map[string]*entry)
 		sh.pending = make(map[string]*flight)
 	}
@@ -127,10 +131,15 @@ func (c *Cache) shard(key string) *shard {
 // invalidate drops key's entry and keeps every fetch of key in flight from
 // being cached or shared with later reads.
 func (c *Cache) invalidate(key string) {
-	sh := c.shard(key)
-	// Most writes find nothing to drop: they look under the read lock
-	// first, beside the reads. A fetch that registers after this look sends
-	// its read after the write returned, and so reads what it wrote.
+	h := maphash.String(c.seed, key)
+	sh := &c.shards[h%cacheShards]
+	// Most writes find nothing to drop: they look at the shard's count of
+	// the keys that share key's slot, then under the read lock, beside the
+	// reads. A fetch that registers after either look sends its read after
+	// the write returned, and so reads what it wrote.
+	if sh.held[sh.heldSlot(h)].Load() == 0 {
+		return
+	}
 	sh.mu.RLock()
 	f := sh.pending[key]
 	stale := sh.entries[key] != nil || (f != nil && !f.poisoned)
@@ -159,6 +168,7 @@ func (c *Cache) flush() {
 			dropped = true
 			clear(sh.entries)
 			sh.head, sh.tail, sh.chunk, sh.slab, sh.bytes = nil, nil, nil, nil, 0
+			sh.recount()
 		}
 		for _, f := range sh.pending {
 			if !f.poisoned {
@@ -220,6 +230,7 @@ type entry struct {
 	prev, next *entry
 	ref        atomic.Bool // read since it last went round the clock
 	st         state
+	slot       uint32   // the entry's count in its shard's held
 	dec        *decoded // a value decoded from val (decoded.go), counted in size
 }
 
@@ -250,10 +261,38 @@ type shard struct {
 	slabLen    int    // entries in a slab
 	bytes      int64  // entries' sizes plus chunkCost per chunk held
 	max        int64
-	hits       atomic.Uint64
-	misses     atomic.Uint64
-	evictions  atomic.Uint64
-	_          [64]byte // keeps neighbouring shards' locks apart
+	// held counts the keys of entries and of fetches in flight (a key in
+	// both counts twice) by a slot of their hash (see slotOf), so that a
+	// write of a key whose slot counts none needs no lock to learn that
+	// there is nothing to drop. It is written under mu.
+	held      []atomic.Uint32
+	seed      maphash.Seed // the cache's
+	hits      atomic.Uint64
+	misses    atomic.Uint64
+	evictions atomic.Uint64
+	_         [64]byte // keeps neighbouring shards' locks apart
+}
+
+// heldSlot returns the slot of held that counts the keys of hash h; the
+// shard is the hash's rest modulo cacheShards.
+func (sh *shard) heldSlot(h uint64) uint32 {
+	return uint32(h/cacheShards) & uint32(len(sh.held)-1)
+}
+
+// slotOf returns the slot of held that counts key.
+func (sh *shard) slotOf(key string) uint32 {
+	return sh.heldSlot(maphash.String(sh.seed, key))
+}
+
+// recount sets held to count the keys of pending alone, after the entries
+// were dropped.
+func (sh *shard) recount() {
+	for i := range sh.held {
+		sh.held[i].Store(0)
+	}
+	for k := range sh.pending {
+		sh.held[sh.slotOf(k)].Add(1)
+	}
 }
 
 // lookup returns key's entry if it is fresh at now and usable by a single
@@ -283,7 +322,8 @@ func (sh *shard) begin(key string, now int64, single bool) (val string, st state
 		e.ref.Store(true)
 		return e.val, e.st, nil, false
 	}
-	if p := sh.pending[key]; p != nil && !p.poisoned {
+	p := sh.pending[key]
+	if p != nil && !p.poisoned {
 		if !single || !p.multi {
 			return "", 0, p, false
 		}
@@ -291,6 +331,9 @@ func (sh *shard) begin(key string, now int64, single bool) (val string, st state
 	}
 	f = &flight{done: make(chan struct{}), multi: !single}
 	sh.pending[key] = f
+	if p == nil {
+		sh.held[sh.slotOf(key)].Add(1)
+	}
 	return "", 0, f, true
 }
 
@@ -311,6 +354,7 @@ func (sh *shard) finish(key string, f *flight, val string, st state, exp int64, 
 	sh.mu.Lock()
 	if sh.pending[key] == f {
 		delete(sh.pending, key)
+		sh.held[sh.slotOf(key)].Add(^uint32(0))
 	}
 	if err == nil && !f.poisoned {
 		if f.confirmed.Load() {
@@ -337,9 +381,10 @@ func (sh *shard) insert(key, val string, st state, exp int64) {
 		return
 	}
 	e := sh.newEntry()
-	e.st, e.exp = st, exp
+	e.st, e.exp, e.slot = st, exp, sh.slotOf(key)
 	e.size = entryOverhead + sh.place(e, key, val)
 	sh.entries[e.key] = e
+	sh.held[e.slot].Add(1)
 	sh.pushBack(e)
 	sh.bytes += e.size
 	sh.evict(e)
@@ -423,6 +468,7 @@ func (sh *shard) release(ch *chunk) {
 func (sh *shard) remove(e *entry) {
 	sh.unlink(e)
 	delete(sh.entries, e.key)
+	sh.held[e.slot].Add(^uint32(0))
 	sh.bytes -= e.size
 	sh.release(e.chunk)
 	sh.free(e)
@@ -466,7 +512,7 @@ func (sh *shard) free(e *entry) {
 func (sh *shard) relocate(v *entry) *entry {
 	n := sh.newEntry()
 	n.key, n.val, n.chunk = v.key, v.val, v.chunk
-	n.exp, n.size, n.st, n.dec = v.exp, v.size, v.st, v.dec
+	n.exp, n.size, n.st, n.dec, n.slot = v.exp, v.size, v.st, v.dec, v.slot
 	v.chunk = nil // n holds the chunk now
 	if n.chunk != nil && n.chunk != sh.chunk {
 		sh.move(n)

@@ -198,7 +198,8 @@ func TestCacheExpiry(t *testing.T) {
 // map hold the same entries, each chunk's and slab's count of live entries
 // is right, the bytes counted are the entries' sizes plus every chunk and
 // slab held (one that an entry uses, and the current one), and they fit
-// the shard.
+// the shard; held counts every key of the entries and the fetches in
+// flight in its slot.
 func checkShard(t *testing.T, sh *shard) {
 	t.Helper()
 	sh.mu.RLock()
@@ -237,6 +238,21 @@ func checkShard(t *testing.T, sh *shard) {
 	}
 	if sh.chunk != nil && live[sh.chunk] == 0 {
 		want += chunkCost(sh.chunkSize)
+	}
+	held := make([]uint32, len(sh.held))
+	for k, e := range sh.entries {
+		if s := sh.slotOf(k); e.slot != s {
+			t.Fatalf("entry %q records slot %d, its key's is %d", k, e.slot, s)
+		}
+		held[e.slot]++
+	}
+	for k := range sh.pending {
+		held[sh.slotOf(k)]++
+	}
+	for i := range held {
+		if got := sh.held[i].Load(); got != held[i] {
+			t.Fatalf("held slot %d counts %d keys, the entries and fetches in flight come to %d", i, got, held[i])
+		}
 	}
 	if sh.bytes != want {
 		t.Fatalf("the shard counts %d bytes, its entries and chunks come to %d", sh.bytes, want)

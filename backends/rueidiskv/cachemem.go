@@ -4,6 +4,7 @@ import (
 	"runtime/metrics"
 	"slices"
 	"strings"
+	"sync/atomic"
 	"unsafe"
 )
 
@@ -161,6 +162,23 @@ var sizeClasses = func() []int {
 	}
 	return classes
 }()
+
+// heldLenFor returns the length of the held counts of a shard of size
+// bytes: a power of two, about one count for each 512 bytes, from 1 to
+// 1<<16.
+func heldLenFor(size int64) int {
+	n := 1
+	for n < 1<<16 && int64(n)*2*512 <= size {
+		n *= 2
+	}
+	return n
+}
+
+// heldCost is what held counts of length n cost the heap, taken from the
+// bytes a shard may give its entries.
+func heldCost(n int) int64 {
+	return int64(allocSize(n * int(unsafe.Sizeof(atomic.Uint32{}))))
+}
 
 // allocSize returns the bytes the Go heap spends on an allocation of n
 // bytes: n rounded up to its size class, or to whole pages when large.

@@ -168,7 +168,7 @@ func stringBytes(str string) []byte {
 	return unsafe.Slice(unsafe.StringData(str), len(str))
 }
 
-func (c *adapter) DoMulti(ctx context.Context, cmds []rediskv.Cmd) []rediskv.Reply {
+func (c *adapter) DoMulti(ctx context.Context, cmds []rediskv.Cmd, replies []rediskv.Reply) {
 	// The commands' arguments are cut from one slice.
 	n := 0
 	for _, cmd := range cmds {
@@ -183,11 +183,9 @@ func (c *adapter) DoMulti(ctx context.Context, cmds []rediskv.Cmd) []rediskv.Rep
 		results[i] = pipe.Do(ctx, all[lo:len(all):len(all)]...)
 	}
 	_, _ = pipe.Exec(ctx) // errors are per command, below
-	replies := make([]rediskv.Reply, len(cmds))
 	for i, r := range results {
 		replies[i] = reply(r.Result())
 	}
-	return replies
 }
 
 func (c *adapter) Tx(ctx context.Context, cmds []rediskv.Cmd) rediskv.Reply {

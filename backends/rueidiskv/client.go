@@ -182,17 +182,34 @@ func arg(ctx context.Context, value []byte) string {
 // command is written before the call returns.
 func copyArgs(ctx context.Context) bool { return ctx.Done() != nil }
 
-func (a *adapter) DoMulti(ctx context.Context, cmds []rediskv.Cmd) []rediskv.Reply {
-	built := make(rueidis.Commands, len(cmds))
-	for i, cmd := range cmds {
-		built[i] = build(a.c.B(), cmd)
+func (a *adapter) DoMulti(ctx context.Context, cmds []rediskv.Cmd, replies []rediskv.Reply) {
+	// A call whose context can end early may leave its commands queued
+	// (see copyArgs): only otherwise is the slice of them reused.
+	reuse := !copyArgs(ctx)
+	var built *[]rueidis.Completed
+	if reuse {
+		built = builtPool.Get().(*[]rueidis.Completed)
+	} else {
+		built = new([]rueidis.Completed)
 	}
-	replies := make([]rediskv.Reply, len(cmds))
-	for i, r := range a.c.DoMulti(ctx, built...) {
+	*built = slices.Grow((*built)[:0], len(cmds))
+	for _, cmd := range cmds {
+		*built = append(*built, build(a.c.B(), cmd))
+	}
+	for i, r := range a.c.DoMulti(ctx, *built...) {
 		replies[i] = reply(r)
 	}
-	return replies
+	if reuse && cap(*built) <= maxPooledBuilt {
+		clear(*built)
+		builtPool.Put(built)
+	}
 }
+
+// builtPool holds the slices of built commands that DoMulti reuses, up to
+// maxPooledBuilt commands each.
+var builtPool = sync.Pool{New: func() any { return new([]rueidis.Completed) }}
+
+const maxPooledBuilt = 1024
 
 func (a *adapter) Tx(ctx context.Context, cmds []rediskv.Cmd) rediskv.Reply {
 	built := make(rueidis.Commands, 0, len(cmds)+2)

@@ -62,15 +62,16 @@ func (s *Store) SetMulti(ctx context.Context, items []kv.Item) (err error) {
 		}
 	}
 	w := newSetWriter(items, last, s.c.CopyArgs(ctx))
-	cmds := make([]Cmd, len(b.groups))
+	bt := newBatch(len(b.groups))
+	defer bt.free()
 	for i, g := range b.groups {
-		cmds[i] = w.cmd(g)
+		bt.cmds[i] = w.cmd(g)
 	}
-	replies := s.doMulti(ctx, cmds, setScript)
+	s.doMulti(ctx, bt.cmds, bt.replies, setScript)
 	for _, k := range b.keys {
 		s.wrote(k)
 	}
-	_, err = s.bulkOutcome(ctx, op, "write", b, replies)
+	_, err = s.bulkOutcome(ctx, op, "write", b, bt.replies)
 	return err
 }
 
@@ -174,15 +175,16 @@ func (s *Store) DeleteMulti(ctx context.Context, keys []string) (_ int, err erro
 	} else {
 		b = s.newBulk(keys)
 	}
-	cmds := make([]Cmd, len(b.groups))
+	bt := newBatch(len(b.groups))
+	defer bt.free()
 	for i, g := range b.groups {
-		cmds[i] = Cmd{Name: "DEL", Key: g.Keys[0], Args: g.Keys[1:]}
+		bt.cmds[i] = Cmd{Name: "DEL", Key: g.Keys[0], Args: g.Keys[1:]}
 	}
-	replies := s.doMulti(ctx, cmds, nil)
+	s.doMulti(ctx, bt.cmds, bt.replies, nil)
 	for _, k := range b.keys {
 		s.wrote(k)
 	}
-	return s.bulkOutcome(ctx, op, "delete", b, replies)
+	return s.bulkOutcome(ctx, op, "delete", b, bt.replies)
 }
 
 // A bulk is the work of a bulk write: the keys of the call, and the groups

@@ -42,9 +42,10 @@ type Client interface {
 	MGet(ctx context.Context, groups []SlotGroup, vals []kv.Value) error
 
 	// DoMulti sends cmds in one round trip to each server they go to (a
-	// pipeline: not atomic) and returns their replies in order. On a
-	// cluster each command goes to the node of its Key.
-	DoMulti(ctx context.Context, cmds []Cmd) []Reply
+	// pipeline: not atomic) and puts the reply to cmds[i] in replies[i]
+	// (as long as cmds). On a cluster each command goes to the node of its
+	// Key.
+	DoMulti(ctx context.Context, cmds []Cmd, replies []Reply)
 
 	// Tx runs cmds, whose keys share one hash slot, in one MULTI/EXEC
 	// transaction and returns EXEC's reply: an array of their replies.

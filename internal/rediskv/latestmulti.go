@@ -52,12 +52,14 @@ func (s *Store) LatestMulti(ctx context.Context, keys []string) (_ []kv.LatestVa
 		return out, nil
 	}
 	groups := s.groups(keys, MaxLatestKeys)
-	cmds := make([]Cmd, len(groups))
+	b := newBatch(len(groups))
+	defer b.free()
 	for i, g := range groups {
-		cmds[i] = latestMultiScript.cmd(g.Keys, nil)
-		cmds[i].ReadOnly = true
+		b.cmds[i] = latestMultiScript.cmd(g.Keys, nil)
+		b.cmds[i].ReadOnly = true
 	}
-	for i, r := range s.doMulti(ctx, cmds, latestMultiScript) {
+	s.doMulti(ctx, b.cmds, b.replies, latestMultiScript)
+	for i, r := range b.replies {
 		if r.Err != nil {
 			return nil, s.err(ctx, op, r.Err)
 		}

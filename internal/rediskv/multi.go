@@ -60,11 +60,13 @@ func MGetLength(g SlotGroup, n int) error {
 
 // getEach reads keys with one pipelined GET each.
 func (s *Store) getEach(ctx context.Context, keys []string, vals []kv.Value) error {
-	cmds := make([]Cmd, len(keys))
+	b := newBatch(len(keys))
+	defer b.free()
 	for i, k := range keys {
-		cmds[i] = Cmd{Name: "GET", Key: k, ReadOnly: true}
+		b.cmds[i] = Cmd{Name: "GET", Key: k, ReadOnly: true}
 	}
-	for i, r := range s.c.DoMulti(ctx, cmds) {
+	s.c.DoMulti(ctx, b.cmds, b.replies)
+	for i, r := range b.replies {
 		switch {
 		case r.Err == nil:
 			vals[i] = kv.Value{Data: r.Bytes(), Found: true}

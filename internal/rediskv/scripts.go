@@ -73,19 +73,21 @@ func noScript(r Reply) bool {
 }
 
 // doMulti sends cmds as Client.DoMulti does (a single command with Do),
-// and sends again as EVAL each EVALSHA of sc that the server answered
-// NOSCRIPT. sc may be nil when cmds run no script.
-func (s *Store) doMulti(ctx context.Context, cmds []Cmd, sc *script) []Reply {
+// putting their replies in replies, and sends again as EVAL each EVALSHA of
+// sc that the server answered NOSCRIPT. sc may be nil when cmds run no
+// script.
+func (s *Store) doMulti(ctx context.Context, cmds []Cmd, replies []Reply, sc *script) {
 	if len(cmds) == 1 {
 		r := s.c.Do(ctx, cmds[0])
 		if sc != nil && noScript(r) {
 			r = s.c.Do(ctx, sc.source(cmds[0]))
 		}
-		return []Reply{r}
+		replies[0] = r
+		return
 	}
-	replies := s.c.DoMulti(ctx, cmds)
+	s.c.DoMulti(ctx, cmds, replies)
 	if sc == nil {
-		return replies
+		return
 	}
 	var again []Cmd
 	var at []int
@@ -96,11 +98,12 @@ func (s *Store) doMulti(ctx context.Context, cmds []Cmd, sc *script) []Reply {
 		}
 	}
 	if len(again) > 0 {
-		for j, r := range s.c.DoMulti(ctx, again) {
+		retried := make([]Reply, len(again))
+		s.c.DoMulti(ctx, again, retried)
+		for j, r := range retried {
 			replies[at[j]] = r
 		}
 	}
-	return replies
 }
 
 // The history capability ([kv.Historian]) keeps a key's versions in a Redis

@@ -230,7 +230,7 @@ type entry struct {
 	prev, next *entry
 	ref        atomic.Bool // read since it last went round the clock
 	st         state
-	slot       uint32   // the entry's count in its shard's held
+	slot       uint32   // the slot of its shard's held that counts it
 	dec        *decoded // a value decoded from val (decoded.go), counted in size
 }
 
@@ -273,8 +273,8 @@ type shard struct {
 	_         [64]byte // keeps neighbouring shards' locks apart
 }
 
-// heldSlot returns the slot of held that counts the keys of hash h; the
-// shard is the hash's rest modulo cacheShards.
+// heldSlot returns the slot of held that counts the keys of hash h (whose
+// remainder modulo cacheShards picked the shard).
 func (sh *shard) heldSlot(h uint64) uint32 {
 	return uint32(h/cacheShards) & uint32(len(sh.held)-1)
 }

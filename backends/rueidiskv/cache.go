@@ -264,7 +264,10 @@ type shard struct {
 	// held counts the keys of entries and of fetches in flight (a key in
 	// both counts twice) by a slot of their hash (see slotOf), so that a
 	// write of a key whose slot counts none needs no lock to learn that
-	// there is nothing to drop. It is written under mu.
+	// there is nothing to drop. It is written under mu, and a key's count
+	// never passes through zero while the key stays in entries or pending
+	// (a change adds before it takes away); flush may, since it poisons
+	// every fetch it leaves.
 	held      []atomic.Uint32
 	seed      maphash.Seed // the cache's
 	hits      atomic.Uint64
@@ -352,10 +355,6 @@ func (sh *shard) poison(f *flight) {
 // confirmation alone.
 func (sh *shard) finish(key string, f *flight, val string, st state, exp int64, err error) (unconfirmed bool) {
 	sh.mu.Lock()
-	if sh.pending[key] == f {
-		delete(sh.pending, key)
-		sh.held[sh.slotOf(key)].Add(^uint32(0))
-	}
 	if err == nil && !f.poisoned {
 		if f.confirmed.Load() {
 			if exp > monoNow() {
@@ -364,6 +363,12 @@ func (sh *shard) finish(key string, f *flight, val string, st state, exp int64, 
 		} else {
 			unconfirmed = true
 		}
+	}
+	// After the insert: a count that a write reads without the lock must
+	// not pass through zero while the key stays held.
+	if sh.pending[key] == f {
+		delete(sh.pending, key)
+		sh.held[sh.slotOf(key)].Add(^uint32(0))
 	}
 	sh.mu.Unlock()
 	f.val, f.st, f.err = val, st, err
@@ -374,17 +379,22 @@ func (sh *shard) finish(key string, f *flight, val string, st state, exp int64, 
 // insert caches key, replacing any entry it has, and evicts entries until
 // the shard fits its bytes.
 func (sh *shard) insert(key, val string, st state, exp int64) {
+	// The new entry is counted before the old one is removed: a count that
+	// a write reads without the lock must not pass through zero while the
+	// key stays held.
+	slot := sh.slotOf(key)
+	sh.held[slot].Add(1)
 	if old := sh.entries[key]; old != nil {
 		sh.remove(old)
 	}
 	if entrySize(len(key), len(val)) > sh.max {
+		sh.held[slot].Add(^uint32(0))
 		return
 	}
 	e := sh.newEntry()
-	e.st, e.exp, e.slot = st, exp, sh.slotOf(key)
+	e.st, e.exp, e.slot = st, exp, slot
 	e.size = entryOverhead + sh.place(e, key, val)
 	sh.entries[e.key] = e
-	sh.held[e.slot].Add(1)
 	sh.pushBack(e)
 	sh.bytes += e.size
 	sh.evict(e)

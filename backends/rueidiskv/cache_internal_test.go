@@ -7,6 +7,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -360,5 +361,81 @@ func TestAllocSize(t *testing.T) {
 		if got := allocSize(tt.n); got != tt.want {
 			t.Errorf("allocSize(%d) = %d, want %d", tt.n, got, tt.want)
 		}
+	}
+}
+
+// TestCacheInvalidateRace: readers fetch keys through the cache's state
+// machine from a model server (a version per key) while writers bump a
+// key's version and then invalidate it, as a write that returned does. A
+// read that begins after a write's invalidation returned must not see an
+// older version: the write's invalidation must find every entry and fetch
+// of the key, even one that is being turned from a fetch into an entry or
+// replacing an older entry at that moment. Without the cache's lock, the
+// invalidation trusts held, whose count of the key must not pass through
+// zero meanwhile.
+func TestCacheInvalidateRace(t *testing.T) {
+	const (
+		keys    = 2
+		readers = 4
+		writers = 2
+		reads   = 20000
+	)
+	c := NewCache(1 << 20)
+	var (
+		version [keys]atomic.Int64 // the model server's, bumped by a write
+		settled [keys]atomic.Int64 // the highest version whose invalidation returned
+		stale   atomic.Int64
+		stop    atomic.Bool
+		wg      sync.WaitGroup
+	)
+	name := func(k int) string { return "race:" + strconv.Itoa(k) }
+	for w := range writers {
+		wg.Go(func() {
+			r := rand.New(rand.NewPCG(uint64(w), 7))
+			for !stop.Load() {
+				k := r.IntN(keys)
+				v := version[k].Add(1)
+				c.invalidate(name(k))
+				for s := settled[k].Load(); s < v && !settled[k].CompareAndSwap(s, v); s = settled[k].Load() {
+				}
+				runtime.Gosched()
+			}
+		})
+	}
+	var readersDone sync.WaitGroup
+	for g := range readers {
+		readersDone.Add(1)
+		wg.Go(func() {
+			defer readersDone.Done()
+			r := rand.New(rand.NewPCG(uint64(g), 9))
+			for range reads {
+				k := r.IntN(keys)
+				key, floor := name(k), settled[k].Load()
+				sh := c.shard(key)
+				val, _, f, own := sh.begin(key, monoNow(), true)
+				switch {
+				case f == nil: // a hit
+				case own: // the fetch reads the server after it registered
+					val = strconv.FormatInt(version[k].Load(), 10)
+					c.confirm(key)
+					sh.finish(key, f, val, stateValue, monoNow()+int64(time.Hour), nil)
+				default:
+					<-f.done
+					val = f.val
+				}
+				if got, _ := strconv.ParseInt(val, 10, 64); got < floor {
+					stale.Add(1)
+				}
+			}
+		})
+	}
+	readersDone.Wait()
+	stop.Store(true)
+	wg.Wait()
+	if n := stale.Load(); n > 0 {
+		t.Errorf("%d of %d reads returned a version older than one whose invalidation had returned before they began", n, readers*reads)
+	}
+	for i := range c.shards {
+		checkShard(t, &c.shards[i])
 	}
 }

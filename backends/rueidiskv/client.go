@@ -99,15 +99,16 @@ func (a *adapter) MGet(ctx context.Context, groups []rediskv.SlotGroup, vals []k
 	if len(groups) == 1 {
 		return mgetInto(a.c.Do(ctx, a.c.B().Mget().Key(groups[0].Keys...).Build()), groups[0], vals)
 	}
-	cmds := make(rueidis.Commands, len(groups))
-	for i, g := range groups {
+	cmds := takeCommands(ctx, len(groups))
+	defer putCommands(ctx, cmds)
+	for _, g := range groups {
 		if len(g.Keys) == 1 {
-			cmds[i] = a.c.B().Get().Key(g.Keys[0]).Build()
+			*cmds = append(*cmds, a.c.B().Get().Key(g.Keys[0]).Build())
 		} else {
-			cmds[i] = a.c.B().Mget().Key(g.Keys...).Build()
+			*cmds = append(*cmds, a.c.B().Mget().Key(g.Keys...).Build())
 		}
 	}
-	for i, resp := range a.c.DoMulti(ctx, cmds...) {
+	for i, resp := range a.c.DoMulti(ctx, *cmds...) {
 		g := groups[i]
 		var err error
 		if len(g.Keys) == 1 {
@@ -183,33 +184,44 @@ func arg(ctx context.Context, value []byte) string {
 func copyArgs(ctx context.Context) bool { return ctx.Done() != nil }
 
 func (a *adapter) DoMulti(ctx context.Context, cmds []rediskv.Cmd, replies []rediskv.Reply) {
-	// A call whose context can end early may leave its commands queued
-	// (see copyArgs): only otherwise is the slice of them reused.
-	reuse := !copyArgs(ctx)
-	var built *[]rueidis.Completed
-	if reuse {
-		built = builtPool.Get().(*[]rueidis.Completed)
-	} else {
-		built = new([]rueidis.Completed)
-	}
-	*built = slices.Grow((*built)[:0], len(cmds))
+	built := takeCommands(ctx, len(cmds))
+	defer putCommands(ctx, built)
 	for _, cmd := range cmds {
 		*built = append(*built, build(a.c.B(), cmd))
 	}
 	for i, r := range a.c.DoMulti(ctx, *built...) {
 		replies[i] = reply(r)
 	}
-	if reuse && cap(*built) <= maxPooledBuilt {
-		clear(*built)
-		builtPool.Put(built)
+}
+
+// takeCommands returns an empty slice with room for n built commands, for
+// a DoMulti with ctx; putCommands hands it back for reuse once the call
+// returned. A call whose context can end early may leave its commands
+// queued (see copyArgs): its slice is never reused.
+func takeCommands(ctx context.Context, n int) *[]rueidis.Completed {
+	var p *[]rueidis.Completed
+	if copyArgs(ctx) {
+		p = new([]rueidis.Completed)
+	} else {
+		p = commandsPool.Get().(*[]rueidis.Completed)
+	}
+	*p = slices.Grow((*p)[:0], n)
+	return p
+}
+
+// putCommands hands back p, from takeCommands with ctx.
+func putCommands(ctx context.Context, p *[]rueidis.Completed) {
+	if !copyArgs(ctx) && cap(*p) <= maxPooledCommands {
+		clear(*p)
+		commandsPool.Put(p)
 	}
 }
 
-// builtPool holds the slices of built commands that DoMulti reuses, up to
-// maxPooledBuilt commands each.
-var builtPool = sync.Pool{New: func() any { return new([]rueidis.Completed) }}
+// commandsPool holds the slices of built commands that DoMulti and MGet
+// reuse, of at most maxPooledCommands each.
+var commandsPool = sync.Pool{New: func() any { return new([]rueidis.Completed) }}
 
-const maxPooledBuilt = 1024
+const maxPooledCommands = 1024
 
 func (a *adapter) Tx(ctx context.Context, cmds []rediskv.Cmd) rediskv.Reply {
 	built := make(rueidis.Commands, 0, len(cmds)+2)

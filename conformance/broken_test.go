@@ -54,6 +54,8 @@ var brokenStores = []brokenStore{
 		[]string{"Scan/Patterns", "Scan/EscapedKeys"}, func(s fullStore) kv.Store { return literalGlob{s} }},
 	{"ScanYieldsDeleted", "Scan never yields a deleted key",
 		[]string{"Scan/LiveKeys", "Scan/Patterns"}, func(s fullStore) kv.Store { return &scanYieldsDeleted{fullStore: s} }},
+	{"SharesStaleGets", "a Get that starts after a Set returned never returns the value it replaced",
+		[]string{"Concurrency/ReadAfterWrite"}, func(s fullStore) kv.Store { return &sharesStaleGets{fullStore: s} }},
 	{"ScanIgnoresBreak", "Scan stops when the loop breaks",
 		[]string{"Scan/EarlyBreak"}, func(s fullStore) kv.Store { return scanIgnoresBreak{s} }},
 	{"IgnoresTTL", "SetWithTTL expires the key",
@@ -1017,4 +1019,43 @@ func (s latestMultiPlainMissing) LatestMulti(ctx context.Context, keys []string)
 		}
 	}
 	return out, nil
+}
+
+// sharesStaleGets shares a Get of a key with the Gets of it that start
+// while the first is still in its call, which lingers a millisecond after
+// its read: a Get that starts after a Set returned may get the value the
+// Set replaced. Calls one after another never share.
+type sharesStaleGets struct {
+	fullStore
+	mu      sync.Mutex
+	flights map[string]*sharedGet
+}
+
+// A sharedGet is the read of a key that sharesStaleGets shares.
+type sharedGet struct {
+	done chan struct{}
+	v    []byte
+	err  error
+}
+
+func (s *sharesStaleGets) Get(ctx context.Context, key string) ([]byte, error) {
+	s.mu.Lock()
+	if f := s.flights[key]; f != nil {
+		s.mu.Unlock()
+		<-f.done
+		return bytes.Clone(f.v), f.err
+	}
+	if s.flights == nil {
+		s.flights = make(map[string]*sharedGet)
+	}
+	f := &sharedGet{done: make(chan struct{})}
+	s.flights[key] = f
+	s.mu.Unlock()
+	f.v, f.err = s.fullStore.Get(ctx, key)
+	time.Sleep(time.Millisecond)
+	s.mu.Lock()
+	delete(s.flights, key)
+	s.mu.Unlock()
+	close(f.done)
+	return bytes.Clone(f.v), f.err
 }

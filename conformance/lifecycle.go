@@ -19,6 +19,12 @@ var concurrencyCases = []testCase{
 			"each goroutine reads back its own writes, and shared keys hold only whole values",
 		run: runConcurrency,
 	},
+	{
+		name: "Concurrency/ReadAfterWrite",
+		rule: "a Get never returns a value that a Set which returned before the Get started had replaced, " +
+			"while many goroutines read and write the key: no read is served from one begun before such a Set",
+		run: runReadAfterWrite,
+	},
 }
 
 var contextCases = []testCase{

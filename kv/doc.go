@@ -180,6 +180,10 @@
 //
 // Context and concurrency:
 //   - every method may be called from many goroutines at once;
+//   - a Get that starts after a Set of the key returned never returns a
+//     value that Set replaced, however many goroutines read and write the
+//     key meanwhile: a store that caches reads, or shares one read among
+//     callers, never serves a read begun before that Set;
 //   - a call made with a context that is already cancelled or past its
 //     deadline returns an error wrapping the context's error and writes
 //     nothing.

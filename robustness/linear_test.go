@@ -172,7 +172,8 @@ func faultNames(h *History) string {
 // CheckOptions.Resend). Reads through rueidiskv's client-side cache are
 // linearizable with the writes of their own store only; another store's writes reach them when
 // the invalidation arrives, so their Gets may return a value replaced up
-// to cacheStale before they started.
+// to cacheStale before they started, never one that their own store's
+// write, returned before they started, replaced.
 func TestLinearizable(t *testing.T) {
 	seed := runSeed(t)
 	t.Logf("seed %d (%s=%d reproduces the clients' choices)", seed, envSeed, seed)

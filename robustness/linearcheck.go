@@ -2,6 +2,7 @@ package robustness
 
 import (
 	"fmt"
+	"math"
 	"os"
 	"strings"
 	"time"
@@ -15,8 +16,10 @@ type CheckOptions struct {
 	LockTTL time.Duration
 	// Stale lets the Gets of the clients it lists return a value the key
 	// held up to that long before the Get started: the delay with which
-	// a client-side cache hears of other clients' writes. Zero for a
-	// client checks its Gets as linearizable.
+	// a client-side cache hears of other clients' writes. Never a value
+	// held before the end of the client's own last write of the key that
+	// returned before the Get started: a cache drops what its own writes
+	// replace. Zero for a client checks its Gets as linearizable.
 	Stale map[int]time.Duration
 	// Resend says that the clients may send a call twice when its
 	// connection breaks (go-redis's retries): a call that overlaps a
@@ -89,6 +92,7 @@ func Check(h *History, opts CheckOptions) CheckResult {
 		}
 	}
 
+	own := ownWrites(ops)
 	res := CheckResult{Keys: len(keys), Clients: h.Clients()}
 	var checked []porcupine.Operation
 	lossy := lossyFaults(h.Faults())
@@ -120,7 +124,9 @@ func Check(h *History, opts CheckOptions) CheckResult {
 			out = Output{Unknown: true, Err: "overlaps a fault of its connection"}
 		}
 		if d := opts.Stale[op.ClientId]; d > 0 && in.Op == OpGet {
-			op.Call -= int64(d)
+			// Not before the client's own last write returned (a call
+			// that starts when another returns overlaps it).
+			op.Call = max(op.Call-int64(d), own.lastBefore(op.ClientId, in.Key, op.Call)+1)
 		}
 		op.Input, op.Output = in, out
 		if out.Unknown && in.Op == OpGet {
@@ -156,6 +162,42 @@ func Check(h *History, opts CheckOptions) CheckResult {
 		}
 	}
 	return res
+}
+
+// writeEnds holds, by client and key, when the client's writes of the key
+// that took effect returned, in the order of the history.
+type writeEnds map[int]map[string][]int64
+
+// ownWrites returns the ends of the writes of ops that returned having
+// taken effect: a Set or an Incr, a conditional write that reports it
+// wrote.
+func ownWrites(ops []porcupine.Operation) writeEnds {
+	w := make(writeEnds)
+	for _, op := range ops {
+		in, out := op.Input.(Input), op.Output.(Output)
+		wrote := in.Op == OpSet || in.Op == OpIncr ||
+			(in.Op == OpCAS || in.Op == OpCAD || in.Op == OpSIA) && out.OK
+		if !wrote || out.Unknown {
+			continue
+		}
+		if w[op.ClientId] == nil {
+			w[op.ClientId] = make(map[string][]int64)
+		}
+		w[op.ClientId][in.Key] = append(w[op.ClientId][in.Key], op.Return)
+	}
+	return w
+}
+
+// lastBefore returns the end of the last write of key by client that
+// returned before t, or the earliest time if there is none.
+func (w writeEnds) lastBefore(client int, key string, t int64) int64 {
+	last := int64(math.MinInt64 + 1)
+	for _, end := range w[client][key] {
+		if end < t {
+			last = max(last, end)
+		}
+	}
+	return last
 }
 
 // lossyFaults returns the faults that may lose acknowledged writes.

@@ -196,23 +196,38 @@ type linearMutant struct {
 	// must pass.
 	bug string
 	new func(ctx context.Context, tb testing.TB, s *memory.Store) kv.Store
+	// stale checks the clients' Gets as those of rueidiskv's cached
+	// clients are (CheckOptions.Stale): linearizable with their own
+	// writes only.
+	stale bool
 }
 
 var linearMutants = []linearMutant{
 	{"cas-two-steps", "CompareAndSwap is a Get then a Set",
-		func(_ context.Context, _ testing.TB, s *memory.Store) kv.Store { return casTwoSteps{s} }},
+		func(_ context.Context, _ testing.TB, s *memory.Store) kv.Store { return casTwoSteps{s} }, false},
 	{"incr-read-set", "Incr is a Get then a Set, losing increments that race",
-		func(_ context.Context, _ testing.TB, s *memory.Store) kv.Store { return incrReadSet{s} }},
+		func(_ context.Context, _ testing.TB, s *memory.Store) kv.Store { return incrReadSet{s} }, false},
 	{"cache-skips-invalidation", "a local cache now and then keeps an entry its write should have dropped",
 		func(ctx context.Context, tb testing.TB, s *memory.Store) kv.Store {
 			return newCachedStore(ctx, tb, s, true)
-		}},
+		}, false},
 	{"release-any-owner", "the lock's release deletes the key without checking the holder",
-		func(_ context.Context, _ testing.TB, s *memory.Store) kv.Store { return releaseAnyOwner{s} }},
+		func(_ context.Context, _ testing.TB, s *memory.Store) kv.Store { return releaseAnyOwner{s} }, false},
 	{"cache", "",
 		func(ctx context.Context, tb testing.TB, s *memory.Store) kv.Store {
 			return newCachedStore(ctx, tb, s, false)
-		}},
+		}, false},
+	{"cache-skips-invalidation-stale", "a local cache keeps, every tenth write, an entry the write should " +
+		"have dropped, and the writing client reads what its own write replaced",
+		func(ctx context.Context, tb testing.TB, s *memory.Store) kv.Store {
+			c := newCachedStore(ctx, tb, s, true)
+			c.skipEvery = 10 // the check excuses the other clients' stale reads
+			return c
+		}, true},
+	{"cache-stale", "",
+		func(ctx context.Context, tb testing.TB, s *memory.Store) kv.Store {
+			return newCachedStore(ctx, tb, s, false)
+		}, true},
 }
 
 // TestLinearMutants runs the workload of TestLinearizable on each mutant,
@@ -270,5 +285,12 @@ func runLinearMutant(t *testing.T, m linearMutant, seed uint64) CheckResult {
 	if err := w.Run(h, 0, stores, stop); err != nil {
 		t.Fatal(err)
 	}
-	return Check(h, CheckOptions{LockTTL: lockTTL, Timeout: checkTimeout})
+	opts := CheckOptions{LockTTL: lockTTL, Timeout: checkTimeout}
+	if m.stale {
+		opts.Stale = make(map[int]time.Duration)
+		for c := range stores {
+			opts.Stale[c] = cacheStale
+		}
+	}
+	return Check(h, opts)
 }

@@ -84,7 +84,7 @@ type CacheStats struct {
 
 // NewCache returns an empty cache that holds at most size bytes
 // ([DefaultCacheSize] if size is zero or less). Values larger than a
-// sixteenth of size (less the cache's bookkeeping, under 1 %) are never
+// sixteenth of size (less the cache's bookkeeping, 0.2 %) are never
 // cached.
 func NewCache(size int) *Cache {
 	if size <= 0 {
@@ -95,8 +95,8 @@ func NewCache(size int) *Cache {
 		sh := &c.shards[i]
 		sh.seed = c.seed
 		share := c.size / cacheShards
-		sh.held = make([]atomic.Uint32, heldLenFor(share))
-		sh.max = share - heldCost(len(sh.held))
+		sh.held = newHeldCounts(heldSlotsFor(share))
+		sh.max = share - sh.held.cost()
 		sh.chunkSize = chunkSizeFor(share)
 		sh.slabLen = slabLenFor(share)
 		sh.entries = make(map[string]*entry)
@@ -137,7 +137,7 @@ func (c *Cache) invalidate(key string) {
 	// the keys that share key's slot, then under the read lock, beside the
 	// reads. A fetch that registers after either look sends its read after
 	// the write returned, and so reads what it wrote.
-	if sh.held[sh.heldSlot(h)].Load() == 0 {
+	if sh.held.load(sh.held.slot(h)) == 0 {
 		return
 	}
 	sh.mu.RLock()
@@ -266,9 +266,9 @@ type shard struct {
 	// write of a key whose slot counts none needs no lock to learn that
 	// there is nothing to drop. It is written under mu, and a key's count
 	// never passes through zero while the key stays in entries or pending
-	// (a change adds before it takes away); flush may, since it poisons
-	// every fetch it leaves.
-	held      []atomic.Uint32
+	// (a change adds before it takes away; a count that reached 255 stays
+	// there); flush may, since it poisons every fetch it leaves.
+	held      heldCounts
 	seed      maphash.Seed // the cache's
 	hits      atomic.Uint64
 	misses    atomic.Uint64
@@ -276,25 +276,17 @@ type shard struct {
 	_         [64]byte // keeps neighbouring shards' locks apart
 }
 
-// heldSlot returns the slot of held that counts the keys of hash h (whose
-// remainder modulo cacheShards picked the shard).
-func (sh *shard) heldSlot(h uint64) uint32 {
-	return uint32(h/cacheShards) & uint32(len(sh.held)-1)
-}
-
 // slotOf returns the slot of held that counts key.
 func (sh *shard) slotOf(key string) uint32 {
-	return sh.heldSlot(maphash.String(sh.seed, key))
+	return sh.held.slot(maphash.String(sh.seed, key))
 }
 
 // recount sets held to count the keys of pending alone, after the entries
 // were dropped.
 func (sh *shard) recount() {
-	for i := range sh.held {
-		sh.held[i].Store(0)
-	}
+	sh.held.reset()
 	for k := range sh.pending {
-		sh.held[sh.slotOf(k)].Add(1)
+		sh.held.add(sh.slotOf(k), 1)
 	}
 }
 
@@ -335,7 +327,7 @@ func (sh *shard) begin(key string, now int64, single bool) (val string, st state
 	f = &flight{done: make(chan struct{}), multi: !single}
 	sh.pending[key] = f
 	if p == nil {
-		sh.held[sh.slotOf(key)].Add(1)
+		sh.held.add(sh.slotOf(key), 1)
 	}
 	return "", 0, f, true
 }
@@ -368,7 +360,7 @@ func (sh *shard) finish(key string, f *flight, val string, st state, exp int64, 
 	// not pass through zero while the key stays held.
 	if sh.pending[key] == f {
 		delete(sh.pending, key)
-		sh.held[sh.slotOf(key)].Add(^uint32(0))
+		sh.held.add(sh.slotOf(key), -1)
 	}
 	sh.mu.Unlock()
 	f.val, f.st, f.err = val, st, err
@@ -383,12 +375,12 @@ func (sh *shard) insert(key, val string, st state, exp int64) {
 	// a write reads without the lock must not pass through zero while the
 	// key stays held.
 	slot := sh.slotOf(key)
-	sh.held[slot].Add(1)
+	sh.held.add(slot, 1)
 	if old := sh.entries[key]; old != nil {
 		sh.remove(old)
 	}
 	if entrySize(len(key), len(val)) > sh.max {
-		sh.held[slot].Add(^uint32(0))
+		sh.held.add(slot, -1)
 		return
 	}
 	e := sh.newEntry()
@@ -478,7 +470,7 @@ func (sh *shard) release(ch *chunk) {
 func (sh *shard) remove(e *entry) {
 	sh.unlink(e)
 	delete(sh.entries, e.key)
-	sh.held[e.slot].Add(^uint32(0))
+	sh.held.add(e.slot, -1)
 	sh.bytes -= e.size
 	sh.release(e.chunk)
 	sh.free(e)

@@ -240,7 +240,7 @@ func checkShard(t *testing.T, sh *shard) {
 	if sh.chunk != nil && live[sh.chunk] == 0 {
 		want += chunkCost(sh.chunkSize)
 	}
-	held := make([]uint32, len(sh.held))
+	held := make([]int, sh.held.mask+1)
 	for k, e := range sh.entries {
 		if s := sh.slotOf(k); e.slot != s {
 			t.Fatalf("entry %q records slot %d, its key's is %d", k, e.slot, s)
@@ -250,9 +250,10 @@ func checkShard(t *testing.T, sh *shard) {
 	for k := range sh.pending {
 		held[sh.slotOf(k)]++
 	}
-	for i := range held {
-		if got := sh.held[i].Load(); got != held[i] {
-			t.Fatalf("held slot %d counts %d keys, the entries and fetches in flight come to %d", i, got, held[i])
+	for i, want := range held {
+		// A count that reached 255 stays there; these tests never get near.
+		if got := sh.held.load(uint32(i)); int(got) != want && got != 255 {
+			t.Fatalf("held slot %d counts %d keys, the entries and fetches in flight come to %d", i, got, want)
 		}
 	}
 	if sh.bytes != want {
@@ -378,7 +379,7 @@ func TestCacheInvalidateRace(t *testing.T) {
 		keys    = 2
 		readers = 4
 		writers = 2
-		reads   = 20000
+		reads   = 100000
 	)
 	c := NewCache(1 << 20)
 	var (

@@ -4,7 +4,6 @@ import (
 	"runtime/metrics"
 	"slices"
 	"strings"
-	"sync/atomic"
 	"unsafe"
 )
 
@@ -163,21 +162,14 @@ var sizeClasses = func() []int {
 	return classes
 }()
 
-// heldLenFor returns the length of the held counts of a shard of size
-// bytes: a power of two, about one count for each 512 bytes, from 1 to
-// 1<<16.
-func heldLenFor(size int64) int {
-	n := 1
+// heldSlotsFor returns the number of held counts of a shard of size bytes:
+// a power of two, about one for each 512 bytes, from 4 to 1<<16.
+func heldSlotsFor(size int64) int {
+	n := 4
 	for n < 1<<16 && int64(n)*2*512 <= size {
 		n *= 2
 	}
 	return n
-}
-
-// heldCost is what held counts of length n cost the heap, taken from the
-// bytes a shard may give its entries.
-func heldCost(n int) int64 {
-	return int64(allocSize(n * int(unsafe.Sizeof(atomic.Uint32{}))))
 }
 
 // allocSize returns the bytes the Go heap spends on an allocation of n

@@ -117,8 +117,8 @@
 //     by 1.01 to 1.02 times the cache's size (package benchmarks, target
 //     P13); the copies handed to readers are garbage once they drop them.
 //     An entry dropped by an invalidation still counts, as part of its
-//     chunk and slab, until their other entries are evicted; a count per
-//     512 bytes of the size (under 1 % of it) lets a write of a key the
+//     chunk and slab, until their other entries are evicted; a one-byte
+//     count per 512 bytes of the size (0.2 % of it) lets a write of a key the
 //     cache does not hold skip its lock. A value larger than a sixteenth
 //     of the size is not cached. The client's
 //     CacheSizeEachConn does not apply.

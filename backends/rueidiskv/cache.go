@@ -241,7 +241,8 @@ type flight struct {
 	val   string
 	st    state
 	err   error
-	multi bool // fetched with MGET: st may be stateAbsent
+	multi bool   // fetched with MGET: st may be stateAbsent
+	slot  uint32 // the slot of the shard's held that counts the key
 
 	poisoned  bool        // guarded by the shard's lock: do not cache, do not share with later reads
 	confirmed atomic.Bool // a connection reporting to the cache saw the tracked reply
@@ -325,10 +326,13 @@ func (sh *shard) begin(key string, now int64, single bool) (val string, st state
 		p.poisoned = true // replaced: only the newest fetch of a key may be cached
 	}
 	f = &flight{done: make(chan struct{}), multi: !single}
-	sh.pending[key] = f
-	if p == nil {
-		sh.held.add(sh.slotOf(key), 1)
+	if p != nil {
+		f.slot = p.slot // p's count is f's now
+	} else {
+		f.slot = sh.slotOf(key)
+		sh.held.add(f.slot, 1)
 	}
+	sh.pending[key] = f
 	return "", 0, f, true
 }
 
@@ -350,7 +354,7 @@ func (sh *shard) finish(key string, f *flight, val string, st state, exp int64, 
 	if err == nil && !f.poisoned {
 		if f.confirmed.Load() {
 			if exp > monoNow() {
-				sh.insert(key, val, st, exp)
+				sh.insert(key, f.slot, val, st, exp)
 			}
 		} else {
 			unconfirmed = true
@@ -360,7 +364,7 @@ func (sh *shard) finish(key string, f *flight, val string, st state, exp int64, 
 	// not pass through zero while the key stays held.
 	if sh.pending[key] == f {
 		delete(sh.pending, key)
-		sh.held.add(sh.slotOf(key), -1)
+		sh.held.add(f.slot, -1)
 	}
 	sh.mu.Unlock()
 	f.val, f.st, f.err = val, st, err
@@ -368,13 +372,12 @@ func (sh *shard) finish(key string, f *flight, val string, st state, exp int64, 
 	return unconfirmed
 }
 
-// insert caches key, replacing any entry it has, and evicts entries until
-// the shard fits its bytes.
-func (sh *shard) insert(key, val string, st state, exp int64) {
+// insert caches key, whose slot of held is slot, replacing any entry it
+// has, and evicts entries until the shard fits its bytes.
+func (sh *shard) insert(key string, slot uint32, val string, st state, exp int64) {
 	// The new entry is counted before the old one is removed: a count that
 	// a write reads without the lock must not pass through zero while the
 	// key stays held.
-	slot := sh.slotOf(key)
 	sh.held.add(slot, 1)
 	if old := sh.entries[key]; old != nil {
 		sh.remove(old)

@@ -232,11 +232,13 @@
 //     idempotent (Incr, Append) may apply it twice. The goredis backend's
 //     client re-sends a command whose connection broke before the reply
 //     came (go-redis's MaxRetries), which the server may have run already:
-//     a write other than Set or Delete may then take effect twice, or a
-//     conditional write report false after it took effect (the tests saw
-//     both when connections were cut: an Incr that added 2, a
-//     CompareAndDelete that deleted and reported false). rueidiskv never
-//     re-sends writes.
+//     any write may then take effect twice, the second time after other
+//     clients' writes of the key, and a conditional write report false
+//     after it took effect (the tests saw each when connections were cut:
+//     an Incr that added 2, a CompareAndDelete that deleted and reported
+//     false, a Set whose value another client read and replaced, and
+//     which came back after). A client with MaxRetries -1 never re-sends.
+//     rueidiskv never re-sends writes.
 //   - Client-side caching. Reads through rueidiskv's cache are linearizable
 //     with the writes of the same store. Another client's write reaches
 //     them when its invalidation arrives, so such a read may return a value

@@ -168,7 +168,7 @@ func faultNames(h *History) string {
 //
 // goredis's client re-sends a command whose connection broke, which the
 // server may have run already: its calls that overlap a fault are of
-// unknown outcome, and an Incr among them may add twice (see
+// unknown outcome, and a write among them may take effect twice (see
 // CheckOptions.Resend). Reads through rueidiskv's client-side cache are
 // linearizable with the writes of their own store only; another store's writes reach them when
 // the invalidation arrives, so their Gets may return a value replaced up

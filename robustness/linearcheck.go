@@ -23,8 +23,9 @@ type CheckOptions struct {
 	Stale map[int]time.Duration
 	// Resend says that the clients may send a call twice when its
 	// connection breaks (go-redis's retries): a call that overlaps a
-	// fault then has an unknown outcome, and an Incr may add its delta
-	// twice.
+	// fault then has an unknown outcome, and a write among them may take
+	// effect twice, the second time after other clients' writes (an Incr
+	// adds its delta again, a Set undoes the writes between).
 	Resend bool
 	// Timeout bounds porcupine's search; past it the result is
 	// porcupine.Unknown.
@@ -135,8 +136,9 @@ func Check(h *History, opts CheckOptions) CheckResult {
 		if out.Unknown {
 			res.Unknown++
 		}
-		if out.Unknown && opts.Resend && in.Op == OpIncr {
-			// A second sending adds its delta again.
+		if out.Unknown && opts.Resend {
+			// A second sending, which the server may run after other
+			// clients' writes.
 			checked = append(checked, op)
 			res.Unknown++
 		}

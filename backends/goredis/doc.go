@@ -115,7 +115,9 @@
 // kv.ErrUnavailable after the client's retry budget, about 1.7 s with the
 // default options. If the context's deadline comes first, the error wraps the
 // context's error instead. Configure MaxRetries and DialerRetries on the
-// client to fail faster.
+// client to fail faster. A command re-sent after its connection broke may
+// have run on the server already, so that a write takes effect twice (see
+// "Unknown outcomes" in package kv); MaxRetries -1 sends each command once.
 //
 // # Keyspace notifications
 //

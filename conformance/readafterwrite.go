@@ -3,10 +3,10 @@ package conformance
 import (
 	"errors"
 	"fmt"
-	"slices"
 	"sync"
 	"sync/atomic"
 
+	"github.com/cledar/storekit/internal/staleread"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -82,20 +82,13 @@ func runReadAfterWrite(h *harness) {
 // write that started after it returned and returned before the read
 // started. It returns the first few problems.
 func staleReads(writes, reads []stampedCall) []string {
-	byValue := make(map[string]stampedCall, len(writes))
-	for _, w := range writes {
-		byValue[w.value] = w
+	byValue := make(map[string]staleread.Call, len(writes))
+	calls := make([]staleread.Call, len(writes))
+	for i, w := range writes {
+		calls[i] = staleread.Call{Start: w.start, End: w.end}
+		byValue[w.value] = calls[i]
 	}
-	// latest[i]: of the writes that returned by byEnd[i].end, the last to start.
-	byEnd := slices.Clone(writes)
-	slices.SortFunc(byEnd, func(a, b stampedCall) int { return int(a.end - b.end) })
-	latest := make([]int64, len(byEnd))
-	for i, w := range byEnd {
-		latest[i] = w.start
-		if i > 0 {
-			latest[i] = max(latest[i], latest[i-1])
-		}
-	}
+	ws := staleread.New(calls)
 	var problems []string
 	for _, r := range reads {
 		w, ok := byValue[r.value] // the missing key: the zero call, which ended at 0
@@ -103,15 +96,13 @@ func staleReads(writes, reads []stampedCall) []string {
 			problems = append(problems, fmt.Sprintf("a Get returned %q, which no Set wrote", r.value))
 			continue
 		}
-		// The writes that returned before the read started.
-		n, _ := slices.BinarySearchFunc(byEnd, r.start, func(w stampedCall, t int64) int { return int(w.end - t) })
-		if n > 0 && latest[n-1] > w.end {
+		if start, replaced := ws.Replaced(w, r.start); replaced {
 			what := fmt.Sprintf("%q", r.value)
 			if r.value == "" {
 				what = "no value"
 			}
 			problems = append(problems, fmt.Sprintf("a Get (clock %d to %d) returned %s, which a Set that started at %d, after the value's Set returned, had replaced before the Get started",
-				r.start, r.end, what, latest[n-1]))
+				r.start, r.end, what, start))
 		}
 		if len(problems) == 3 {
 			break

@@ -8,7 +8,6 @@ import (
 	"os/exec"
 	"runtime"
 	"slices"
-	"sort"
 	"strconv"
 	"strings"
 	"sync"
@@ -21,6 +20,7 @@ import (
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/internal/backendtest"
 	"github.com/cledar/storekit/internal/redistest"
+	"github.com/cledar/storekit/internal/staleread"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -71,21 +71,11 @@ func (h *history) read(value string, start, end int64, who int) {
 // stale returns the reads that returned a value overwritten before they
 // began, and an error for a read of a value that was never written.
 func (h *history) stale() ([]readEvent, error) {
-	type w struct{ start, end int64 }
-	ws := make([]w, 0, len(h.writes))
+	calls := make([]staleread.Call, 0, len(h.writes))
 	for _, iv := range h.writes {
-		ws = append(ws, w{iv[0], iv[1]})
+		calls = append(calls, staleread.Call{Start: iv[0], End: iv[1]})
 	}
-	sort.Slice(ws, func(i, j int) bool { return ws[i].end < ws[j].end })
-	// maxStart[i]: the latest start among the writes that ended first, up
-	// to and including i.
-	maxStart := make([]int64, len(ws))
-	for i, x := range ws {
-		maxStart[i] = x.start
-		if i > 0 {
-			maxStart[i] = max(maxStart[i], maxStart[i-1])
-		}
-	}
+	ws := staleread.New(calls)
 	var stale []readEvent
 	for _, r := range h.reads {
 		if r.value == missing {
@@ -95,9 +85,7 @@ func (h *history) stale() ([]readEvent, error) {
 		if !ok {
 			return nil, fmt.Errorf("read %q, which was never written", r.value)
 		}
-		// Writes that ended before the read started.
-		n := sort.Search(len(ws), func(i int) bool { return ws[i].end >= r.start })
-		if n > 0 && maxStart[n-1] > src[1] {
+		if _, replaced := ws.Replaced(staleread.Call{Start: src[0], End: src[1]}, r.start); replaced {
 			stale = append(stale, r)
 		}
 	}

@@ -121,19 +121,21 @@ func (l *callLog) call(ctx context.Context, op string, f func(ctx context.Contex
 
 // An eventLog records what a watch delivers.
 type eventLog struct {
+	keys     []string // the keys watched
 	mu       sync.Mutex
 	resyncs  []time.Time // OpResync events with a nil Err
 	failures []kv.Event  // OpResync events with an Err
-	final    bool        // the final writes have begun: re-read on OpSet
+	final    time.Time   // when the final writes began; zero before
 	seen     map[string]string
 	closed   bool
 }
 
 // add records e; once the final writes have begun, it reads the key of an
-// OpSet with read, as a consumer that re-reads on events does.
+// OpSet, and every key on an OpResync, with read, as a consumer that
+// re-reads on events does (see kv.Watcher).
 func (l *eventLog) add(e kv.Event, read func(key string) string) {
 	l.mu.Lock()
-	final := l.final
+	final := !l.final.IsZero()
 	switch {
 	case e.Op == kv.OpResync && e.Err != nil:
 		l.failures = append(l.failures, e)
@@ -141,19 +143,40 @@ func (l *eventLog) add(e kv.Event, read func(key string) string) {
 		l.resyncs = append(l.resyncs, time.Now())
 	}
 	l.mu.Unlock()
-	if final && e.Op == kv.OpSet {
-		v := read(e.Key)
+	var keys []string
+	switch {
+	case !final:
+	case e.Op == kv.OpSet:
+		keys = []string{e.Key}
+	case e.Op == kv.OpResync:
+		keys = l.keys
+	}
+	for _, k := range keys {
+		v := read(k)
 		l.mu.Lock()
-		l.seen[e.Key] = v
+		l.seen[k] = v
 		l.mu.Unlock()
 	}
+}
+
+// resyncTimes returns when each OpResync came, from start, and how many
+// came after the final writes began.
+func (l *eventLog) resyncTimes(start time.Time) (times []time.Duration, late int) {
+	for _, at := range l.resyncs {
+		times = append(times, at.Sub(start).Round(time.Millisecond))
+		if !l.final.IsZero() && at.After(l.final) {
+			late++
+		}
+	}
+	return times, late
 }
 
 // runFailover writes failoverKeys keys, spread over the hash slots, in a
 // loop and reads them in bulk while a watch runs; it runs fault, waits
 // until every key is written again and the watch has resynced, then writes
-// each key a final time and waits until a re-read on each key's event
-// returns its final value. Without watching, it checks the calls alone.
+// each key a final time and waits until a re-read on the key's event, or
+// on an OpResync, returns its final value. Without watching, it checks the
+// calls alone.
 func runFailover(t *testing.T, s kv.Store, watching bool, fault func(keys []string)) {
 	ctx := Context(t)
 	keys := make([]string, failoverKeys)
@@ -166,7 +189,7 @@ func runFailover(t *testing.T, s kv.Store, watching bool, fault func(keys []stri
 		ch = StartWatch(wctx, t, s, "fo:*")
 	}
 	calls := &callLog{kinds: make(map[string]int)}
-	events := &eventLog{seen: make(map[string]string)}
+	events := &eventLog{keys: keys, seen: make(map[string]string)}
 	read := func(key string) string {
 		var v []byte
 		err := calls.call(ctx, "Get", func(ctx context.Context) (err error) {
@@ -288,7 +311,7 @@ func runFailover(t *testing.T, s kv.Store, watching bool, fault func(keys []stri
 
 	// Final writes, each seen by the watch.
 	events.mu.Lock()
-	events.final = true
+	events.final = time.Now()
 	events.mu.Unlock()
 	final := make(map[string]string, len(keys))
 	for _, k := range keys {
@@ -322,8 +345,10 @@ func runFailover(t *testing.T, s kv.Store, watching bool, fault func(keys []stri
 	for _, e := range events.failures {
 		t.Errorf("the watch sent %v during the failover: a failover is not a notification setting", e)
 	}
-	t.Logf("from the fault: data path recovered (every key written) after %v, watch resynced after %v; resyncs %d",
-		recovered.Sub(start).Round(time.Millisecond), resynced.Sub(start).Round(time.Millisecond), len(events.resyncs))
+	times, late := events.resyncTimes(start)
+	t.Logf("from the fault: data path recovered (every key written) after %v, watch resynced after %v; "+
+		"resyncs at %v from the fault, %d of them after the final writes began",
+		recovered.Sub(start).Round(time.Millisecond), resynced.Sub(start).Round(time.Millisecond), times, late)
 	if events.closed {
 		t.Error("the watch's channel closed during the failover")
 	}

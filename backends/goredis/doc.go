@@ -170,6 +170,11 @@
 // watch thus resyncs within about a TopologyInterval of the new master
 // serving (measured on a 2-core machine: 0.1 to 0.7 s with a 100 ms
 // interval), without waiting for the old master to drop its subscribers.
+// When the master was killed, go-redis may already have moved the old
+// subscription to the new master by itself, with an OpResync of its own: a
+// consumer then gets two OpResync events a few milliseconds apart, and must
+// re-read on each, since changes made between them were reported by the
+// second alone.
 // A user whose ACL forbids INFO (or CLUSTER SLOTS on a cluster) gets no
 // such following: the watch then resyncs only when the old connection
 // drops.

@@ -82,13 +82,18 @@ func (x *expirer) compact() {
 	x.compactAt = max(minCompactAt, 2*len(kept))
 }
 
+// stop ends the goroutine, if it started, and waits until it has exited;
+// TTLs set later are not scheduled. It is idempotent.
 func (x *expirer) stop() {
 	x.mu.Lock()
+	first := !x.stopped
 	x.stopped = true
 	started := x.started
 	x.mu.Unlock()
-	if started {
+	if started && first {
 		close(x.quit)
+	}
+	if started {
 		<-x.done
 	}
 }

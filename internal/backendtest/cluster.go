@@ -6,6 +6,7 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/cledar/storekit/conformance"
 	"github.com/cledar/storekit/internal/rediskv"
@@ -44,7 +45,8 @@ type ClusterVariant struct {
 // slots, Scan and Watch span masters) and checks of how a store spreads its
 // work, and returns it for the backend's own checks. The checks: for each
 // variant, that two GetMultis of keys in four slots read every key and send
-// one MGET per slot each, or one per slot in all through a cache; and with
+// one MGET per slot each, or one per slot in all through a cache, and that
+// bulk calls of keys over many slots bring no MOVED or ASK reply; and with
 // the first variant, that a watch reports changes on every master and that
 // a Scan with a COUNT of 1 lists the keys of every master. The first
 // variant also serves the conformance suite.
@@ -62,6 +64,12 @@ func RunCluster(t *testing.T, variants ...ClusterVariant) *redistest.Cluster {
 	t.Run("GetMultiOneMGETPerSlot", func(t *testing.T) {
 		for _, v := range variants {
 			t.Run(v.Name, func(t *testing.T) { checkMGETPerSlot(t, cl, v) })
+		}
+	})
+
+	t.Run("BulkCallsWithoutRedirects", func(t *testing.T) {
+		for _, v := range variants {
+			t.Run(v.Name, func(t *testing.T) { checkNoRedirects(t, cl, v) })
 		}
 	})
 
@@ -136,6 +144,83 @@ func checkMGETPerSlot(t *testing.T, cl *redistest.Cluster, v ClusterVariant) {
 	if got := reads() - before; got != want {
 		t.Errorf("two GetMultis of %d slots sent %d MGETs and GETs, want %d", len(slots), got, want)
 	}
+}
+
+// checkNoRedirects makes bulk writes and reads through a store of v of
+// keys spread over many slots, with slots of several keys among them
+// (SetMulti with and without TTLs, GetMulti, LatestMulti, DeleteMulti),
+// and checks that every command went to the master of its slot: that no
+// master of cl answered MOVED or ASK meanwhile. A client follows a
+// redirect by itself, so a command sent to the wrong master costs a round
+// trip and shows only there.
+func checkNoRedirects(t *testing.T, cl *redistest.Cluster, v ClusterVariant) {
+	s := v.New(t, cl.Addrs(), Options{})
+	w := as[kv.BulkWriter](t, s)
+	m := as[kv.MultiGetter](t, s)
+	ctx := Context(t)
+	var keys []string
+	for i := range 200 {
+		keys = append(keys, fmt.Sprintf("nr:%s:%d", v.Name, i))
+	}
+	for i := range 6 { // two slots of three keys each
+		keys = append(keys, fmt.Sprintf("{nr:%s:%d}:%d", v.Name, i%2, i))
+	}
+	items := func(ttl time.Duration) []kv.Item {
+		its := make([]kv.Item, len(keys))
+		for i, k := range keys {
+			its[i] = kv.Item{Key: k, Value: []byte(k), TTL: ttl}
+		}
+		return its
+	}
+	before := redirects(cl.Servers)
+	for _, ttl := range []time.Duration{0, time.Hour} {
+		if err := w.SetMulti(ctx, items(ttl)); err != nil {
+			t.Fatalf("SetMulti (TTL %v): %v", ttl, err)
+		}
+	}
+	vals, err := m.GetMulti(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range keys {
+		if !vals[i].Found || string(vals[i].Data) != k {
+			t.Errorf("GetMulti[%d] (%q) = %+v, want %q", i, k, vals[i], k)
+		}
+	}
+	latest, err := as[kv.MultiLatest](t, s).LatestMulti(ctx, keys)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, k := range keys {
+		if l := latest[i]; !l.Found || l.Version != 1 || string(l.Value) != k {
+			t.Errorf("LatestMulti[%d] (%q) = %+v, want version 1 of %q", i, k, l, k)
+		}
+	}
+	if n, err := w.DeleteMulti(ctx, keys); err != nil || n != len(keys) {
+		t.Errorf("DeleteMulti = %d, %v; want %d, nil", n, err, len(keys))
+	}
+	if got := redirects(cl.Servers) - before; got != 0 {
+		t.Errorf("the bulk calls of %d keys brought %d MOVED or ASK replies, want none", len(keys), got)
+	}
+}
+
+// redirects returns how many MOVED and ASK replies servers have sent.
+func redirects(servers []*redistest.Server) int64 {
+	var n int64
+	for _, srv := range servers {
+		info := srv.MustDo("INFO", "errorstats").(string)
+		for _, e := range []string{"MOVED", "ASK"} {
+			if _, rest, ok := strings.Cut(info, "errorstat_"+e+":count="); ok {
+				end := strings.IndexAny(rest, "\r\n")
+				if end < 0 {
+					end = len(rest)
+				}
+				c, _ := strconv.ParseInt(rest[:end], 10, 64)
+				n += c
+			}
+		}
+	}
+	return n
 }
 
 // commandCalls returns how often servers have run cmd.

@@ -31,16 +31,28 @@ var _ rediskv.ConditionalClient = (*adapter)(nil)
 // build makes cmd a rueidis command with b, a client's builder (not the
 // client: a redialClient put in an interface would be copied to the heap
 // on every command).
+//
+// A command with a SlotKey is routed by it: rueidis hashes the two bytes of
+// the SlotKey instead of the key.
 func build(b rueidis.Builder, cmd rediskv.Cmd) rueidis.Completed {
 	a := b.Arbitrary(cmd.Name).Args(cmd.Pre...)
-	if !cmd.NoKey {
+	switch {
+	case cmd.SlotKey != "":
+		a = a.Args(cmd.Key)
+	case !cmd.NoKey:
 		a = a.Keys(cmd.Key)
 	}
 	a = a.Args(cmd.Args...)
+	var c rueidis.Completed
 	if cmd.ReadOnly {
-		return a.ReadOnly()
+		c = a.ReadOnly()
+	} else {
+		c = a.Build()
 	}
-	return a.Build()
+	if cmd.SlotKey != "" {
+		c = c.SetSlot(cmd.SlotKey)
+	}
+	return c
 }
 
 func (a *adapter) Do(ctx context.Context, cmd rediskv.Cmd) rediskv.Reply {
@@ -102,11 +114,7 @@ func (a *adapter) MGet(ctx context.Context, groups []rediskv.SlotGroup, vals []k
 	cmds := takeCommands(ctx, len(groups))
 	defer putCommands(ctx, cmds)
 	for _, g := range groups {
-		if len(g.Keys) == 1 {
-			*cmds = append(*cmds, a.c.B().Get().Key(g.Keys[0]).Build())
-		} else {
-			*cmds = append(*cmds, a.c.B().Mget().Key(g.Keys...).Build())
-		}
+		*cmds = append(*cmds, a.mget(g))
 	}
 	for i, resp := range a.c.DoMulti(ctx, *cmds...) {
 		g := groups[i]
@@ -121,6 +129,22 @@ func (a *adapter) MGet(ctx context.Context, groups []rediskv.SlotGroup, vals []k
 		}
 	}
 	return nil
+}
+
+// mget returns the command that reads g, one of several groups: a GET for
+// a group of one key, an MGET otherwise. On a cluster, where the groups are
+// by hash slot, it is routed by the group's SlotKey: rueidis need not hash
+// the keys again.
+func (a *adapter) mget(g rediskv.SlotGroup) rueidis.Completed {
+	switch {
+	case !a.cluster && len(g.Keys) == 1:
+		return a.c.B().Get().Key(g.Keys[0]).Build()
+	case !a.cluster:
+		return a.c.B().Mget().Key(g.Keys...).Build()
+	case len(g.Keys) == 1:
+		return a.c.B().Arbitrary("GET").Args(g.Keys[0]).ReadOnly().SetSlot(rediskv.SlotKey(g.Slot))
+	}
+	return a.c.B().Arbitrary("MGET").Args(g.Keys...).MultiGet().SetSlot(rediskv.SlotKey(g.Slot))
 }
 
 // getInto puts the value of resp, the reply to the GET of g's one key, into

@@ -157,6 +157,11 @@ type Cmd struct {
 	Pre []string
 	// Args are the arguments after the key.
 	Args []string
+	// SlotKey, when not empty, is a key of Key's hash slot that costs less
+	// to hash (see [SlotKey]), set where the slot is known already: a
+	// client that routes commands by hashing a key may hash it instead of
+	// Key.
+	SlotKey string
 	// NoKey marks a command without a key (PING, SCAN, CONFIG, ...).
 	NoKey bool
 	// ReadOnly marks a command that changes nothing, which a client may

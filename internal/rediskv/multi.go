@@ -111,6 +111,16 @@ func (s *Store) groups(keys []string, max int) []SlotGroup {
 	return out
 }
 
+// slotKey returns the Cmd.SlotKey of the command of the keys of g, one of
+// the groups of s.groups or s.newBulk: on a cluster, where those are by
+// hash slot, SlotKey(g.Slot); otherwise empty.
+func (s *Store) slotKey(g SlotGroup) string {
+	if s.c.Layout() != Cluster {
+		return ""
+	}
+	return SlotKey(g.Slot)
+}
+
 // identityPos is 0, 1, 2, ... up to MaxMGetKeys: the positions of a group
 // of every key of a call, which never change.
 var identityPos = positions(MaxMGetKeys)

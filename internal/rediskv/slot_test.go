@@ -61,6 +61,17 @@ func TestSlot(t *testing.T) {
 	}
 }
 
+// TestSlotKey checks that the key SlotKey gives for each slot is of that
+// slot, by the CRC a bit at a time, and two bytes long.
+func TestSlotKey(t *testing.T) {
+	for slot := range SlotCount {
+		k := SlotKey(slot)
+		if got := int(crc16Bytewise([]byte(k))) & (SlotCount - 1); len(k) != 2 || got != slot || Slot(k) != slot {
+			t.Fatalf("SlotKey(%d) = %q, of slot %d (Slot: %d), want two bytes of slot %d", slot, k, got, Slot(k), slot)
+		}
+	}
+}
+
 // crc16Bytewise is the CRC16/XMODEM of b by its definition, a bit at a time.
 func crc16Bytewise(b []byte) uint16 {
 	var crc uint16

@@ -31,7 +31,7 @@ type mutant struct {
 // done as a read then a write is missing: a sequential run cannot tell it
 // from an atomic one, which is for the linearizability tests to catch.
 var mutants = []mutant{
-	{"SetWithTTLOneSecondLonger", []string{checkResult, checkFinal}, func(s fullStore) fullStore { return ttlLonger{s} }},
+	{"SetWithTTLOneSecondLonger", []string{checkResult, checkFinal, checkEvents}, func(s fullStore) fullStore { return ttlLonger{s} }},
 	{"EventBeforeWriteVisible", []string{checkVisibility}, func(s fullStore) fullStore { return newEarlyEvent(s) }},
 	{"PersistReportsExpiry", []string{checkResult}, func(s fullStore) fullStore { return persistHadExpiry{s} }},
 	{"ExpireReportsMissingKey", []string{checkResult}, func(s fullStore) fullStore { return expireMissing{s} }},

@@ -66,8 +66,8 @@ func (s *Store) SetMulti(ctx context.Context, items []kv.Item) (err error) {
 	defer bt.free()
 	for i, g := range b.groups {
 		bt.cmds[i] = w.cmd(g)
-		bt.cmds[i].SlotKey = s.slotKey(g)
 	}
+	s.setSlotKeys(bt.cmds, b.groups)
 	s.doMulti(ctx, bt.cmds, bt.replies, setScript)
 	for _, k := range b.keys {
 		s.wrote(k)
@@ -179,8 +179,9 @@ func (s *Store) DeleteMulti(ctx context.Context, keys []string) (_ int, err erro
 	bt := newBatch(len(b.groups))
 	defer bt.free()
 	for i, g := range b.groups {
-		bt.cmds[i] = Cmd{Name: "DEL", Key: g.Keys[0], Args: g.Keys[1:], SlotKey: s.slotKey(g)}
+		bt.cmds[i] = Cmd{Name: "DEL", Key: g.Keys[0], Args: g.Keys[1:]}
 	}
+	s.setSlotKeys(bt.cmds, b.groups)
 	s.doMulti(ctx, bt.cmds, bt.replies, nil)
 	for _, k := range b.keys {
 		s.wrote(k)

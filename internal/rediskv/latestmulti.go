@@ -57,8 +57,8 @@ func (s *Store) LatestMulti(ctx context.Context, keys []string) (_ []kv.LatestVa
 	for i, g := range groups {
 		b.cmds[i] = latestMultiScript.cmd(g.Keys, nil)
 		b.cmds[i].ReadOnly = true
-		b.cmds[i].SlotKey = s.slotKey(g)
 	}
+	s.setSlotKeys(b.cmds, groups)
 	s.doMulti(ctx, b.cmds, b.replies, latestMultiScript)
 	for i, r := range b.replies {
 		if r.Err != nil {

@@ -111,14 +111,16 @@ func (s *Store) groups(keys []string, max int) []SlotGroup {
 	return out
 }
 
-// slotKey returns the Cmd.SlotKey of the command of the keys of g, one of
-// the groups of s.groups or s.newBulk: on a cluster, where those are by
-// hash slot, SlotKey(g.Slot); otherwise empty.
-func (s *Store) slotKey(g SlotGroup) string {
+// setSlotKeys sets the SlotKey of each of cmds, cmds[i] being the command
+// of the keys of groups[i] (groups from s.groups or s.newBulk), on a
+// cluster, where those groups are by hash slot; elsewhere it does nothing.
+func (s *Store) setSlotKeys(cmds []Cmd, groups []SlotGroup) {
 	if s.c.Layout() != Cluster {
-		return ""
+		return
 	}
-	return SlotKey(g.Slot)
+	for i, g := range groups {
+		cmds[i].SlotKey = SlotKey(g.Slot)
+	}
 }
 
 // identityPos is 0, 1, 2, ... up to MaxMGetKeys: the positions of a group

@@ -133,18 +133,19 @@ func (a *adapter) MGet(ctx context.Context, groups []rediskv.SlotGroup, vals []k
 
 // mget returns the command that reads g, one of several groups: a GET for
 // a group of one key, an MGET otherwise. On a cluster, where the groups are
-// by hash slot, it is routed by the group's SlotKey: rueidis need not hash
-// the keys again.
+// by hash slot, it is routed by the group's SlotKey, so rueidis need not
+// hash the keys again; a client of one server routes nothing.
 func (a *adapter) mget(g rediskv.SlotGroup) rueidis.Completed {
-	switch {
-	case !a.cluster && len(g.Keys) == 1:
-		return a.c.B().Get().Key(g.Keys[0]).Build()
-	case !a.cluster:
-		return a.c.B().Mget().Key(g.Keys...).Build()
-	case len(g.Keys) == 1:
-		return a.c.B().Arbitrary("GET").Args(g.Keys[0]).ReadOnly().SetSlot(rediskv.SlotKey(g.Slot))
+	var c rueidis.Completed
+	if len(g.Keys) == 1 {
+		c = a.c.B().Arbitrary("GET").Args(g.Keys[0]).ReadOnly()
+	} else {
+		c = a.c.B().Arbitrary("MGET").Args(g.Keys...).MultiGet()
 	}
-	return a.c.B().Arbitrary("MGET").Args(g.Keys...).MultiGet().SetSlot(rediskv.SlotKey(g.Slot))
+	if a.cluster {
+		c = c.SetSlot(rediskv.SlotKey(g.Slot))
+	}
+	return c
 }
 
 // getInto puts the value of resp, the reply to the GET of g's one key, into

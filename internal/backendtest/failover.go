@@ -160,7 +160,7 @@ func (l *eventLog) add(e kv.Event, read func(key string) string) {
 }
 
 // resyncTimes returns when each OpResync came, from start, and how many
-// came after the final writes began.
+// came after the final writes began. The caller holds l.mu.
 func (l *eventLog) resyncTimes(start time.Time) (times []time.Duration, late int) {
 	for _, at := range l.resyncs {
 		times = append(times, at.Sub(start).Round(time.Millisecond))

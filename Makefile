@@ -111,7 +111,7 @@ cover:
 
 ## bench: the side-by-side benchmarks of package benchmarks (BENCH_PKGS of module
 ## BENCH_MOD) at GOMAXPROCS=BENCH_CPU, in
-## BENCH_COUNT passes (each pass runs every implementation once, so noise hits them alike),
+## BENCH_COUNT passes (in each, the implementations of a benchmark take turns of 100 ms, so noise hits them alike),
 ## raw output in BENCH_OUT; then benchstat tables by implementation (BenchmarkStores and
 ## BenchmarkLock alike, then BenchmarkCluster and BenchmarkTyped against their anchors, then
 ## BenchmarkPostgres: the postgres store against pgx running its statements) and the

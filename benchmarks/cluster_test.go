@@ -112,20 +112,17 @@ func BenchmarkCluster(b *testing.B) {
 	for _, op := range ops {
 		for _, par := range pars {
 			b.Run(fmt.Sprintf("%s/par=%d", op.name, par), func(b *testing.B) {
+				entrants := make([]parbench.Entrant, len(impls))
 				for i, impl := range impls {
-					b.Run("impl="+impl.name, func(b *testing.B) {
-						runBulk(b, par, func(call int) error {
-							lo := call % (clusterKeys / clusterMulti) * clusterMulti
-							if err := op.call(impl, i, lo); err != nil {
-								return fmt.Errorf("%s of keys %q to %q: %w", op.name, keys[i][lo], keys[i][lo+clusterMulti-1], err)
-							}
-							return nil
-						})
-						if b.Elapsed() > 0 {
-							b.ReportMetric(float64(b.N)*clusterMulti/b.Elapsed().Seconds(), "keys/s")
+					entrants[i] = spread(impl.name, func(call int) error {
+						lo := call % (clusterKeys / clusterMulti) * clusterMulti
+						if err := op.call(impl, i, lo); err != nil {
+							return fmt.Errorf("%s of keys %q to %q: %w", op.name, keys[i][lo], keys[i][lo+clusterMulti-1], err)
 						}
+						return nil
 					})
 				}
+				parbench.SideBySide(b, par, clusterMulti, entrants)
 			})
 		}
 	}
@@ -133,12 +130,6 @@ func BenchmarkCluster(b *testing.B) {
 
 // pars are the goroutine counts of the benchmarks of this file.
 var pars = []int{1, 8, 64}
-
-// runBulk runs call b.N times from exactly par goroutines, each counting
-// its calls from a start of its own so that they spread over the keys.
-func runBulk(b *testing.B, par int, call func(i int) error) {
-	parbench.Run(b, par, func(g, i int) error { return call(g*7 + i) })
-}
 
 // inParallel runs f(0) to f(n-1) from a few goroutines and returns the
 // first error.

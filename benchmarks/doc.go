@@ -19,6 +19,19 @@
 //	go test -run '^$' -bench . -benchmem -cpu 2 . | tee ../bench/latest.txt
 //	go run ./ratios ../bench/latest.txt
 //
+// Every benchmark that puts implementations side by side (BenchmarkStores,
+// BenchmarkLock, BenchmarkTyped, BenchmarkCluster, BenchmarkPostgres)
+// measures them in turns: for each operation and goroutine count, the
+// implementations that -bench selects take turns of 100 ms, in an order
+// that rotates every round, until each has run for -benchtime (see
+// [conformance.Compare]). Whatever else the machine does then slows them
+// alike, within a fraction of a second; figures that swing by 10–20 % from
+// one pass to the next on a shared 2-core machine keep their ratios. Each
+// implementation's sub-benchmark reports what its turns measured: their
+// calls as its iterations, their time a call, and what the process
+// allocated during them a call. With -count N (or several -cpu), the turns
+// are measured anew for each of the N results.
+//
 // BenchmarkStores starts one redis-server through internal/redistest (or
 // uses STOREKIT_REDIS_ADDR) and runs [conformance.Compare] over these
 // implementations, each with a client and keys of its own:

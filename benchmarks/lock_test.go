@@ -65,17 +65,18 @@ func BenchmarkLock(b *testing.B) {
 	prefix := randomPrefix()
 	for _, par := range []int{1, 8, 64} {
 		b.Run("par="+strconv.Itoa(par), func(b *testing.B) {
+			ctx := context.Background()
+			entrants := make([]parbench.Entrant, len(impls))
 			for i, impl := range impls {
-				b.Run("impl="+impl.name, func(b *testing.B) {
-					cycles := make([]func(context.Context) error, par)
-					for g := range cycles {
-						key := fmt.Sprintf("%slock:%s:%d", prefix, impl.name, g)
-						cycles[g] = impl.cycler(b, stores[i], key)
-						b.Cleanup(func() { deleteLock(stores[i], key) })
-					}
-					runLockCycles(b, cycles)
-				})
+				cycles := make([]func(context.Context) error, par)
+				for g := range cycles {
+					key := fmt.Sprintf("%slock:%s:%d", prefix, impl.name, g)
+					cycles[g] = impl.cycler(b, stores[i], key)
+					b.Cleanup(func() { deleteLock(stores[i], key) })
+				}
+				entrants[i] = parbench.Entrant{Name: impl.name, Call: func(g, _ int) error { return cycles[g](ctx) }}
 			}
+			parbench.SideBySide(b, par, 0, entrants)
 		})
 	}
 }
@@ -136,11 +137,4 @@ func deleteLock(s kv.Store, key string) {
 	defer cancel()
 	_, _ = s.Delete(ctx, key)
 	_, _ = s.Delete(ctx, key+":fence")
-}
-
-// runLockCycles runs b.N cycles in all, from len(cycles) goroutines, each
-// calling its own cycle, and reports allocations.
-func runLockCycles(b *testing.B, cycles []func(context.Context) error) {
-	ctx := context.Background()
-	parbench.Run(b, len(cycles), func(g, _ int) error { return cycles[g](ctx) })
 }

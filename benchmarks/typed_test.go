@@ -14,6 +14,7 @@ import (
 
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/codec"
+	"github.com/cledar/storekit/internal/parbench"
 	"github.com/cledar/storekit/internal/redistest"
 )
 
@@ -100,21 +101,21 @@ func BenchmarkTyped(b *testing.B) {
 	})
 	for _, par := range pars {
 		b.Run("par="+strconv.Itoa(par), func(b *testing.B) {
-			for _, impl := range impls {
-				b.Run("impl="+impl.name, func(b *testing.B) {
-					runBulk(b, par, func(call int) error {
-						i := call % typedKeys
-						v, err := impl.get(i)
-						if err == nil && v != wants[i] {
-							err = fmt.Errorf("got %+v, want %+v", v, wants[i])
-						}
-						if err != nil {
-							return fmt.Errorf("%s: read %d: %w", impl.name, i, err)
-						}
-						return nil
-					})
+			entrants := make([]parbench.Entrant, len(impls))
+			for k, impl := range impls {
+				entrants[k] = spread(impl.name, func(call int) error {
+					i := call % typedKeys
+					v, err := impl.get(i)
+					if err == nil && v != wants[i] {
+						err = fmt.Errorf("got %+v, want %+v", v, wants[i])
+					}
+					if err != nil {
+						return fmt.Errorf("read %d: %w", i, err)
+					}
+					return nil
 				})
 			}
+			parbench.SideBySide(b, par, 0, entrants)
 		})
 	}
 }

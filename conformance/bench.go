@@ -94,9 +94,17 @@ type Contender struct {
 
 // Compare runs the benchmarks of [Bench] against several stores side by
 // side, so that they share the conditions of the machine: for each
-// benchmark and goroutine count, every contender in turn. The
-// sub-benchmarks are named Op/par=N/impl=Name, for example
-// "Get/par=8/impl=memory", ready for benchstat's "-col /impl" projection.
+// benchmark and goroutine count, the contenders take turns of 100 ms, in an
+// order that rotates every round, until each has run for -test.benchtime
+// (with -test.benchtime Nx, until each has made N calls, in one turn),
+// after one turn each that is not measured. What a busy machine does to
+// the figures it then does to every contender alike, within a fraction of a
+// second, so that their ratios hold where the figures themselves swing.
+// The sub-benchmarks are named Op/par=N/impl=Name, for example
+// "Get/par=8/impl=memory", ready for benchstat's "-col /impl" projection;
+// each reports what its contender's turns measured: their calls as its
+// iterations, their time a call, and what the process allocated during
+// them a call.
 //
 // Every contender's store is created, filled with its own 10,000 keys and
 // read once before the first sub-benchmark, as in Bench, and its keys are
@@ -126,12 +134,23 @@ func compare(b *testing.B, contenders []Contender, named bool) {
 			b.Run(name, works[0].bench(bc.op, bc.par))
 			continue
 		}
-		b.Run(name, func(b *testing.B) {
-			for _, i := range bc.contenders {
-				b.Run("impl="+contenders[i].Name, works[i].bench(bc.op, bc.par))
-			}
-		})
+		b.Run(name, func(b *testing.B) { parbench.SideBySide(b, bc.par, bc.op.keys, entrants(bc, contenders, works)) })
 	}
+}
+
+// entrants returns the contenders of bc as the entrants of a
+// [parbench.SideBySide].
+func entrants(bc benchCase, contenders []Contender, works []*workload) []parbench.Entrant {
+	es := make([]parbench.Entrant, len(bc.contenders))
+	for j, i := range bc.contenders {
+		w := works[i]
+		es[j] = parbench.Entrant{
+			Name:    contenders[i].Name,
+			Prepare: func() error { return w.prepare(bc.op, bc.par) },
+			Call:    func(g, k int) error { return bc.op.call(w, g, firstCall(g, bc.par)+k) },
+		}
+	}
+	return es
 }
 
 // A benchOp is one of the suite's operations.
@@ -426,17 +445,26 @@ func (w *workload) ownKeys(par int) {
 // bench returns the benchmark of op at par goroutines on w's store.
 func (w *workload) bench(op *benchOp, par int) func(b *testing.B) {
 	return func(b *testing.B) {
-		if op.prepare != nil {
-			if err := op.prepare(w, par); err != nil {
-				b.Fatalf("conformance: preparing %s at %d goroutines: %v", op.name, par, err)
-			}
-			b.ResetTimer()
+		if err := w.prepare(op, par); err != nil {
+			b.Fatalf("conformance: %v", err)
 		}
+		b.ResetTimer()
 		parbench.Run(b, par, func(g, i int) error { return op.call(w, g, firstCall(g, par)+i) })
 		if op.keys > 0 && b.Elapsed() > 0 {
 			b.ReportMetric(float64(b.N)*float64(op.keys)/b.Elapsed().Seconds(), "keys/s")
 		}
 	}
+}
+
+// prepare readies w's store for a run of op from par goroutines.
+func (w *workload) prepare(op *benchOp, par int) error {
+	if op.prepare == nil {
+		return nil
+	}
+	if err := op.prepare(w, par); err != nil {
+		return fmt.Errorf("preparing %s at %d goroutines: %w", op.name, par, err)
+	}
+	return nil
 }
 
 // firstCall is the i of the first call of goroutine g of par.

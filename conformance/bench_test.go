@@ -284,6 +284,12 @@ func TestBenchRuns(t *testing.T) {
 	if !benchFails(func(b *testing.B) { Bench(b, func(*testing.B) kv.Store { return s }) }) {
 		t.Errorf("Bench on a store whose Get fails did not fail")
 	}
+	s.failAfter.Store(s.gets.Load() + 2*benchKeys)
+	if !benchFails(func(b *testing.B) {
+		Compare(b, Contender{Name: "failing", Ops: []string{"Get"}, Pars: []int{2}, New: func(*testing.B) kv.Store { return s }})
+	}) {
+		t.Errorf("Compare of a store whose Get fails did not fail")
+	}
 }
 
 // TestBenchOpsReportErrors checks that a failing call says what was called.

@@ -37,3 +37,43 @@ func (b *batch) free() {
 		batches.Put(b)
 	}
 }
+
+// A scratch holds the strings a bulk write builds and drops once its
+// commands returned: its keys and the commands' arguments. The clients
+// copy what they keep of a command's arguments (the slice, not the
+// strings), so the slices can serve the next call.
+type scratch struct{ strs []string }
+
+// maxScratch is the most strings of a scratch that is kept for reuse.
+const maxScratch = 4 * maxBatch
+
+var scratches = sync.Pool{New: func() any { return new(scratch) }}
+
+// newScratch returns an empty scratch with room for n strings.
+func newScratch(n int) *scratch {
+	sc := scratches.Get().(*scratch)
+	if cap(sc.strs) < n {
+		sc.strs = make([]string, 0, n)
+	}
+	return sc
+}
+
+// take returns n zero strings cut from sc, or new ones when sc has no room
+// left; appending to them cannot reach the others.
+func (sc *scratch) take(n int) []string {
+	at := len(sc.strs)
+	if cap(sc.strs)-at < n {
+		return make([]string, n)
+	}
+	sc.strs = sc.strs[:at+n]
+	return sc.strs[at : at+n : at+n]
+}
+
+// free clears sc and makes it available for reuse.
+func (sc *scratch) free() {
+	clear(sc.strs)
+	sc.strs = sc.strs[:0]
+	if cap(sc.strs) <= maxScratch {
+		scratches.Put(sc)
+	}
+}

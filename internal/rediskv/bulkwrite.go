@@ -43,7 +43,10 @@ func (s *Store) SetMulti(ctx context.Context, items []kv.Item) (err error) {
 	if err := s.life.Check(ctx); err != nil {
 		return fmt.Errorf("%s: %s: %w", s.backend, op(), err)
 	}
-	keys := make([]string, len(items))
+	// The keys and the arguments of the commands: 3 strings an item at most.
+	sc := newScratch(3 * len(items))
+	defer sc.free()
+	keys := sc.take(len(items))
 	for i, it := range items {
 		if err := validate.OptionalTTL(it.TTL); err != nil {
 			return s.fail(op()+": set", it.Key, err)
@@ -61,7 +64,7 @@ func (s *Store) SetMulti(ctx context.Context, items []kv.Item) (err error) {
 			last[u] = i
 		}
 	}
-	w := newSetWriter(items, last, s.c.CopyArgs(ctx))
+	w := newSetWriter(items, last, s.c.CopyArgs(ctx), sc)
 	bt := newBatch(len(b.groups))
 	defer bt.free()
 	for i, g := range b.groups {
@@ -79,23 +82,19 @@ func (s *Store) SetMulti(ctx context.Context, items []kv.Item) (err error) {
 // A setWriter builds the commands of a SetMulti. The values of the items
 // that win are used in place or, when the client must hold copies
 // (Client.CopyArgs), copied once into one string that the commands'
-// arguments share; the arguments of the commands are cut from one slice.
+// arguments share; the arguments of the commands are cut from a scratch.
 type setWriter struct {
 	items  []kv.Item
 	last   []int    // last[u] is the item that wins for distinct key u
-	values []string // values[u] is the value of that item
-	args   []string // what the commands' arguments are cut from
+	copied []string // copied[u] is the copy of that item's value, if copied
+	sc     *scratch // what the commands' arguments are cut from
 }
 
 // newSetWriter returns the setWriter of items, whose items last names win,
-// with copies of their values if copyValues.
-func newSetWriter(items []kv.Item, last []int, copyValues bool) *setWriter {
-	w := &setWriter{items: items, last: last, values: make([]string, len(last)), args: make([]string, 0, 2*len(last))}
+// with copies of their values if copyValues, cutting arguments from sc.
+func newSetWriter(items []kv.Item, last []int, copyValues bool, sc *scratch) *setWriter {
+	w := &setWriter{items: items, last: last, sc: sc}
 	if !copyValues {
-		for u, i := range last {
-			v := items[i].Value
-			w.values[u] = unsafe.String(unsafe.SliceData(v), len(v))
-		}
 		return w
 	}
 	n := 0
@@ -107,29 +106,33 @@ func newSetWriter(items []kv.Item, last []int, copyValues bool) *setWriter {
 		buf = append(buf, items[i].Value...)
 	}
 	all := string(buf)
+	w.copied = make([]string, len(last))
 	off := 0
 	for u, i := range last {
-		w.values[u] = all[off : off+len(items[i].Value)]
+		w.copied[u] = all[off : off+len(items[i].Value)]
 		off += len(items[i].Value)
 	}
 	return w
 }
 
-// take returns n arguments cut from w.args, empty with room for n.
-func (w *setWriter) take(n int) []string {
-	if cap(w.args)-len(w.args) < n {
-		return make([]string, 0, n)
+// value returns the value of distinct key u as an argument: the item's
+// bytes in place, or their copy.
+func (w *setWriter) value(u int) string {
+	if w.copied != nil {
+		return w.copied[u]
 	}
-	a := w.args[len(w.args) : len(w.args) : len(w.args)+n]
-	w.args = w.args[:len(w.args)+n]
-	return a
+	v := w.items[w.last[u]].Value
+	return unsafe.String(unsafe.SliceData(v), len(v))
 }
+
+// take returns n arguments cut from the scratch, empty with room for n.
+func (w *setWriter) take(n int) []string { return w.sc.take(n)[:0] }
 
 // cmd returns the command that writes the keys of g: SET for one key, MSET
 // for keys without a TTL, and setScript otherwise.
 func (w *setWriter) cmd(g SlotGroup) Cmd {
 	item := func(j int) kv.Item { return w.items[w.last[g.Pos[j]]] }
-	value := func(j int) string { return w.values[g.Pos[j]] }
+	value := func(j int) string { return w.value(g.Pos[j]) }
 	if len(g.Keys) == 1 {
 		it := item(0)
 		if it.TTL > 0 {

@@ -136,16 +136,14 @@ func (a *adapter) MGet(ctx context.Context, groups []rediskv.SlotGroup, vals []k
 // by hash slot, it is routed by the group's SlotKey, so rueidis need not
 // hash the keys again; a client of one server routes nothing.
 func (a *adapter) mget(g rediskv.SlotGroup) rueidis.Completed {
-	var c rueidis.Completed
+	cmd := rediskv.Cmd{Name: "MGET", Key: g.Keys[0], Args: g.Keys[1:], ReadOnly: true}
 	if len(g.Keys) == 1 {
-		c = a.c.B().Arbitrary("GET").Args(g.Keys[0]).ReadOnly()
-	} else {
-		c = a.c.B().Arbitrary("MGET").Args(g.Keys...).MultiGet()
+		cmd.Name = "GET"
 	}
 	if a.cluster {
-		c = c.SetSlot(rediskv.SlotKey(g.Slot))
+		cmd.SlotKey = rediskv.SlotKey(g.Slot)
 	}
-	return c
+	return build(a.c.B(), cmd)
 }
 
 // getInto puts the value of resp, the reply to the GET of g's one key, into

@@ -206,31 +206,29 @@ func checkNoRedirects(t *testing.T, cl *redistest.Cluster, v ClusterVariant) {
 
 // redirects returns how many MOVED and ASK replies servers have sent.
 func redirects(servers []*redistest.Server) int64 {
-	var n int64
-	for _, srv := range servers {
-		info := srv.MustDo("INFO", "errorstats").(string)
-		for _, e := range []string{"MOVED", "ASK"} {
-			if _, rest, ok := strings.Cut(info, "errorstat_"+e+":count="); ok {
-				end := strings.IndexAny(rest, "\r\n")
-				if end < 0 {
-					end = len(rest)
-				}
-				c, _ := strconv.ParseInt(rest[:end], 10, 64)
-				n += c
-			}
-		}
-	}
-	return n
+	return infoSum(servers, "errorstats", "errorstat_MOVED:count=", "errorstat_ASK:count=")
 }
 
 // commandCalls returns how often servers have run cmd.
 func commandCalls(servers []*redistest.Server, cmd string) int64 {
+	return infoSum(servers, "commandstats", "cmdstat_"+cmd+":calls=")
+}
+
+// infoSum returns the sum over servers of the numbers that follow fields
+// (such as "cmdstat_get:calls=") in their INFO section; a field missing
+// from a server's section counts 0.
+func infoSum(servers []*redistest.Server, section string, fields ...string) int64 {
 	var n int64
 	for _, srv := range servers {
-		info := srv.MustDo("INFO", "commandstats").(string)
-		if _, rest, ok := strings.Cut(info, "cmdstat_"+cmd+":calls="); ok {
-			c, _ := strconv.ParseInt(rest[:strings.IndexByte(rest, ',')], 10, 64)
-			n += c
+		info := srv.MustDo("INFO", section).(string)
+		for _, field := range fields {
+			if _, rest, ok := strings.Cut(info, field); ok {
+				if end := strings.IndexAny(rest, ",\r\n"); end >= 0 {
+					rest = rest[:end]
+				}
+				c, _ := strconv.ParseInt(rest, 10, 64)
+				n += c
+			}
 		}
 	}
 	return n

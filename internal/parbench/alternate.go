@@ -62,8 +62,8 @@ func Alternate(par int, entrants []Entrant) ([]Result, error) {
 	for e := range entrants {
 		next[e] = make([]int, par)
 	}
-	run := func(e int, t time.Duration, n int) (Result, error) {
-		r, err := turn(par, next[e], entrants[e].Call, t, n)
+	run := func(e, n int) (Result, error) {
+		r, err := turn(par, next[e], entrants[e].Call, n)
 		if err != nil {
 			err = fmt.Errorf("%s: %w", entrants[e].Name, err)
 		}
@@ -75,7 +75,7 @@ func Alternate(par int, entrants []Entrant) ([]Result, error) {
 				return nil, fmt.Errorf("%s: %w", en.Name, err)
 			}
 		}
-		if _, err := run(e, Turn, 0); err != nil {
+		if _, err := run(e, 0); err != nil {
 			return nil, err
 		}
 	}
@@ -88,7 +88,7 @@ func Alternate(par int, entrants []Entrant) ([]Result, error) {
 				continue
 			}
 			ran = true
-			got, err := run(e, Turn, calls)
+			got, err := run(e, calls)
 			if err != nil {
 				return nil, err
 			}
@@ -104,9 +104,9 @@ func Alternate(par int, entrants []Entrant) ([]Result, error) {
 }
 
 // turn runs call from par goroutines, going on from the call numbers in
-// next, for d or, when n > 0, for n calls in all, and returns what it
+// next, for a Turn or, when n > 0, for n calls in all, and returns what it
 // measured.
-func turn(par int, next []int, call func(g, i int) error, d time.Duration, n int) (Result, error) {
+func turn(par int, next []int, call func(g, i int) error, n int) (Result, error) {
 	runtime.GC()
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
@@ -127,7 +127,7 @@ func turn(par int, next []int, call func(g, i int) error, d time.Duration, n int
 	}
 	start := time.Now()
 	if n == 0 {
-		timer := time.AfterFunc(d, func() { stop.Store(true) })
+		timer := time.AfterFunc(Turn, func() { stop.Store(true) })
 		defer timer.Stop()
 	}
 	for g := range par {

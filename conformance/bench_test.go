@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"errors"
-	"flag"
 	"fmt"
 	"slices"
 	"strconv"
@@ -15,6 +14,7 @@ import (
 	"time"
 
 	"github.com/cledar/storekit/backends/memory"
+	"github.com/cledar/storekit/internal/parbench"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -191,17 +191,6 @@ func (s *atomicStore) DeleteMulti(ctx context.Context, keys []string) (int, erro
 	return kv.DeleteMulti(ctx, s.Store, keys)
 }
 
-// withBenchtime sets -test.benchtime for the rest of the test.
-func withBenchtime(t *testing.T, value string) {
-	t.Helper()
-	f := flag.Lookup("test.benchtime")
-	old := f.Value.String()
-	if err := f.Value.Set(value); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = f.Value.Set(old) })
-}
-
 // countingStore counts Get calls, keeps its keys after Close, and fails
 // every Get past the first failAfter when failAfter is positive.
 type countingStore struct {
@@ -235,7 +224,7 @@ func benchFails(bench func(b *testing.B)) bool {
 // TestBenchRuns runs Bench and Compare for a few iterations each, and
 // checks that they clean up and notice a failing store.
 func TestBenchRuns(t *testing.T) {
-	withBenchtime(t, "3x")
+	parbench.SetBenchtime(t, "3x")
 	ctx := context.Background()
 
 	s := &countingStore{Store: memory.New(nil)}

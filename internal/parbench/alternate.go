@@ -182,6 +182,18 @@ func benchtime() (time.Duration, int) {
 	return time.Second, 0
 }
 
+// SetBenchtime sets -test.benchtime to value for the rest of the test tb,
+// for tests of benchmarks that run them with testing.Benchmark.
+func SetBenchtime(tb testing.TB, value string) {
+	tb.Helper()
+	f := flag.Lookup("test.benchtime")
+	old := f.Value.String()
+	if err := f.Value.Set(value); err != nil {
+		tb.Fatal(err)
+	}
+	tb.Cleanup(func() { _ = f.Value.Set(old) })
+}
+
 // report makes b, a sub-benchmark of [SideBySide], show r as its result:
 // r's calls as its iterations, and their time, allocations and, when keys
 // is not 0, the keys they read or wrote (keys per call) a second.

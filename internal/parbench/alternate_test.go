@@ -2,24 +2,12 @@ package parbench
 
 import (
 	"errors"
-	"flag"
 	"slices"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 )
-
-// withBenchtime sets -test.benchtime for the rest of the test.
-func withBenchtime(t *testing.T, value string) {
-	t.Helper()
-	f := flag.Lookup("test.benchtime")
-	old := f.Value.String()
-	if err := f.Value.Set(value); err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = f.Value.Set(old) })
-}
 
 // A recorder records the calls of entrants: the order of their turns and
 // each goroutine's call numbers.
@@ -56,7 +44,7 @@ func (r *recorder) entrants(n int, pause time.Duration) []Entrant {
 }
 
 func TestAlternateTakesTurns(t *testing.T) {
-	withBenchtime(t, "250ms")
+	SetBenchtime(t, "250ms")
 	const par = 3
 	r := newRecorder(3)
 	results, err := Alternate(par, r.entrants(3, time.Millisecond))
@@ -111,7 +99,7 @@ func TestAlternateTakesTurns(t *testing.T) {
 }
 
 func TestAlternateCountsCalls(t *testing.T) {
-	withBenchtime(t, "7x")
+	SetBenchtime(t, "7x")
 	r := newRecorder(2)
 	results, err := Alternate(4, r.entrants(2, 0))
 	if err != nil {
@@ -128,7 +116,7 @@ func TestAlternateCountsCalls(t *testing.T) {
 }
 
 func TestAlternateStopsAtAnError(t *testing.T) {
-	withBenchtime(t, "1s")
+	SetBenchtime(t, "1s")
 	broken := errors.New("broken")
 	calls := 0
 	var mu sync.Mutex
@@ -157,12 +145,12 @@ func TestAlternateStopsAtAnError(t *testing.T) {
 func TestReport(t *testing.T) {
 	r := Result{Calls: 200, Elapsed: 10 * time.Millisecond, Bytes: 6400, Allocs: 400}
 	for _, bt := range []string{"1s", "1x", "5x"} {
-		withBenchtime(t, bt)
+		SetBenchtime(t, bt)
 		if got := testing.Benchmark(func(b *testing.B) { report(b, r, 100, false) }); got.N != 200 {
 			t.Errorf("-benchtime %s: iterations: got %d, want the 200 calls", bt, got.N)
 		}
 	}
-	withBenchtime(t, "100ms")
+	SetBenchtime(t, "100ms")
 	final := testing.Benchmark(func(b *testing.B) {
 		time.Sleep(150 * time.Millisecond) // as a body that measures: longer than -benchtime
 		report(b, r, 100, true)

@@ -32,6 +32,7 @@ type Entrant struct {
 
 // A Result is what [Alternate] measured of one entrant over its turns.
 type Result struct {
+	Turns   int           // the measured turns
 	Calls   int           // calls made in the measured turns
 	Elapsed time.Duration // the time of those turns
 	// Bytes and Allocs are what the process allocated during those turns:
@@ -92,6 +93,7 @@ func Alternate(par int, entrants []Entrant) ([]Result, error) {
 			if err != nil {
 				return nil, err
 			}
+			r.Turns++
 			r.Calls += got.Calls
 			r.Elapsed += got.Elapsed
 			r.Bytes += got.Bytes

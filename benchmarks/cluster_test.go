@@ -67,9 +67,13 @@ func BenchmarkCluster(b *testing.B) {
 	}
 	// Each implementation has keys of its own: keys[i] to read and write,
 	// dels[i] to delete (written once; later passes delete missing keys,
-	// which costs the server about the same).
+	// which costs the server about the same). They are written in blocks of
+	// one call's keys, block j of every implementation before block j+1 of
+	// any, so that the masters lay out every implementation's keys alike
+	// (see conformance.Compare).
 	keys := make([][]string, len(impls))
 	dels := make([][]string, len(impls))
+	all := make([][]string, len(impls))
 	prefix := randomPrefix()
 	for i, impl := range impls {
 		keys[i] = make([]string, clusterKeys)
@@ -78,26 +82,33 @@ func BenchmarkCluster(b *testing.B) {
 			keys[i][j] = fmt.Sprintf("%s%s:k:%d", prefix, impl.name, j)
 			dels[i][j] = fmt.Sprintf("%s%s:d:%d", prefix, impl.name, j)
 		}
-		all := append(append([]string(nil), keys[i]...), dels[i]...)
-		err := inParallel(len(all)/clusterMulti, func(j int) error {
-			return impl.setMulti(ctx, all[j*clusterMulti:(j+1)*clusterMulti], value)
-		})
-		if err != nil {
-			b.Fatalf("%s: writing %d keys: %v", impl.name, len(all), err)
-		}
-		if impl.warm != nil {
-			if err := inParallel(clusterKeys, func(j int) error { return impl.warm(ctx, keys[i][j]) }); err != nil {
-				b.Fatalf("%s: reading %d keys: %v", impl.name, clusterKeys, err)
-			}
-		}
+		all[i] = append(append([]string(nil), keys[i]...), dels[i]...)
 		b.Cleanup(func() {
-			for lo := 0; lo < len(all); lo += clusterMulti {
-				_ = impl.delMulti(ctx, all[lo:lo+clusterMulti])
+			for lo := 0; lo < len(all[i]); lo += clusterMulti {
+				_ = impl.delMulti(ctx, all[i][lo:lo+clusterMulti])
 			}
 			if impl.cacheInfo != nil {
 				b.Logf("%s: %s", impl.name, impl.cacheInfo())
 			}
 		})
+	}
+	err := inParallel(2*clusterKeys/clusterMulti, func(j int) error {
+		for i, impl := range impls {
+			if err := impl.setMulti(ctx, all[i][j*clusterMulti:(j+1)*clusterMulti], value); err != nil {
+				return fmt.Errorf("%s: writing keys %q to %q: %w", impl.name, all[i][j*clusterMulti], all[i][(j+1)*clusterMulti-1], err)
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for i, impl := range impls {
+		if impl.warm != nil {
+			if err := inParallel(clusterKeys, func(j int) error { return impl.warm(ctx, keys[i][j]) }); err != nil {
+				b.Fatalf("%s: reading %d keys: %v", impl.name, clusterKeys, err)
+			}
+		}
 	}
 	ops := []struct {
 		name string

@@ -336,3 +336,56 @@ func TestBenchSwaps(t *testing.T) {
 		t.Errorf("a call whose key holds the other value: got err %v, want %s", err, want)
 	}
 }
+
+// A setRecorder is a memory store that records, in log, which of the
+// stores sharing log made each Set.
+type setRecorder struct {
+	kv.Store
+	id  int
+	mu  *sync.Mutex
+	log *[]int
+}
+
+func (r setRecorder) Set(ctx context.Context, key string, value []byte) error {
+	r.mu.Lock()
+	*r.log = append(*r.log, r.id)
+	r.mu.Unlock()
+	return r.Store.Set(ctx, key, value)
+}
+
+// TestSeedWritesTogether checks that seed writes the keys of its
+// workloads together, a block of 100 of one then of the next, not those
+// of one workload after those of the other.
+func TestSeedWritesTogether(t *testing.T) {
+	var (
+		mu  sync.Mutex
+		log []int
+	)
+	testing.Benchmark(func(b *testing.B) {
+		mu.Lock()
+		log = log[:0]
+		mu.Unlock()
+		works := make([]*workload, 2)
+		for i := range works {
+			works[i] = newWorkload(b, func(*testing.B) kv.Store {
+				return setRecorder{Store: memory.New(nil), id: i, mu: &mu, log: &log}
+			})
+		}
+		seed(b, works)
+	})
+	if len(log) != 2*benchKeys {
+		t.Fatalf("seed made %d Sets, want %d", len(log), 2*benchKeys)
+	}
+	// Where half the keys of the first workload are written, the second's
+	// writing has begun and is about as far along.
+	var n [2]int
+	for _, id := range log {
+		n[id]++
+		if n[0] == benchKeys/2 {
+			break
+		}
+	}
+	if n[1] < benchKeys/4 {
+		t.Errorf("when seed had written %d keys of the first workload, it had written %d of the second; want them written together", n[0], n[1])
+	}
+}

@@ -42,6 +42,9 @@
 //	rueidis-raw        a rueidis client (default options, auto-pipelining, no
 //	                   client tracking), called directly
 //	rueidis-pipe       the same, writing SetMulti100 as one DoMulti of 100 SETs
+//	rueidis-twin       rueidis-raw again, Get and GetMulti100 only: the ratio
+//	                   of two equals (target N1) shows how far this run's
+//	                   ratios stray from 1.00 without a cause
 //	rueidiskv-nocache  backends/rueidiskv with DisableCache, over such a client
 //	rueidiskv          backends/rueidiskv reading through a rueidiskv.Cache of the
 //	                   default size, warm: every read hits

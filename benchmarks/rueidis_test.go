@@ -16,13 +16,13 @@ import (
 // CLIENT TRACKING, as rueidiskv.Open builds them for DisableCache.
 var uncached = rueidis.ClientOption{DisableCache: true}
 
-// rueidisContenders are the raw rueidis client, alone and writing with a
-// pipeline, and the rueidiskv stores.
+// rueidisContenders are the raw rueidis client, alone, again as its twin
+// (target N1) and writing with a pipeline, and the rueidiskv stores.
 func rueidisContenders(addr string) []conformance.Contender {
+	newRaw := func(b *testing.B) kv.Store { return rawRueidis{newRueidisClient(b, addr, uncached)} }
 	raw := []conformance.Contender{
-		{Name: "rueidis-raw", Ops: allOps, New: func(b *testing.B) kv.Store {
-			return rawRueidis{newRueidisClient(b, addr, uncached)}
-		}},
+		{Name: "rueidis-raw", Ops: allOps, New: newRaw},
+		{Name: "rueidis-twin", Ops: []string{"Get", "GetMulti100"}, New: newRaw},
 		{Name: "rueidis-pipe", Ops: pipeOps, New: func(b *testing.B) kv.Store {
 			return rawRueidisPipe{rawRueidis{newRueidisClient(b, addr, uncached)}}
 		}},

@@ -284,6 +284,7 @@ func TestBounds(t *testing.T) {
 		{atLeast(0.9), "≥ 0.90", []float64{0.9, 5}, []float64{0.89}},
 		{atMost(2), "≤ 2", []float64{-1, 2}, []float64{2.01}},
 		{between(0.85, 1.15), "0.85–1.15", []float64{0.85, 1, 1.15}, []float64{0.84, 1.16}},
+		{none, "none", []float64{-1e9, 0, 1e9}, nil},
 	} {
 		if got := tc.b.String(); got != tc.want {
 			t.Errorf("String() = %q, want %q", got, tc.want)
@@ -317,7 +318,41 @@ func TestPrintTable(t *testing.T) {
 		"P12 | ConfigPropagation rueidiskv: p99 ms, another client's write → watcher callback | 70.00 | ≤ 50 | miss\n",
 		"P13 | CacheMemory: Go heap growth ÷ configured cache (16 MiB, filled 3×) | 1.15 | ≤ 1.20 | pass\n",
 		"C1 | Cluster GetMulti100 par=8: rueidiskv ÷ the better of rueidis-helper and goredis-pipe ops/s | — | ≥ 2 | no data\n",
-		"\n7 pass, 2 miss, 125 no data.",
+		"\n7 pass, 2 miss, 0 info, 132 no data.",
+	} {
+		if !strings.Contains(table, want) {
+			t.Errorf("table lacks %q:\n%s", want, out.String())
+		}
+	}
+}
+
+// TestInfoAndTwinRows checks that a row without a target (P3 at 1
+// goroutine) is shown as info whatever it reads, and that the twin rows
+// (N1) pass within 10 % and miss outside.
+func TestInfoAndTwinRows(t *testing.T) {
+	in := `BenchmarkStores/Get/par=1/impl=goredis-raw-2 	 1000	 40000 ns/op
+BenchmarkStores/Get/par=1/impl=goredis-2 	 1000	 40000 ns/op
+BenchmarkStores/Get/par=1/impl=rueidis-raw-2 	 1000	 50000 ns/op
+BenchmarkStores/Get/par=1/impl=rueidiskv-nocache-2 	 1000	 50000 ns/op
+BenchmarkStores/Get/par=1/impl=rueidis-twin-2 	 1000	 52000 ns/op
+BenchmarkStores/GetMulti100/par=8/impl=rueidis-raw-2 	 1000	 80000 ns/op
+BenchmarkStores/GetMulti100/par=8/impl=rueidis-twin-2 	 1000	 100000 ns/op
+`
+	res, err := parse(strings.NewReader(in))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out strings.Builder
+	if err := printTable(&out, res); err != nil {
+		t.Fatal(err)
+	}
+	table := regexp.MustCompile(`  +`).ReplaceAllString(out.String(), " | ")
+	for _, want := range []string{
+		"P3 | Get par=1: rueidiskv-nocache ÷ goredis ops/s | 0.80 | none | info\n",
+		"P3 | Get par=1: rueidis-raw ÷ goredis-raw ops/s | 0.80 | none | info\n",
+		"N1 | Get par=1: rueidis-raw ÷ rueidis-twin ops/s | 1.04 | 0.90–1.10 | pass\n",
+		"N1 | GetMulti100 par=8: rueidis-raw ÷ rueidis-twin ops/s | 1.25 | 0.90–1.10 | miss\n",
+		"\n3 pass, 1 miss, 2 info, ",
 	} {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())

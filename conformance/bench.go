@@ -441,11 +441,11 @@ func seed(b *testing.B, works []*workload) {
 	if err == nil {
 		get, miss := benchOpNamed("Get"), benchOpNamed("GetMiss")
 		err = inParallel(2*benchKeys, func(i int) error {
+			op := get
+			if i >= benchKeys {
+				op = miss
+			}
 			for _, w := range works {
-				op := get
-				if i >= benchKeys {
-					op = miss
-				}
 				if err := op.call(w, 0, i); err != nil {
 					return err
 				}

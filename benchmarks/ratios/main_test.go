@@ -259,19 +259,10 @@ func TestPostgresTargets(t *testing.T) {
 			t.Errorf("%s: target without data measured %v", what, got)
 		}
 	}
-	var out strings.Builder
-	if err := printTable(&out, res); err != nil {
-		t.Fatal(err)
-	}
-	table := regexp.MustCompile(`  +`).ReplaceAllString(out.String(), " | ")
-	for _, want := range []string{
+	checkTable(t, res,
 		"P12 | ConfigPropagation postgres: p99 ms, another client's write → watcher callback | 1.50 | ≤ 50 | pass\n",
 		"PG | Postgres GetMulti100 par=64: postgres ÷ pgx-raw (same SQL) ops/s | 0.53 | ≥ 0.90 | miss\n",
-	} {
-		if !strings.Contains(table, want) {
-			t.Errorf("table lacks %q:\n%s", want, out.String())
-		}
-	}
+	)
 }
 
 func TestBounds(t *testing.T) {
@@ -303,13 +294,7 @@ func TestBounds(t *testing.T) {
 }
 
 func TestPrintTable(t *testing.T) {
-	var out strings.Builder
-	if err := printTable(&out, fixture(t)); err != nil {
-		t.Fatal(err)
-	}
-	// The columns are aligned with two spaces or more.
-	table := regexp.MustCompile(`  +`).ReplaceAllString(out.String(), " | ")
-	for _, want := range []string{
+	checkTable(t, fixture(t),
 		"target | measured (medians over the runs) | value | want | result\n",
 		"P1 | Get par=8: goredis ÷ goredis-raw ops/s | 0.87 | ≥ 0.90 | miss\n",
 		"P1 | Get par=8: goredis − goredis-raw allocs/op | +2 | ≤ 2 | pass\n",
@@ -319,11 +304,7 @@ func TestPrintTable(t *testing.T) {
 		"P13 | CacheMemory: Go heap growth ÷ configured cache (16 MiB, filled 3×) | 1.15 | ≤ 1.20 | pass\n",
 		"C1 | Cluster GetMulti100 par=8: rueidiskv ÷ the better of rueidis-helper and goredis-pipe ops/s | — | ≥ 2 | no data\n",
 		"\n7 pass, 2 miss, 0 info, 132 no data.",
-	} {
-		if !strings.Contains(table, want) {
-			t.Errorf("table lacks %q:\n%s", want, out.String())
-		}
-	}
+	)
 }
 
 // TestInfoAndTwinRows checks that a row without a target (P3 at 1
@@ -342,18 +323,26 @@ BenchmarkStores/GetMulti100/par=8/impl=rueidis-twin-2 	 1000	 100000 ns/op
 	if err != nil {
 		t.Fatal(err)
 	}
-	var out strings.Builder
-	if err := printTable(&out, res); err != nil {
-		t.Fatal(err)
-	}
-	table := regexp.MustCompile(`  +`).ReplaceAllString(out.String(), " | ")
-	for _, want := range []string{
+	checkTable(t, res,
 		"P3 | Get par=1: rueidiskv-nocache ÷ goredis ops/s | 0.80 | none | info\n",
 		"P3 | Get par=1: rueidis-raw ÷ goredis-raw ops/s | 0.80 | none | info\n",
 		"N1 | Get par=1: rueidis-raw ÷ rueidis-twin ops/s | 1.04 | 0.90–1.10 | pass\n",
 		"N1 | GetMulti100 par=8: rueidis-raw ÷ rueidis-twin ops/s | 1.25 | 0.90–1.10 | miss\n",
 		"\n3 pass, 1 miss, 2 info, ",
-	} {
+	)
+}
+
+// checkTable checks that the table printTable prints for res holds every
+// line of wants, its columns (aligned with two spaces or more) written
+// apart by " | ".
+func checkTable(t *testing.T, res results, wants ...string) {
+	t.Helper()
+	var out strings.Builder
+	if err := printTable(&out, res); err != nil {
+		t.Fatal(err)
+	}
+	table := regexp.MustCompile(`  +`).ReplaceAllString(out.String(), " | ")
+	for _, want := range wants {
 		if !strings.Contains(table, want) {
 			t.Errorf("table lacks %q:\n%s", want, out.String())
 		}

@@ -17,7 +17,6 @@ import (
 	"github.com/cledar/storekit/backends/goredis"
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/internal/parbench"
-	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -51,8 +50,7 @@ type clusterImpl struct {
 // BenchmarkCluster/GetMulti100/par=8/impl=goredis. See the package
 // documentation.
 func BenchmarkCluster(b *testing.B) {
-	cl := redistest.StartCluster(b, clusterMasters)
-	addrs := cl.Addrs()
+	addrs := newPlainCluster(b, clusterMasters)
 	ctx := context.Background()
 	impls := []clusterImpl{
 		storeImpl("goredis", goredis.New(newGoredisCluster(b, addrs), nil)),

@@ -33,8 +33,12 @@
 // are measured anew for each of the N results.
 //
 // BenchmarkStores starts one redis-server through internal/redistest (or
-// uses STOREKIT_REDIS_ADDR) and runs [conformance.Compare] over these
-// implementations, each with a client and keys of its own:
+// uses STOREKIT_REDIS_ADDR), set as Redis ships: keyspace notifications,
+// which the harness turns on for the tests' watches, off (as on the
+// servers of BenchmarkLock, BenchmarkTyped and BenchmarkCluster; the
+// config store's benchmarks watch, and keep them). It runs
+// [conformance.Compare] over these implementations, each with a client and
+// keys of its own:
 //
 //	goredis-raw        a go-redis client (default options), called directly
 //	goredis-pipe       the same, writing SetMulti100 as a pipeline of 100 SETs

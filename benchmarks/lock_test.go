@@ -13,7 +13,6 @@ import (
 	"github.com/cledar/storekit/backends/memory"
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/internal/parbench"
-	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
 	"github.com/cledar/storekit/lock"
 )
@@ -38,7 +37,7 @@ type lockImpl struct {
 // compare-and-delete script) on each raw client. See the package
 // documentation.
 func BenchmarkLock(b *testing.B) {
-	addr := redistest.New(b).Addr()
+	addr := newPlainServer(b)
 	impls := []lockImpl{
 		{name: "goredis-raw", cycler: rawLock, new: func(b *testing.B) kv.Store {
 			return rawGoredis{newGoredisClient(b, addr)}

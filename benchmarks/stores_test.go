@@ -12,7 +12,6 @@ import (
 	"github.com/cledar/storekit/backends/goredis"
 	"github.com/cledar/storekit/backends/memory"
 	"github.com/cledar/storekit/conformance"
-	"github.com/cledar/storekit/internal/redistest"
 	"github.com/cledar/storekit/kv"
 )
 
@@ -35,7 +34,7 @@ var localPars = []int{1, 2, 8, 64}
 // BenchmarkStores runs every implementation side by side on one
 // redis-server; see the package documentation.
 func BenchmarkStores(b *testing.B) {
-	addr := redistest.New(b).Addr()
+	addr := newPlainServer(b)
 	conformance.Compare(b, slices.Concat(
 		goredisContenders(addr),
 		rueidisContenders(addr),

@@ -15,7 +15,6 @@ import (
 	"github.com/cledar/storekit/backends/rueidiskv"
 	"github.com/cledar/storekit/codec"
 	"github.com/cledar/storekit/internal/parbench"
-	"github.com/cledar/storekit/internal/redistest"
 )
 
 // typedValue is the value of BenchmarkTyped: a small struct of three
@@ -39,7 +38,7 @@ const typedKeys = 1000
 // writes; storekit's is invalidated by the server. Named for benchstat's
 // -col /impl, such as BenchmarkTyped/par=8/impl=goredis-cache.
 func BenchmarkTyped(b *testing.B) {
-	addr := redistest.New(b).Addr()
+	addr := newPlainServer(b)
 	ctx := context.Background()
 	prefix := randomPrefix()
 	// Each implementation has keys of its own; the values are made before

@@ -296,6 +296,13 @@ func anchors() []target {
 					want: want})
 			}
 		}
+		// goredis sends its bulk calls through go-redis's cluster
+		// pipeline: its cost over that client, for information.
+		for _, par := range pars {
+			ts = append(ts, target{id: fmt.Sprintf("C%d", i+1),
+				what: fmt.Sprintf("Cluster %s par=%d: goredis ÷ goredis-pipe ops/s (its own client, for reference)", op, par),
+				a:    cluster(op, par, "goredis"), b: cluster(op, par, "goredis-pipe"), want: none})
+		}
 	}
 	for _, st := range redisStores[:2] {
 		for _, par := range pars {

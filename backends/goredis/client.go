@@ -15,8 +15,13 @@ import (
 	"github.com/cledar/storekit/kv"
 )
 
-// An adapter is a go-redis client as package rediskv runs commands through it.
-type adapter struct{ c redis.UniversalClient }
+// An adapter is a go-redis client as package rediskv runs commands through
+// it. On a cluster its bulk calls share pipelines (pipes), unless
+// Options.SeparatePipelines: then pipes is nil.
+type adapter struct {
+	c     redis.UniversalClient
+	pipes *pipelines
+}
 
 // args returns cmd's arguments as go-redis takes them.
 func args(cmd rediskv.Cmd) []any {
@@ -85,28 +90,49 @@ func (c *adapter) IncrBy(ctx context.Context, key string, delta int64) rediskv.R
 	return reply(c.c.IncrBy(ctx, key, delta).Result())
 }
 
-// CopyArgs is false: go-redis writes a command's arguments before the
-// call returns and keeps none of them.
-func (c *adapter) CopyArgs(context.Context) bool { return false }
+// CopyArgs reports whether the bulk calls share pipelines and ctx has a
+// Done channel: a call that waits for a shared pipeline may return when
+// ctx ends while its commands go out later. Otherwise go-redis writes a
+// command's arguments before the call returns and keeps none of them.
+func (c *adapter) CopyArgs(ctx context.Context) bool { return c.pipes != nil && ctx.Done() != nil }
+
+// pipeline runs cmds in one pipeline, which go-redis splits by node: one
+// shared with other calls when the adapter has pipes. The error is ctx's
+// when the call returned without the replies; otherwise errors are each
+// command's.
+func (c *adapter) pipeline(ctx context.Context, cmds []redis.Cmder) error {
+	if c.pipes != nil {
+		return c.pipes.do(ctx, cmds)
+	}
+	exec(ctx, c.c, cmds)
+	return nil
+}
 
 // MGet sends one MGET, or on a cluster, where groups go to several nodes,
-// a pipeline of them, which go-redis sends to every node at once: an MGET
-// per group of several keys, a GET per group of one (the usual case of a
-// bulk read of keys spread over slots, and a cheaper reply to read).
+// a pipeline of them (adapter.pipeline), which go-redis sends to every node
+// at once: an MGET per group of several keys, a GET per group of one (the
+// usual case of a bulk read of keys spread over slots, and a cheaper reply
+// to read).
 func (c *adapter) MGet(ctx context.Context, groups []rediskv.SlotGroup, vals []kv.Value) error {
 	if len(groups) == 1 {
 		return mgetInto(c.c.MGet(ctx, groups[0].Keys...), groups[0], vals)
 	}
-	pipe := c.c.Pipeline()
 	results := make([]redis.Cmder, len(groups))
 	for i, g := range groups {
 		if len(g.Keys) == 1 {
-			results[i] = pipe.Get(ctx, g.Keys[0])
+			results[i] = redis.NewStringCmd(ctx, "get", g.Keys[0])
 		} else {
-			results[i] = pipe.MGet(ctx, g.Keys...)
+			args := make([]any, 1+len(g.Keys))
+			args[0] = "mget"
+			for j, k := range g.Keys {
+				args[1+j] = k
+			}
+			results[i] = redis.NewSliceCmd(ctx, args...)
 		}
 	}
-	_, _ = pipe.Exec(ctx) // errors are per command, below
+	if err := c.pipeline(ctx, results); err != nil {
+		return err
+	}
 	for i, r := range results {
 		var err error
 		switch r := r.(type) {
@@ -175,16 +201,20 @@ func (c *adapter) DoMulti(ctx context.Context, cmds []rediskv.Cmd, replies []red
 		n += argCount(cmd)
 	}
 	all := make([]any, 0, n)
-	pipe := c.c.Pipeline()
-	results := make([]*redis.Cmd, len(cmds))
+	results := make([]redis.Cmder, len(cmds))
 	for i, cmd := range cmds {
 		lo := len(all)
 		all = appendArgs(all, cmd)
-		results[i] = pipe.Do(ctx, all[lo:len(all):len(all)]...)
+		results[i] = redis.NewCmd(ctx, all[lo:len(all):len(all)]...)
 	}
-	_, _ = pipe.Exec(ctx) // errors are per command, below
+	if err := c.pipeline(ctx, results); err != nil {
+		for i := range replies {
+			replies[i] = rediskv.Reply{Err: err}
+		}
+		return
+	}
 	for i, r := range results {
-		replies[i] = reply(r.Result())
+		replies[i] = reply(r.(*redis.Cmd).Result())
 	}
 }
 

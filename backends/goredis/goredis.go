@@ -20,10 +20,11 @@ const DefaultScanCount = rediskv.DefaultScanCount
 
 // Options configure a [Store]: the settings every Redis backend has, from
 // package redisconf (Logger, CloseClient, ScanCount, EnableKeyspaceEvents,
-// WatchBuffer, TopologyInterval). The zero value, like a nil *Options, gives
-// the defaults. go-redis's own messages go to its process-wide logger
-// (standard error by default); send them to Logger too with
-// [RouteClientLogs].
+// WatchBuffer, TopologyInterval), and SeparatePipelines, which only this
+// package reads (see "Shared pipelines" in the package documentation). The
+// zero value, like a nil *Options, gives the defaults. go-redis's own
+// messages go to its process-wide logger (standard error by default); send
+// them to Logger too with [RouteClientLogs].
 type Options = redisconf.Options
 
 // A Store is a [kv.Store] over a go-redis client, with every optional
@@ -36,7 +37,8 @@ type Options = redisconf.Options
 // concurrent use. Create it with [New] or [Dial].
 type Store struct {
 	*redisStore
-	c redis.UniversalClient
+	c     redis.UniversalClient
+	pipes *pipelines // the pipelines the bulk calls share; nil if they do not
 }
 
 // redisStore is the Redis logic that both Redis backends share.
@@ -58,7 +60,11 @@ func New(client redis.UniversalClient, opts *Options) *Store {
 		o = *opts
 	}
 	var h rediskv.Hooks
+	a := &adapter{c: client}
 	if cc, ok := client.(*redis.ClusterClient); ok {
+		if !o.SeparatePipelines {
+			a.pipes = newPipelines(cc, defaultPipelines())
+		}
 		// go-redis reloads a cluster's topology by itself only on a MOVED
 		// or READONLY reply, or once the topology it holds is some seconds
 		// old: writes to a master that died would keep going to the dead
@@ -72,7 +78,7 @@ func New(client redis.UniversalClient, opts *Options) *Store {
 			"context's deadline, up to the client's ReadTimeout and WriteTimeout (seconds by default): " +
 			"set ContextTimeoutEnabled in the client's options")
 	}
-	return &Store{redisStore: rediskv.New(&adapter{c: client}, "goredis", o, h), c: client}
+	return &Store{redisStore: rediskv.New(a, "goredis", o, h), c: client, pipes: a.pipes}
 }
 
 // honoursDeadlines reports whether client bounds its network reads and

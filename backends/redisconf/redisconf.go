@@ -205,6 +205,15 @@ type Options struct {
 	// keys (the masters of a cluster, a Sentinel's master), to follow a
 	// failover to the new master. Defaults to one second.
 	TopologyInterval time.Duration
+
+	// SeparatePipelines, for a goredis store over a *redis.ClusterClient,
+	// sends each bulk call in a go-redis pipeline of its own, so that a
+	// pipeline hook of the client (tracing) sees each call apart, under
+	// the call's context. By default a store's concurrent bulk calls share
+	// pipelines once several are in flight: see "Shared pipelines" in
+	// package goredis. Other clients, and rueidiskv (whose client shares
+	// connections between calls by itself), ignore it.
+	SeparatePipelines bool
 }
 
 // Log returns o.Logger, or a no-op logger when it is nil.

@@ -34,7 +34,8 @@ type Options struct {
 	// Options are the settings every Redis backend has: Logger (which also
 	// hears of a Cache that its client does not report to), CloseClient
 	// ([Open] and [Dial] always close the client they made), ScanCount,
-	// EnableKeyspaceEvents, WatchBuffer and TopologyInterval.
+	// EnableKeyspaceEvents, WatchBuffer and TopologyInterval. It ignores
+	// SeparatePipelines, which is package goredis's.
 	redisconf.Options
 
 	// Cache is the client-side cache for [New]: the cache installed in the

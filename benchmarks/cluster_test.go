@@ -54,6 +54,9 @@ func BenchmarkCluster(b *testing.B) {
 	ctx := context.Background()
 	impls := []clusterImpl{
 		storeImpl("goredis", goredis.New(newGoredisCluster(b, addrs), nil)),
+		// The same with every call in a pipeline of its own: what sharing
+		// them brings.
+		storeImpl("goredis-separate", goredis.New(newGoredisCluster(b, addrs), &goredis.Options{SeparatePipelines: true})),
 		storeImpl("rueidiskv-nocache", rueidiskv.New(newRueidisCluster(b, addrs, uncached), &rueidiskv.Options{DisableCache: true})),
 		cachedClusterImpl(b, addrs),
 		rueidisHelperImpl(newRueidisCluster(b, addrs, uncached)),

@@ -120,6 +120,8 @@
 // its own:
 //
 //	goredis            backends/goredis over a go-redis ClusterClient
+//	goredis-separate   the same with SeparatePipelines: a pipeline a call
+//	                   instead of pipelines that concurrent calls share
 //	rueidiskv-nocache  backends/rueidiskv with DisableCache
 //	rueidiskv          backends/rueidiskv with a warm rueidiskv.Cache
 //	rueidis-helper     rueidis.MGet, rueidis.MSet and rueidis.MDel, which

@@ -297,11 +297,17 @@ func anchors() []target {
 			}
 		}
 		// goredis sends its bulk calls through go-redis's cluster
-		// pipeline: its cost over that client, for information.
+		// pipeline, shared by concurrent calls: its cost over that client,
+		// and what sharing brings over a pipeline a call, for information.
 		for _, par := range pars {
 			ts = append(ts, target{id: fmt.Sprintf("C%d", i+1),
 				what: fmt.Sprintf("Cluster %s par=%d: goredis ÷ goredis-pipe ops/s (its own client, for reference)", op, par),
 				a:    cluster(op, par, "goredis"), b: cluster(op, par, "goredis-pipe"), want: none})
+		}
+		for _, par := range pars {
+			ts = append(ts, target{id: fmt.Sprintf("C%d", i+1),
+				what: fmt.Sprintf("Cluster %s par=%d: goredis ÷ goredis-separate ops/s (shared pipelines ÷ one a call, for reference)", op, par),
+				a:    cluster(op, par, "goredis"), b: cluster(op, par, "goredis-separate"), want: none})
 		}
 	}
 	for _, st := range redisStores[:2] {

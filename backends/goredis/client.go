@@ -90,11 +90,14 @@ func (c *adapter) IncrBy(ctx context.Context, key string, delta int64) rediskv.R
 	return reply(c.c.IncrBy(ctx, key, delta).Result())
 }
 
-// CopyArgs reports whether the bulk calls share pipelines and ctx has a
-// Done channel: a call that waits for a shared pipeline may return when
-// ctx ends while its commands go out later. Otherwise go-redis writes a
-// command's arguments before the call returns and keeps none of them.
-func (c *adapter) CopyArgs(ctx context.Context) bool { return c.pipes != nil && ctx.Done() != nil }
+// CopyArgs is false: go-redis writes a command's arguments before the
+// call returns and keeps none of them.
+func (c *adapter) CopyArgs(context.Context) bool { return false }
+
+// CopyBulkArgs reports whether the bulk calls share pipelines and ctx has
+// a Done channel: a call that waits for a shared pipeline may return when
+// ctx ends while its commands go out later. Otherwise it is CopyArgs.
+func (c *adapter) CopyBulkArgs(ctx context.Context) bool { return c.pipes != nil && ctx.Done() != nil }
 
 // pipeline runs cmds in one pipeline, which go-redis splits by node: one
 // shared with other calls when the adapter has pipes. The error is ctx's

@@ -78,8 +78,9 @@
 // more than their commands: so a store keeps at most GOMAXPROCS pipelines
 // (four at least) in flight, each call in one of its own while fewer are,
 // and the calls that arrive while that many are in flight wait and go out
-// together in one pipeline, as soon as one in flight ends. A lone call
-// waits for nothing. Each call still gets its own replies and errors, and
+// together, as soon as one in flight ends, in one pipeline of 4096
+// commands at most (a call of more goes alone). A lone call waits for
+// nothing. Each call still gets its own replies and errors, and
 // returns by its own context's deadline, or when its context is
 // cancelled: a call that has not gone out yet then sends nothing; one whose
 // pipeline has gone out may still take effect, as any call cut short on

@@ -14,7 +14,8 @@ import (
 // "Shared pipelines" in the package documentation). Up to limit pipelines
 // are in flight at once, each call in one of its own while fewer are; a
 // call that arrives while limit are in flight waits, and the calls that
-// wait go out together, in one pipeline, as soon as one in flight ends.
+// wait go out together, first come first, in one pipeline of maxShared
+// commands at most, as soon as one in flight ends.
 //
 // go-redis takes a connection of each node's pool for every pipeline and
 // splits it over the nodes in goroutines of its own: many small
@@ -50,7 +51,7 @@ func newPipelines(c *redis.ClusterClient, limit int) *pipelines {
 // do runs cmds, made with ctx, in a pipeline and returns once they have
 // their replies, or with ctx's error once ctx is done. A call that returns
 // ctx's error may leave its commands to be sent: their arguments must not
-// change (see adapter.CopyArgs).
+// change (see adapter.CopyBulkArgs).
 func (p *pipelines) do(ctx context.Context, cmds []redis.Cmder) error {
 	p.mu.Lock()
 	if p.inFlight < p.limit {
@@ -88,31 +89,44 @@ func (p *pipelines) do(ctx context.Context, cmds []redis.Cmder) error {
 func (p *pipelines) next() {
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if len(p.waiting) == 0 {
-		p.inFlight--
-		return
+	if calls := p.take(); calls != nil {
+		go p.serve(calls)
 	}
-	calls := p.waiting
-	p.waiting = nil
-	go p.serve(calls)
 }
 
 // serve sends calls in one pipeline, then the calls that waited meanwhile,
 // until none waits.
 func (p *pipelines) serve(calls []*pipelineCall) {
-	for {
+	for calls != nil {
 		send(p.c, calls)
 		p.mu.Lock()
-		calls = p.waiting
-		p.waiting = nil
-		if len(calls) == 0 {
-			p.inFlight--
-		}
+		calls = p.take()
 		p.mu.Unlock()
-		if len(calls) == 0 {
-			return
-		}
 	}
+}
+
+// maxShared is the most commands a pipeline shared by several calls holds:
+// go-redis reads a pipeline's replies from a node under one ReadTimeout,
+// which a pipeline of many calls' commands must not outgrow. A call of
+// more commands goes alone.
+const maxShared = 4096
+
+// take removes from the calls waiting, first come first, those of the
+// next pipeline, and returns them; when none waits, it returns nil and
+// counts the pipeline that ended out of those in flight. p.mu is held.
+func (p *pipelines) take() []*pipelineCall {
+	if len(p.waiting) == 0 {
+		p.inFlight--
+		return nil
+	}
+	n, cmds := 1, len(p.waiting[0].cmds)
+	for n < len(p.waiting) && cmds+len(p.waiting[n].cmds) <= maxShared {
+		cmds += len(p.waiting[n].cmds)
+		n++
+	}
+	calls := slices.Clone(p.waiting[:n])
+	p.waiting = slices.Delete(p.waiting, 0, n)
+	return calls
 }
 
 // send runs the commands of the calls whose context is not done in one

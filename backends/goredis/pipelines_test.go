@@ -396,3 +396,28 @@ func (h *gateHook) pipelinesOf(want []string) [][]string {
 	}
 	return of
 }
+
+// TestTake checks how waiting calls are split into pipelines: first come
+// first, as many as maxShared commands allow, a larger call alone.
+func TestTake(t *testing.T) {
+	p := newPipelines(nil, 1)
+	p.inFlight = 1
+	for _, n := range []int{maxShared - 1096, 1000, 96, 1, maxShared + 1, 10} {
+		p.waiting = append(p.waiting, &pipelineCall{cmds: make([]redis.Cmder, n)})
+	}
+	var got [][]int
+	for calls := p.take(); calls != nil; calls = p.take() {
+		var sizes []int
+		for _, c := range calls {
+			sizes = append(sizes, len(c.cmds))
+		}
+		got = append(got, sizes)
+	}
+	want := [][]int{{maxShared - 1096, 1000, 96}, {1}, {maxShared + 1}, {10}}
+	if fmt.Sprint(got) != fmt.Sprint(want) {
+		t.Errorf("pipelines of %v commands, want %v", got, want)
+	}
+	if p.inFlight != 0 || len(p.waiting) != 0 {
+		t.Errorf("after the last: %d in flight, %d waiting; want none", p.inFlight, len(p.waiting))
+	}
+}

@@ -103,6 +103,8 @@ func (a *adapter) SetNX(ctx context.Context, key string, value []byte, px int64)
 
 func (a *adapter) CopyArgs(ctx context.Context) bool { return copyArgs(ctx) }
 
+func (a *adapter) CopyBulkArgs(ctx context.Context) bool { return copyArgs(ctx) }
+
 // MGet sends the MGETs in one DoMulti, which rueidis splits by node, or
 // one MGET with Do. On a cluster a group of one key, the usual group of a
 // bulk read of keys spread over slots, gets a GET: a reply that costs less

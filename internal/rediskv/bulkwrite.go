@@ -64,7 +64,7 @@ func (s *Store) SetMulti(ctx context.Context, items []kv.Item) (err error) {
 			last[u] = i
 		}
 	}
-	w := newSetWriter(items, last, s.c.CopyArgs(ctx), sc)
+	w := newSetWriter(items, last, s.c.CopyBulkArgs(ctx), sc)
 	bt := newBatch(len(b.groups))
 	defer bt.free()
 	for i, g := range b.groups {
@@ -81,7 +81,7 @@ func (s *Store) SetMulti(ctx context.Context, items []kv.Item) (err error) {
 
 // A setWriter builds the commands of a SetMulti. The values of the items
 // that win are used in place or, when the client must hold copies
-// (Client.CopyArgs), copied once into one string that the commands'
+// (Client.CopyBulkArgs), copied once into one string that the commands'
 // arguments share; the arguments of the commands are cut from a scratch.
 type setWriter struct {
 	items  []kv.Item

@@ -34,6 +34,9 @@ type Client interface {
 	// a value's bytes in place.
 	CopyArgs(ctx context.Context) bool
 
+	// CopyBulkArgs is CopyArgs for the commands of DoMulti.
+	CopyBulkArgs(ctx context.Context) bool
+
 	// MGet reads the keys of groups, one MGET per group (whose keys share
 	// a hash slot; or a GET for a group of one key, whose WRONGTYPE error
 	// counts as missing), in one round trip to each server they go to, and

@@ -56,6 +56,11 @@ var brokenStores = []brokenStore{
 		[]string{"Scan/LiveKeys", "Scan/Patterns"}, func(s fullStore) kv.Store { return &scanYieldsDeleted{fullStore: s} }},
 	{"SharesStaleGets", "a Get that starts after a Set returned never returns the value it replaced",
 		[]string{"Concurrency/ReadAfterWrite"}, func(s fullStore) kv.Store { return &sharesStaleGets{fullStore: s} }},
+	{"SharesStaleBulkReads", "a GetMulti that starts after a SetMulti returned never returns a value it replaced",
+		[]string{"Concurrency/BulkReadAfterWrite"}, func(s fullStore) kv.Store { return &sharesStaleBulkReads{fullStore: s} }},
+	{"HandsOverBulkResults", "each GetMulti gets its own results, in the order of its keys, however many run at once",
+		[]string{"Concurrency/BulkReadAfterWrite"},
+		func(s fullStore) kv.Store { return &sharesStaleBulkReads{fullStore: s, handOver: true} }},
 	{"ScanIgnoresBreak", "Scan stops when the loop breaks",
 		[]string{"Scan/EarlyBreak"}, func(s fullStore) kv.Store { return scanIgnoresBreak{s} }},
 	{"IgnoresTTL", "SetWithTTL expires the key",
@@ -1021,41 +1026,91 @@ func (s latestMultiPlainMissing) LatestMulti(ctx context.Context, keys []string)
 	return out, nil
 }
 
-// sharesStaleGets shares a Get of a key with the Gets of it that start
-// while the first is still in its call, which lingers a millisecond after
-// its read: a Get that starts after a Set returned may get the value the
-// Set replaced. Calls one after another never share.
-type sharesStaleGets struct {
-	fullStore
-	mu      sync.Mutex
-	flights map[string]*sharedGet
+// flights shares a call with the calls of the same id that start while
+// it is still running, which lingers a millisecond after it: a read shared
+// so may return a value that a write replaced before the later read
+// started. Calls one after another never share.
+type flights[T any] struct {
+	mu sync.Mutex
+	m  map[string]*flight[T]
 }
 
-// A sharedGet is the read of a key that sharesStaleGets shares.
-type sharedGet struct {
+// A flight is the call that flights shares.
+type flight[T any] struct {
 	done chan struct{}
-	v    []byte
+	v    T
 	err  error
 }
 
-func (s *sharesStaleGets) Get(ctx context.Context, key string) ([]byte, error) {
-	s.mu.Lock()
-	if f := s.flights[key]; f != nil {
-		s.mu.Unlock()
+// do runs call, or waits for the call of id that is running, and returns
+// its value, whether it ran call, and its error.
+func (fs *flights[T]) do(id string, call func() (T, error)) (v T, ran bool, err error) {
+	fs.mu.Lock()
+	if f := fs.m[id]; f != nil {
+		fs.mu.Unlock()
 		<-f.done
-		return bytes.Clone(f.v), f.err
+		return f.v, false, f.err
 	}
-	if s.flights == nil {
-		s.flights = make(map[string]*sharedGet)
+	if fs.m == nil {
+		fs.m = make(map[string]*flight[T])
 	}
-	f := &sharedGet{done: make(chan struct{})}
-	s.flights[key] = f
-	s.mu.Unlock()
-	f.v, f.err = s.fullStore.Get(ctx, key)
+	f := &flight[T]{done: make(chan struct{})}
+	fs.m[id] = f
+	fs.mu.Unlock()
+	f.v, f.err = call()
 	time.Sleep(time.Millisecond)
-	s.mu.Lock()
-	delete(s.flights, key)
-	s.mu.Unlock()
+	fs.mu.Lock()
+	delete(fs.m, id)
+	fs.mu.Unlock()
 	close(f.done)
-	return bytes.Clone(f.v), f.err
+	return f.v, true, f.err
+}
+
+// sharesStaleGets shares a Get of a key with the Gets of it that start
+// while the first is still running (see flights).
+type sharesStaleGets struct {
+	fullStore
+	flights flights[[]byte]
+}
+
+func (s *sharesStaleGets) Get(ctx context.Context, key string) ([]byte, error) {
+	v, _, err := s.flights.do(key, func() ([]byte, error) { return s.fullStore.Get(ctx, key) })
+	return bytes.Clone(v), err
+}
+
+// sharesStaleBulkReads shares a GetMulti with the GetMultis of the same
+// keys, in any order, that start while the first is still running (see
+// flights), each given its values in the order of its keys. With handOver,
+// a call that shares gets the values in the order of the first call's
+// keys instead.
+type sharesStaleBulkReads struct {
+	fullStore
+	handOver bool
+	flights  flights[bulkRead]
+}
+
+// A bulkRead is what a GetMulti read: its keys and their values.
+type bulkRead struct {
+	keys []string
+	vals []kv.Value
+}
+
+func (s *sharesStaleBulkReads) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
+	id := strings.Join(slices.Sorted(slices.Values(keys)), "\x00")
+	r, ran, err := s.flights.do(id, func() (bulkRead, error) {
+		vals, err := s.fullStore.GetMulti(ctx, keys)
+		return bulkRead{keys: slices.Clone(keys), vals: vals}, err
+	})
+	if err != nil {
+		return nil, err
+	}
+	if !ran && s.handOver {
+		keys = r.keys
+	}
+	vals := make([]kv.Value, len(keys))
+	for i, k := range keys {
+		v := r.vals[slices.Index(r.keys, k)]
+		vals[i] = kv.Value{Data: bytes.Clone(v.Data), Found: v.Found}
+	}
+	return vals, nil
 }

@@ -25,6 +25,12 @@ var concurrencyCases = []testCase{
 			"while many goroutines read and write the key: no read is served from one begun before such a Set",
 		run: runReadAfterWrite,
 	},
+	{
+		name: "Concurrency/BulkReadAfterWrite",
+		rule: "a GetMulti never returns, for a key, a value that a SetMulti which returned before the GetMulti started had replaced, " +
+			"and each bulk call gets its own results, while many goroutines make bulk calls at once",
+		run: runBulkReadAfterWrite,
+	},
 }
 
 var contextCases = []testCase{

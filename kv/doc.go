@@ -184,6 +184,11 @@
 //     value that Set replaced, however many goroutines read and write the
 //     key meanwhile: a store that caches reads, or shares one read among
 //     callers, never serves a read begun before that Set;
+//   - the same holds for bulk calls: a GetMulti that starts after a
+//     SetMulti returned never returns, for one of its keys, a value that
+//     SetMulti replaced, and each bulk call gets its own results, however
+//     many goroutines make bulk calls at once (a store that batches or
+//     shares concurrent bulk calls must keep both);
 //   - a call made with a context that is already cancelled or past its
 //     deadline returns an error wrapping the context's error and writes
 //     nothing.

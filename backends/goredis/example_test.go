@@ -56,6 +56,28 @@ func ExampleNew_cluster() {
 	}
 }
 
+// On a cluster, a store's concurrent bulk calls share go-redis pipelines
+// (see "Shared pipelines" in the package documentation). A client whose
+// pipeline hooks must see each call apart, under the call's own context,
+// such as a tracing hook, sets SeparatePipelines.
+func ExampleNew_separatePipelines() {
+	client := redis.NewClusterClient(&redis.ClusterOptions{
+		Addrs:                 []string{"10.0.0.1:7000", "10.0.0.2:7000", "10.0.0.3:7000"},
+		ContextTimeoutEnabled: true,
+	})
+	// client.AddHook(tracingHook) // a hook that opens a span for each pipeline
+	store := goredis.New(client, &goredis.Options{CloseClient: true, SeparatePipelines: true})
+	defer store.Close()
+
+	err := store.SetMulti(context.Background(), []kv.Item{
+		{Key: "user:1", Value: []byte("ada")},
+		{Key: "user:2", Value: []byte("grace")},
+	})
+	if err != nil {
+		log.Fatal(err)
+	}
+}
+
 // Dial connects from a host, port, database and password, and fails at
 // once if the server cannot be used.
 func ExampleDial() {

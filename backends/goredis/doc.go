@@ -71,27 +71,29 @@
 //
 // # Shared pipelines
 //
-// On a cluster, a bulk call (GetMulti, SetMulti, DeleteMulti, LatestMulti,
-// and the config store's re-reads) sends its commands in a go-redis
-// pipeline, which go-redis splits by node, taking a connection of each
-// node's pool for it. When many calls run at once, those pipelines cost
-// more than their commands: so a store keeps at most GOMAXPROCS pipelines
-// (four at least) in flight, each call in one of its own while fewer are,
-// and the calls that arrive while that many are in flight wait and go out
-// together, as soon as one in flight ends, in one pipeline of 4096
-// commands at most (a call of more goes alone). A lone call waits for
-// nothing. Each call still gets its own replies and errors, and
-// returns by its own context's deadline, or when its context is
+// On a cluster, a bulk call over several hash slots (GetMulti, SetMulti,
+// DeleteMulti, LatestMulti, and the config store's re-reads) sends its
+// commands in a go-redis pipeline, which go-redis splits by node, taking a
+// connection of each node's pool for it. When many calls run at once, those
+// pipelines cost more than their commands: so a store keeps at most
+// GOMAXPROCS pipelines (four at least) in flight, each call in one of its
+// own while fewer are, and the calls that arrive while that many are in
+// flight wait and go out together, as soon as one in flight ends, in one
+// pipeline of 4096 commands at most (a call of more goes alone). A lone
+// call waits for nothing. Each call still gets its own replies and errors,
+// and returns by its own context's deadline, or when its context is
 // cancelled: a call that has not gone out yet then sends nothing; one whose
-// pipeline has gone out may still take effect, as any call cut short on
-// the network (see "Unknown outcomes" in package kv).
+// pipeline has gone out may still take effect, as any call cut short on the
+// network (see "Unknown outcomes" in package kv).
 //
 // Two things follow. A pipeline hook of the client (go-redis's AddHook, as
 // tracing instruments use) may see one pipeline holding several calls'
-// commands, run under the values of the first call's context. And the
-// store copies the values of a SetMulti whose context can end (one with a
-// Done channel), since its commands may go out after it returned. Set
-// Options.SeparatePipelines to send every call in a pipeline of its own.
+// commands, run under the values of the first call's context, without its
+// cancellation, and with the latest deadline of the calls (none if one has
+// none). And the store copies the values of a SetMulti whose context can
+// end (one with a Done channel), since its commands may go out after it
+// returned. Set Options.SeparatePipelines to send every call in a pipeline
+// of its own.
 //
 // # Options
 //

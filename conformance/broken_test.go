@@ -56,6 +56,8 @@ var brokenStores = []brokenStore{
 		[]string{"Scan/LiveKeys", "Scan/Patterns"}, func(s fullStore) kv.Store { return &scanYieldsDeleted{fullStore: s} }},
 	{"SharesStaleGets", "a Get that starts after a Set returned never returns the value it replaced",
 		[]string{"Concurrency/ReadAfterWrite"}, func(s fullStore) kv.Store { return &sharesStaleGets{fullStore: s} }},
+	{"WritesAfterCancel", "SetMulti stores copies, whatever becomes of its context",
+		[]string{"BulkWrite/CopyIn"}, func(s fullStore) kv.Store { return &writesAfterCancel{fullStore: s} }},
 	{"SharesStaleBulkReads", "a GetMulti that starts after a SetMulti returned never returns a value it replaced",
 		[]string{"Concurrency/BulkReadAfterWrite"}, func(s fullStore) kv.Store { return &sharesStaleBulkReads{fullStore: s} }},
 	{"HandsOverBulkResults", "each GetMulti gets its own results, in the order of its keys, however many run at once",
@@ -1113,4 +1115,58 @@ func (s *sharesStaleBulkReads) GetMulti(ctx context.Context, keys []string) ([]k
 		vals[i] = kv.Value{Data: bytes.Clone(v.Data), Found: v.Found}
 	}
 	return vals, nil
+}
+
+// writesAfterCancel keeps the items of each SetMulti whose context can be
+// cancelled, without copying them, and writes them again, as they are then,
+// before the next Get or GetMulti once that context was cancelled: a store
+// whose commands go out after a call its context cut short returned.
+type writesAfterCancel struct {
+	fullStore
+	mu      sync.Mutex
+	pending []cancelledWrite
+}
+
+// A cancelledWrite is a SetMulti that writesAfterCancel may write again.
+type cancelledWrite struct {
+	ctx   context.Context
+	items []kv.Item
+}
+
+func (s *writesAfterCancel) SetMulti(ctx context.Context, items []kv.Item) error {
+	err := s.fullStore.SetMulti(ctx, items)
+	if ctx.Done() != nil && ctx.Err() == nil {
+		s.mu.Lock()
+		s.pending = append(s.pending, cancelledWrite{ctx: ctx, items: items})
+		s.mu.Unlock()
+	}
+	return err
+}
+
+// flush writes again the items of the SetMultis whose context was
+// cancelled.
+func (s *writesAfterCancel) flush() {
+	s.mu.Lock()
+	var due []cancelledWrite
+	s.pending = slices.DeleteFunc(s.pending, func(w cancelledWrite) bool {
+		if errors.Is(w.ctx.Err(), context.Canceled) {
+			due = append(due, w)
+			return true
+		}
+		return false
+	})
+	s.mu.Unlock()
+	for _, w := range due {
+		_ = s.fullStore.SetMulti(context.Background(), w.items)
+	}
+}
+
+func (s *writesAfterCancel) Get(ctx context.Context, key string) ([]byte, error) {
+	s.flush()
+	return s.fullStore.Get(ctx, key)
+}
+
+func (s *writesAfterCancel) GetMulti(ctx context.Context, keys []string) ([]kv.Value, error) {
+	s.flush()
+	return s.fullStore.GetMulti(ctx, keys)
 }

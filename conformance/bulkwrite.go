@@ -2,6 +2,7 @@ package conformance
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strconv"
 	"time"
@@ -28,6 +29,58 @@ var bulkWriteCases = []testCase{
 				h.wantValue(h.key(name), v, "after SetMulti")
 			}
 			h.wantValue(old, []byte("after"), "after SetMulti over an existing key")
+		},
+	},
+	{
+		name: "BulkWrite/CopyIn",
+		rule: "SetMulti stores copies: changing the values' slices once it returns never changes what the store holds, " +
+			"whatever becomes of its context: cancelled while the call ran (which may cut it short) or after",
+		needs: []capability{bulkWriter},
+		run: func(h *harness) {
+			a, b := h.key("a"), h.key("b")
+			v := []byte("original")
+			h.wantSetMulti([]kv.Item{{Key: a, Value: v}, {Key: b, Value: v}}, "of two keys")
+			copy(v, "XXXXXXXX")
+			h.wantValues([]string{a, b}, []kv.Value{{Data: []byte("original"), Found: true}, {Data: []byte("original"), Found: true}},
+				"after changing the slice passed to SetMulti")
+			// Calls whose context is cancelled as they start (which may cut
+			// them short) or once they returned, each value changed as soon
+			// as its call returns. The keys hold the value given or nothing,
+			// never the bytes changed after the call.
+			const calls = 16
+			keys := make([]string, calls)
+			for i := range keys {
+				keys[i] = h.key(fmt.Sprintf("cut:%d", i))
+			}
+			h.reportProblems(concurrently(calls, func(i int) string {
+				v := []byte("original")
+				ctx, cancel := context.WithCancel(h.ctx)
+				done := make(chan error, 1)
+				go func() {
+					done <- h.bw().SetMulti(ctx, []kv.Item{{Key: keys[i], Value: v}, {Key: keys[i] + ":2", Value: v}})
+				}()
+				if i%2 == 0 {
+					cancel()
+				}
+				<-done
+				cancel()
+				copy(v, "XXXXXXXX")
+				return ""
+			}))
+			for _, k := range keys {
+				for _, k := range []string{k, k + ":2"} {
+					h.track(k)
+					got, err := h.s.Get(h.ctx, k)
+					switch {
+					case errors.Is(err, kv.ErrNotFound):
+					case err != nil:
+						h.errorf("Get(%q) after a SetMulti whose context was cancelled: %v", k, err)
+					case string(got) != "original":
+						h.errorf("Get(%q) = %q after a SetMulti whose context was cancelled, want %q or no value: the store wrote bytes the caller changed after the call returned",
+							k, got, "original")
+					}
+				}
+			}
 		},
 	},
 	{

@@ -35,8 +35,9 @@
 //   - Set then Get returns the value; a second Set replaces it.
 //   - Delete reports true when it removed a key and false when the key was
 //     missing; after it, Get reports ErrNotFound.
-//   - Values are copied in and out: changing a slice passed to Set, or
-//     returned by Get, never changes what the store holds.
+//   - Values are copied in and out: changing a slice passed to Set or
+//     SetMulti, or returned by Get, never changes what the store holds,
+//     even once a call that its context cut short has returned.
 //
 // Binary safety:
 //   - Keys may be empty and may hold NUL, invalid UTF-8, spaces, newlines and

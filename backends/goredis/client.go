@@ -125,12 +125,7 @@ func (c *adapter) MGet(ctx context.Context, groups []rediskv.SlotGroup, vals []k
 		if len(g.Keys) == 1 {
 			results[i] = redis.NewStringCmd(ctx, "get", g.Keys[0])
 		} else {
-			args := make([]any, 1+len(g.Keys))
-			args[0] = "mget"
-			for j, k := range g.Keys {
-				args[1+j] = k
-			}
-			results[i] = redis.NewSliceCmd(ctx, args...)
+			results[i] = redis.NewSliceCmd(ctx, args(rediskv.Cmd{Name: "MGET", Key: g.Keys[0], Args: g.Keys[1:]})...)
 		}
 	}
 	if err := c.pipeline(ctx, results); err != nil {

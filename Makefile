@@ -132,7 +132,7 @@ bench:
 		-filter '-.fullname:/CacheMemory/ -.name:Cluster' $(BENCH_OUT)
 	$(GO) run $(BENCHSTAT) -col '/impl@(syncmap memory rueidiskv)' -filter '-.fullname:/CacheMemory/ -.name:Cluster' $(BENCH_OUT)
 	$(GO) run $(BENCHSTAT) -col /impl -filter '.fullname:/CacheMemory/' $(BENCH_OUT)
-	$(GO) run $(BENCHSTAT) -col '/impl@(rueidis-helper goredis-pipe goredis-separate goredis rueidiskv-nocache rueidiskv)' \
+	$(GO) run $(BENCHSTAT) -col '/impl@(rueidis-helper goredis-pipe goredis-autopipe goredis-separate goredis rueidiskv-nocache rueidiskv)' \
 		-filter '.name:Cluster' $(BENCH_OUT)
 	$(GO) run $(BENCHSTAT) -col '/impl@(goredis-cache codec-rueidiskv)' -filter '.name:Typed' $(BENCH_OUT)
 	$(GO) run $(BENCHSTAT) -col '/impl@(pgx-raw postgres)' -filter '.name:Postgres' $(BENCH_OUT)

@@ -61,6 +61,7 @@ func BenchmarkCluster(b *testing.B) {
 		cachedClusterImpl(b, addrs),
 		rueidisHelperImpl(newRueidisCluster(b, addrs, uncached)),
 		goredisPipeImpl(newGoredisCluster(b, addrs)),
+		goredisAutoPipeImpl(b, newGoredisCluster(b, addrs)),
 	}
 	value := make([]byte, clusterValueSize)
 	for i := range value {
@@ -298,6 +299,47 @@ func goredisPipeImpl(c *redis.ClusterClient) clusterImpl {
 				return nil
 			})
 			return err
+		},
+	}
+}
+
+// goredisAutoPipeImpl is the raw go-redis cluster client through its
+// autopipeliner (ClusterClient.AsyncAutoPipeline, experimental since
+// go-redis v9.22, default options), which batches the commands of
+// concurrent callers by node as rueidis does: one GET, SET or DEL per key,
+// all submitted, then waited for.
+func goredisAutoPipeImpl(b *testing.B, c *redis.ClusterClient) clusterImpl {
+	ap, err := c.AsyncAutoPipeline()
+	if err != nil {
+		b.Fatalf("AsyncAutoPipeline: %v", err)
+	}
+	// each submits the command cmd(k) of every key, then waits for them all.
+	each := func(ctx context.Context, keys []string, cmd func(k string) redis.Cmder) error {
+		futures := make([]redis.AutoFuture, len(keys))
+		for i, k := range keys {
+			futures[i] = ap.Submit(ctx, cmd(k))
+		}
+		var first error
+		for _, f := range futures {
+			if err := f.Wait(); err != nil && first == nil {
+				first = err
+			}
+		}
+		if errors.Is(first, redis.Nil) {
+			return errMissing
+		}
+		return first
+	}
+	return clusterImpl{
+		name: "goredis-autopipe",
+		getMulti: func(ctx context.Context, keys []string) error {
+			return each(ctx, keys, func(k string) redis.Cmder { return redis.NewStringCmd(ctx, "get", k) })
+		},
+		setMulti: func(ctx context.Context, keys []string, value []byte) error {
+			return each(ctx, keys, func(k string) redis.Cmder { return redis.NewStatusCmd(ctx, "set", k, value) })
+		},
+		delMulti: func(ctx context.Context, keys []string) error {
+			return each(ctx, keys, func(k string) redis.Cmder { return redis.NewIntCmd(ctx, "del", k) })
 		},
 	}
 }

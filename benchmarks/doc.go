@@ -128,10 +128,15 @@
 //	                   group the keys by slot and send every group at once
 //	goredis-pipe       a go-redis ClusterClient pipeline of one GET, SET or
 //	                   DEL per key
+//	goredis-autopipe   the same commands through go-redis's autopipeliner
+//	                   (ClusterClient.AsyncAutoPipeline, experimental),
+//	                   which batches concurrent callers' commands by node
 //
 // for example BenchmarkCluster/GetMulti100/par=8/impl=goredis; each also
 // reports keys/s. The targets: every store at least as fast as the better
-// of the two anchors, and the cached read at least twice as fast. Target
+// of the two anchors (rueidis-helper and goredis-pipe), and the cached read
+// at least twice as fast; goredis against goredis-pipe, goredis-separate
+// and goredis-autopipe are rows for information. Target
 // M1 reads BenchmarkStores: GetMulti100 of goredis and rueidiskv-nocache
 // at least 0.95 of the raw client's MGET.
 //

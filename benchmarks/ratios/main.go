@@ -270,6 +270,14 @@ var (
 	clusterAnchors = [2]string{"rueidis-helper", "goredis-pipe"}
 )
 
+// goredisRefs are the implementations of BenchmarkCluster that goredis is
+// shown against for information, and what each ratio says.
+var goredisRefs = []struct{ impl, what string }{
+	{"goredis-pipe", "its own client"},
+	{"goredis-separate", "shared pipelines ÷ one a call"},
+	{"goredis-autopipe", "shared pipelines ÷ go-redis's autopipeliner"},
+}
+
 // anchors returns the targets against the peers users compare storekit
 // with: T1, a typed cached read of a small struct at least as fast as
 // go-redis/cache's local Get; C1 to C3, the bulk reads, writes and deletes
@@ -297,17 +305,16 @@ func anchors() []target {
 			}
 		}
 		// goredis sends its bulk calls through go-redis's cluster
-		// pipeline, shared by concurrent calls: its cost over that client,
-		// and what sharing brings over a pipeline a call, for information.
-		for _, par := range pars {
-			ts = append(ts, target{id: fmt.Sprintf("C%d", i+1),
-				what: fmt.Sprintf("Cluster %s par=%d: goredis ÷ goredis-pipe ops/s (its own client, for reference)", op, par),
-				a:    cluster(op, par, "goredis"), b: cluster(op, par, "goredis-pipe"), want: none})
-		}
-		for _, par := range pars {
-			ts = append(ts, target{id: fmt.Sprintf("C%d", i+1),
-				what: fmt.Sprintf("Cluster %s par=%d: goredis ÷ goredis-separate ops/s (shared pipelines ÷ one a call, for reference)", op, par),
-				a:    cluster(op, par, "goredis"), b: cluster(op, par, "goredis-separate"), want: none})
+		// pipeline, shared by concurrent calls: for information, its cost
+		// over that client, what sharing brings over a pipeline a call,
+		// and how it compares with go-redis's own batching of concurrent
+		// callers.
+		for _, ref := range goredisRefs {
+			for _, par := range pars {
+				ts = append(ts, target{id: fmt.Sprintf("C%d", i+1),
+					what: fmt.Sprintf("Cluster %s par=%d: goredis ÷ %s ops/s (%s, for reference)", op, par, ref.impl, ref.what),
+					a:    cluster(op, par, "goredis"), b: cluster(op, par, ref.impl), want: none})
+			}
 		}
 	}
 	for _, st := range redisStores[:2] {

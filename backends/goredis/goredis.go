@@ -37,8 +37,7 @@ type Options = redisconf.Options
 // concurrent use. Create it with [New] or [Dial].
 type Store struct {
 	*redisStore
-	c     redis.UniversalClient
-	pipes *pipelines // the pipelines the bulk calls share; nil if they do not
+	a *adapter // the client, and the pipelines the bulk calls share
 }
 
 // redisStore is the Redis logic that both Redis backends share.
@@ -78,7 +77,7 @@ func New(client redis.UniversalClient, opts *Options) *Store {
 			"context's deadline, up to the client's ReadTimeout and WriteTimeout (seconds by default): " +
 			"set ContextTimeoutEnabled in the client's options")
 	}
-	return &Store{redisStore: rediskv.New(a, "goredis", o, h), c: client, pipes: a.pipes}
+	return &Store{redisStore: rediskv.New(a, "goredis", o, h), a: a}
 }
 
 // honoursDeadlines reports whether client bounds its network reads and
@@ -97,7 +96,7 @@ func honoursDeadlines(client redis.UniversalClient) bool {
 }
 
 // Client returns the client the store uses.
-func (s *Store) Client() redis.UniversalClient { return s.c }
+func (s *Store) Client() redis.UniversalClient { return s.a.c }
 
 // Metrics implements [metrics.Source]: the store's operations, their
 // failures by kind, and its watches' events.

@@ -128,9 +128,9 @@ func waitFor(t *testing.T, s *Store, n int) {
 	t.Helper()
 	deadline := time.Now().Add(hangBound)
 	for {
-		s.pipes.mu.Lock()
-		waiting := len(s.pipes.waiting)
-		s.pipes.mu.Unlock()
+		s.a.pipes.mu.Lock()
+		waiting := len(s.a.pipes.waiting)
+		s.a.pipes.mu.Unlock()
 		if waiting == n {
 			return
 		}
@@ -199,7 +199,7 @@ func TestSharedPipelines(t *testing.T) {
 	// checks them.
 	fill := func(t *testing.T, c string, more int) (s *Store, h *gateHook, held [][]string, wait func()) {
 		s, h = newStore(t, &Options{})
-		limit := s.pipes.limit
+		limit := s.a.pipes.limit
 		write(t, s, c, limit+more)
 		h.close()
 		var wg sync.WaitGroup
@@ -229,7 +229,7 @@ func TestSharedPipelines(t *testing.T) {
 	// still held.
 	setWaiting := func(t *testing.T, s *Store, c string, value []byte) (keys []string, cancel func(when string)) {
 		callCtx, cancelCtx := context.WithCancel(ctx)
-		keys = callKeys(c, s.pipes.limit)[:2]
+		keys = callKeys(c, s.a.pipes.limit)[:2]
 		done := make(chan error, 1)
 		go func() {
 			done <- s.SetMulti(callCtx, []kv.Item{{Key: keys[0], Value: value}, {Key: keys[1], Value: value}})
@@ -251,7 +251,7 @@ func TestSharedPipelines(t *testing.T) {
 	t.Run("shared", func(t *testing.T) {
 		const extra = 5
 		s, h, held, wait := fill(t, "shared", extra)
-		limit := s.pipes.limit
+		limit := s.a.pipes.limit
 		errs := make(chan error, extra)
 		for i := limit; i < limit+extra; i++ {
 			go func() { errs <- read(s, "shared", i) }()
@@ -283,7 +283,7 @@ func TestSharedPipelines(t *testing.T) {
 
 	t.Run("separate", func(t *testing.T) {
 		s, h := newStore(t, &Options{SeparatePipelines: true})
-		if s.pipes != nil {
+		if s.a.pipes != nil {
 			t.Fatal("SeparatePipelines: the store shares pipelines")
 		}
 		n := defaultPipelines() + 3
@@ -331,7 +331,7 @@ func TestSharedPipelines(t *testing.T) {
 		// One pipeline held ends; the waiting call goes out in the next,
 		// which the hook holds.
 		h.tokens <- struct{}{}
-		if calls := h.next(t); !slices.Equal(calls, []string{fmt.Sprintf("sent:%d", s.pipes.limit)}) {
+		if calls := h.next(t); !slices.Equal(calls, []string{fmt.Sprintf("sent:%d", s.a.pipes.limit)}) {
 			t.Fatalf("the next pipeline held calls %q, want the waiting SetMulti's", calls)
 		}
 		cancel("once its pipeline went out")

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -40,6 +41,16 @@ func (h *harness) keysFor(names ...string) []string {
 	ks := make([]string, len(names))
 	for i, n := range names {
 		ks[i] = h.key(n)
+	}
+	return ks
+}
+
+// numberedKeys returns n keys of the case, named prefix followed by 0 to
+// n-1.
+func (h *harness) numberedKeys(prefix string, n int) []string {
+	ks := make([]string, n)
+	for i := range ks {
+		ks[i] = h.key(prefix + strconv.Itoa(i))
 	}
 	return ks
 }

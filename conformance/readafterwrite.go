@@ -79,10 +79,7 @@ func (l *rawLog) check(h *harness, keys []string, read, write string) {
 }
 
 func runReadAfterWrite(h *harness) {
-	keys := make([]string, rawKeys)
-	for i := range keys {
-		keys[i] = h.key(fmt.Sprintf("hot:%d", i))
-	}
+	keys := h.numberedKeys("hot:", rawKeys)
 	log := newRawLog(rawKeys)
 	h.reportProblems(concurrently(rawWorkers, func(g int) string {
 		for i := range rawOps {
@@ -108,10 +105,7 @@ func runReadAfterWrite(h *harness) {
 }
 
 func runBulkReadAfterWrite(h *harness) {
-	keys := make([]string, rawBulkKeys)
-	for i := range keys {
-		keys[i] = h.key(fmt.Sprintf("bulk:%d", i))
-	}
+	keys := h.numberedKeys("bulk:", rawBulkKeys)
 	log := newRawLog(rawBulkKeys)
 	h.reportProblems(concurrently(rawWorkers, func(g int) string {
 		items := make([]kv.Item, rawBulkKeys)
